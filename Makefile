@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# xgw: XDP gateway. `make` builds everything into build/, `make check` runs
+# every test, `make bench` the benchmarks. V=1 shows the full commands,
+# SAN=1 builds userspace with ASan/UBSan.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+	    -Icommon -I$(BUILD)/skel $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
+	      -Ivmlinux -Icommon -Ibpf
+
+# ---- BPF objects and skeletons --------------------------------------------
+# Every *.bpf.c in the tree becomes build/bpf/NAME.bpf.o and
+# build/skel/NAME.skel.h (struct NAME_bpf): one object per program family.
+BPF_SRCS := $(wildcard bpf/*.bpf.c tools/*/*.bpf.c tests/*/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) common/xgw_shared.h vmlinux/vmlinux.h
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS    := $(patsubst %.bpf.c,$(BUILD)/skel/%.skel.h,$(notdir $(BPF_SRCS)))
+vpath %.bpf.c $(sort $(dir $(BPF_SRCS)))
+
+# ---- userspace -----------------------------------------------------------------
+COMMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
+XGWD_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/xgwd/main.c,$(wildcard ctl/xgwd/*.c)))
+XGWCTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard ctl/xgwctl/*.c))
+UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+
+PROGS :=
+ifneq ($(wildcard ctl/xgwd/main.c),)
+PROGS += $(BUILD)/xgwd
+endif
+ifneq ($(XGWCTL_OBJS),)
+PROGS += $(BUILD)/xgwctl
+endif
+
+.PHONY: all deps check bench demo install clean format vmlinux test-unit
+.DEFAULT_GOAL := all
+
+all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS)
+
+$(BUILD)/bpf/%.bpf.o: %.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
+	$(Q)rm -f $(@:.o=.tmp.o)
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# Userspace objects see every skeleton (order-only: skeletons first).
+$(BUILD)/%.o: %.c $(wildcard common/*.h ctl/*/*.h) | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libxgw.a: $(COMMON_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libxgwd.a: $(XGWD_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xgwd: $(BUILD)/ctl/xgwd/main.o $(BUILD)/libxgwd.a $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/xgwctl: $(XGWCTL_OBJS) $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests link the daemon's library too, so its logic is testable
+# without a kernel.
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libxgwd.a $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bpf $(BUILD)/skel:
+	$(Q)mkdir -p $@
+
+# Further programs (tools, packet tests) bring their own rules.
+include $(wildcard tools/*/build.mk tests/*/build.mk)
+
+# ---- kernel types -------------------------------------------------------------------
+# vmlinux/vmlinux.h is committed so a machine without BTF still builds;
+# `make vmlinux` regenerates it from the running kernel.
+vmlinux:
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "make: no /sys/kernel/btf/vmlinux: kernel has no BTF" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
+	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+vmlinux/vmlinux.h:
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@; \
+	else echo "make: $@ missing and the kernel has no BTF" >&2; exit 1; fi
+
+# ---- the two commands ------------------------------------------------------------------
+deps:
+	$(Q)tools/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/bench/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)/usr/share/bash-completion/completions
+	install -m 0755 $(BUILD)/xgwd $(BUILD)/xgwctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 docs/xgwd.8 docs/xgwctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/xgwctl.bash-completion \
+		$(DESTDIR)/usr/share/bash-completion/completions/xgwctl
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v vmlinux)
+
+clean:
+	rm -rf $(BUILD)

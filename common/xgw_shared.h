@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every structure that crosses the kernel/user boundary, and every limit and
+ * reason code both sides agree on. The BPF program (bpf/) and the control
+ * plane (ctl/, tools/, tests/) include this one file; nothing here is ever
+ * copied by hand.
+ *
+ * Layout rules: fixed-width types, network byte order where the packet has it,
+ * explicit padding, and a size assertion on every struct. Any change to a
+ * struct, a map's key/value/size or to the meaning of a field bumps
+ * XGW_LAYOUT_VERSION: xgwd refuses to adopt pinned maps of another version.
+ */
+#ifndef XGW_SHARED_H
+#define XGW_SHARED_H
+
+#ifdef __bpf__
+/* vmlinux.h already defines the __u8..__u64/__be types. */
+#else
+#include <linux/types.h>
+#endif
+
+#define XGW_LAYOUT_VERSION	1
+
+/* ---- limits (each overridable at build time) ---------------------------- */
+#ifndef XGW_MAX_NEXTHOPS
+#define XGW_MAX_NEXTHOPS	4096	/* next-hop table, index = nh_id */
+#endif
+#ifndef XGW_MAX_HOSTS
+#define XGW_MAX_HOSTS		262144	/* per family: host routes, local addrs, VIPs */
+#endif
+#ifndef XGW_MAX_PREFIX4
+#define XGW_MAX_PREFIX4		2097152	/* LPM trie, not preallocated */
+#endif
+#ifndef XGW_MAX_PREFIX6
+#define XGW_MAX_PREFIX6		1048576
+#endif
+#ifndef XGW_MAX_PORTS
+#define XGW_MAX_PORTS		256	/* egress devices in the devmap */
+#endif
+#ifndef XGW_MAX_SERVICES
+#define XGW_MAX_SERVICES	1024	/* index = service id, 0 unused */
+#endif
+#ifndef XGW_MAX_BACKENDS
+#define XGW_MAX_BACKENDS	8192	/* index = backend id, 0 = none */
+#endif
+#ifndef XGW_CT_SIZE
+#define XGW_CT_SIZE		262144	/* connection table (LRU) entries */
+#endif
+#define XGW_MAGLEV_DEFAULT	65537	/* prime, per the Maglev paper */
+#define XGW_MAGLEV_MAX		1048573	/* largest prime table we accept */
+#define XGW_IPV6_MAX_EXTHDR	4	/* extension headers skipped before L4 */
+#define XGW_VLAN_MAX_DEPTH	2	/* 802.1Q / 802.1ad tags parsed */
+#define XGW_LAT_BUCKETS		32	/* log2(ns) histogram buckets */
+
+/* ---- verdicts and reasons ------------------------------------------------ */
+/*
+ * Every packet the program sees ends in exactly one reason; the reason's
+ * class says what happened to it. The class RX is not stored: rx = fwd + pass
+ * + drop. Class ERROR counts events reported by the kernel's xdp tracepoints
+ * (a redirect that failed after the program returned), not extra packets.
+ *
+ * X(ID, CLASS, "name", "help") -- the name is what the CLI, the metrics
+ * (label reason="name") and the docs print. Append only: the enum value is
+ * the index into the xgw_stats map.
+ */
+#define XGW_REASONS(X)							\
+	X(FWD,		FWD,  "forward",	"forwarded to a next hop")	\
+	X(FWD_LB,	FWD,  "forward_lb",	"forwarded to a service backend") \
+	X(PASS_NON_IP,	PASS, "non_ip",		"not IPv4/IPv6 (ARP, LLDP...)") \
+	X(PASS_ND,	PASS, "ipv6_nd",	"IPv6 neighbour discovery")	\
+	X(PASS_LOCAL,	PASS, "local",		"destination is the gateway itself") \
+	X(PASS_MCAST,	PASS, "multicast",	"multicast/broadcast/link-local destination") \
+	X(PASS_NO_ROUTE, PASS, "no_route",	"no route matches the destination") \
+	X(PASS_UNRESOLVED, PASS, "unresolved",	"next hop not resolved yet")	\
+	X(PASS_TTL,	PASS, "ttl_exceeded",	"TTL/hop limit <= 1")		\
+	X(PASS_MTU,	PASS, "frag_needed",	"larger than the egress MTU")	\
+	X(PASS_NO_PORT,	PASS, "no_tx_port",	"egress device not in the devmap") \
+	X(PASS_EXTHDR,	PASS, "ipv6_exthdr",	"too many IPv6 extension headers") \
+	X(PASS_FRAG,	PASS, "fragment",	"IP fragment for a service")	\
+	X(DROP_MALFORMED, DROP, "malformed",	"truncated or malformed L2 header") \
+	X(DROP_BAD_IP,	DROP, "bad_ip_header",	"bad IP version/IHL/length")	\
+	X(DROP_TRUNC_L4, DROP, "truncated_l4",	"L4 header beyond the frame")	\
+	X(DROP_BLACKHOLE, DROP, "blackhole",	"blackhole route")		\
+	X(DROP_MARTIAN,	DROP, "martian_source",	"source is 0/8, 127/8, multicast...") \
+	X(DROP_NO_BACKEND, DROP, "no_backend",	"service has no usable backend") \
+	X(DROP_ENCAP,	DROP, "encap_failed",	"could not grow the frame for encapsulation") \
+	X(DROP_DECAP,	DROP, "decap_failed",	"malformed tunnel packet")	\
+	X(ERR_REDIRECT,	ERROR, "redirect_error", "redirect failed (xdp_redirect_err)") \
+	X(ERR_XMIT,	ERROR, "xmit_drop",	"dropped by the egress device (xdp_devmap_xmit)")
+
+enum xgw_reason {
+#define XGW_X_ENUM(id, cls, name, help) XGW_##id,
+	XGW_REASONS(XGW_X_ENUM)
+#undef XGW_X_ENUM
+	XGW_REASON_MAX
+};
+
+enum xgw_class {
+	XGW_CLASS_FWD = 0,
+	XGW_CLASS_PASS,
+	XGW_CLASS_DROP,
+	XGW_CLASS_ERROR,
+	XGW_CLASS_MAX
+};
+
+/* ---- counters ------------------------------------------------------------ */
+/* xgw_stats[reason], xgw_nh_stats[nh_id]: per-CPU, summed by the reader. */
+struct xgw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xgw_counter) == 16, "xgw_counter");
+
+/* xgw_svc_stats[svc_id], xgw_be_stats[backend_id] */
+struct xgw_lb_counter {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;	/* flows not found in the connection table */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct xgw_lb_counter) == 32, "xgw_lb_counter");
+
+/*
+ * xgw_latency[0], per CPU. bucket[i] counts samples with
+ * 2^(i-1) <= ns < 2^i (bucket[0]: 0 ns); the last bucket is open-ended.
+ * countdown is the sampler's own state: one packet in N is timed.
+ */
+struct xgw_latency {
+	__u64 bucket[XGW_LAT_BUCKETS];
+	__u64 count;
+	__u64 sum_ns;
+	__u64 countdown;
+	__u64 pad;
+};
+_Static_assert(sizeof(struct xgw_latency) == 8 * (XGW_LAT_BUCKETS + 4),
+	       "xgw_latency");
+
+/* ---- configuration: xgw_config[0], written by xgwd ----------------------- */
+#define XGW_LATENCY_SAMPLE_DEFAULT	1024	/* time one packet in N */
+#define XGW_CT_UDP_TIMEOUT_DEFAULT	30	/* seconds */
+#define XGW_CT_FLOOD_DEFAULT		65536	/* new flows/s per CPU learned */
+
+struct xgw_config {
+	__u32 layout_version;	/* XGW_LAYOUT_VERSION of whoever wrote it */
+	__u32 latency_sample;	/* 0 = off, else time 1 packet in N */
+	__u32 ct_udp_timeout_s;	/* idle UDP flows expire after this */
+	__u32 ct_flood_limit;	/* new flows/s per CPU before learning stops */
+	__u32 flags;		/* XGW_CFG_F_* */
+	__u32 pad[3];
+};
+_Static_assert(sizeof(struct xgw_config) == 32, "xgw_config");
+
+/* ---- routing --------------------------------------------------------------- */
+enum xgw_route_action {
+	XGW_RT_NONE = 0,	/* no route: only a VIP marker, fall through */
+	XGW_RT_NEXTHOP,		/* forward to nexthops[nh_id] */
+	XGW_RT_LOCAL,		/* hand to the kernel: the gateway's own address */
+	XGW_RT_BLACKHOLE,	/* drop */
+};
+
+#define XGW_RT_F_VIP	0x1	/* host entry is also a service VIP */
+
+/* Value of xgw_host4, xgw_host6, xgw_lpm4 and xgw_lpm6. */
+struct xgw_route {
+	__u8  action;		/* enum xgw_route_action */
+	__u8  flags;		/* XGW_RT_F_* (host maps only) */
+	__u16 pad;
+	__u32 nh_id;		/* with XGW_RT_NEXTHOP */
+};
+_Static_assert(sizeof(struct xgw_route) == 8, "xgw_route");
+
+/* xgw_host4 key: __be32 address. xgw_host6 key: */
+struct xgw_in6 {
+	__be32 addr[4];
+};
+_Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
+
+struct xgw_lpm4_key {
+	__u32  prefixlen;
+	__be32 addr;
+};
+_Static_assert(sizeof(struct xgw_lpm4_key) == 8, "xgw_lpm4_key");
+
+struct xgw_lpm6_key {
+	__u32  prefixlen;
+	__be32 addr[4];
+};
+_Static_assert(sizeof(struct xgw_lpm6_key) == 20, "xgw_lpm6_key");
+
+#define XGW_NH_F_RESOLVED	0x1	/* dmac is valid and the link is up */
+
+/* xgw_nexthops[nh_id]; nh_id 0 is never used. */
+struct xgw_nexthop {
+	__u32 ifindex;		/* egress device, also the devmap key */
+	__u16 mtu;		/* L3 MTU of the egress device */
+	__u16 vlan;		/* 802.1Q VID to push on egress, 0 = none */
+	__u8  smac[6];		/* egress device's address */
+	__u8  dmac[6];		/* next hop's address */
+	__u32 flags;		/* XGW_NH_F_* */
+};
+_Static_assert(sizeof(struct xgw_nexthop) == 24, "xgw_nexthop");
+
+/* ---- load balancing ---------------------------------------------------------- */
+enum xgw_lb_mode {
+	XGW_LB_DSR = 0,		/* rewrite dmac to the backend's */
+	XGW_LB_IPIP,		/* encapsulate: gateway -> backend */
+};
+
+/* xgw_services key. family is AF_INET/AF_INET6; v4 uses addr[0]. */
+struct xgw_svc_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8   proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8   family;
+};
+_Static_assert(sizeof(struct xgw_svc_key) == 20, "xgw_svc_key");
+
+#define XGW_SVC_F_ALLDOWN_DROP	0x1	/* no usable backend: drop (else route) */
+
+struct xgw_service {
+	__u32 id;		/* index into xgw_maglev, xgw_svc_stats */
+	__u8  mode;		/* enum xgw_lb_mode */
+	__u8  flags;		/* XGW_SVC_F_* */
+	__u16 pad;
+	__u32 table_size;	/* entries in its Maglev table */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct xgw_service) == 16, "xgw_service");
+
+#define XGW_BE_F_DOWN	0x1	/* failed health checks: flows re-balance */
+#define XGW_BE_F_DRAIN	0x2	/* keeps its flows, takes no new ones */
+
+/* xgw_backends[backend_id] */
+struct xgw_backend {
+	__be32 addr[4];		/* backend address (outer destination) */
+	__be32 src[4];		/* outer source for ipip: the gateway's address */
+	__u8   family;		/* AF_INET / AF_INET6 */
+	__u8   pad;
+	__u16  flags;		/* XGW_BE_F_* */
+	__u32  nh_id;		/* how to reach the backend (on-link for dsr) */
+};
+_Static_assert(sizeof(struct xgw_backend) == 40, "xgw_backend");
+
+/* xgw_conntrack key: the client's 5-tuple as it arrives (src = client). */
+struct xgw_flow_key {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u8   proto;
+	__u8   family;
+	__u16  pad;
+};
+_Static_assert(sizeof(struct xgw_flow_key) == 40, "xgw_flow_key");
+
+struct xgw_ct_entry {
+	__u32 backend_id;
+	__u32 svc_id;
+	__u64 atime_ns;		/* last seen, bpf_ktime_get_coarse_ns() */
+};
+_Static_assert(sizeof(struct xgw_ct_entry) == 16, "xgw_ct_entry");
+
+/* Per-CPU new-flow rate limiter state, xgw_flood[0]. */
+struct xgw_flood {
+	__u64 window_start_ns;
+	__u64 new_flows;
+};
+_Static_assert(sizeof(struct xgw_flood) == 16, "xgw_flood");
+
+/* ---- userspace-only: names and descriptions ---------------------------------- */
+#ifndef __bpf__
+struct xgw_reason_desc {
+	const char *name;
+	const char *help;
+	enum xgw_class cls;
+};
+extern const struct xgw_reason_desc xgw_reason_desc[XGW_REASON_MAX];
+extern const char *const xgw_class_name[XGW_CLASS_MAX];
+/* Map names as pinned under the pin dir; bpftool shows the same. */
+#define XGW_PIN_DIR_DEFAULT	"/sys/fs/bpf/xgw"
+#endif
+
+#endif /* XGW_SHARED_H */
