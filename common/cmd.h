@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The command grammar shared by xgwctl, xgwd's control socket, -batch files
+ * and the saved state file: one command per line, words as ip(8) takes them.
+ * xgw_cmd_parse() turns words into a struct xgw_cmd or a one-line error
+ * naming the bad token; xgw_cmd_format() prints the canonical line back
+ * (what the state file stores), so parse(format(c)) == c.
+ */
+#ifndef XGW_CMD_H
+#define XGW_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+#include "addr.h"
+
+enum xgw_obj {
+	XGW_OBJ_LINK,
+	XGW_OBJ_ROUTE,
+	XGW_OBJ_NEIGH,
+	XGW_OBJ_STATS,
+	XGW_OBJ_SET,
+	XGW_OBJ_SERVICE,
+	XGW_OBJ_BACKEND,
+	XGW_OBJ_TOP,		/* client side only: polls stats */
+};
+
+enum xgw_verb {
+	XGW_V_SHOW,
+	XGW_V_ADD,
+	XGW_V_REPLACE,
+	XGW_V_DEL,
+	XGW_V_GET,		/* route get ADDR */
+	XGW_V_ATTACH,		/* link attach */
+	XGW_V_DETACH,		/* link detach */
+	XGW_V_RESET,		/* stats reset */
+	XGW_V_LATENCY,		/* stats latency */
+	XGW_V_SET,		/* set KEY VALUE, backend set ... */
+	XGW_V_HELP,
+};
+
+enum xgw_link_mode {
+	XGW_LINK_NATIVE,
+	XGW_LINK_GENERIC,
+	XGW_LINK_DECAP,		/* backend host: decapsulate ipip for the stack */
+};
+
+enum xgw_route_type {
+	XGW_ROUTE_VIA,		/* via ADDR [dev DEV] */
+	XGW_ROUTE_DEV,		/* dev DEV: destination is on-link */
+	XGW_ROUTE_BLACKHOLE,
+	XGW_ROUTE_LOCAL,	/* only made by xgwd from the gateway's addresses */
+};
+
+enum xgw_check_type {
+	XGW_CHECK_TCP,		/* default: TCP connect */
+	XGW_CHECK_HTTP,		/* GET path, expect 2xx */
+	XGW_CHECK_NONE,
+};
+
+enum xgw_backend_op {
+	XGW_BE_SET_WEIGHT,
+	XGW_BE_DRAIN,
+	XGW_BE_UNDRAIN,
+};
+
+/* `set` keys */
+enum xgw_setting {
+	XGW_SET_LATENCY_SAMPLE,	/* set latency-sample N */
+	XGW_SET_CT_UDP_TIMEOUT,	/* set ct-udp-timeout SECONDS */
+	XGW_SET_CT_FLOOD_LIMIT,	/* set ct-flood-limit FLOWS_PER_SEC */
+};
+
+#define XGW_HTTP_PATH_MAX	128
+#define XGW_WEIGHT_MAX		65535
+
+struct xgw_cmd {
+	enum xgw_obj obj;
+	enum xgw_verb verb;
+	union {
+		struct {
+			char dev[IF_NAMESIZE];	/* "" for show */
+			enum xgw_link_mode mode;
+		} link;
+		struct {
+			struct xgw_prefix dst;	/* host address: len 32/128 */
+			enum xgw_route_type type;
+			struct xgw_addr via;	/* XGW_ROUTE_VIA */
+			char dev[IF_NAMESIZE];	/* "" when not given */
+		} route;
+		struct {
+			struct xgw_addr addr;	/* route get ADDR */
+		} get;
+		struct {
+			enum xgw_setting key;
+			unsigned long value;
+		} set;
+		struct {
+			struct xgw_svc_addr svc;
+			int mode;		/* enum xgw_lb_mode */
+			unsigned int table_size;	/* 0: default */
+		} service;
+		struct {
+			struct xgw_svc_addr svc;
+			struct xgw_addr addr;
+			unsigned int weight;	/* add: default 1; set: new value */
+			enum xgw_check_type check;
+			char path[XGW_HTTP_PATH_MAX];	/* XGW_CHECK_HTTP */
+			enum xgw_backend_op op;	/* with XGW_V_SET */
+		} backend;
+	};
+};
+
+/*
+ * Parse argv (without the program name and options) into *cmd. Words may be
+ * abbreviated to any unique prefix, as ip(8) accepts. On error returns
+ * -EINVAL and writes one line naming the bad token to err, e.g.
+ * "invalid prefix \"10.0.0.0/33\"" or "unknown command \"ad\" for route".
+ * Semantic checks needing state (does DEV exist, is it a duplicate) are
+ * xgwd's.
+ */
+int xgw_cmd_parse(int argc, char **argv, struct xgw_cmd *cmd,
+		  char *err, size_t errlen);
+
+/* Split one line into words in place (whitespace separated; '#' starts a
+ * comment). Returns the word count, or -E2BIG past max words. */
+int xgw_cmd_split(char *line, char **argv, int max);
+
+/* Canonical line for a state-changing command (no trailing newline).
+ * Returns the length, or -ENOSPC. */
+int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len);
+
+/* True for commands that change state (only root / the group may send). */
+bool xgw_cmd_is_write(const struct xgw_cmd *cmd);
+
+/* Help text (BNF) for one object, or for all when obj < 0. */
+const char *xgw_cmd_help(int obj);
+
+#endif /* XGW_CMD_H */
