@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every map of the xgw object. Names, keys and values are the contract in
+ * docs/TEAM.md and common/xgw_shared.h; xgwd pins each one by name under its
+ * pin dir (pin paths are set by the loader, not here). All are BTF-defined so
+ * `bpftool map dump` prints field names.
+ */
+#ifndef XGW_MAPS_H
+#define XGW_MAPS_H
+
+#include "xgw_shared.h"
+
+/* Run-time settings written by xgwd: latency sampling, conntrack limits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_config);
+	__uint(max_entries, 1);
+} xgw_config SEC(".maps");
+
+/* Exact IPv4 destinations: host routes, the gateway's own addresses, VIPs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __be32);
+	__type(value, struct xgw_route);
+	__uint(max_entries, XGW_MAX_HOSTS);
+} xgw_host4 SEC(".maps");
+
+/* Exact IPv6 destinations, as xgw_host4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xgw_in6);
+	__type(value, struct xgw_route);
+	__uint(max_entries, XGW_MAX_HOSTS);
+} xgw_host6 SEC(".maps");
+
+/* IPv4 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct xgw_lpm4_key);
+	__type(value, struct xgw_route);
+	__uint(max_entries, XGW_MAX_PREFIX4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xgw_lpm4 SEC(".maps");
+
+/* IPv6 prefixes, as xgw_lpm4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct xgw_lpm6_key);
+	__type(value, struct xgw_route);
+	__uint(max_entries, XGW_MAX_PREFIX6);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xgw_lpm6 SEC(".maps");
+
+/* Next hops by nh_id: egress port, MACs, MTU, VLAN, resolved flag. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_nexthop);
+	__uint(max_entries, XGW_MAX_NEXTHOPS);
+} xgw_nexthops SEC(".maps");
+
+/* Egress devices by ifindex: the redirect target of every forward. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(max_entries, XGW_MAX_PORTS);
+} xgw_tx_ports SEC(".maps");
+
+/* Packets and bytes per enum xgw_reason, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_counter);
+	__uint(max_entries, XGW_REASON_MAX);
+} xgw_stats SEC(".maps");
+
+/* Forwarded packets and bytes per next hop, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_counter);
+	__uint(max_entries, XGW_MAX_NEXTHOPS);
+} xgw_nh_stats SEC(".maps");
+
+/* Sampled processing-time histogram and the sampler's countdown, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_latency);
+	__uint(max_entries, 1);
+} xgw_latency SEC(".maps");
+
+/* L4 services by (VIP, port, proto, family); only VIP-flagged hosts look. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xgw_svc_key);
+	__type(value, struct xgw_service);
+	__uint(max_entries, XGW_MAX_SERVICES);
+} xgw_services SEC(".maps");
+
+/*
+ * Maglev lookup table per service id: slot -> backend_id. Inner maps may
+ * differ in size (BPF_F_INNER_MAP), so a service's table can be resized by
+ * swapping in a new inner map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, XGW_MAX_SERVICES);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_ARRAY);
+		__type(key, __u32);
+		__type(value, __u32);
+		__uint(max_entries, XGW_MAGLEV_DEFAULT);
+		__uint(map_flags, BPF_F_INNER_MAP);
+	});
+} xgw_maglev SEC(".maps");
+
+/* Backends by backend_id: address, outer source, next hop, state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_backend);
+	__uint(max_entries, XGW_MAX_BACKENDS);
+} xgw_backends SEC(".maps");
+
+/* Client flow -> chosen backend, so established flows survive changes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xgw_flow_key);
+	__type(value, struct xgw_ct_entry);
+	__uint(max_entries, XGW_CT_SIZE);
+} xgw_conntrack SEC(".maps");
+
+/* Per-service packets, bytes, new flows, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_lb_counter);
+	__uint(max_entries, XGW_MAX_SERVICES);
+} xgw_svc_stats SEC(".maps");
+
+/* Per-backend packets, bytes, new flows, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_lb_counter);
+	__uint(max_entries, XGW_MAX_BACKENDS);
+} xgw_be_stats SEC(".maps");
+
+/* New-flow rate limiter window, per CPU: caps conntrack learning. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_flood);
+	__uint(max_entries, 1);
+} xgw_flood SEC(".maps");
+
+#endif /* XGW_MAPS_H */

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Header parsing: Ethernet (up to XGW_VLAN_MAX_DEPTH tags), IPv4 (options
+ * allowed), IPv6 (up to XGW_IPV6_MAX_EXTHDR extension headers), then TCP,
+ * UDP, ICMP or ICMPv6. The result is a struct xgw_pkt that routing, the load
+ * balancer and the accounting all read; nobody parses the frame twice.
+ *
+ * Every read of the frame goes through xgw_cursor_pull() (a header we read)
+ * or xgw_cursor_skip() (bytes we step over): the bounds check against
+ * data_end lives there and nowhere else. Helpers return the next protocol
+ * (>= 0) or a negative enum xgw_reason.
+ */
+#ifndef XGW_PARSE_H
+#define XGW_PARSE_H
+
+#include "consts.h"
+#include "xgw_shared.h"
+
+#define XGW_PKT_F_FRAG	0x1	/* an IPv4/IPv6 fragment, first or not */
+#define XGW_PKT_F_L4	0x2	/* l4_off, sport, dport, icmp_type are valid */
+
+/*
+ * What the parser learnt about one frame. Offsets are from the start of the
+ * frame (ctx->data) as received: after bpf_xdp_adjust_head() they are stale,
+ * and whoever moves the frame updates them (xgw_forward() does for l3_off).
+ * Addresses are in network order; IPv4 uses src[0]/dst[0], the rest is 0,
+ * so both families hash and compare the same way (struct xgw_svc_key and
+ * struct xgw_flow_key use the same layout).
+ */
+struct xgw_pkt {
+	__u64  t_start;		/* latency sample start (ns); 0: not sampled */
+	__be32 src[4];		/* IP source */
+	__be32 dst[4];		/* IP destination */
+	__u32  frame_len;	/* bytes received: data_end - data at entry */
+	__u16  l3_off;		/* IP header, after Ethernet and VLAN tags */
+	__u16  l4_off;		/* L4 header; valid with XGW_PKT_F_L4 */
+	__u16  l3_len;		/* IP datagram: IPv4 tot_len, IPv6 40 + payload */
+	__be16 sport;		/* TCP/UDP ports; 0 for other protocols */
+	__be16 dport;
+	__u8   family;		/* XGW_AF_INET or XGW_AF_INET6 */
+	__u8   proto;		/* L4 protocol, after IPv6 extension headers */
+	__u8   ttl;		/* TTL / hop limit as received */
+	__u8   flags;		/* XGW_PKT_F_* */
+	__u8   vlan_depth;	/* VLAN tags between Ethernet and IP: 0..2 */
+	__u8   icmp_type;	/* ICMP/ICMPv6 type, with XGW_PKT_F_L4 */
+	__u16  pad;
+};
+
+struct xgw_cursor {
+	void *pos;
+	void *end;
+};
+
+struct xgw_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* An IPv6 extension header's first two bytes: all five we skip share them. */
+struct xgw_ip6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+/* The header of @len (constant) bytes at the cursor, or NULL if truncated. */
+static __always_inline void *xgw_cursor_pull(struct xgw_cursor *c, __u32 len)
+{
+	void *p = c->pos;
+
+	if (p + len > c->end)
+		return NULL;
+	c->pos = p + len;
+	return p;
+}
+
+/* Step over @len (variable) bytes; false if they are not all in the frame. */
+static __always_inline bool xgw_cursor_skip(struct xgw_cursor *c, __u32 len)
+{
+	void *p = c->pos + len;
+
+	if (p > c->end)
+		return false;
+	c->pos = p;
+	return true;
+}
+
+static __always_inline __u16 xgw_cursor_off(const struct xgw_cursor *c,
+					    const struct xdp_md *ctx)
+{
+	return c->pos - (void *)(long)ctx->data;
+}
+
+/* Ethernet and VLAN tags: returns the ethertype (host order) of the payload. */
+static __always_inline int xgw_parse_eth(struct xgw_cursor *c, struct xgw_pkt *pkt)
+{
+	struct ethhdr *eth = xgw_cursor_pull(c, sizeof(*eth));
+	__u16 proto;
+	int i;
+
+	if (!eth)
+		return -XGW_DROP_MALFORMED;
+	proto = bpf_ntohs(eth->h_proto);
+#pragma unroll
+	for (i = 0; i < XGW_VLAN_MAX_DEPTH; i++) {
+		struct xgw_vlan_hdr *vh;
+
+		if (proto != XGW_ETH_P_8021Q && proto != XGW_ETH_P_8021AD)
+			break;
+		vh = xgw_cursor_pull(c, sizeof(*vh));
+		if (!vh)
+			return -XGW_DROP_MALFORMED;
+		proto = bpf_ntohs(vh->proto);
+		pkt->vlan_depth++;
+	}
+	return proto;
+}
+
+/*
+ * TCP/UDP/ICMP header at the cursor; @room is what is left of the IP datagram,
+ * so a header in the Ethernet padding after the datagram counts as truncated.
+ */
+static __always_inline int xgw_parse_l4(struct xgw_cursor *c, const struct xdp_md *ctx,
+					struct xgw_pkt *pkt, __u32 room)
+{
+	__u16 off = xgw_cursor_off(c, ctx);
+
+	switch (pkt->proto) {
+	case XGW_IPPROTO_TCP: {
+		struct tcphdr *th = xgw_cursor_pull(c, XGW_TCP_HLEN_MIN);
+
+		if (!th || room < XGW_TCP_HLEN_MIN || th->doff < 5 ||
+		    (__u32)th->doff * 4 > room)
+			return -XGW_DROP_TRUNC_L4;
+		pkt->sport = th->source;
+		pkt->dport = th->dest;
+		break;
+	}
+	case XGW_IPPROTO_UDP: {
+		struct udphdr *uh = xgw_cursor_pull(c, XGW_UDP_HLEN);
+
+		if (!uh || room < XGW_UDP_HLEN)
+			return -XGW_DROP_TRUNC_L4;
+		pkt->sport = uh->source;
+		pkt->dport = uh->dest;
+		break;
+	}
+	case XGW_IPPROTO_ICMP:
+	case XGW_IPPROTO_ICMPV6: {
+		__u8 *ih = xgw_cursor_pull(c, XGW_ICMP_HLEN);
+
+		if (!ih || room < XGW_ICMP_HLEN)
+			return -XGW_DROP_TRUNC_L4;
+		pkt->icmp_type = ih[0];
+		break;
+	}
+	default:
+		return 0;	/* no L4 header we look into */
+	}
+	pkt->l4_off = off;
+	pkt->flags |= XGW_PKT_F_L4;
+	return 0;
+}
+
+static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, const struct xdp_md *ctx,
+					  struct xgw_pkt *pkt)
+{
+	struct iphdr *iph = xgw_cursor_pull(c, XGW_IPV4_HLEN_MIN);
+	__u32 hlen, tot_len, frag;
+	__u8 vihl;
+
+	if (!iph)
+		return -XGW_DROP_BAD_IP;
+	vihl = *(__u8 *)iph;
+	hlen = (vihl & 0xf) * 4;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if ((vihl >> 4) != 4 || hlen < XGW_IPV4_HLEN_MIN || tot_len < hlen ||
+	    (void *)iph + tot_len > c->end)
+		return -XGW_DROP_BAD_IP;
+	if (!xgw_cursor_skip(c, hlen - XGW_IPV4_HLEN_MIN))	/* options */
+		return -XGW_DROP_BAD_IP;
+
+	pkt->family = XGW_AF_INET;
+	pkt->l3_len = tot_len;
+	pkt->proto = iph->protocol;
+	pkt->ttl = iph->ttl;
+	pkt->src[0] = iph->saddr;
+	pkt->dst[0] = iph->daddr;
+
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & (XGW_IP_MF | XGW_IP_OFFSET))
+		pkt->flags |= XGW_PKT_F_FRAG;
+	if (frag & XGW_IP_OFFSET)
+		return 0;	/* not the first fragment: no L4 header here */
+	return xgw_parse_l4(c, ctx, pkt, tot_len - hlen);
+}
+
+/*
+ * Step over IPv6 extension headers; @room is the payload length left. Sets
+ * pkt->proto to the first non-extension header, or returns 1 when a
+ * non-first fragment leaves no L4 header to parse.
+ */
+static __always_inline int xgw_parse_ipv6_ext(struct xgw_cursor *c, struct xgw_pkt *pkt,
+					      __u32 *room)
+{
+	__u8 next = pkt->proto;
+	int i;
+
+#pragma unroll
+	for (i = 0; i <= XGW_IPV6_MAX_EXTHDR; i++) {
+		struct xgw_ip6_ext *eh;
+		__u32 len;
+
+		switch (next) {
+		case XGW_IPPROTO_HOPOPTS:
+		case XGW_IPPROTO_ROUTING:
+		case XGW_IPPROTO_DSTOPTS:
+		case XGW_IPPROTO_FRAGMENT:
+		case XGW_IPPROTO_AH:
+			break;
+		default:
+			pkt->proto = next;
+			return 0;
+		}
+		if (i == XGW_IPV6_MAX_EXTHDR)
+			return -XGW_PASS_EXTHDR;
+		/* Every extension header is at least 8 bytes long. */
+		eh = xgw_cursor_pull(c, 8);
+		if (!eh || *room < 8)
+			return -XGW_DROP_BAD_IP;
+		if (next == XGW_IPPROTO_FRAGMENT) {
+			struct frag_hdr *fh = (void *)eh;
+
+			len = 8;
+			pkt->flags |= XGW_PKT_F_FRAG;
+			if (bpf_ntohs(fh->frag_off) & XGW_IP6_FRAG_OFFSET) {
+				pkt->proto = fh->nexthdr;
+				return 1;
+			}
+		} else if (next == XGW_IPPROTO_AH) {
+			len = ((__u32)eh->hdrlen + 2) * 4;
+		} else {
+			len = ((__u32)eh->hdrlen + 1) * 8;
+		}
+		if (len > *room || !xgw_cursor_skip(c, len - 8))
+			return -XGW_DROP_BAD_IP;
+		*room -= len;
+		next = eh->nexthdr;
+	}
+	return -XGW_PASS_EXTHDR;	/* not reached: the loop returns */
+}
+
+static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp_md *ctx,
+					  struct xgw_pkt *pkt)
+{
+	struct ipv6hdr *ip6h = xgw_cursor_pull(c, XGW_IPV6_HLEN);
+	__u32 room;
+	int ret;
+
+	if (!ip6h)
+		return -XGW_DROP_BAD_IP;
+	room = bpf_ntohs(ip6h->payload_len);
+	if ((*(__u8 *)ip6h >> 4) != 6 || c->pos + room > c->end)
+		return -XGW_DROP_BAD_IP;
+
+	pkt->family = XGW_AF_INET6;
+	pkt->l3_len = XGW_IPV6_HLEN + room;
+	pkt->proto = ip6h->nexthdr;
+	pkt->ttl = ip6h->hop_limit;
+	__builtin_memcpy(pkt->src, &ip6h->saddr, sizeof(pkt->src));
+	__builtin_memcpy(pkt->dst, &ip6h->daddr, sizeof(pkt->dst));
+
+	ret = xgw_parse_ipv6_ext(c, pkt, &room);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return xgw_parse_l4(c, ctx, pkt, room);
+}
+
+/*
+ * Parse the frame into @pkt. Returns 0 for an IPv4/IPv6 packet whose headers
+ * are sound, or a negative enum xgw_reason saying why the datapath stops here
+ * (-XGW_PASS_NON_IP, -XGW_DROP_*, -XGW_PASS_EXTHDR).
+ */
+static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
+{
+	struct xgw_cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	int proto;
+
+	proto = xgw_parse_eth(&c, pkt);
+	if (proto < 0)
+		return proto;
+	pkt->l3_off = xgw_cursor_off(&c, ctx);
+	if (proto == XGW_ETH_P_IP)
+		return xgw_parse_ipv4(&c, ctx, pkt);
+	if (proto == XGW_ETH_P_IPV6)
+		return xgw_parse_ipv6(&c, ctx, pkt);
+	return -XGW_PASS_NON_IP;
+}
+
+#endif /* XGW_PARSE_H */

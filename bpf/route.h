@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Route lookup (host map, then longest prefix) and forwarding to a next hop.
+ * The load balancer forwards through xgw_forward() too, so there is one
+ * place that rewrites L2, decrements TTL and redirects.
+ */
+#ifndef XGW_ROUTE_H
+#define XGW_ROUTE_H
+
+#include "maps.h"
+#include "parse.h"
+
+/* Exact match on the destination; NULL if none. May be a bare VIP marker. */
+static __always_inline struct xgw_route *xgw_host_lookup(const struct xgw_pkt *pkt)
+{
+	if (pkt->family == XGW_AF_INET)
+		return bpf_map_lookup_elem(&xgw_host4, &pkt->dst[0]);
+	return bpf_map_lookup_elem(&xgw_host6, pkt->dst);
+}
+
+static __always_inline struct xgw_route *xgw_prefix_lookup4(__be32 dst)
+{
+	struct xgw_lpm4_key key = { .prefixlen = 32, .addr = dst };
+
+	return bpf_map_lookup_elem(&xgw_lpm4, &key);
+}
+
+static __always_inline struct xgw_route *xgw_prefix_lookup6(const __be32 *dst)
+{
+	struct xgw_lpm6_key key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, dst, sizeof(key.addr));
+	return bpf_map_lookup_elem(&xgw_lpm6, &key);
+}
+
+/*
+ * The route for a destination: a host entry wins unless it is only a VIP
+ * marker (XGW_RT_NONE), then the longest prefix. NULL: no route.
+ */
+static __always_inline struct xgw_route *xgw_route_lookup4(__be32 dst)
+{
+	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host4, &dst);
+
+	if (rt && rt->action != XGW_RT_NONE)
+		return rt;
+	return xgw_prefix_lookup4(dst);
+}
+
+static __always_inline struct xgw_route *xgw_route_lookup6(const struct xgw_in6 *dst)
+{
+	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host6, dst);
+
+	if (rt && rt->action != XGW_RT_NONE)
+		return rt;
+	return xgw_prefix_lookup6(dst->addr);
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), folded in one's complement. */
+static __always_inline void xgw_csum_replace16(__sum16 *sum, __be16 old, __be16 new)
+{
+	__u32 s = (__u16)~*sum + (__u16)~old + (__u16)new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*sum = ~s;
+}
+
+/*
+ * Give the frame the L2 header of @nh (Ethernet, plus one 802.1Q tag when
+ * nh->vlan is set), replacing whatever tags it came with, then decrement
+ * TTL / hop limit. The IP header does not move in memory: only the frame's
+ * start does, by bpf_xdp_adjust_head().
+ */
+static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
+				       const struct xgw_nexthop *nh)
+{
+	__u32 l2_len = nh->vlan ? XGW_ETH_HLEN + XGW_VLAN_HLEN : XGW_ETH_HLEN;
+	__u16 eth_proto = pkt->family == XGW_AF_INET ? XGW_ETH_P_IP : XGW_ETH_P_IPV6;
+	int delta = (int)pkt->l3_off - (int)l2_len;
+	struct ethhdr *eth;
+	void *data, *end, *l3;
+
+	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return XGW_DROP_ENCAP;	/* no headroom for the tag */
+	pkt->l3_off = l2_len;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+
+	eth = data;
+	if (nh->vlan) {
+		struct xgw_vlan_hdr *vh = data + XGW_ETH_HLEN;
+
+		if ((void *)(vh + 1) > end)
+			return XGW_DROP_MALFORMED;
+		eth->h_proto = bpf_htons(XGW_ETH_P_8021Q);
+		vh->tci = bpf_htons(nh->vlan & XGW_VLAN_VID_MASK);
+		vh->proto = bpf_htons(eth_proto);
+		l3 = vh + 1;
+	} else {
+		if ((void *)(eth + 1) > end)
+			return XGW_DROP_MALFORMED;
+		eth->h_proto = bpf_htons(eth_proto);
+		l3 = eth + 1;
+	}
+	__builtin_memcpy(eth->h_dest, nh->dmac, XGW_ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, XGW_ETH_ALEN);
+
+	if (pkt->family == XGW_AF_INET) {
+		struct iphdr *iph = l3;
+		__be16 old;
+
+		if ((void *)(iph + 1) > end)
+			return XGW_DROP_MALFORMED;
+		/* TTL shares a 16-bit checksum word with the protocol. */
+		old = *(__be16 *)&iph->ttl;
+		iph->ttl--;
+		xgw_csum_replace16(&iph->check, old, *(__be16 *)&iph->ttl);
+	} else {
+		struct ipv6hdr *ip6h = l3;
+
+		if ((void *)(ip6h + 1) > end)
+			return XGW_DROP_MALFORMED;
+		ip6h->hop_limit--;
+	}
+	return XGW_FWD;
+}
+
+/*
+ * Forward @pkt to next hop @nh_id. Returns XGW_FWD with the redirect set up,
+ * or the reason it cannot: every check runs before the frame is touched, so
+ * a packet handed to the kernel (PASS_*) is exactly the one received.
+ *
+ * Reads pkt->family, l3_off, l3_len and ttl, and the IP header at l3_off: a
+ * caller that rewrote the frame (the load balancer's encapsulation) updates
+ * them first. The load balancer counts a successful forward as XGW_FWD_LB.
+ */
+static __always_inline enum xgw_reason xgw_forward(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						   __u32 nh_id)
+{
+	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
+
+	if (!nh || !(nh->flags & XGW_NH_F_RESOLVED))
+		return XGW_PASS_UNRESOLVED;
+	if (pkt->ttl <= 1)
+		return XGW_PASS_TTL;	/* the kernel sends time exceeded */
+	if (nh->mtu && pkt->l3_len > nh->mtu)
+		return XGW_PASS_MTU;	/* the kernel fragments or says too big */
+	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
+		return XGW_PASS_NO_PORT;
+	return xgw_rewrite(ctx, pkt, nh);
+}
+
+#endif /* XGW_ROUTE_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one accounting path. Every packet leaves xgw_xdp through xgw_account():
+ * it counts the packet under its reason (and its next hop when forwarded),
+ * closes the latency sample, and turns the reason's class into the verdict,
+ * so a counter can never disagree with what happened to the packet.
+ *
+ * Cost on the fast path: the xgw_config lookup at entry and the xgw_stats
+ * lookup at exit (array lookups, inlined by the verifier); bpf_ktime_get_ns()
+ * only on the sampled packet, one in xgw_config.latency_sample.
+ */
+#ifndef XGW_STATS_H
+#define XGW_STATS_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define XGW_VERDICT_FWD		XGW_XDP_REDIRECT
+#define XGW_VERDICT_PASS	XGW_XDP_PASS
+#define XGW_VERDICT_DROP	XGW_XDP_DROP
+#define XGW_VERDICT_ERROR	XGW_XDP_ABORTED	/* never an exit reason */
+
+static __always_inline int xgw_reason_verdict(enum xgw_reason reason)
+{
+	switch (reason) {
+#define XGW_X_VERDICT(id, cls, name, help) \
+	case XGW_##id:                     \
+		return XGW_VERDICT_##cls;
+		XGW_REASONS(XGW_X_VERDICT)
+#undef XGW_X_VERDICT
+	default:
+		return XGW_XDP_ABORTED;
+	}
+}
+
+/*
+ * Decide whether this packet is timed: a per-CPU countdown picks one packet
+ * in N, so only that one pays for two bpf_ktime_get_ns() calls. A countdown
+ * left over from a larger N restarts at once.
+ */
+static __always_inline void xgw_latency_start(struct xgw_pkt *pkt)
+{
+	struct xgw_latency *lat;
+	struct xgw_config *cfg;
+	__u32 zero = 0, n;
+
+	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
+	if (!cfg || !cfg->latency_sample)
+		return;
+	n = cfg->latency_sample;
+	lat = bpf_map_lookup_elem(&xgw_latency, &zero);
+	if (!lat)
+		return;
+	if (lat->countdown && lat->countdown < n) {
+		lat->countdown--;
+		return;
+	}
+	lat->countdown = n - 1;
+	pkt->t_start = bpf_ktime_get_ns();
+}
+
+/* Index of the highest set bit, counting from 1 (0 for 0): log2 bucket. */
+static __always_inline __u32 xgw_fls64(__u64 x)
+{
+	__u32 r = 0;
+
+	if (x >> 32) {
+		x >>= 32;
+		r += 32;
+	}
+	if (x >> 16) {
+		x >>= 16;
+		r += 16;
+	}
+	if (x >> 8) {
+		x >>= 8;
+		r += 8;
+	}
+	if (x >> 4) {
+		x >>= 4;
+		r += 4;
+	}
+	if (x >> 2) {
+		x >>= 2;
+		r += 2;
+	}
+	if (x >> 1) {
+		x >>= 1;
+		r += 1;
+	}
+	return r + (x != 0);
+}
+
+static __always_inline void xgw_latency_finish(const struct xgw_pkt *pkt)
+{
+	struct xgw_latency *lat;
+	__u32 zero = 0, b;
+	__u64 ns;
+
+	if (!pkt->t_start)
+		return;
+	ns = bpf_ktime_get_ns() - pkt->t_start;
+	lat = bpf_map_lookup_elem(&xgw_latency, &zero);
+	if (!lat)
+		return;
+	b = xgw_fls64(ns);
+	if (b >= XGW_LAT_BUCKETS)
+		b = XGW_LAT_BUCKETS - 1;
+	lat->bucket[b]++;
+	lat->count++;
+	lat->sum_ns += ns;
+}
+
+static __always_inline void xgw_counter_add(void *map, __u32 key, __u32 bytes)
+{
+	struct xgw_counter *cnt = bpf_map_lookup_elem(map, &key);
+
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += bytes;
+	}
+}
+
+/*
+ * Count @pkt under @reason (bytes: the frame as received) and, for a
+ * forward, under next hop @nh_id; return the XDP verdict for @reason.
+ * Call it exactly once per packet, as the program's return value.
+ */
+static __always_inline int xgw_account(const struct xgw_pkt *pkt, enum xgw_reason reason,
+				       __u32 nh_id)
+{
+	int verdict = xgw_reason_verdict(reason);
+
+	xgw_counter_add(&xgw_stats, reason, pkt->frame_len);
+	if (verdict == XGW_XDP_REDIRECT)
+		xgw_counter_add(&xgw_nh_stats, nh_id, pkt->frame_len);
+	xgw_latency_finish(pkt);
+	return verdict;
+}
+
+#endif /* XGW_STATS_H */

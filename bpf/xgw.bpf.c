@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xgw datapath entry points. The work lives in the headers, by role:
+ * parse.h (headers -> struct xgw_pkt), route.h (lookup, forward), lb.h
+ * (services), stats.h (the one accounting path), maps.h (every map).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "consts.h"
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+#include "route.h"
+#include "lb.h"
+#include "decap.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Sources nobody may forward from: 0/8, 127/8, 224/4 and 255.255.255.255;
+ * ::, ::1 and ff00::/8. The unspecified source to a multicast or broadcast
+ * destination is legitimate on the link (DHCP discover, IPv6 DAD and MLD)
+ * and goes on to be handed to the kernel.
+ */
+static __always_inline bool xgw_src_is_martian(const struct xgw_pkt *pkt, bool dst_link)
+{
+	if (pkt->family == XGW_AF_INET) {
+		__u32 src = bpf_ntohl(pkt->src[0]);
+		__u8 first = src >> 24;
+
+		if (src == 0)
+			return !dst_link;
+		return first == 0 || first == 127 || (first & 0xf0) == 0xe0 ||
+		       src == 0xffffffff;
+	}
+	if (pkt->src[0] == 0 && pkt->src[1] == 0 && pkt->src[2] == 0) {
+		if (pkt->src[3] == 0)
+			return !dst_link;
+		if (pkt->src[3] == bpf_htonl(1))
+			return true;
+	}
+	return (bpf_ntohl(pkt->src[0]) >> 24) == 0xff;
+}
+
+/* Destinations only the kernel handles: multicast, broadcast, fe80::/10. */
+static __always_inline bool xgw_dst_is_link(const struct xgw_pkt *pkt)
+{
+	__u32 first = bpf_ntohl(pkt->dst[0]);
+
+	if (pkt->family == XGW_AF_INET)
+		return (first >> 28) == 0xe || first == 0xffffffff;
+	return (first >> 24) == 0xff || (first >> 22) == (0xfe80 >> 6);
+}
+
+static __always_inline bool xgw_is_nd(const struct xgw_pkt *pkt)
+{
+	return pkt->family == XGW_AF_INET6 && (pkt->flags & XGW_PKT_F_L4) &&
+	       pkt->proto == XGW_IPPROTO_ICMPV6 &&
+	       pkt->icmp_type >= XGW_ICMPV6_ND_FIRST && pkt->icmp_type <= XGW_ICMPV6_ND_LAST;
+}
+
+static __always_inline enum xgw_reason xgw_route_apply(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						       const struct xgw_route *rt, __u32 *nh_id)
+{
+	if (!rt)
+		return XGW_PASS_NO_ROUTE;
+	switch (rt->action) {
+	case XGW_RT_NEXTHOP:
+		*nh_id = rt->nh_id;
+		return xgw_forward(ctx, pkt, rt->nh_id);
+	case XGW_RT_LOCAL:
+		return XGW_PASS_LOCAL;
+	case XGW_RT_BLACKHOLE:
+		return XGW_DROP_BLACKHOLE;
+	default:
+		return XGW_PASS_NO_ROUTE;
+	}
+}
+
+/* The decision for a parsed IP packet; *nh_id is set for a forward. */
+static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						  __u32 *nh_id)
+{
+	bool dst_link = xgw_dst_is_link(pkt);
+	struct xgw_route *rt;
+
+	if (xgw_src_is_martian(pkt, dst_link))
+		return XGW_DROP_MARTIAN;
+	if (xgw_is_nd(pkt))
+		return XGW_PASS_ND;
+	if (dst_link)
+		return XGW_PASS_MCAST;
+
+	rt = xgw_host_lookup(pkt);
+	if (rt && (rt->flags & XGW_RT_F_VIP)) {
+		int ret = xgw_lb_handle(ctx, pkt, nh_id);
+
+		if (ret >= 0)
+			return ret;
+	}
+	if (!rt || rt->action == XGW_RT_NONE) {
+		if (pkt->family == XGW_AF_INET)
+			rt = xgw_prefix_lookup4(pkt->dst[0]);
+		else
+			rt = xgw_prefix_lookup6(pkt->dst);
+	}
+	return xgw_route_apply(ctx, pkt, rt, nh_id);
+}
+
+SEC("xdp")
+int xgw_xdp(struct xdp_md *ctx)
+{
+	struct xgw_pkt pkt = {
+		.frame_len = ctx->data_end - ctx->data,
+	};
+	__u32 nh_id = 0;
+	int ret;
+
+	xgw_latency_start(&pkt);
+	ret = xgw_parse(ctx, &pkt);
+	if (ret < 0)
+		return xgw_account(&pkt, -ret, 0);
+	return xgw_account(&pkt, xgw_decide(ctx, &pkt, &nh_id), nh_id);
+}
+
+/* For veth peers: a redirect into a veth needs an XDP program on its peer. */
+SEC("xdp")
+int xgw_pass(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XGW_XDP_PASS;
+}
+
+/* Events, not packets of ours: added to the reason's counter, no bytes. */
+static __always_inline void xgw_count_event(enum xgw_reason reason, __u64 n)
+{
+	__u32 key = reason;
+	struct xgw_counter *cnt = bpf_map_lookup_elem(&xgw_stats, &key);
+
+	if (cnt)
+		cnt->packets += n;
+}
+
+/* A redirect into xgw_tx_ports that failed after the program returned. */
+SEC("tp_btf/xdp_redirect_err")
+int BPF_PROG(xgw_trace_redirect_err, const struct net_device *dev, const struct bpf_prog *xdp,
+	     const void *tgt, int err, enum bpf_map_type map_type, u32 map_id, u32 index)
+{
+	const struct bpf_map *ports = (const void *)&xgw_tx_ports;
+
+	if (map_id == ports->id)
+		xgw_count_event(XGW_ERR_REDIRECT, 1);
+	return 0;
+}
+
+/* Frames an xgw egress port could not send (sent and failed in one batch). */
+SEC("tp_btf/xdp_devmap_xmit")
+int BPF_PROG(xgw_trace_devmap_xmit, const struct net_device *from_dev,
+	     const struct net_device *to_dev, int sent, int drops, int err)
+{
+	__u32 ifindex = to_dev->ifindex;
+
+	if (drops > 0 && bpf_map_lookup_elem(&xgw_tx_ports, &ifindex))
+		xgw_count_event(XGW_ERR_XMIT, drops);
+	return 0;
+}
