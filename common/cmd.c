@@ -1,0 +1,968 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The command grammar (cmd.h): parse, format, help. Objects and verbs are
+ * tables; keywords may be abbreviated to a unique prefix as ip(8) accepts
+ * (an exact match always wins, an ambiguous prefix is an error naming the
+ * candidates). Every error is one line naming the token at fault.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+#include "xgw_shared.h"
+
+struct parser {
+	int argc;
+	char **argv;
+	int i;			/* next word */
+	struct xgw_cmd *cmd;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err, p->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool more(const struct parser *p)
+{
+	return p->i < p->argc;
+}
+
+static const char *peek(const struct parser *p)
+{
+	return more(p) ? p->argv[p->i] : NULL;
+}
+
+/* The word before the next one, for "missing ... after" messages. */
+static const char *prev(const struct parser *p)
+{
+	return p->i > 0 ? p->argv[p->i - 1] : "";
+}
+
+/*
+ * Index of word in names[] (NULL-terminated): exact match, else the one
+ * name it is a prefix of. -ENOENT when none, -EAGAIN when ambiguous.
+ */
+static int word_match(const char *word, const char *const *names)
+{
+	size_t n = strlen(word);
+	int found = -ENOENT;
+
+	if (!n)
+		return -ENOENT;
+	for (int i = 0; names[i]; i++) {
+		if (!strcmp(word, names[i]))
+			return i;
+		if (strncmp(word, names[i], n))
+			continue;
+		found = found == -ENOENT ? i : -EAGAIN;
+	}
+	return found;
+}
+
+/* "a, b, c": the names word could abbreviate. */
+static void candidates(const char *word, const char *const *names, char *buf,
+		       size_t len)
+{
+	size_t n = strlen(word), off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; names[i] && off < len; i++)
+		if (!strncmp(word, names[i], n))
+			off += snprintf(buf + off, len - off, "%s%s",
+					off ? ", " : "", names[i]);
+}
+
+/*
+ * Match the next word against names; what says what kind of word it is
+ * (e.g. "command \"%s\" for route" is built by the caller as what/ctx).
+ * Returns the index or -EINVAL with the error written.
+ */
+static int expect_word(struct parser *p, const char *const *names,
+		       const char *what, const char *ctx)
+{
+	const char *w = peek(p);
+	char cand[160];
+	int r;
+
+	r = word_match(w, names);
+	if (r >= 0) {
+		p->i++;
+		return r;
+	}
+	if (r == -EAGAIN) {
+		candidates(w, names, cand, sizeof(cand));
+		return perr(p, "ambiguous %s \"%s\"%s%s: could be %s", what, w,
+			    ctx ? " for " : "", ctx ? ctx : "", cand);
+	}
+	return perr(p, "unknown %s \"%s\"%s%s", what, w, ctx ? " for " : "",
+		    ctx ? ctx : "");
+}
+
+/* Keyword value: the word after KW, or "missing argument after KW". */
+static const char *kw_arg(struct parser *p)
+{
+	if (!more(p)) {
+		perr(p, "missing argument after \"%s\"", prev(p));
+		return NULL;
+	}
+	return p->argv[p->i++];
+}
+
+/* Positional argument named meta (PREFIX, DEV...). */
+static const char *pos_arg(struct parser *p, const char *meta)
+{
+	if (!more(p)) {
+		perr(p, "missing %s after \"%s\"", meta, prev(p));
+		return NULL;
+	}
+	return p->argv[p->i++];
+}
+
+static int no_more(struct parser *p)
+{
+	if (more(p))
+		return perr(p, "unexpected \"%s\"", peek(p));
+	return 0;
+}
+
+/* Next word as one of the keywords kws: index, or "unexpected"/ambiguous. */
+static int kw_next(struct parser *p, const char *const *kws)
+{
+	int r = word_match(peek(p), kws);
+
+	if (r == -EAGAIN)
+		return expect_word(p, kws, "keyword", NULL);
+	if (r < 0)
+		return perr(p, "unexpected \"%s\"", peek(p));
+	p->i++;
+	return r;
+}
+
+/* The value of a keyword that takes one of names (mode dsr|ipip...). */
+static int kw_choice(struct parser *p, const char *const *names, const char *what)
+{
+	if (!more(p))
+		return perr(p, "missing argument after \"%s\"", prev(p));
+	return expect_word(p, names, what, NULL);
+}
+
+/* The kernel's own rule (dev_valid_name). */
+static bool dev_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int dev_parse(struct parser *p, const char *s, char dev[IF_NAMESIZE])
+{
+	if (!s)
+		return -EINVAL;
+	if (!dev_name_is_valid(s))
+		return perr(p, "invalid device name \"%s\"", s);
+	strcpy(dev, s);
+	return 0;
+}
+
+static int addr_parse(struct parser *p, const char *s, struct xgw_addr *a)
+{
+	if (!s)
+		return -EINVAL;
+	if (xgw_addr_parse(s, a))
+		return perr(p, "invalid address \"%s\"", s);
+	return 0;
+}
+
+static int prefix_parse(struct parser *p, const char *s, struct xgw_prefix *pf)
+{
+	char buf[XGW_PREFIX_STRLEN];
+	const char *slash;
+	struct xgw_addr a;
+	unsigned long len;
+
+	if (!s)
+		return -EINVAL;
+	if (!xgw_prefix_parse(s, pf))
+		return 0;
+	/* the usual mistake deserves its own words: 10.0.0.1/8 */
+	slash = strchr(s, '/');
+	if (slash && (size_t)(slash - s) < sizeof(buf)) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)(slash - s), s);
+		if (!xgw_addr_parse(buf, &a) && strlen(slash + 1) <= 3 &&
+		    !xgw_uint_parse(slash + 1, 0, a.family == AF_INET ? 32 : 128, &len))
+			return perr(p, "invalid prefix \"%s\": host bits set beyond /%lu",
+				    s, len);
+	}
+	return perr(p, "invalid prefix \"%s\"", s);
+}
+
+/* Which part of a service token is wrong, for the error message. */
+static const char *svc_problem(const char *s)
+{
+	const char *slash = strrchr(s, '/'), *colon;
+	unsigned long port;
+	char buf[8];
+
+	if (!slash || (strcmp(slash + 1, "tcp") && strcmp(slash + 1, "udp")))
+		return "protocol must be tcp or udp";
+	if (s[0] != '[' && strchr(s, ':') != strrchr(s, ':'))
+		return "write IPv6 as [ADDR]:PORT/PROTO";
+	colon = strrchr(s, ':');
+	if (!colon || colon > slash)
+		return "want VIP:PORT/PROTO";
+	snprintf(buf, sizeof(buf), "%.*s", (int)(slash - colon - 1), colon + 1);
+	if (slash - colon - 1 >= (long)sizeof(buf) ||
+	    xgw_uint_parse(buf, 1, 65535, &port))
+		return "port must be 1..65535";
+	return "bad address";
+}
+
+static int svc_parse(struct parser *p, const char *s, struct xgw_svc_addr *svc)
+{
+	if (!s)
+		return -EINVAL;
+	if (xgw_svc_parse(s, svc))
+		return perr(p, "invalid service \"%s\": %s", s, svc_problem(s));
+	return 0;
+}
+
+static int uint_arg(struct parser *p, const char *name, const char *s,
+		    unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (!s)
+		return -EINVAL;
+	if (xgw_uint_parse(s, min, max, out))
+		return perr(p, "invalid %s \"%s\" (%lu..%lu)", name, s, min, max);
+	return 0;
+}
+
+static bool is_prime(unsigned long n)
+{
+	if (n < 2)
+		return false;
+	for (unsigned long d = 2; d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+/* ---- link ------------------------------------------------------------------ */
+
+static const char *const link_modes[] = { "native", "generic", "decap", NULL };
+
+static int do_link_attach(struct parser *p)
+{
+	static const char *const kws[] = { "mode", "native", "generic", "decap", NULL };
+	struct xgw_cmd *c = p->cmd;
+	int r;
+
+	if (dev_parse(p, pos_arg(p, "DEV"), c->link.dev))
+		return -EINVAL;
+	c->link.mode = XGW_LINK_NATIVE;
+	if (!more(p))
+		return 0;
+	/* "mode decap" or just "decap", as issue 4 writes it */
+	r = kw_next(p, kws);
+	if (r == 0)
+		r = kw_choice(p, link_modes, "link mode");
+	else if (r > 0)
+		r--;
+	if (r < 0)
+		return r;
+	c->link.mode = r;
+	return no_more(p);
+}
+
+static int do_link_detach(struct parser *p)
+{
+	if (dev_parse(p, pos_arg(p, "DEV"), p->cmd->link.dev))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* ---- route ----------------------------------------------------------------- */
+
+static int route_via(struct parser *p, bool *have_via)
+{
+	struct xgw_cmd *c = p->cmd;
+	const char *s;
+	char pf[XGW_PREFIX_STRLEN];
+
+	if (*have_via || c->route.type == XGW_ROUTE_BLACKHOLE)
+		return perr(p, *have_via ? "duplicate \"%s\"" :
+			    "\"%s\" conflicts with \"blackhole\"", prev(p));
+	s = kw_arg(p);
+	if (addr_parse(p, s, &c->route.via))
+		return -EINVAL;
+	if (c->route.via.family != c->route.dst.addr.family)
+		return perr(p, "via \"%s\" is IPv%d but prefix \"%s\" is IPv%d", s,
+			    c->route.via.family == AF_INET ? 4 : 6,
+			    xgw_prefix_str(&c->route.dst, pf, sizeof(pf)),
+			    c->route.dst.addr.family == AF_INET ? 4 : 6);
+	c->route.type = XGW_ROUTE_VIA;
+	*have_via = true;
+	return 0;
+}
+
+/* add and replace: PREFIX { via ADDR [dev DEV] | dev DEV | blackhole } */
+static int do_route_change(struct parser *p)
+{
+	static const char *const kws[] = { "via", "dev", "blackhole", NULL };
+	struct xgw_cmd *c = p->cmd;
+	bool have_via = false, have_bh = false;
+	int r;
+
+	if (prefix_parse(p, pos_arg(p, "PREFIX"), &c->route.dst))
+		return -EINVAL;
+	while (more(p)) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (r == 0 && route_via(p, &have_via))
+			return -EINVAL;
+		if (r == 1 && c->route.dev[0])
+			return perr(p, "duplicate \"dev\"");
+		if (r == 1 && have_bh)
+			return perr(p, "\"dev\" conflicts with \"blackhole\"");
+		if (r == 1 && dev_parse(p, kw_arg(p), c->route.dev))
+			return -EINVAL;
+		if (r == 2 && (have_via || have_bh || c->route.dev[0]))
+			return perr(p, "\"blackhole\" conflicts with \"%s\"",
+				    have_bh ? "blackhole" : have_via ? "via" : "dev");
+		if (r == 2) {
+			have_bh = true;
+			c->route.type = XGW_ROUTE_BLACKHOLE;
+		}
+	}
+	if (!have_via && !have_bh && !c->route.dev[0])
+		return perr(p, "missing via ADDR, dev DEV or blackhole after \"%s\"",
+			    prev(p));
+	if (!have_via && !have_bh)
+		c->route.type = XGW_ROUTE_DEV;
+	return 0;
+}
+
+static int do_route_del(struct parser *p)
+{
+	if (prefix_parse(p, pos_arg(p, "PREFIX"), &p->cmd->route.dst))
+		return -EINVAL;
+	return no_more(p);
+}
+
+static int do_route_get(struct parser *p)
+{
+	if (addr_parse(p, pos_arg(p, "ADDR"), &p->cmd->get.addr))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* ---- set ------------------------------------------------------------------- */
+
+static const char *const settings[] = {
+	[XGW_SET_LATENCY_SAMPLE] = "latency-sample",
+	[XGW_SET_CT_UDP_TIMEOUT] = "ct-udp-timeout",
+	[XGW_SET_CT_FLOOD_LIMIT] = "ct-flood-limit",
+	NULL,
+};
+
+static const struct {
+	unsigned long min, max;
+} setting_range[] = {
+	[XGW_SET_LATENCY_SAMPLE] = { 0, 0xffffffffUL },	/* 0 = off */
+	[XGW_SET_CT_UDP_TIMEOUT] = { 1, 86400 },
+	[XGW_SET_CT_FLOOD_LIMIT] = { 1, 0xffffffffUL },
+};
+
+static int do_set(struct parser *p)
+{
+	struct xgw_cmd *c = p->cmd;
+	int r;
+
+	if (!more(p))
+		return perr(p, "missing setting after \"set\"");
+	r = expect_word(p, settings, "setting", NULL);
+	if (r < 0)
+		return r;
+	c->set.key = r;
+	if (uint_arg(p, settings[r], kw_arg(p), setting_range[r].min,
+		     setting_range[r].max, &c->set.value))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* ---- service --------------------------------------------------------------- */
+
+static const char *const lb_modes[] = { [XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", NULL };
+
+/* add and replace: SERVICE [mode dsr|ipip] [table-size M] */
+static int do_service_change(struct parser *p)
+{
+	static const char *const kws[] = { "mode", "table-size", NULL };
+	struct xgw_cmd *c = p->cmd;
+	bool seen[2] = {};
+	unsigned long m;
+	int r;
+
+	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &c->service.svc))
+		return -EINVAL;
+	c->service.mode = XGW_LB_DSR;
+	while (more(p)) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (seen[r])
+			return perr(p, "duplicate \"%s\"", kws[r]);
+		seen[r] = true;
+		if (r == 0) {
+			r = kw_choice(p, lb_modes, "service mode");
+			if (r < 0)
+				return r;
+			c->service.mode = r;
+			continue;
+		}
+		if (uint_arg(p, "table-size", kw_arg(p), 2, XGW_MAGLEV_MAX, &m))
+			return -EINVAL;
+		if (!is_prime(m))
+			return perr(p, "invalid table-size \"%s\": not a prime", prev(p));
+		c->service.table_size = m;
+	}
+	return 0;
+}
+
+static int do_service_del(struct parser *p)
+{
+	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &p->cmd->service.svc))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* ---- backend --------------------------------------------------------------- */
+
+static const char *const checks[] = {
+	[XGW_CHECK_TCP] = "tcp", [XGW_CHECK_HTTP] = "http", [XGW_CHECK_NONE] = "none", NULL,
+};
+
+static int backend_target(struct parser *p)
+{
+	struct xgw_cmd *c = p->cmd;
+
+	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &c->backend.svc))
+		return -EINVAL;
+	return addr_parse(p, pos_arg(p, "ADDR"), &c->backend.addr);
+}
+
+static int http_path_parse(struct parser *p, const char *s, char *path)
+{
+	if (!s)
+		return -EINVAL;
+	if (s[0] != '/' || strlen(s) >= XGW_HTTP_PATH_MAX)
+		goto bad;
+	for (const char *q = s; *q; q++)
+		if (!isgraph((unsigned char)*q))
+			goto bad;
+	strcpy(path, s);
+	return 0;
+bad:
+	return perr(p, "invalid http path \"%s\" (/..., at most %d characters)", s,
+		    XGW_HTTP_PATH_MAX - 1);
+}
+
+static int backend_check(struct parser *p)
+{
+	struct xgw_cmd *c = p->cmd;
+	int r;
+
+	r = kw_choice(p, checks, "check");
+	if (r < 0)
+		return r;
+	c->backend.check = r;
+	if (r == XGW_CHECK_HTTP)
+		return http_path_parse(p, kw_arg(p), c->backend.path);
+	return 0;
+}
+
+static int weight_arg(struct parser *p, unsigned int *w)
+{
+	unsigned long v;
+
+	if (uint_arg(p, "weight", kw_arg(p), 1, XGW_WEIGHT_MAX, &v))
+		return -EINVAL;
+	*w = v;
+	return 0;
+}
+
+static int do_backend_add(struct parser *p)
+{
+	static const char *const kws[] = { "weight", "check", NULL };
+	struct xgw_cmd *c = p->cmd;
+	bool seen[2] = {};
+	int r;
+
+	if (backend_target(p))
+		return -EINVAL;
+	c->backend.weight = 1;
+	c->backend.check = XGW_CHECK_TCP;
+	while (more(p)) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (seen[r])
+			return perr(p, "duplicate \"%s\"", kws[r]);
+		seen[r] = true;
+		if (r == 0 ? weight_arg(p, &c->backend.weight) : backend_check(p))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int do_backend_set(struct parser *p)
+{
+	static const char *const ops[] = {
+		[XGW_BE_SET_WEIGHT] = "weight", [XGW_BE_DRAIN] = "drain",
+		[XGW_BE_UNDRAIN] = "undrain", NULL,
+	};
+	struct xgw_cmd *c = p->cmd;
+	int r;
+
+	if (backend_target(p))
+		return -EINVAL;
+	if (!more(p))
+		return perr(p, "missing weight W, drain or undrain after \"%s\"", prev(p));
+	r = kw_next(p, ops);
+	if (r < 0)
+		return r;
+	c->backend.op = r;
+	if (r == XGW_BE_SET_WEIGHT && weight_arg(p, &c->backend.weight))
+		return -EINVAL;
+	return no_more(p);
+}
+
+static int do_backend_del(struct parser *p)
+{
+	if (backend_target(p))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+struct verb {
+	const char *name;
+	enum xgw_verb verb;
+	int (*parse)(struct parser *p);	/* NULL: takes no arguments */
+};
+
+struct object {
+	const char *name;
+	enum xgw_obj obj;
+	const struct verb *verbs;	/* terminated by name NULL */
+	int default_verb;		/* index used when no verb is given; -1 none */
+};
+
+static const struct verb link_verbs[] = {
+	{ "attach", XGW_V_ATTACH, do_link_attach },
+	{ "detach", XGW_V_DETACH, do_link_detach },
+	{ "show", XGW_V_SHOW, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb route_verbs[] = {
+	{ "add", XGW_V_ADD, do_route_change },
+	{ "replace", XGW_V_REPLACE, do_route_change },
+	{ "del", XGW_V_DEL, do_route_del },
+	{ "show", XGW_V_SHOW, NULL },
+	{ "get", XGW_V_GET, do_route_get },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb show_verbs[] = {
+	{ "show", XGW_V_SHOW, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb stats_verbs[] = {
+	{ "show", XGW_V_SHOW, NULL },
+	{ "latency", XGW_V_LATENCY, NULL },
+	{ "reset", XGW_V_RESET, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb top_verbs[] = {
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb service_verbs[] = {
+	{ "add", XGW_V_ADD, do_service_change },
+	{ "replace", XGW_V_REPLACE, do_service_change },
+	{ "del", XGW_V_DEL, do_service_del },
+	{ "show", XGW_V_SHOW, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+static const struct verb backend_verbs[] = {
+	{ "add", XGW_V_ADD, do_backend_add },
+	{ "set", XGW_V_SET, do_backend_set },
+	{ "del", XGW_V_DEL, do_backend_del },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
+/* Indexed by enum xgw_obj. */
+static const struct object objects[] = {
+	[XGW_OBJ_LINK] = { "link", XGW_OBJ_LINK, link_verbs, 2 },
+	[XGW_OBJ_ROUTE] = { "route", XGW_OBJ_ROUTE, route_verbs, 3 },
+	[XGW_OBJ_NEIGH] = { "neigh", XGW_OBJ_NEIGH, show_verbs, 0 },
+	[XGW_OBJ_STATS] = { "stats", XGW_OBJ_STATS, stats_verbs, 0 },
+	[XGW_OBJ_SET] = { "set", XGW_OBJ_SET, NULL, -1 },
+	[XGW_OBJ_SERVICE] = { "service", XGW_OBJ_SERVICE, service_verbs, 2 },
+	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, -1 },
+	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, -1 },
+};
+#define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
+
+static const char *const object_names[] = {
+	"link", "route", "neigh", "stats", "set", "service", "backend", "top", NULL,
+};
+
+static int parse_verb(struct parser *p, const struct object *o)
+{
+	const char *names[16];
+	int n = 0, r;
+
+	for (; o->verbs[n].name; n++)
+		names[n] = o->verbs[n].name;
+	names[n] = NULL;
+	if (!more(p)) {
+		if (o->default_verb < 0)
+			return perr(p, "missing command for %s (try \"%s help\")",
+				    o->name, o->name);
+		r = o->default_verb;
+	} else {
+		r = expect_word(p, names, "command", o->name);
+		if (r < 0)
+			return r;
+	}
+	p->cmd->verb = o->verbs[r].verb;
+	if (o->verbs[r].parse)
+		return o->verbs[r].parse(p);
+	return no_more(p);
+}
+
+int xgw_cmd_parse(int argc, char **argv, struct xgw_cmd *cmd, char *err,
+		  size_t errlen)
+{
+	struct parser p = { argc, argv, 0, cmd, err, errlen };
+	const struct object *o;
+	int r;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (errlen)
+		err[0] = '\0';
+	if (argc < 1)
+		return perr(&p, "missing object (%s)", "link, route, neigh, stats, top, set, service, backend");
+	r = expect_word(&p, object_names, "object", NULL);
+	if (r < 0)
+		return r;
+	o = &objects[r];
+	cmd->obj = o->obj;
+	if (o->obj == XGW_OBJ_TOP && !more(&p))
+		return 0;	/* verb SHOW */
+	if (o->obj == XGW_OBJ_SET) {
+		if (more(&p) && !strcmp(peek(&p), "help")) {
+			cmd->verb = XGW_V_HELP;
+			p.i++;
+			return no_more(&p);
+		}
+		cmd->verb = XGW_V_SET;
+		return do_set(&p);
+	}
+	return parse_verb(&p, o);
+}
+
+int xgw_cmd_split(char *line, char **argv, int max)
+{
+	int n = 0;
+	char *s = line;
+
+	for (;;) {
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			break;
+		if (n >= max)
+			return -E2BIG;
+		argv[n++] = s;
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		*s++ = '\0';
+	}
+	*s = '\0';
+	return n;
+}
+
+bool xgw_cmd_is_write(const struct xgw_cmd *cmd)
+{
+	switch (cmd->verb) {
+	case XGW_V_ADD:
+	case XGW_V_REPLACE:
+	case XGW_V_DEL:
+	case XGW_V_ATTACH:
+	case XGW_V_DETACH:
+	case XGW_V_RESET:
+	case XGW_V_SET:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- format ---------------------------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t len, off;
+	bool full;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->off, o->len - o->off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->off)
+		o->full = true;
+	else
+		o->off += n;
+}
+
+static const char *verb_name(const struct xgw_cmd *c)
+{
+	const struct verb *v = objects[c->obj].verbs;
+
+	for (; v && v->name; v++)
+		if (v->verb == c->verb)
+			return v->name;
+	return NULL;
+}
+
+static int format_route(const struct xgw_cmd *c, struct out *o)
+{
+	char a[XGW_PREFIX_STRLEN];
+
+	emit(o, " %s", xgw_prefix_str(&c->route.dst, a, sizeof(a)));
+	if (c->verb == XGW_V_DEL)
+		return 0;
+	switch (c->route.type) {
+	case XGW_ROUTE_VIA:
+		emit(o, " via %s", xgw_addr_str(&c->route.via, a, sizeof(a)));
+		break;
+	case XGW_ROUTE_BLACKHOLE:
+		emit(o, " blackhole");
+		return 0;
+	case XGW_ROUTE_DEV:
+		break;
+	default:
+		return -EINVAL;	/* local routes are xgwd's, never typed */
+	}
+	if (c->route.dev[0])
+		emit(o, " dev %s", c->route.dev);
+	return 0;
+}
+
+static int format_backend(const struct xgw_cmd *c, struct out *o)
+{
+	char s[XGW_SVC_STRLEN], a[XGW_ADDR_STRLEN];
+
+	emit(o, " %s %s", xgw_svc_str(&c->backend.svc, s, sizeof(s)),
+	     xgw_addr_str(&c->backend.addr, a, sizeof(a)));
+	if (c->verb == XGW_V_ADD) {
+		emit(o, " weight %u check %s", c->backend.weight,
+		     checks[c->backend.check]);
+		if (c->backend.check == XGW_CHECK_HTTP)
+			emit(o, " %s", c->backend.path);
+	} else if (c->verb == XGW_V_SET) {
+		if (c->backend.op == XGW_BE_SET_WEIGHT)
+			emit(o, " weight %u", c->backend.weight);
+		else
+			emit(o, c->backend.op == XGW_BE_DRAIN ? " drain" : " undrain");
+	}
+	return 0;
+}
+
+/* The arguments after OBJECT VERB. */
+static int format_args(const struct xgw_cmd *c, struct out *o)
+{
+	char s[XGW_SVC_STRLEN];
+
+	if (c->verb == XGW_V_HELP || c->verb == XGW_V_SHOW ||
+	    c->verb == XGW_V_LATENCY || c->verb == XGW_V_RESET)
+		return 0;
+	switch (c->obj) {
+	case XGW_OBJ_LINK:
+		emit(o, " %s", c->link.dev);
+		if (c->verb == XGW_V_ATTACH)
+			emit(o, " mode %s", link_modes[c->link.mode]);
+		return 0;
+	case XGW_OBJ_ROUTE:
+		if (c->verb == XGW_V_GET) {
+			emit(o, " %s", xgw_addr_str(&c->get.addr, s, sizeof(s)));
+			return 0;
+		}
+		return format_route(c, o);
+	case XGW_OBJ_SERVICE:
+		emit(o, " %s", xgw_svc_str(&c->service.svc, s, sizeof(s)));
+		if (c->verb == XGW_V_DEL)
+			return 0;
+		emit(o, " mode %s", lb_modes[c->service.mode]);
+		if (c->service.table_size)
+			emit(o, " table-size %u", c->service.table_size);
+		return 0;
+	case XGW_OBJ_BACKEND:
+		return format_backend(c, o);
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool cmd_is_sane(const struct xgw_cmd *c)
+{
+	if ((unsigned int)c->obj >= N_OBJECTS)
+		return false;
+	switch (c->obj) {
+	case XGW_OBJ_LINK:
+		return c->link.mode <= XGW_LINK_DECAP;
+	case XGW_OBJ_SET:
+		return c->set.key <= XGW_SET_CT_FLOOD_LIMIT;
+	case XGW_OBJ_SERVICE:
+		return c->service.mode == XGW_LB_DSR || c->service.mode == XGW_LB_IPIP;
+	case XGW_OBJ_BACKEND:
+		return c->backend.check <= XGW_CHECK_NONE &&
+		       c->backend.op <= XGW_BE_UNDRAIN;
+	default:
+		return true;
+	}
+}
+
+int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, false };
+	const char *verb;
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (!cmd_is_sane(cmd))
+		return -EINVAL;
+	emit(&o, "%s", objects[cmd->obj].name);
+	if (cmd->obj == XGW_OBJ_SET) {
+		if (cmd->verb == XGW_V_HELP)
+			emit(&o, " help");
+		else
+			emit(&o, " %s %lu", settings[cmd->set.key], cmd->set.value);
+	} else if (!(cmd->obj == XGW_OBJ_TOP && cmd->verb == XGW_V_SHOW)) {
+		verb = verb_name(cmd);
+		if (!verb)
+			return -EINVAL;
+		emit(&o, " %s", verb);
+		if (format_args(cmd, &o))
+			return -EINVAL;
+	}
+	if (o.full)
+		return -ENOSPC;
+	return o.off;
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+/* Keep in step with docs/xgwctl.8 and docs/xgwctl.bash-completion. */
+static const char *const help_text[] = {
+	[XGW_OBJ_LINK] =
+	"Usage: xgwctl link attach DEV [ mode MODE ]\n"
+	"       xgwctl link detach DEV\n"
+	"       xgwctl link show\n"
+	"MODE := { native | generic | decap }\n",
+	[XGW_OBJ_ROUTE] =
+	"Usage: xgwctl route { add | replace } ROUTE\n"
+	"       xgwctl route del PREFIX\n"
+	"       xgwctl route show\n"
+	"       xgwctl route get ADDR\n"
+	"ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }\n"
+	"PREFIX := { ADDR/LEN | ADDR }   (a bare ADDR is a /32 or /128 host route)\n"
+	"ADDR := an IPv4 or IPv6 address (via: same family as PREFIX)\n",
+	[XGW_OBJ_NEIGH] =
+	"Usage: xgwctl neigh show\n",
+	[XGW_OBJ_STATS] =
+	"Usage: xgwctl stats [ show ]\n"
+	"       xgwctl stats latency\n"
+	"       xgwctl stats reset\n",
+	[XGW_OBJ_SET] =
+	"Usage: xgwctl set SETTING\n"
+	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
+	"             ct-flood-limit FLOWS_PER_SEC }\n"
+	"N := time one packet in N (0 = off); SECONDS := 1..86400\n",
+	[XGW_OBJ_SERVICE] =
+	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ]\n"
+	"       xgwctl service del SERVICE\n"
+	"       xgwctl service show\n"
+	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
+	"PROTO := { tcp | udp }\n"
+	"MODE := { dsr | ipip }\n"
+	"M := a prime <= 1048573 (default 65537)\n",
+	[XGW_OBJ_BACKEND] =
+	"Usage: xgwctl backend add SERVICE ADDR [ weight W ] [ check CHECK ]\n"
+	"       xgwctl backend set SERVICE ADDR { weight W | drain | undrain }\n"
+	"       xgwctl backend del SERVICE ADDR\n"
+	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
+	"CHECK := { tcp | http PATH | none }\n"
+	"W := 1..65535 (default 1)\n",
+	[XGW_OBJ_TOP] =
+	"Usage: xgwctl [ -n COUNT ] top\n",
+};
+
+static const char help_all[] =
+	"Usage: xgwctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+	"       xgwctl [ OPTIONS ] -batch FILE\n"
+	"OBJECT := { link | route | neigh | stats | top | set | service | backend }\n"
+	"OPTIONS := { -j[son] | -p[retty] | -s[ocket] PATH | -n COUNT | -V[ersion] |\n"
+	"             -h[elp] }\n";
+
+const char *xgw_cmd_help(int obj)
+{
+	if (obj < 0 || (size_t)obj >= N_OBJECTS)
+		return help_all;
+	return help_text[obj];
+}
