@@ -272,7 +272,7 @@ void print_u64(enum output_type t, const char *key, const char *fmt,
 	if (jp_json(t, key))
 		fprintf(jp.f, "%llu", (unsigned long long)value);
 	else if (jp_text(t, fmt))
-		fprintf(jp.f, fmt, value);
+		fprintf(jp.f, fmt, (unsigned long long)value);
 }
 
 void print_float(enum output_type t, const char *key, const char *fmt,

@@ -22,7 +22,9 @@
  * PRINT_TEXT calls write fmt (printf style, one conversion for the value)
  * only in text mode; PRINT_JSON calls write "key": value only in JSON mode;
  * PRINT_ANY writes whichever applies. A NULL fmt prints nothing in text
- * mode. Inside a JSON array the key is ignored. Compact JSON is
+ * mode. Text formats take: %s (string, bool, null), %u (uint), %d (int),
+ * %llu (u64, passed as unsigned long long), %f/%g family (float).
+ * Inside a JSON array the key is ignored. Compact JSON is
  * {"a": 1, "b": [2, 3]}; pretty JSON indents by two spaces per level.
  * Strings are escaped per RFC 8259; invalid UTF-8 bytes become U+FFFD, so
  * the output always parses.
