@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# The datapath on real links, without the daemon: xgw.bpf.o loaded with
+# bpftool, xgw_xdp attached in native mode to the lab gateway's two veths,
+# routes written straight into the pinned maps, kernel forwarding off in the
+# gateway so only xgw can carry a packet across. Real UDP and TCP over IPv4
+# and IPv6, via the host maps and the prefix tables; the server's captures
+# must show TTL/hop limit decremented and both MACs rewritten, and the
+# counters must equal what crossed. Negative control: without the route,
+# nothing crosses.
+. "$(dirname "$0")/lib.sh"
+
+OBJ=$XT_BUILD/bpf/xgw.bpf.o
+PIN=/sys/fs/bpf/$XT_PFX
+PORT_U=5101
+PORT_T=5102
+NPKT=25
+SIZE=100
+R_FWD=0
+R_NO_ROUTE=6
+
+xt_plan 29
+xt_require_root
+[ -r "$OBJ" ] || xt_skip_rest "no $OBJ (run make)"
+
+xt_lab_up || { xt_fail "lab up"; exit 1; }
+xt_ok "lab $XT_PFX up"
+
+# Peers get xgw_pass instead of GRO: the receive-side captures must see
+# every frame as it crossed, not GRO-merged TCP segments.
+setup()
+{
+	mkdir -p "$PIN/maps" &&
+	bpftool prog loadall "$OBJ" "$PIN/progs" pinmaps "$PIN/maps" &&
+	xt_nsenter "$LAB_GW_NS" ip link set dev gw-c xdpdrv pinned "$PIN/progs/xgw_xdp" &&
+	xt_nsenter "$LAB_GW_NS" ip link set dev gw-s xdpdrv pinned "$PIN/progs/xgw_xdp" &&
+	for ns in "$LAB_CLIENT_NS" "$LAB_SRV_NS"; do
+		ip netns exec "$ns" ethtool -K eth0 gro off >/dev/null &&
+		xt_nsenter "$ns" ip link set dev eth0 xdpdrv pinned "$PIN/progs/xgw_pass" ||
+		return 1
+	done
+}
+xt_check "load xgw.bpf.o, attach xgw_xdp (native) to gw-c and gw-s" setup
+[ -e "$PIN/progs/xgw_xdp" ] || xt_skip_rest "xgw_xdp not loaded"
+M=$PIN/maps
+
+# ---- program the maps ----
+# struct xgw_nexthop: ifindex, mtu, vlan, smac[6], dmac[6], flags
+nexthop_hex()
+{
+	echo "$(xt_le32 "$1") $(xt_le16 1500) $(xt_le16 0) $(xt_mac "$2") $(xt_mac "$3") $(xt_le32 1)"
+}
+# struct xgw_route: action (1 = XGW_RT_NEXTHOP), flags, pad, nh_id
+route_hex()
+{
+	echo "01 00 00 00 $(xt_le32 "$1")"
+}
+NH_C=1
+NH_S=2
+program()
+{
+	local dev
+
+	for dev in "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_SRV_IFINDEX"; do
+		# The devmap resolves ifindexes in the writer's namespace.
+		xt_nsenter "$LAB_GW_NS" bpftool map update pinned "$M/xgw_tx_ports" \
+			key hex $(xt_le32 "$dev") value hex $(xt_le32 "$dev") 00 00 00 00 || return 1
+	done
+	bpftool map update pinned "$M/xgw_nexthops" key hex $(xt_le32 $NH_C) value hex \
+		$(nexthop_hex "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_CLIENT_MAC" "$LAB_CLIENT_MAC") &&
+	bpftool map update pinned "$M/xgw_nexthops" key hex $(xt_le32 $NH_S) value hex \
+		$(nexthop_hex "$LAB_GW_SRV_IFINDEX" "$LAB_GW_SRV_MAC" "$LAB_SRV_MAC") &&
+	bpftool map update pinned "$M/xgw_host4" key hex $(xt_ip4 "$LAB_SRV_IP4") \
+		value hex $(route_hex $NH_S) &&
+	bpftool map update pinned "$M/xgw_host4" key hex $(xt_ip4 "$LAB_CLIENT_IP4") \
+		value hex $(route_hex $NH_C) &&
+	bpftool map update pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_SRV_IP6") \
+		value hex $(route_hex $NH_S) &&
+	bpftool map update pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_CLIENT_IP6") \
+		value hex $(route_hex $NH_C) &&
+	bpftool map update pinned "$M/xgw_lpm4" key hex $(xt_le32 16) $(xt_ip4 10.20.0.0) \
+		value hex $(route_hex $NH_S) &&
+	bpftool map update pinned "$M/xgw_lpm6" key hex $(xt_le32 48) $(xt_ip6 fd00:20::) \
+		value hex $(route_hex $NH_S)
+}
+xt_check "program tx ports, next hops, host and prefix routes" program
+
+stat() { xt_percpu "$M/xgw_stats" "$1" "$2"; }
+nhstat() { xt_percpu "$M/xgw_nh_stats" "$1" "$2"; }
+
+# One UDP run: NAME DST; checks delivery, captures and counters.
+udp_case()
+{
+	local name=$1 dst=$2 out=$XT_TMP/udp.json fwd0 nh0 nhb0 fwd1 nh1 nhb1 got bad bytes
+
+	fwd0=$(stat $R_FWD packets) nh0=$(nhstat $NH_S packets) nhb0=$(nhstat $NH_S bytes)
+	xt_sniff_start "$LAB_SRV_NS" eth0 "$out" --proto udp --port $PORT_U \
+		--count $NPKT --timeout 5 --udp-sink || { xt_fail "$name: sniffer"; return; }
+	xt_udp_send "$LAB_CLIENT_NS" "$dst" $PORT_U $NPKT $SIZE 64
+	wait "$XT_SNIFF_PID"
+	got=$(jq '.udp_datagrams' "$out")
+	xt_is "$got" $NPKT "$name: $NPKT datagrams delivered to the server"
+	bad=$(jq --arg s "$LAB_GW_SRV_MAC" --arg d "$LAB_SRV_MAC" --arg dst "$dst" \
+		'[.frames[] | select(.ttl != 63 or .smac != $s or .dmac != $d or .dst != $dst)] | length' "$out")
+	got=$(jq '.frames | length' "$out")
+	if [ "$got" = $NPKT ] && [ "$bad" = 0 ]; then
+		xt_ok "$name: every frame has TTL 63, smac $LAB_GW_SRV_MAC, dmac $LAB_SRV_MAC"
+	else
+		xt_fail "$name: frames rewritten" "frames $got, wrong $bad" "$(jq -c '.frames[0]' "$out")"
+	fi
+	fwd1=$(stat $R_FWD packets) nh1=$(nhstat $NH_S packets) nhb1=$(nhstat $NH_S bytes)
+	bytes=$(jq '[.frames[].len] | add // 0' "$out")
+	xt_is "$((fwd1 - fwd0)) $((nh1 - nh0)) $((nhb1 - nhb0))" "$NPKT $NPKT $bytes" \
+		"$name: forward and next-hop counters = $NPKT packets, $bytes bytes"
+}
+
+udp_case "UDP IPv4 host route" "$LAB_SRV_IP4"
+udp_case "UDP IPv6 host route" "$LAB_SRV_IP6"
+udp_case "UDP IPv4 prefix route" "$LAB_REMOTE4_HOST"
+udp_case "UDP IPv6 prefix route" "$LAB_REMOTE6_HOST"
+
+# One TCP transfer: NAME DST LISTEN CONNECT; the bytes must arrive intact
+# and each direction's next-hop counter must equal the frames captured at
+# that end.
+tcp_case()
+{
+	local name=$1 dst=$2 listen=$3 connect=$4 src=$XT_TMP/tcp.src dstf=$XT_TMP/tcp.dst
+	local cs=$XT_TMP/tcp_c.json ss=$XT_TMP/tcp_s.json c0 s0 c1 s1 spid cpid ncli nsrv bad
+
+	head -c 200000 /dev/urandom >"$src"
+	rm -f "$dstf"
+	c0=$(nhstat $NH_C packets) s0=$(nhstat $NH_S packets)
+	xt_sniff_start "$LAB_SRV_NS" eth0 "$ss" --proto tcp --port $PORT_T --timeout 10 --idle 1
+	spid=$XT_SNIFF_PID
+	xt_sniff_start "$LAB_CLIENT_NS" eth0 "$cs" --proto tcp --port $PORT_T --timeout 10 --idle 1
+	cpid=$XT_SNIFF_PID
+	ip netns exec "$LAB_SRV_NS" timeout 8 socat -u "$listen" "OPEN:$dstf,creat,trunc" &
+	local lpid=$!
+	sleep 0.3
+	ip netns exec "$LAB_CLIENT_NS" timeout 8 socat -u "FILE:$src" "$connect"
+	wait $lpid
+	wait "$spid" "$cpid"
+	if cmp -s "$src" "$dstf"; then
+		xt_ok "$name: 200000 bytes arrive intact"
+	else
+		xt_fail "$name: 200000 bytes arrive intact" "$(ls -l "$dstf" 2>&1)"
+	fi
+	bad=$(jq --arg s "$LAB_GW_SRV_MAC" --arg d "$LAB_SRV_MAC" \
+		'[.frames[] | select(.ttl != 63 or .smac != $s or .dmac != $d)] | length' "$ss")
+	nsrv=$(jq '.frames | length' "$ss")
+	ncli=$(jq '.frames | length' "$cs")
+	if [ "$nsrv" -gt 0 ] && [ "$bad" = 0 ]; then
+		xt_ok "$name: $nsrv frames at the server, all rewritten with TTL decremented"
+	else
+		xt_fail "$name: frames at the server rewritten" "frames $nsrv, wrong $bad" "$(jq -c '.frames[0]' "$ss")"
+	fi
+	c1=$(nhstat $NH_C packets) s1=$(nhstat $NH_S packets)
+	xt_is "$((s1 - s0)) $((c1 - c0))" "$nsrv $ncli" \
+		"$name: next-hop counters = frames captured (to server, to client)"
+}
+
+tcp_case "TCP IPv4" "$LAB_SRV_IP4" "TCP4-LISTEN:$PORT_T,reuseaddr" "TCP4:$LAB_SRV_IP4:$PORT_T"
+tcp_case "TCP IPv6" "$LAB_SRV_IP6" "TCP6-LISTEN:$PORT_T,reuseaddr" "TCP6:[$LAB_SRV_IP6]:$PORT_T"
+
+# ---- negative control: no route, no crossing (kernel forwarding is off) ----
+fwd_off=$(ip netns exec "$LAB_GW_NS" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding | tr '\n' ' ')
+xt_is "$fwd_off" "0 0 " "kernel forwarding is off in the gateway"
+
+noroute_case()
+{
+	local name=$1 dst=$2 out=$XT_TMP/nr.json nr0 nr1 fwd0 fwd1
+
+	nr0=$(stat $R_NO_ROUTE packets) fwd0=$(stat $R_FWD packets)
+	xt_sniff_start "$LAB_SRV_NS" eth0 "$out" --proto udp --port $PORT_U --timeout 1.5 --udp-sink
+	xt_udp_send "$LAB_CLIENT_NS" "$dst" $PORT_U $NPKT $SIZE 64
+	wait "$XT_SNIFF_PID"
+	xt_is "$(jq '.frames | length' "$out")" 0 "$name: nothing reaches the server"
+	nr1=$(stat $R_NO_ROUTE packets) fwd1=$(stat $R_FWD packets)
+	xt_is "$((nr1 - nr0)) $((fwd1 - fwd0))" "$NPKT 0" "$name: counted no_route, not forwarded"
+}
+
+bpftool map delete pinned "$M/xgw_host4" key hex $(xt_ip4 "$LAB_SRV_IP4") &&
+bpftool map delete pinned "$M/xgw_lpm4" key hex $(xt_le32 16) $(xt_ip4 10.20.0.0)
+xt_is "$?" 0 "delete the IPv4 routes to the server"
+noroute_case "IPv4 without a route" "$LAB_SRV_IP4"
+noroute_case "IPv4 prefix without a route" "$LAB_REMOTE4_HOST"
+bpftool map delete pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_SRV_IP6")
+noroute_case "IPv6 without a route" "$LAB_SRV_IP6"
