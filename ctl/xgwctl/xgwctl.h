@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xgwctl internals: options, the control socket client, batch, top. */
+#ifndef XGWCTL_H
+#define XGWCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "proto.h"
+
+#define XGWCTL_VERSION	"0.1"
+
+struct opts {
+	bool json;
+	bool pretty;
+	const char *sock;
+	const char *batch;	/* -batch FILE, "-" = stdin */
+	long count;		/* top: frames before exit, 0 = forever */
+};
+
+struct reply {
+	int status;		/* 0 OK, 1 ERR */
+	char *body;		/* NUL-terminated, malloc'd */
+	size_t len;
+};
+
+/* One request: header h, then body (command lines, each ending in '\n').
+ * Returns 0 with *r filled, -errno when xgwd cannot be reached (connect),
+ * or -EPROTO for a malformed reply. */
+int client__request(const char *path, const struct xgw_proto_hdr *h,
+		    const char *body, size_t len, struct reply *r);
+void reply__free(struct reply *r);
+
+/* Print an error line: text to stderr, or {"error": ...} under -j. */
+void print_error(const struct opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The daemon could not be reached: one line, exit status 1. */
+int report_connect_error(const struct opts *o, int err);
+
+int do_batch(const struct opts *o);
+/* Send lines, print the reply; returns the exit status. line_of[k] is the
+ * file line of request line k+1 (batch errors name file lines). */
+int request_and_print(const struct opts *o, const char *lines, size_t len,
+		      bool batch, const int *line_of, int n);
+int do_top(const struct opts *o);
+
+/* A small JSON reader for top (stats show -j). */
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jnode {
+	enum jtype type;
+	char *key;		/* member name inside an object */
+	char *str;		/* J_STR */
+	double num;		/* J_NUM, J_BOOL */
+	struct jnode *child;	/* J_ARR, J_OBJ */
+	struct jnode *next;
+};
+
+struct jnode *json_parse(const char *s);	/* NULL on error */
+void json_free(struct jnode *n);
+const struct jnode *json_get(const struct jnode *obj, const char *key);
+
+#endif /* XGWCTL_H */
