@@ -25,10 +25,10 @@
 #include "cmd.h"
 
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
-struct nl_sock;
 
 /* ---- logging ------------------------------------------------------------ */
 extern int xgwd_verbose;	/* -v */
+extern bool xgwd_syslog;	/* daemonized: log to syslog */
 void xgwd_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define pr_warn(...)	xgwd_log(0, __VA_ARGS__)
@@ -92,6 +92,12 @@ struct xgwd_local {
 	__u8 prefixlen;
 };
 
+/* A service address marked XGW_RT_F_VIP in its host map. */
+struct xgwd_vip {
+	struct xgw_addr addr;
+	unsigned int refcnt;
+};
+
 /* A growable array; items are of one type, see the accessors in each file. */
 struct xgwd_vec {
 	void *v;
@@ -116,11 +122,12 @@ struct xgwd {
 	struct xgwd_vec links;		/* struct xgwd_link */
 	struct xgwd_vec routes;		/* struct xgwd_route */
 	struct xgwd_vec locals;		/* struct xgwd_local */
+	struct xgwd_vec vips;		/* struct xgwd_vip */
 	struct xgwd_nexthop *nexthops;	/* [XGW_MAX_NEXTHOPS], index = id */
 	struct xgw_config config;	/* mirror of xgw_config[0] */
 
-	struct nl_sock *nl;		/* event socket (libnl) */
-	int nl_fd;
+	void *nl;			/* netlink.c's private state */
+	int nl_fd;			/* its event socket, for poll() */
 	int ctl_fd;			/* listening control socket */
 	int metrics_fd;			/* listening HTTP socket, -1: off */
 	volatile int stop;		/* SIGTERM/SIGINT */
@@ -198,13 +205,13 @@ int link__apply(struct xgwd *d, const struct xgw_cmd *c,
 		struct xgwd_undo *undo, char *err, size_t errlen);
 struct xgwd_link *link__find(struct xgwd *d, int ifindex);
 struct xgwd_link *link__find_name(struct xgwd *d, const char *name);
-int link__adopt_all(struct xgwd *d);
 void link__changed(struct xgwd *d, int ifindex, const char *name,
 		   const __u8 *mac, unsigned int mtu, bool up, bool gone);
 
 /* route.c */
 int route__apply(struct xgwd *d, const struct xgw_cmd *c,
 		 struct xgwd_undo *undo, char *err, size_t errlen);
+void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c);
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
 int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen);
 int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex);
@@ -215,6 +222,9 @@ int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh);
 void nexthop__link_changed(struct xgwd *d, int ifindex);
 void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifindex,
 			    const __u8 *mac);
+void nexthop__retry(struct xgwd *d);
+int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw, int ifindex,
+		      __u32 hint, __u32 *nh_id, char *err, size_t errlen);
 int neigh__show(struct xgwd *d);
 
 /* netlink.c */
@@ -223,6 +233,8 @@ int netlink__dump(struct xgwd *d);		/* links, addresses, neighbours */
 int netlink__process(struct xgwd *d);		/* events ready on d->nl_fd */
 void netlink__close(struct xgwd *d);
 int netlink__resolve(struct xgwd *d, const struct xgw_addr *a, int ifindex);
+/* Fill nh->mac from the kernel's neighbour table if it has a usable entry. */
+void netlink__lookup_neigh(struct xgwd *d, struct xgwd_nexthop *nh);
 int netlink__route_dev(const struct xgw_addr *a, int *ifindex, struct xgw_addr *gw);
 
 /* stats.c */
@@ -230,6 +242,13 @@ int stats__apply(struct xgwd *d, const struct xgw_cmd *c,
 		 char *err, size_t errlen);
 int settings__apply(struct xgwd *d, const struct xgw_cmd *c,
 		    struct xgwd_undo *undo, char *err, size_t errlen);
+int settings__save(struct xgwd *d, FILE *f);
+/* Sum n_keys per-CPU struct xgw_counter entries of map fd. */
+int stats__read(int fd, __u32 n_keys, struct xgw_counter *out);
+int stats__latency(struct xgwd *d, struct xgw_latency *out);
+/* Estimated percentile p (0..1) of a log2(ns) histogram, in ns. */
+double stats__percentile(const __u64 *bucket, int n, double p);
+double stats__bucket_hi(int i);
 
 /* state.c */
 int state__load(struct xgwd *d, const char *path);
@@ -237,9 +256,13 @@ int state__write(struct xgwd *d, FILE *f);
 int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c,
 		struct xgwd_undo *undo, char *err, size_t errlen);
 int xgwd__batch(struct xgwd *d, char *text, char *err, size_t errlen);
+/* One transaction of command lines; writes need may_write (peer creds). */
+int xgwd__run(struct xgwd *d, char *text, bool may_write, bool numbered,
+	      char *err, size_t errlen);
 
 /* ctlsock.c */
 int ctlsock__open(struct xgwd *d);
+bool ctlsock__in_use(const char *path);
 void ctlsock__serve(struct xgwd *d);
 void ctlsock__close(struct xgwd *d);
 

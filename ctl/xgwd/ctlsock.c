@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The control socket (protocol: common/proto.h). Clients are served one at
+ * a time from the main loop: requests are small and each is one
+ * transaction on the shared state, so there is nothing to gain from
+ * concurrency and a lot to lose. Peer credentials decide who may write.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "json_print.h"
+#include "proto.h"
+#include "xgwd.h"
+
+static gid_t ctl_gid = (gid_t)-1;
+
+static int mkdir_parent(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int ctlsock__addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* Is another xgwd answering on path? */
+bool ctlsock__in_use(const char *path)
+{
+	struct sockaddr_un sa;
+	int s, ok;
+
+	if (ctlsock__addr(path, &sa))
+		return false;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	ok = !connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	close(s);
+	return ok;
+}
+
+int ctlsock__open(struct xgwd *d)
+{
+	const char *path = d->opts.socket;
+	struct sockaddr_un sa;
+	int s, err;
+
+	if (d->opts.group) {
+		struct group *g = getgrnam(d->opts.group);
+
+		if (!g) {
+			pr_warn("unknown group \"%s\"", d->opts.group);
+			return -ENOENT;
+		}
+		ctl_gid = g->gr_gid;
+	}
+	err = ctlsock__addr(path, &sa);
+	if (!err)
+		err = mkdir_parent(path);
+	if (err) {
+		pr_warn("bad socket path %s: %s", path, strerror(-err));
+		return err;
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -errno;
+	unlink(path);	/* stale: ctlsock__in_use() said nobody answers */
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) ||
+	    (d->opts.group && chown(path, -1, ctl_gid)) || listen(s, 16)) {
+		err = -errno;
+		pr_warn("control socket %s: %s", path, strerror(errno));
+		close(s);
+		return err;
+	}
+	d->ctl_fd = s;
+	return 0;
+}
+
+void ctlsock__close(struct xgwd *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	close(d->ctl_fd);
+	unlink(d->opts.socket);
+	d->ctl_fd = -1;
+}
+
+static bool peer_may_write(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	gid_t groups[256];
+	int n = 256, i;
+	struct passwd *pw;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return false;
+	if (cr.uid == 0)
+		return true;
+	if (ctl_gid == (gid_t)-1)
+		return false;
+	if (cr.gid == ctl_gid)
+		return true;
+	pw = getpwuid(cr.uid);
+	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == ctl_gid)
+			return true;
+	return false;
+}
+
+/* Read the whole request (until the client's shutdown). -EFBIG past max. */
+static int read_request(int fd, char **out, size_t *outlen)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap > XGW_PROTO_MAX_REQUEST) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (!n)
+			break;
+		len += n;
+		if (len > XGW_PROTO_MAX_REQUEST) {
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static void write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= n;
+	}
+}
+
+/* Answer one request: "OK\n" + body, or "ERR\n" + one error line. */
+static void ctlsock__handle(struct xgwd *d, int fd)
+{
+	struct xgw_proto_hdr h = {};
+	char *req = NULL, *body = NULL, *nl = NULL, err[512] = "";
+	size_t len = 0, blen = 0;
+	FILE *out;
+	int ret;
+
+	ret = read_request(fd, &req, &len);
+	if (ret == -EFBIG)
+		snprintf(err, sizeof(err), "request larger than %u bytes refused",
+			 XGW_PROTO_MAX_REQUEST);
+	else if (ret)
+		snprintf(err, sizeof(err), "cannot read request: %s", strerror(-ret));
+	else if (strlen(req) != len)
+		snprintf(err, sizeof(err), "request contains a NUL byte");
+	else if (!(nl = strchr(req, '\n')) || (*nl = '\0', xgw_proto_hdr_parse(req, &h)))
+		snprintf(err, sizeof(err), "malformed request header (expected \"%s "
+			 "json=0|1 pretty=0|1 batch=0|1\")", XGW_PROTO_MAGIC);
+	out = open_memstream(&body, &blen);
+	if (!err[0] && out) {
+		jp_open(out, h.json, h.pretty);
+		pthread_mutex_lock(&d->lock);
+		ret = xgwd__run(d, nl + 1, peer_may_write(fd), h.batch, err, sizeof(err));
+		pthread_mutex_unlock(&d->lock);
+		jp_close();
+		if (ret && !err[0])
+			snprintf(err, sizeof(err), "%s", strerror(-ret));
+	} else if (!out) {
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	if (out)
+		fclose(out);
+	if (err[0]) {
+		FILE *e = fdopen(dup(fd), "w");
+
+		if (e) {
+			fputs(XGW_PROTO_ERR "\n", e);
+			jp_print_error(e, h.json, err);
+			fclose(e);
+		}
+	} else {
+		write_all(fd, XGW_PROTO_OK "\n", 3);
+		write_all(fd, body, blen);
+	}
+	free(body);
+	free(req);
+}
+
+void ctlsock__serve(struct xgwd *d)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int fd;
+
+	for (;;) {
+		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		ctlsock__handle(d, fd);
+		close(fd);
+	}
+}

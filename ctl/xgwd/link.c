@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Attached devices. Attaching goes through libxdp so xgw shares a device
+ * with other XDP programs. A device that already runs an xgw program (a
+ * previous xgwd was stopped or killed) is adopted as it is: detaching and
+ * re-attaching would drop packets, and the program already uses the very
+ * maps we pinned.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "json_print.h"
+#include "xgwd.h"
+#include "xgw.skel.h"
+
+static const char *const mode_name[] = {
+	[XGW_LINK_NATIVE] = "native",
+	[XGW_LINK_GENERIC] = "generic",
+	[XGW_LINK_DECAP] = "decap",
+};
+
+struct xgwd_link *link__find(struct xgwd *d, int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < d->links.n; i++) {
+		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
+
+		if (l->ifindex == ifindex)
+			return l;
+	}
+	return NULL;
+}
+
+struct xgwd_link *link__find_name(struct xgwd *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->links.n; i++) {
+		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
+
+		if (!strcmp(l->name, name))
+			return l;
+	}
+	return NULL;
+}
+
+/* MAC, MTU and up state, straight from the device (netlink keeps them). */
+static void link__probe(struct xgwd_link *l)
+{
+	struct ifreq ifr = {};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->name);
+	if (!ioctl(s, SIOCGIFHWADDR, &ifr))
+		memcpy(l->mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (!ioctl(s, SIOCGIFMTU, &ifr))
+		l->mtu = ifr.ifr_mtu;
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr))
+		l->up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(s);
+}
+
+static const char *link_prog_name(enum xgw_link_mode mode)
+{
+	return mode == XGW_LINK_DECAP ? "xgw_decap" : "xgw_xdp";
+}
+
+/* The xgw program attached to ifindex, if any (caller closes *mpp). */
+static struct xdp_program *link__attached(int ifindex, enum xgw_link_mode mode,
+					  struct xdp_multiprog **mpp)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+
+	*mpp = NULL;
+	if (!mp || libxdp_get_error(mp))
+		return NULL;
+	*mpp = mp;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return p && !strcmp(xdp_program__name(p), link_prog_name(mode)) ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), link_prog_name(mode)))
+			return p;
+	return NULL;
+}
+
+static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size_t errlen)
+{
+	struct bpf_program *bp = l->mode == XGW_LINK_DECAP ? d->skel->progs.xgw_decap :
+				 d->skel->progs.xgw_xdp;
+	enum xdp_attach_mode m = l->mode == XGW_LINK_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	struct xdp_multiprog *mp;
+	struct xdp_program *xp;
+	int ret;
+
+	if (link__attached(l->ifindex, l->mode, &mp)) {
+		xdp_multiprog__close(mp);
+		l->adopted = true;
+		pr_info("%s: %s already attached, adopted", l->name, link_prog_name(l->mode));
+		return 0;
+	}
+	xdp_multiprog__close(mp);
+	xp = xdp_program__from_fd(bpf_program__fd(bp));
+	ret = libxdp_get_error(xp);
+	if (ret) {
+		snprintf(err, errlen, "libxdp: %s", strerror(-ret));
+		return ret;
+	}
+	ret = xdp_program__attach(xp, l->ifindex, m, 0);
+	xdp_program__close(xp);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach to %s in %s mode: %s%s", l->name,
+			 mode_name[l->mode], strerror(-ret),
+			 l->mode == XGW_LINK_NATIVE ? " (try mode generic)" : "");
+		return ret;
+	}
+	if (l->mode == XGW_LINK_GENERIC)
+		pr_warn("WARNING: %s attached in GENERIC mode: slow, for testing only",
+			l->name);
+	return 0;
+}
+
+static int link__xdp_detach(struct xgwd_link *l)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = link__attached(l->ifindex, l->mode, &mp);
+	int ret = 0;
+
+	if (p) {
+		if (xdp_multiprog__is_legacy(mp))
+			ret = xdp_multiprog__detach(mp);
+		else
+			ret = xdp_program__detach(p, l->ifindex,
+						  xdp_multiprog__attach_mode(mp), 0);
+	}
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+static int link__tx_port(struct xgwd *d, struct xgwd_link *l, bool add)
+{
+	int fd = bpf_map__fd(d->skel->maps.xgw_tx_ports);
+	struct bpf_devmap_val v = { .ifindex = l->ifindex };
+	__u32 key = l->ifindex;
+
+	if (l->mode == XGW_LINK_DECAP)
+		return 0;
+	if (add)
+		return bpf_map_update_elem(fd, &key, &v, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+}
+
+static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+			char *err, size_t errlen)
+{
+	struct xgwd_link l = { .mode = c->link.mode };
+	struct xgw_cmd inv = { .obj = XGW_OBJ_LINK, .verb = XGW_V_DETACH };
+	int ret;
+
+	l.ifindex = if_nametoindex(c->link.dev);
+	if (!l.ifindex) {
+		snprintf(err, errlen, "unknown device \"%s\"", c->link.dev);
+		return -ENODEV;
+	}
+	if (link__find(d, l.ifindex)) {
+		snprintf(err, errlen, "link %s is already attached", c->link.dev);
+		return -EEXIST;
+	}
+	snprintf(l.name, sizeof(l.name), "%s", c->link.dev);
+	link__probe(&l);
+	ret = link__xdp_attach(d, &l, err, errlen);
+	if (ret)
+		return ret;
+	ret = link__tx_port(d, &l, true);
+	if (!ret && !xgwd_vec__push(&d->links, &l))
+		ret = -ENOMEM;
+	if (ret) {
+		if (!l.adopted)
+			link__xdp_detach(&l);
+		snprintf(err, errlen, "cannot add %s to xgw_tx_ports: %s", l.name,
+			 strerror(-ret));
+		return ret;
+	}
+	memcpy(inv.link.dev, l.name, sizeof(inv.link.dev));
+	xgwd_undo__push(undo, &inv);
+	return 0;
+}
+
+static unsigned int link__users(struct xgwd *d, int ifindex)
+{
+	unsigned int n = 0;
+	__u32 id;
+
+	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
+		if (d->nexthops[id].id && d->nexthops[id].ifindex == ifindex)
+			n += d->nexthops[id].refcnt;
+	return n;
+}
+
+static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+			char *err, size_t errlen)
+{
+	struct xgwd_link *l = link__find_name(d, c->link.dev);
+	struct xgw_cmd inv = { .obj = XGW_OBJ_LINK, .verb = XGW_V_ATTACH };
+	unsigned int users;
+	int ret;
+
+	if (!l) {
+		snprintf(err, errlen, "link %s is not attached", c->link.dev);
+		return -ENOENT;
+	}
+	users = link__users(d, l->ifindex);
+	if (users) {
+		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
+			 "delete them first", l->name, users);
+		return -EBUSY;
+	}
+	ret = link__xdp_detach(l);
+	if (ret) {
+		snprintf(err, errlen, "cannot detach from %s: %s", l->name, strerror(-ret));
+		return ret;
+	}
+	link__tx_port(d, l, false);
+	memcpy(inv.link.dev, l->name, sizeof(inv.link.dev));
+	inv.link.mode = l->mode;
+	xgwd_undo__push(undo, &inv);
+	xgwd_vec__del(&d->links, l - (struct xgwd_link *)d->links.v);
+	return 0;
+}
+
+static int link__show(struct xgwd *d)
+{
+	char mac[XGW_MAC_STRLEN];
+	size_t i;
+
+	open_json_array(PRINT_JSON, "links");
+	for (i = 0; i < d->links.n; i++) {
+		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
+
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "dev", "%s", l->name);
+		print_int(PRINT_ANY, "ifindex", " ifindex %d", l->ifindex);
+		print_string(PRINT_ANY, "mode", " mode %s", mode_name[l->mode]);
+		print_string(PRINT_ANY, "mac", " mac %s", xgw_mac_str(l->mac, mac, sizeof(mac)));
+		print_uint(PRINT_ANY, "mtu", " mtu %u", l->mtu);
+		print_string(PRINT_ANY, "state", " %s", l->up ? "up" : "down");
+		print_bool(PRINT_JSON, "adopted", NULL, l->adopted);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	return 0;
+}
+
+int link__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+		char *err, size_t errlen)
+{
+	switch (c->verb) {
+	case XGW_V_SHOW:
+		return link__show(d);
+	case XGW_V_ATTACH:
+		return link__attach(d, c, undo, err, errlen);
+	case XGW_V_DETACH:
+		return link__detach(d, c, undo, err, errlen);
+	default:
+		snprintf(err, errlen, "unsupported link command");
+		return -EOPNOTSUPP;
+	}
+}
+
+/* From netlink: keep MAC/MTU/state current and the next hops with them. */
+void link__changed(struct xgwd *d, int ifindex, const char *name,
+		   const __u8 *mac, unsigned int mtu, bool up, bool gone)
+{
+	struct xgwd_link *l = link__find(d, ifindex);
+
+	if (!l)
+		return;
+	if (gone) {
+		pr_warn("attached link %s disappeared", l->name);
+		up = false;
+	}
+	if (name && !gone)
+		snprintf(l->name, sizeof(l->name), "%s", name);
+	if (mac)
+		memcpy(l->mac, mac, 6);
+	if (mtu)
+		l->mtu = mtu;
+	if (l->up != up)
+		pr_info("%s is %s", l->name, up ? "up" : "down");
+	l->up = up;
+	nexthop__link_changed(d, ifindex);
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Loading the datapath: every map is pinned by name under the pin dir, so a
+ * restarted xgwd reuses the very maps the running program uses (hitless
+ * restart). Pins from another layout version are refused, never touched.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "xgwd.h"
+#include "xgw.skel.h"
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && xgwd_verbose < 2)
+		return 0;
+	if (level != LIBBPF_WARN && !xgwd_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The mount point of the bpffs holding path (longest bpf mount prefix). */
+static int bpffs_mount_of(const char *path, char *out, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], type[64];
+	size_t best = 0;
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n;
+
+		if (sscanf(line, "%*s %4095s %63s", mnt, type) != 2 ||
+		    strcmp(type, "bpf"))
+			continue;
+		n = strlen(mnt);
+		if (strncmp(path, mnt, n) || (path[n] && path[n] != '/' && n > 1))
+			continue;
+		if (n >= best) {
+			best = n;
+			snprintf(out, len, "%s", mnt);
+		}
+	}
+	fclose(f);
+	return best ? 0 : -ENOENT;
+}
+
+int loader__ensure_bpffs(const char *pin_dir)
+{
+	char mnt[PATH_MAX];
+	int err;
+
+	err = mkdir_p(pin_dir, 0700);
+	if (err) {
+		pr_warn("cannot create pin dir %s: %s", pin_dir, strerror(-err));
+		return err;
+	}
+	if (!is_bpffs(pin_dir)) {
+		if (mount("bpf", pin_dir, "bpf", 0, "mode=0700")) {
+			err = -errno;
+			pr_warn("%s is not on a bpffs and mounting one failed: %s",
+				pin_dir, strerror(errno));
+			return err;
+		}
+		pr_warn("mounted a bpffs on %s; pins made inside a private mount "
+			"namespace (ip netns exec) die with it", pin_dir);
+	}
+	/* libxdp pins its dispatchers under $LIBXDP_BPFFS (default
+	 * /sys/fs/bpf, which `ip netns exec` hides behind a fresh sysfs). */
+	if (!getenv(XDP_BPFFS_ENVVAR) && !is_bpffs("/sys/fs/bpf") &&
+	    !bpffs_mount_of(pin_dir, mnt, sizeof(mnt))) {
+		setenv(XDP_BPFFS_ENVVAR, mnt, 1);
+		pr_info("libxdp state under %s", mnt);
+	}
+	return 0;
+}
+
+/* Refuse pins of another layout before libbpf gets a chance to reuse them. */
+static int loader__check_layout(struct xgwd *d, bool *pinned)
+{
+	char path[PATH_MAX];
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info), key = 0;
+	struct xgw_config cfg = {};
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/xgw_config", d->opts.pin_dir);
+	fd = bpf_obj_get(path);
+	*pinned = fd >= 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    info.value_size != sizeof(cfg) ||
+	    bpf_map_lookup_elem(fd, &key, &cfg) ||
+	    cfg.layout_version != XGW_LAYOUT_VERSION) {
+		pr_warn("pinned maps in %s are from an incompatible xgw layout "
+			"(version %u, expected %u); run xgwd --cleanup",
+			d->opts.pin_dir, cfg.layout_version, XGW_LAYOUT_VERSION);
+		err = -EPROTO;
+	}
+	close(fd);
+	return err;
+}
+
+/* tp_btf programs need their tracepoint in the running kernel's BTF. */
+static void loader__prune_tracing(struct xgw_bpf *skel)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		char name[128];
+
+		if (strncmp(sec, "tp_btf/", 7))
+			continue;
+		snprintf(name, sizeof(name), "btf_trace_%s", sec + 7);
+		if (vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0)
+			continue;
+		pr_info("kernel lacks tracepoint %s: %s not loaded", sec + 7,
+			bpf_program__name(prog));
+		bpf_program__set_autoload(prog, false);
+	}
+	btf__free(vmlinux);
+}
+
+static int loader__set_pins(struct xgwd *d)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_map(map, d->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->opts.pin_dir,
+			 bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int loader__init_config(struct xgwd *d)
+{
+	int fd = bpf_map__fd(d->skel->maps.xgw_config);
+	__u32 key = 0;
+
+	if (d->adopted && !bpf_map_lookup_elem(fd, &key, &d->config) &&
+	    d->config.layout_version == XGW_LAYOUT_VERSION)
+		return 0;
+	memset(&d->config, 0, sizeof(d->config));
+	d->config.layout_version = XGW_LAYOUT_VERSION;
+	d->config.latency_sample = XGW_LATENCY_SAMPLE_DEFAULT;
+	d->config.ct_udp_timeout_s = XGW_CT_UDP_TIMEOUT_DEFAULT;
+	d->config.ct_flood_limit = XGW_CT_FLOOD_DEFAULT;
+	if (bpf_map_update_elem(fd, &key, &d->config, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int loader__open(struct xgwd *d)
+{
+	bool pinned;
+	int err;
+
+	libbpf_set_print(libbpf_log);
+	err = loader__ensure_bpffs(d->opts.pin_dir);
+	if (err)
+		return err;
+	err = loader__check_layout(d, &pinned);
+	if (err)
+		return err;
+	d->skel = xgw_bpf__open();
+	if (!d->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	loader__prune_tracing(d->skel);
+	err = loader__set_pins(d);
+	if (!err)
+		err = xgw_bpf__load(d->skel);
+	if (err) {
+		if (pinned)
+			pr_warn("pinned maps in %s are from an incompatible xgw "
+				"layout (version ?, expected %u); run xgwd --cleanup",
+				d->opts.pin_dir, XGW_LAYOUT_VERSION);
+		else
+			pr_warn("loading the BPF object failed: %s", strerror(-err));
+		goto out;
+	}
+	d->adopted = pinned;
+	err = loader__init_config(d);
+	if (err)
+		pr_warn("cannot write xgw_config: %s", strerror(-err));
+	else
+		pr_info("datapath %s (pins in %s)", pinned ? "adopted" : "loaded",
+			d->opts.pin_dir);
+out:
+	if (err) {
+		xgw_bpf__destroy(d->skel);
+		d->skel = NULL;
+	}
+	return err;
+}
+
+void loader__close(struct xgwd *d)
+{
+	/* Maps stay pinned and attached programs keep running. */
+	xgw_bpf__destroy(d->skel);
+	d->skel = NULL;
+}
+
+static bool prog_is_xgw(const char *name)
+{
+	return !strcmp(name, "xgw_xdp") || !strcmp(name, "xgw_decap");
+}
+
+/* Detach every xgw program from ifindex; count what was detached. */
+static int loader__detach_dev(int ifindex, const char *name)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p, *next;
+	int n = 0;
+
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && prog_is_xgw(xdp_program__name(p)) &&
+		    !xdp_multiprog__detach(mp))
+			n++;
+		goto out;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = next) {
+		next = xdp_multiprog__next_prog(p, mp);
+		if (!prog_is_xgw(xdp_program__name(p)))
+			continue;
+		if (!xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0))
+			n++;
+		else
+			pr_warn("cannot detach %s from %s", xdp_program__name(p), name);
+	}
+out:
+	xdp_multiprog__close(mp);
+	return n;
+}
+
+int loader__cleanup(struct xgwd *d)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	libbpf_set_print(libbpf_log);
+	for (i = ifs; i && i->if_index; i++)
+		n += loader__detach_dev(i->if_index, i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+	pr_info("detached xgw from %d device(s)", n);
+	dir = opendir(d->opts.pin_dir);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->opts.pin_dir, de->d_name);
+		if (unlink(path))
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(dir);
+	if (rmdir(d->opts.pin_dir) && errno != EBUSY)
+		pr_debug("rmdir %s: %s", d->opts.pin_dir, strerror(errno));
+	return 0;
+}

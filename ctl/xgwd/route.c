@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Routes. A full-length destination (10.0.0.1, 2001:db8::1, or /32, /128)
+ * lives in xgw_host4/6, everything else in the LPM tries. A host entry is
+ * the sum of three sources, recomputed by host__sync(): the gateway's own
+ * address (action LOCAL wins), a configured host route, and the VIP mark
+ * set by the load balancer (a flag that keeps whatever action is there).
+ *
+ * `dev DEV` routes: for a host destination the destination itself is the
+ * next hop (resolved through the neighbour table). For a prefix the
+ * datapath cannot resolve each destination's MAC, so the prefix is handed to
+ * the kernel's stack (action LOCAL, counted as "local"), which resolves and
+ * forwards it; use a `via` route or host routes to keep such traffic in XDP.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "json_print.h"
+#include "xgwd.h"
+#include "xgw.skel.h"
+
+static bool prefix_is_host(const struct xgw_prefix *p)
+{
+	return p->len == (p->addr.family == AF_INET ? 32 : 128);
+}
+
+static bool prefix_equal(const struct xgw_prefix *a, const struct xgw_prefix *b)
+{
+	return a->len == b->len && xgw_addr_equal(&a->addr, &b->addr);
+}
+
+static struct xgwd_route *route__find(struct xgwd *d, const struct xgw_prefix *p,
+				      size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < d->routes.n; i++) {
+		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+
+		if (prefix_equal(&r->dst, p)) {
+			if (idx)
+				*idx = i;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static struct xgwd_route *route__find_host(struct xgwd *d, const struct xgw_addr *a)
+{
+	struct xgw_prefix p = { .addr = *a, .len = a->family == AF_INET ? 32 : 128 };
+
+	return route__find(d, &p, NULL);
+}
+
+static struct xgwd_local *local__find(struct xgwd *d, const struct xgw_addr *a,
+				      int ifindex, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < d->locals.n; i++) {
+		struct xgwd_local *lo = xgwd_vec__at(&d->locals, struct xgwd_local, i);
+
+		if (xgw_addr_equal(&lo->addr, a) && (!ifindex || lo->ifindex == ifindex)) {
+			if (idx)
+				*idx = i;
+			return lo;
+		}
+	}
+	return NULL;
+}
+
+static struct xgwd_vip *vip__find(struct xgwd *d, const struct xgw_addr *a, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < d->vips.n; i++) {
+		struct xgwd_vip *v = xgwd_vec__at(&d->vips, struct xgwd_vip, i);
+
+		if (xgw_addr_equal(&v->addr, a)) {
+			if (idx)
+				*idx = i;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static void route__value(const struct xgwd_route *r, struct xgw_route *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (r->type) {
+	case XGW_ROUTE_VIA:
+		v->action = XGW_RT_NEXTHOP;
+		v->nh_id = r->nh_id;
+		break;
+	case XGW_ROUTE_DEV:
+		if (r->nh_id) {
+			v->action = XGW_RT_NEXTHOP;
+			v->nh_id = r->nh_id;
+		} else {
+			v->action = XGW_RT_LOCAL;
+		}
+		break;
+	case XGW_ROUTE_BLACKHOLE:
+		v->action = XGW_RT_BLACKHOLE;
+		break;
+	case XGW_ROUTE_LOCAL:
+		v->action = XGW_RT_LOCAL;
+		break;
+	}
+}
+
+/* Write (or delete) the host-map entry of a from its three sources. */
+static int host__sync(struct xgwd *d, const struct xgw_addr *a)
+{
+	bool v4 = a->family == AF_INET;
+	int fd = bpf_map__fd(v4 ? d->skel->maps.xgw_host4 : d->skel->maps.xgw_host6);
+	struct xgwd_route *r = route__find_host(d, a);
+	struct xgw_route v = {};
+	bool vip = vip__find(d, a, NULL);
+
+	if (local__find(d, a, 0, NULL))
+		v.action = XGW_RT_LOCAL;
+	else if (r)
+		route__value(r, &v);
+	else if (!vip)
+		return bpf_map_delete_elem(fd, a->a) && errno != ENOENT ? -errno : 0;
+	if (vip)
+		v.flags |= XGW_RT_F_VIP;
+	return bpf_map_update_elem(fd, a->a, &v, BPF_ANY) ? -errno : 0;
+}
+
+static int lpm__key(const struct xgw_prefix *p, void *key)
+{
+	if (p->addr.family == AF_INET) {
+		struct xgw_lpm4_key *k = key;
+
+		k->prefixlen = p->len;
+		k->addr = p->addr.a[0];
+		return 0;
+	}
+	struct xgw_lpm6_key *k6 = key;
+
+	k6->prefixlen = p->len;
+	memcpy(k6->addr, p->addr.a, 16);
+	return 0;
+}
+
+static int lpm__fd(struct xgwd *d, const struct xgw_prefix *p)
+{
+	return bpf_map__fd(p->addr.family == AF_INET ? d->skel->maps.xgw_lpm4 :
+			   d->skel->maps.xgw_lpm6);
+}
+
+/* Make the maps match d->routes for dst (route present or absent). */
+static int route__sync(struct xgwd *d, const struct xgw_prefix *dst)
+{
+	struct xgwd_route *r = route__find(d, dst, NULL);
+	struct xgw_lpm6_key key = {};
+	struct xgw_route v;
+
+	if (prefix_is_host(dst))
+		return host__sync(d, &dst->addr);
+	lpm__key(dst, &key);
+	if (!r)
+		return bpf_map_delete_elem(lpm__fd(d, dst), &key) && errno != ENOENT ?
+		       -errno : 0;
+	route__value(r, &v);
+	return bpf_map_update_elem(lpm__fd(d, dst), &key, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* The nh_id the adopted datapath uses for dst, to keep ids stable. */
+static __u32 route__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst)
+{
+	struct xgw_lpm6_key key = {};
+	struct xgw_route v;
+	int fd;
+
+	if (!d->adopted || !d->restoring)
+		return 0;
+	if (prefix_is_host(dst)) {
+		fd = bpf_map__fd(dst->addr.family == AF_INET ? d->skel->maps.xgw_host4 :
+				 d->skel->maps.xgw_host6);
+		if (bpf_map_lookup_elem(fd, dst->addr.a, &v))
+			return 0;
+	} else {
+		lpm__key(dst, &key);
+		if (bpf_map_lookup_elem(lpm__fd(d, dst), &key, &v))
+			return 0;
+	}
+	return v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
+}
+
+void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = XGW_OBJ_ROUTE;
+	c->verb = verb;
+	c->route.dst = r->dst;
+	c->route.type = r->type;
+	c->route.via = r->via;
+	memcpy(c->route.dev, r->dev, sizeof(c->route.dev));
+}
+
+/* Resolve a new route's device and next hop into *r. */
+static int route__build(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_route *r,
+			char *err, size_t errlen)
+{
+	int ifindex = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->dst = c->route.dst;
+	r->type = c->route.type;
+	r->via = c->route.via;
+	memcpy(r->dev, c->route.dev, sizeof(r->dev));
+	if (r->dev[0]) {
+		ifindex = if_nametoindex(r->dev);
+		if (!ifindex) {
+			snprintf(err, errlen, "unknown device \"%s\"", r->dev);
+			return -ENODEV;
+		}
+		if (!link__find(d, ifindex)) {
+			snprintf(err, errlen, "device \"%s\" is not an attached link "
+				 "(xgwctl link attach %s)", r->dev, r->dev);
+			return -ENODEV;
+		}
+	}
+	if (r->type == XGW_ROUTE_VIA)
+		return nexthop__get_hint(d, &r->via, ifindex,
+					 route__adopted_nh(d, &r->dst), &r->nh_id,
+					 err, errlen);
+	if (r->type == XGW_ROUTE_DEV && prefix_is_host(&r->dst))
+		return nexthop__get_hint(d, &r->dst.addr, ifindex,
+					 route__adopted_nh(d, &r->dst), &r->nh_id,
+					 err, errlen);
+	if (r->type == XGW_ROUTE_LOCAL) {
+		snprintf(err, errlen, "local routes come from the kernel's addresses");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+		      char *err, size_t errlen)
+{
+	char buf[XGW_PREFIX_STRLEN];
+	struct xgwd_route nr, old, *r;
+	struct xgw_cmd inv;
+	bool pushed = false;
+	int ret;
+
+	r = route__find(d, &c->route.dst, NULL);
+	if (r && c->verb == XGW_V_ADD) {
+		snprintf(err, errlen, "route %s exists (use replace)",
+			 xgw_prefix_str(&c->route.dst, buf, sizeof(buf)));
+		return -EEXIST;
+	}
+	ret = route__build(d, c, &nr, err, errlen);
+	if (ret)
+		return ret;
+	if (r)
+		route__to_cmd(r, XGW_V_REPLACE, &inv);
+	else
+		route__to_cmd(&nr, XGW_V_DEL, &inv);
+	ret = xgwd_undo__push(undo, &inv);
+	if (ret)
+		goto fail;
+	pushed = undo != NULL;
+	if (r) {
+		old = *r;
+		*r = nr;
+	} else if (!xgwd_vec__push(&d->routes, &nr)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = route__sync(d, &nr.dst);
+	if (ret) {
+		/* put the previous state back exactly */
+		if (r)
+			*r = old;
+		else
+			d->routes.n--;
+		route__sync(d, &nr.dst);
+		snprintf(err, errlen, "cannot write route: %s", strerror(-ret));
+		goto fail;
+	}
+	if (r)
+		nexthop__put(d, old.nh_id);
+	return 0;
+fail:
+	if (pushed)
+		undo->n--;
+	nexthop__put(d, nr.nh_id);
+	return ret;
+}
+
+static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+		      char *err, size_t errlen)
+{
+	char buf[XGW_PREFIX_STRLEN];
+	struct xgwd_route old;
+	struct xgw_cmd inv;
+	size_t i;
+	int ret;
+
+	if (!route__find(d, &c->route.dst, &i)) {
+		snprintf(err, errlen, "no route %s",
+			 xgw_prefix_str(&c->route.dst, buf, sizeof(buf)));
+		return -ENOENT;
+	}
+	old = *xgwd_vec__at(&d->routes, struct xgwd_route, i);
+	route__to_cmd(&old, XGW_V_ADD, &inv);
+	ret = xgwd_undo__push(undo, &inv);
+	if (ret)
+		return ret;
+	xgwd_vec__del(&d->routes, i);
+	ret = route__sync(d, &old.dst);
+	if (ret) {
+		xgwd_vec__push(&d->routes, &old);
+		route__sync(d, &old.dst);
+		if (undo)
+			undo->n--;
+		snprintf(err, errlen, "cannot delete route: %s", strerror(-ret));
+		return ret;
+	}
+	nexthop__put(d, old.nh_id);
+	return 0;
+}
+
+static const char *route_type_name(enum xgw_route_type t, bool host)
+{
+	switch (t) {
+	case XGW_ROUTE_VIA:
+		return "via";
+	case XGW_ROUTE_DEV:
+		return host ? "dev" : "kernel";
+	case XGW_ROUTE_BLACKHOLE:
+		return "blackhole";
+	default:
+		return "local";
+	}
+}
+
+static void route__print(struct xgwd *d, const struct xgwd_route *r)
+{
+	char buf[XGW_PREFIX_STRLEN];
+	const struct xgwd_nexthop *nh = nexthop__find(d, r->nh_id);
+	struct xgwd_link *l = nh ? link__find(d, nh->ifindex) : NULL;
+
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "dst", "%s", xgw_prefix_str(&r->dst, buf, sizeof(buf)));
+	print_string(PRINT_JSON, "type", NULL, route_type_name(r->type, prefix_is_host(&r->dst)));
+	if (r->type == XGW_ROUTE_VIA)
+		print_string(PRINT_ANY, "via", " via %s", xgw_addr_str(&r->via, buf, sizeof(buf)));
+	if (r->type == XGW_ROUTE_BLACKHOLE)
+		print_text(" blackhole");
+	if (l)
+		print_string(PRINT_ANY, "dev", " dev %s", l->name);
+	else if (r->dev[0])
+		print_string(PRINT_ANY, "dev", " dev %s", r->dev);
+	if (r->type == XGW_ROUTE_DEV && !r->nh_id)
+		print_text(" (to kernel)");
+	if (nh) {
+		print_uint(PRINT_ANY, "nh_id", " nh %u", r->nh_id);
+		print_bool(PRINT_JSON, "resolved", NULL,
+			   nh->has_mac && l && l->up);
+		if (!(nh->has_mac && l && l->up))
+			print_text(" unresolved");
+	}
+	print_nl();
+	close_json_object();
+}
+
+static void local__print(struct xgwd *d, const struct xgwd_local *lo)
+{
+	char buf[XGW_ADDR_STRLEN], ifn[IF_NAMESIZE];
+	struct xgwd_link *l = link__find(d, lo->ifindex);
+
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "dst", "%s", xgw_addr_str(&lo->addr, buf, sizeof(buf)));
+	print_string(PRINT_ANY, "type", " %s", "local");
+	print_string(PRINT_ANY, "dev", " dev %s",
+		     l ? l->name : (if_indextoname(lo->ifindex, ifn) ?: "?"));
+	print_nl();
+	close_json_object();
+}
+
+static int route__show(struct xgwd *d)
+{
+	size_t i;
+
+	open_json_array(PRINT_JSON, "routes");
+	for (i = 0; i < d->routes.n; i++)
+		route__print(d, xgwd_vec__at(&d->routes, struct xgwd_route, i));
+	for (i = 0; i < d->locals.n; i++)
+		local__print(d, xgwd_vec__at(&d->locals, struct xgwd_local, i));
+	close_json_array(PRINT_JSON, NULL);
+	return 0;
+}
+
+/* The route a destination matches, looked up as the datapath does: the
+ * host entry (unless it is only a VIP mark), then the longest prefix. */
+static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_t errlen)
+{
+	struct xgwd_route *best = NULL;
+	struct xgwd_local *lo = local__find(d, a, 0, NULL);
+	char buf[XGW_ADDR_STRLEN];
+	size_t i;
+
+	if (lo) {
+		local__print(d, lo);
+		return 0;
+	}
+	best = route__find_host(d, a);
+	for (i = 0; !best && i < d->routes.n; i++) {
+		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+
+		if (xgw_prefix_contains(&r->dst, a) && (!best || r->dst.len > best->dst.len))
+			best = r;
+	}
+	for (; best && i < d->routes.n; i++) {
+		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+
+		if (xgw_prefix_contains(&r->dst, a) && r->dst.len > best->dst.len)
+			best = r;
+	}
+	if (!best) {
+		snprintf(err, errlen, "no route to %s (the kernel decides)",
+			 xgw_addr_str(a, buf, sizeof(buf)));
+		return -ENETUNREACH;
+	}
+	route__print(d, best);
+	return 0;
+}
+
+int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
+{
+	(void)d;
+	if (c->route.dev[0] && !if_nametoindex(c->route.dev)) {
+		snprintf(err, errlen, "unknown device \"%s\"", c->route.dev);
+		return -ENODEV;
+	}
+	if (c->verb != XGW_V_DEL && c->route.type == XGW_ROUTE_LOCAL) {
+		snprintf(err, errlen, "local routes come from the kernel's addresses");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int route__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+		 char *err, size_t errlen)
+{
+	switch (c->verb) {
+	case XGW_V_SHOW:
+		return route__show(d);
+	case XGW_V_GET:
+		return route__get(d, &c->get.addr, err, errlen);
+	case XGW_V_ADD:
+	case XGW_V_REPLACE:
+		return route__set(d, c, undo, err, errlen);
+	case XGW_V_DEL:
+		return route__del(d, c, undo, err, errlen);
+	default:
+		snprintf(err, errlen, "unsupported route command");
+		return -EOPNOTSUPP;
+	}
+}
+
+int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen)
+{
+	struct xgwd_local lo = { .addr = *a, .ifindex = ifindex, .prefixlen = plen };
+	struct xgwd_local *o = local__find(d, a, ifindex, NULL);
+
+	if (o) {
+		o->prefixlen = plen;
+		return 0;
+	}
+	if (!xgwd_vec__push(&d->locals, &lo))
+		return -ENOMEM;
+	return d->skel ? host__sync(d, a) : 0;
+}
+
+int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex)
+{
+	size_t i;
+
+	if (!local__find(d, a, ifindex, &i))
+		return 0;
+	xgwd_vec__del(&d->locals, i);
+	return d->skel ? host__sync(d, a) : 0;
+}
+
+int local__pick(struct xgwd *d, int family, const struct xgw_addr *near,
+		struct xgw_addr *out)
+{
+	struct xgwd_local *pick = NULL;
+	size_t i;
+
+	for (i = 0; i < d->locals.n; i++) {
+		struct xgwd_local *lo = xgwd_vec__at(&d->locals, struct xgwd_local, i);
+		struct xgw_prefix p = { .addr = lo->addr, .len = lo->prefixlen };
+
+		if (lo->addr.family != family || !link__find(d, lo->ifindex))
+			continue;
+		if (near && xgw_prefix_contains(&p, near)) {
+			pick = lo;
+			break;
+		}
+		if (!pick)
+			pick = lo;
+	}
+	if (!pick)
+		return -ENOENT;
+	*out = pick->addr;
+	return 0;
+}
+
+int route__set_vip(struct xgwd *d, const struct xgw_addr *vip, bool on)
+{
+	struct xgwd_vip nv = { .addr = *vip, .refcnt = 1 };
+	struct xgwd_vip *v;
+	size_t i;
+	int err;
+
+	v = vip__find(d, vip, &i);
+	if (on && v) {
+		v->refcnt++;
+		return 0;
+	}
+	if (on) {
+		if (!xgwd_vec__push(&d->vips, &nv))
+			return -ENOMEM;
+		err = host__sync(d, vip);
+		if (err)
+			d->vips.n--;
+		return err;
+	}
+	if (!v)
+		return -ENOENT;
+	if (--v->refcnt)
+		return 0;
+	xgwd_vec__del(&d->vips, i);
+	return host__sync(d, vip);
+}
