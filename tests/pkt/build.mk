@@ -1,0 +1,15 @@
+# Packet tests (BPF_PROG_TEST_RUN): every tests/pkt/pkt_*.c and lb_*.c with a
+# main() becomes build/tests/pkt/NAME, linked with the shared toolkit
+# pkt_lib.c and libxgw.a. Included by the top-level Makefile.
+PKT_LIB := $(BUILD)/tests/pkt/pkt_lib.o
+PKT_TESTS := $(patsubst tests/pkt/%.c,$(BUILD)/tests/pkt/%,\
+	$(filter-out tests/pkt/pkt_lib.c,$(wildcard tests/pkt/pkt_*.c tests/pkt/lb_*.c)))
+
+all: $(PKT_TESTS)
+
+# The tests embed the xgw skeleton: rebuild them when the datapath changes.
+$(PKT_TESTS:=.o) $(PKT_LIB): tests/pkt/pkt_lib.h common/xgw_shared.h $(BUILD)/skel/xgw.skel.h
+
+$(PKT_TESTS): %: %.o $(PKT_LIB) $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

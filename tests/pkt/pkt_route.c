@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Routing datapath fixtures through BPF_PROG_TEST_RUN. Each case is
+ * {name, frame in, reason (hence verdict), next hop}: the frame out must be
+ * byte for byte the one this file predicts (for a forward: the next hop's
+ * MACs and VLAN, TTL - 1, IPv4 checksum recomputed in full by the builder;
+ * otherwise the frame exactly as it came in), and the counters must move by
+ * exactly one packet of the received length under that reason (and that next
+ * hop). Output: TAP.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+
+#include "pkt_lib.h"
+#include "xgw.skel.h"
+
+/* Fixtures start from a default frame and override a few fields. */
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+enum { NH_A = 1, NH_VLAN, NH_UNRES, NH_MTU, NH_NOPORT, NH_B };
+
+#define NOPORT_IFINDEX	0x7ffffff0u	/* no such device: not in xgw_tx_ports */
+
+struct nh_def {
+	uint32_t id;
+	uint32_t ifindex;	/* 0: loopback */
+	uint16_t mtu;
+	uint16_t vlan;
+	uint8_t smac[6], dmac[6];
+	bool resolved;
+};
+
+static const struct nh_def nexthops[] = {
+	{ NH_A, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 1 }, { 2, 0xbb, 0, 0, 0, 1 }, true },
+	{ NH_VLAN, 0, 1500, 100, { 2, 0xaa, 0, 0, 0, 2 }, { 2, 0xbb, 0, 0, 0, 2 }, true },
+	{ NH_UNRES, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 3 }, { 0 }, false },
+	{ NH_MTU, 0, 1000, 0, { 2, 0xaa, 0, 0, 0, 4 }, { 2, 0xbb, 0, 0, 0, 4 }, true },
+	{ NH_NOPORT, NOPORT_IFINDEX, 1500, 0, { 2, 0xaa, 0, 0, 0, 5 }, { 2, 0xbb, 0, 0, 0, 5 }, true },
+	{ NH_B, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 6 }, { 2, 0xbb, 0, 0, 0, 6 }, true },
+};
+
+/* Full-length prefixes go in the host maps, the rest in the LPM tries. */
+struct route_def {
+	const char *prefix;
+	uint8_t action;
+	uint8_t flags;
+	uint32_t nh;
+};
+
+static const struct route_def routes[] = {
+	{ "10.1.0.5/32", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "10.1.0.6/32", XGW_RT_LOCAL, 0, 0 },
+	{ "10.2.3.9/32", XGW_RT_NEXTHOP, 0, NH_A },	/* inside 10.2.3.0/24 */
+	{ "10.2.5.5/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP marker only */
+	{ "10.9.0.1/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP, no prefix */
+	{ "10.2.0.0/16", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "10.2.3.0/24", XGW_RT_NEXTHOP, 0, NH_B },
+	{ "10.2.4.0/24", XGW_RT_BLACKHOLE, 0, 0 },
+	{ "10.3.0.0/16", XGW_RT_NEXTHOP, 0, NH_UNRES },
+	{ "10.4.0.0/16", XGW_RT_NEXTHOP, 0, NH_MTU },
+	{ "10.5.0.0/16", XGW_RT_NEXTHOP, 0, NH_NOPORT },
+	{ "10.6.0.0/16", XGW_RT_NEXTHOP, 0, NH_VLAN },
+	{ "192.0.2.0/24", XGW_RT_LOCAL, 0, 0 },
+	{ "2001:db8:1::5/128", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "2001:db8:1::6/128", XGW_RT_LOCAL, 0, 0 },
+	{ "2001:db8:2::/48", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "2001:db8:2:3::/64", XGW_RT_NEXTHOP, 0, NH_B },
+	{ "2001:db8:3::/48", XGW_RT_NEXTHOP, 0, NH_UNRES },
+	{ "2001:db8:4::/48", XGW_RT_BLACKHOLE, 0, 0 },
+	{ "2001:db8:5::/48", XGW_RT_NEXTHOP, 0, NH_NOPORT },
+	{ "2001:db8:6::/48", XGW_RT_NEXTHOP, 0, NH_VLAN },
+	{ "2001:db8:a::/48", XGW_RT_NEXTHOP, 0, NH_MTU },
+};
+
+struct fixture {
+	const char *name;
+	struct pkt_spec in;
+	enum xgw_reason reason;
+	uint32_t nh;		/* next hop of a forward */
+	size_t trunc;		/* cut the frame to this many bytes (0: whole) */
+};
+
+#define V4(...) { .family = AF_INET, .src = "10.0.0.1", .dst = "10.2.1.1", \
+		  .sport = 40000, .dport = 53, .payload = 18, .ip_id = 0x1c46, __VA_ARGS__ }
+#define V6(...) { .family = AF_INET6, .src = "2001:db8::1", .dst = "2001:db8:2::1", \
+		  .sport = 40000, .dport = 53, .payload = 18, __VA_ARGS__ }
+#define TCP .proto = IPPROTO_TCP, .dport = 80
+#define ICMP4(t) .proto = IPPROTO_ICMP, .icmp_type = (t)
+#define ICMP6(t) .proto = IPPROTO_ICMPV6, .icmp_type = (t)
+#define TAG1(v) .nvlan = 1, .vid = { (v) }
+#define QINQ(o, i) .nvlan = 2, .tpid = { 0x88a8, 0x8100 }, .vid = { (o), (i) }
+#define EXT(...) .ext = { __VA_ARGS__ }, .next = sizeof((uint8_t[]){ __VA_ARGS__ })
+#define RAW(type, n) { .ethertype = (type), .payload = (n) }
+
+static const struct fixture fixtures[] = {
+	/* forwarding, IPv4 */
+	{ "ipv4 udp via host map", V4(.dst = "10.1.0.5"), XGW_FWD, NH_A },
+	{ "ipv4 tcp via prefix table", V4(.dst = "10.2.1.1", TCP), XGW_FWD, NH_A },
+	{ "ipv4 longest prefix wins (/24 over /16)", V4(.dst = "10.2.3.4"), XGW_FWD, NH_B },
+	{ "ipv4 host map wins over prefix", V4(.dst = "10.2.3.9"), XGW_FWD, NH_A },
+	{ "ipv4 VIP marker falls through to prefix", V4(.dst = "10.2.5.5"), XGW_FWD, NH_A },
+	{ "ipv4 icmp echo", V4(ICMP4(8)), XGW_FWD, NH_A },
+	{ "ipv4 other L4 protocol (GRE)", V4(.proto = 47, .payload = 24), XGW_FWD, NH_A },
+	{ "ipv4 802.1Q in, untagged out", V4(TAG1(10)), XGW_FWD, NH_A },
+	{ "ipv4 QinQ in, untagged out", V4(QINQ(20, 10)), XGW_FWD, NH_A },
+	{ "ipv4 untagged in, VLAN 100 pushed", V4(.dst = "10.6.0.1"), XGW_FWD, NH_VLAN },
+	{ "ipv4 802.1Q in, retagged VLAN 100", V4(.dst = "10.6.0.1", TAG1(10)), XGW_FWD, NH_VLAN },
+	{ "ipv4 QinQ in, single VLAN 100 out", V4(.dst = "10.6.0.1", QINQ(20, 10)), XGW_FWD, NH_VLAN },
+	{ "ipv4 options (12 bytes)", V4(.ip_opts = 12), XGW_FWD, NH_A },
+	{ "ipv4 options (40 bytes, IHL 15), tcp", V4(.ip_opts = 40, TCP), XGW_FWD, NH_A },
+	{ "ipv4 tcp with options (doff 8)", V4(TCP, .tcp_doff = 8), XGW_FWD, NH_A },
+	{ "ipv4 Ethernet padding carried", V4(.payload = 2, .pad = 16), XGW_FWD, NH_A },
+	{ "ipv4 first fragment (MF)", V4(.frag = 0x2000), XGW_FWD, NH_A },
+	{ "ipv4 later fragment: no L4 parse", V4(.frag = 0x0010, .len_delta = -24), XGW_FWD, NH_A },
+	{ "ipv4 TTL 2 forwarded as TTL 1", V4(.ttl = 2), XGW_FWD, NH_A },
+	{ "ipv4 TTL 255", V4(.ttl = 255), XGW_FWD, NH_A },
+	{ "ipv4 L3 length == egress MTU", V4(.dst = "10.4.0.1", .payload = 1000 - 28), XGW_FWD, NH_MTU },
+	/* forwarding, IPv6 */
+	{ "ipv6 udp via host map", V6(.dst = "2001:db8:1::5"), XGW_FWD, NH_A },
+	{ "ipv6 tcp via prefix table", V6(TCP), XGW_FWD, NH_A },
+	{ "ipv6 longest prefix wins (/64 over /48)", V6(.dst = "2001:db8:2:3::1"), XGW_FWD, NH_B },
+	{ "ipv6 icmpv6 echo", V6(ICMP6(128)), XGW_FWD, NH_A },
+	{ "ipv6 802.1Q in, untagged out", V6(TAG1(10)), XGW_FWD, NH_A },
+	{ "ipv6 QinQ in, VLAN 100 out", V6(.dst = "2001:db8:6::1", QINQ(20, 10)), XGW_FWD, NH_VLAN },
+	{ "ipv6 untagged in, VLAN 100 pushed", V6(.dst = "2001:db8:6::1", TCP), XGW_FWD, NH_VLAN },
+	{ "ipv6 4 extension headers (the limit)",
+	  V6(EXT(IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT),
+	     .frag = 0x0001, TCP), XGW_FWD, NH_A },
+	{ "ipv6 AH then udp", V6(EXT(IPPROTO_AH)), XGW_FWD, NH_A },
+	{ "ipv6 later fragment: no L4 parse", V6(EXT(IPPROTO_FRAGMENT), .frag = 0x0100,
+						 .len_delta = -24), XGW_FWD, NH_A },
+	{ "ipv6 hop limit 2 forwarded as 1", V6(.ttl = 2), XGW_FWD, NH_A },
+	{ "ipv6 L3 length == egress MTU", V6(.dst = "2001:db8:a::1", .payload = 1000 - 48),
+	  XGW_FWD, NH_MTU },
+
+	/* handed to the kernel */
+	{ "arp is non_ip", RAW(0x0806, 28), XGW_PASS_NON_IP },
+	{ "lldp is non_ip", RAW(0x88cc, 40), XGW_PASS_NON_IP },
+	{ "three VLAN tags: beyond the parser, non_ip",
+	  V4(.nvlan = 3, .vid = { 1, 2, 3 }), XGW_PASS_NON_IP },
+	{ "ipv6 neighbour solicitation to a routed address",
+	  V6(ICMP6(135), .ttl = 255), XGW_PASS_ND },
+	{ "ipv6 router solicitation to ff02::2", V6(ICMP6(133), .dst = "ff02::2"), XGW_PASS_ND },
+	{ "ipv6 router advertisement", V6(ICMP6(134), .src = "fe80::1", .dst = "ff02::1"),
+	  XGW_PASS_ND },
+	{ "ipv6 neighbour advertisement", V6(ICMP6(136)), XGW_PASS_ND },
+	{ "ipv6 redirect", V6(ICMP6(137)), XGW_PASS_ND },
+	{ "ipv6 DAD probe from ::", V6(ICMP6(135), .src = "::", .dst = "ff02::1:ff00:5"),
+	  XGW_PASS_ND },
+	{ "ipv6 MLD done (not ND) to ff02::2", V6(ICMP6(132), .dst = "ff02::2"), XGW_PASS_MCAST },
+	{ "ipv4 local via host map", V4(.dst = "10.1.0.6"), XGW_PASS_LOCAL },
+	{ "ipv4 local via prefix table", V4(.dst = "192.0.2.1", TCP), XGW_PASS_LOCAL },
+	{ "ipv6 local via host map", V6(.dst = "2001:db8:1::6"), XGW_PASS_LOCAL },
+	{ "ipv4 multicast 224.0.0.5", V4(.dst = "224.0.0.5"), XGW_PASS_MCAST },
+	{ "ipv4 multicast 239.1.2.3", V4(.dst = "239.1.2.3"), XGW_PASS_MCAST },
+	{ "ipv4 broadcast", V4(.dst = "255.255.255.255"), XGW_PASS_MCAST },
+	{ "ipv4 DHCP discover from 0.0.0.0", V4(.src = "0.0.0.0", .dst = "255.255.255.255",
+						.sport = 68, .dport = 67), XGW_PASS_MCAST },
+	{ "ipv6 multicast ff02::1", V6(.dst = "ff02::1"), XGW_PASS_MCAST },
+	{ "ipv6 global multicast ff0e::1", V6(.dst = "ff0e::1"), XGW_PASS_MCAST },
+	{ "ipv6 link-local destination", V6(.dst = "fe80::1"), XGW_PASS_MCAST },
+	{ "ipv6 link-local fe80::/10 upper edge", V6(.dst = "febf::1"), XGW_PASS_MCAST },
+	{ "ipv4 no route", V4(.dst = "198.51.100.1"), XGW_PASS_NO_ROUTE },
+	{ "ipv4 VIP marker and no prefix: no route", V4(.dst = "10.9.0.1"), XGW_PASS_NO_ROUTE },
+	{ "ipv6 no route", V6(.dst = "2001:db8:ff::1"), XGW_PASS_NO_ROUTE },
+	{ "ipv6 fec0:: is not link-local: no route", V6(.dst = "fec0::1"), XGW_PASS_NO_ROUTE },
+	{ "ipv4 next hop unresolved", V4(.dst = "10.3.0.1"), XGW_PASS_UNRESOLVED },
+	{ "ipv6 next hop unresolved", V6(.dst = "2001:db8:3::1"), XGW_PASS_UNRESOLVED },
+	{ "ipv4 TTL 1", V4(.ttl = 1), XGW_PASS_TTL },
+	{ "ipv4 TTL 0", V4(.ttl_zero = true), XGW_PASS_TTL },
+	{ "ipv6 hop limit 0", V6(.ttl_zero = true), XGW_PASS_TTL },
+	{ "ipv6 hop limit 1", V6(.ttl = 1), XGW_PASS_TTL },
+	{ "ipv4 L3 length == egress MTU + 1", V4(.dst = "10.4.0.1", .payload = 1001 - 28),
+	  XGW_PASS_MTU },
+	{ "ipv6 L3 length == egress MTU + 1", V6(.dst = "2001:db8:a::1", .payload = 1001 - 48),
+	  XGW_PASS_MTU },
+	{ "ipv4 egress port not in devmap", V4(.dst = "10.5.0.1"), XGW_PASS_NO_PORT },
+	{ "ipv6 egress port not in devmap", V6(.dst = "2001:db8:5::1"), XGW_PASS_NO_PORT },
+	{ "ipv6 5 extension headers (one too many)",
+	  V6(EXT(IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_AH, IPPROTO_DSTOPTS)),
+	  XGW_PASS_EXTHDR },
+
+	/* dropped */
+	{ "VLAN tag cut short", V4(TAG1(10)), XGW_DROP_MALFORMED, 0, 16 },
+	{ "ipv4 ethertype, version 6", V4(.bad_version = 6), XGW_DROP_BAD_IP },
+	{ "ipv4 IHL 4", V4(.bad_ihl = 4), XGW_DROP_BAD_IP },
+	{ "ipv4 IHL 15 beyond tot_len", V4(.bad_ihl = 15, .payload = 0), XGW_DROP_BAD_IP },
+	{ "ipv4 tot_len beyond the frame", V4(.len_delta = 1), XGW_DROP_BAD_IP },
+	{ "ipv4 tot_len shorter than the header", V4(.len_delta = -27), XGW_DROP_BAD_IP },
+	{ "ipv6 ethertype, version 4", V6(.bad_version = 4), XGW_DROP_BAD_IP },
+	{ "ipv6 payload length beyond the frame", V6(.len_delta = 1), XGW_DROP_BAD_IP },
+	{ "ipv6 extension header beyond the payload",
+	  V6(EXT(IPPROTO_HOPOPTS), .len_delta = -30), XGW_DROP_BAD_IP },
+	{ "ipv4 tcp doff 4", V4(TCP, .tcp_doff = 4), XGW_DROP_TRUNC_L4 },
+	{ "ipv4 tcp doff beyond the datagram", V4(TCP, .tcp_doff = 15, .payload = 0,
+						  .len_delta = -40), XGW_DROP_TRUNC_L4 },
+	{ "ipv4 udp header cut by tot_len (padding after)", V4(.len_delta = -24),
+	  XGW_DROP_TRUNC_L4 },
+	{ "ipv4 icmp header cut by tot_len", V4(ICMP4(8), .len_delta = -22), XGW_DROP_TRUNC_L4 },
+	{ "ipv6 udp header cut by payload length", V6(.len_delta = -24), XGW_DROP_TRUNC_L4 },
+	{ "ipv6 icmpv6 header cut after extension header",
+	  V6(ICMP6(128), EXT(IPPROTO_DSTOPTS), .len_delta = -22), XGW_DROP_TRUNC_L4 },
+	{ "ipv4 blackhole", V4(.dst = "10.2.4.1"), XGW_DROP_BLACKHOLE },
+	{ "ipv6 blackhole", V6(.dst = "2001:db8:4::1"), XGW_DROP_BLACKHOLE },
+	{ "ipv4 martian 0.1.2.3", V4(.src = "0.1.2.3"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 0.0.0.0 to unicast", V4(.src = "0.0.0.0"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 127.0.0.1", V4(.src = "127.0.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 127.255.255.254 to local", V4(.src = "127.255.255.254", .dst = "10.1.0.6"),
+	  XGW_DROP_MARTIAN },
+	{ "ipv4 martian 224.0.0.1", V4(.src = "224.0.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 239.255.0.1", V4(.src = "239.255.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 255.255.255.255", V4(.src = "255.255.255.255"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian to multicast", V4(.src = "127.0.0.1", .dst = "224.0.0.5"),
+	  XGW_DROP_MARTIAN },
+	{ "ipv6 martian :: to unicast", V6(.src = "::"), XGW_DROP_MARTIAN },
+	{ "ipv6 martian ::1", V6(.src = "::1"), XGW_DROP_MARTIAN },
+	{ "ipv6 martian ff02::1", V6(.src = "ff02::1"), XGW_DROP_MARTIAN },
+	{ "ipv6 martian ::1 sending ND", V6(.src = "::1", ICMP6(135)), XGW_DROP_MARTIAN },
+};
+
+struct t {
+	struct xgw_bpf *skel;
+	int prog_fd, stats_fd, nh_stats_fd;
+	uint32_t port_ifindex;	/* loopback: any device will do for a devmap entry */
+};
+
+static const struct nh_def *nh_find(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nexthops) / sizeof(nexthops[0]); i++)
+		if (nexthops[i].id == id)
+			return &nexthops[i];
+	return NULL;
+}
+
+/* The verdict each class of reason must produce, spelled out independently. */
+static uint32_t verdict_of(enum xgw_reason r)
+{
+	switch (xgw_reason_desc[r].cls) {
+	case XGW_CLASS_FWD:
+		return XDP_REDIRECT;
+	case XGW_CLASS_PASS:
+		return XDP_PASS;
+	case XGW_CLASS_DROP:
+		return XDP_DROP;
+	default:
+		return XDP_ABORTED;
+	}
+}
+
+/* What a forward through @nh must turn @in into. */
+static struct pkt_spec expect_forward(const struct pkt_spec *in, const struct nh_def *nh)
+{
+	struct pkt_spec out = *in;
+
+	out.dmac = nh->dmac;
+	out.smac = nh->smac;
+	memset(out.tpid, 0, sizeof(out.tpid));
+	memset(out.vid, 0, sizeof(out.vid));
+	out.nvlan = nh->vlan ? 1 : 0;
+	out.vid[0] = nh->vlan;
+	out.ttl = (in->ttl ? in->ttl : 64) - 1;
+	return out;
+}
+
+static int map_update(int fd, const void *key, const void *val, const char *what)
+{
+	if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
+		tap_diag("update %s: %s", what, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int route_add(struct t *t, const struct route_def *rd)
+{
+	struct xgw_route rt = { .action = rd->action, .flags = rd->flags, .nh_id = rd->nh };
+	char addr[64];
+	int family, plen, maxlen;
+	uint8_t a[16];
+	char *slash;
+
+	snprintf(addr, sizeof(addr), "%s", rd->prefix);
+	slash = strchr(addr, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	plen = atoi(slash + 1);
+	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	maxlen = family == AF_INET ? 32 : 128;
+	if (inet_pton(family, addr, a) != 1 || plen < 0 || plen > maxlen)
+		return -EINVAL;
+
+	if (plen == maxlen && family == AF_INET)
+		return map_update(bpf_map__fd(t->skel->maps.xgw_host4), a, &rt, rd->prefix);
+	if (plen == maxlen)
+		return map_update(bpf_map__fd(t->skel->maps.xgw_host6), a, &rt, rd->prefix);
+	if (family == AF_INET) {
+		struct xgw_lpm4_key k = { .prefixlen = plen };
+
+		memcpy(&k.addr, a, 4);
+		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm4), &k, &rt, rd->prefix);
+	} else {
+		struct xgw_lpm6_key k = { .prefixlen = plen };
+
+		memcpy(k.addr, a, 16);
+		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm6), &k, &rt, rd->prefix);
+	}
+}
+
+static int maps_program(struct t *t)
+{
+	struct bpf_devmap_val port = { .ifindex = t->port_ifindex };
+	int err;
+	size_t i;
+
+	err = map_update(bpf_map__fd(t->skel->maps.xgw_tx_ports), &t->port_ifindex, &port,
+			 "xgw_tx_ports");
+	for (i = 0; !err && i < sizeof(nexthops) / sizeof(nexthops[0]); i++) {
+		const struct nh_def *d = &nexthops[i];
+		struct xgw_nexthop nh = {
+			.ifindex = d->ifindex ? d->ifindex : t->port_ifindex,
+			.mtu = d->mtu,
+			.vlan = d->vlan,
+			.flags = d->resolved ? XGW_NH_F_RESOLVED : 0,
+		};
+
+		memcpy(nh.smac, d->smac, 6);
+		memcpy(nh.dmac, d->dmac, 6);
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_nexthops), &d->id, &nh,
+				 "xgw_nexthops");
+	}
+	for (i = 0; !err && i < sizeof(routes) / sizeof(routes[0]); i++)
+		err = route_add(t, &routes[i]);
+	return err;
+}
+
+/*
+ * Run @in (@len bytes, @repeat rounds) and check verdict, frame out and
+ * counters. Prints diagnostics on a mismatch; returns true when all hold.
+ */
+static bool run_check(struct t *t, const uint8_t *in, size_t len, int repeat,
+		      enum xgw_reason reason, uint32_t nh, const uint8_t *want, size_t want_len)
+{
+	struct pkt_counters before, after;
+	static struct pkt_run r;
+	uint32_t verdict = verdict_of(reason);
+	bool ok = true;
+
+	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &before);
+	pkt_run(t->prog_fd, in, len, repeat, &r);
+	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &after);
+	if (r.err) {
+		tap_diag("BPF_PROG_TEST_RUN (%zu bytes): %s", len, strerror(-r.err));
+		return false;
+	}
+	if (r.retval != verdict) {
+		tap_diag("verdict %s, expected %s (%s)", pkt_verdict_name(r.retval),
+			 pkt_verdict_name(verdict), xgw_reason_desc[reason].name);
+		ok = false;
+	}
+	if (r.out_len != want_len || memcmp(r.out, want, want_len)) {
+		tap_diag("frame out differs");
+		tap_diff(r.out, r.out_len, want, want_len);
+		ok = false;
+	}
+	if (!pkt_counters_expect(&before, &after, reason, verdict == XDP_REDIRECT ? nh : 0,
+				 repeat, (uint64_t)repeat * len))
+		ok = false;
+	return ok;
+}
+
+static void test_fixture(struct t *t, const struct fixture *f)
+{
+	static uint8_t in[PKT_MAX], want[PKT_MAX];
+	size_t len = pkt_build(&f->in, in), want_len;
+
+	if (f->trunc)
+		len = f->trunc;
+	if (verdict_of(f->reason) == XDP_REDIRECT) {
+		struct pkt_spec out = expect_forward(&f->in, nh_find(f->nh));
+
+		want_len = pkt_build(&out, want);
+	} else {
+		memcpy(want, in, len);	/* handed on untouched */
+		want_len = len;
+	}
+	tap_result(run_check(t, in, len, 1, f->reason, f->nh, want, want_len), "%s -> %s",
+		   f->name, xgw_reason_desc[f->reason].name);
+}
+
+/* One's complement sum of two 16-bit values. */
+static uint16_t ones_add(uint16_t a, uint16_t b)
+{
+	uint32_t s = (uint32_t)a + b;
+
+	return (s & 0xffff) + (s >> 16);
+}
+
+/*
+ * The IP ID that gives @s the header checksum @want: the checksum is
+ * ~(rest + id) in one's complement, so id = ~want + ~rest = ~want + csum(id 0).
+ */
+static uint16_t id_for_checksum(struct pkt_spec s, uint16_t want)
+{
+	static uint8_t buf[PKT_MAX];
+	size_t l3 = pkt_l3_off(&s);
+
+	s.ip_id = 0;
+	pkt_build(&s, buf);
+	return ones_add(~want & 0xffff, (uint16_t)(buf[l3 + 10] << 8 | buf[l3 + 11]));
+}
+
+/*
+ * The incremental checksum update against a full recompute, for every TTL
+ * that forwards, with a spread of IP IDs and with the IDs that put the input
+ * checksum at the edges of one's complement arithmetic (where a missing
+ * end-around carry or fold shows).
+ */
+static void test_checksum_sweep(struct t *t)
+{
+	static const uint16_t ids[] = { 0x0000, 0x1c46, 0x7fff, 0xbeef, 0xfffe };
+	static const uint16_t edges[] = { 0x0000, 0x0001, 0x00ff, 0x0100, 0x01ff, 0xeeff,
+					  0xeefe, 0xef00, 0xfeff, 0xff00, 0xfffe };
+	const size_t nids = sizeof(ids) / sizeof(ids[0]), n = nids + sizeof(edges) / sizeof(edges[0]);
+	static uint8_t in[PKT_MAX], want[PKT_MAX];
+	int ttl, runs = 0, failed = 0;
+	size_t i;
+
+	for (ttl = 2; ttl <= 255; ttl++) {
+		for (i = 0; i < n; i++) {
+			struct pkt_spec s = V4(.dst = "10.1.0.5", .ttl = ttl);
+			struct pkt_spec o;
+			size_t len, wlen, l3 = pkt_l3_off(&s);
+			uint16_t csum;
+
+			s.ip_id = i < nids ? ids[i] : id_for_checksum(s, edges[i - nids]);
+			o = expect_forward(&s, nh_find(NH_A));
+			len = pkt_build(&s, in);
+			wlen = pkt_build(&o, want);
+			csum = in[l3 + 10] << 8 | in[l3 + 11];
+			if (i >= nids && csum != edges[i - nids]) {
+				tap_diag("fixture: checksum %#06x, wanted %#06x", csum, edges[i - nids]);
+				failed++;
+			}
+			runs++;
+			if (!run_check(t, in, len, 1, XGW_FWD, NH_A, want, wlen)) {
+				tap_diag("TTL %d, input checksum %#06x", ttl, csum);
+				failed++;
+			}
+			if (failed > 3)
+				goto out;
+		}
+	}
+out:
+	tap_result(!failed, "ipv4 checksum after TTL decrement equals a full recompute "
+		   "(%d frames, TTL 2..255, edge checksums)", runs);
+}
+
+/*
+ * Every cut of a valid frame, 0 bytes up to one short of whole. The kernel
+ * refuses XDP test frames shorter than an Ethernet header (EINVAL); every
+ * other cut must be dropped, as malformed L2 or as a bad IP header, and
+ * leave the frame as it was.
+ */
+static void test_truncations(struct t *t, const char *name, const struct pkt_spec *s)
+{
+	static uint8_t in[PKT_MAX];
+	static struct pkt_run r;
+	size_t len = pkt_build(s, in), l3 = pkt_l3_off(s), n;
+	int refused = 0;
+	bool ok = true;
+
+	for (n = 0; n < len && ok; n++) {
+		if (n < 14) {
+			pkt_run(t->prog_fd, in, n, 1, &r);
+			if (r.err != -EINVAL) {
+				tap_diag("%zu bytes: expected the kernel to refuse (EINVAL), got %s, "
+					 "verdict %s", n, r.err ? strerror(-r.err) : "success",
+					 pkt_verdict_name(r.retval));
+				ok = false;
+			}
+			refused++;
+			continue;
+		}
+		ok = run_check(t, in, n, 1, n < l3 ? XGW_DROP_MALFORMED : XGW_DROP_BAD_IP, 0, in,
+			       n);
+		if (!ok)
+			tap_diag("at %zu of %zu bytes", n, len);
+	}
+	tap_result(ok, "every truncation of %s (0..%zu bytes; %d refused by the kernel) dropped",
+		   name, len - 1, refused);
+}
+
+/* BPF_PROG_TEST_RUN with repeat reuses one buffer: TTL drops every round. */
+static void test_repeat(struct t *t)
+{
+	static uint8_t in[PKT_MAX], want[PKT_MAX];
+	struct pkt_spec s = V4(.dst = "10.1.0.5", .ttl = 64);
+	struct pkt_spec o = expect_forward(&s, nh_find(NH_A));
+	size_t len = pkt_build(&s, in), wlen;
+
+	o.ttl = 61;
+	wlen = pkt_build(&o, want);
+	tap_result(run_check(t, in, len, 3, XGW_FWD, NH_A, want, wlen),
+		   "repeat 3 reuses the buffer: TTL 64 comes out as 61, 3 forwards counted");
+}
+
+static int latency_reset(struct t *t, uint32_t sample)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION, .latency_sample = sample };
+	struct xgw_latency *zero = calloc(ncpu, sizeof(*zero));
+	uint32_t key = 0;
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = map_update(bpf_map__fd(t->skel->maps.xgw_latency), &key, zero, "xgw_latency");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_config), &key, &cfg, "xgw_config");
+	free(zero);
+	return err;
+}
+
+/* Sampling one packet in @sample: @packets in, exactly @want timed. */
+static void test_latency(struct t *t, uint32_t sample, int packets, uint64_t want)
+{
+	static uint8_t in[PKT_MAX], want_frame[PKT_MAX];
+	struct pkt_spec s = V4(.dst = "10.1.0.5");
+	struct pkt_spec o = expect_forward(&s, nh_find(NH_A));
+	size_t len = pkt_build(&s, in), wlen = pkt_build(&o, want_frame);
+	int ncpu = libbpf_num_possible_cpus(), i, cpu, b;
+	uint64_t count = 0, in_buckets = 0, sum_ns = 0;
+	struct xgw_latency *lat = calloc(ncpu, sizeof(*lat));
+	uint32_t key = 0;
+	bool ok = lat && !latency_reset(t, sample);
+
+	for (i = 0; ok && i < packets; i++)
+		ok = run_check(t, in, len, 1, XGW_FWD, NH_A, want_frame, wlen);
+	if (ok && bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.xgw_latency), &key, lat)) {
+		tap_diag("read xgw_latency: %s", strerror(errno));
+		ok = false;
+	}
+	for (cpu = 0; ok && cpu < ncpu; cpu++) {
+		count += lat[cpu].count;
+		sum_ns += lat[cpu].sum_ns;
+		for (b = 0; b < XGW_LAT_BUCKETS; b++)
+			in_buckets += lat[cpu].bucket[b];
+	}
+	if (ok && (count != want || in_buckets != want)) {
+		tap_diag("count %llu, in buckets %llu, expected %llu", (unsigned long long)count,
+			 (unsigned long long)in_buckets, (unsigned long long)want);
+		ok = false;
+	}
+	/* A sample is the program's own run time: well under a millisecond each. */
+	if (ok && sum_ns > want * 1000000ull) {
+		tap_diag("sum_ns %llu for %llu samples", (unsigned long long)sum_ns,
+			 (unsigned long long)want);
+		ok = false;
+	}
+	tap_result(ok, "latency_sample %u: %d packets, %llu timed", sample, packets,
+		   (unsigned long long)want);
+	latency_reset(t, 0);
+	free(lat);
+}
+
+/* Tracing programs load only where the kernel has their tracepoint. */
+static void tracing_autoload(struct xgw_bpf *skel)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct {
+		struct bpf_program *prog;
+		const char *type;
+	} tp[] = {
+		{ skel->progs.xgw_trace_redirect_err, "btf_trace_xdp_redirect_err" },
+		{ skel->progs.xgw_trace_devmap_xmit, "btf_trace_xdp_devmap_xmit" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
+		if (vmlinux && btf__find_by_name_kind(vmlinux, tp[i].type, BTF_KIND_TYPEDEF) >= 0)
+			continue;
+		tap_diag("kernel has no %s: not loading %s", tp[i].type,
+			 bpf_program__name(tp[i].prog));
+		bpf_program__set_autoload(tp[i].prog, false);
+	}
+	btf__free(vmlinux);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("XGW_TEST_VERBOSE"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Per-CPU countdowns and counters: keep every run on one CPU. */
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		tap_diag("sched_setaffinity: %s (latency counts may spread over CPUs)",
+			 strerror(errno));
+}
+
+int main(void)
+{
+	struct t t = { 0 };
+	size_t i;
+	int err;
+
+	pin_cpu();
+	libbpf_set_print(libbpf_quiet);
+	t.port_ifindex = if_nametoindex("lo");
+	t.skel = xgw_bpf__open();
+	if (!t.skel) {
+		tap_result(false, "open the xgw skeleton: %s", strerror(errno));
+		return tap_finish();
+	}
+	tracing_autoload(t.skel);
+	err = xgw_bpf__load(t.skel);
+	if (!tap_result(!err, "xgw object loads and every program verifies"))
+		goto out;
+	t.prog_fd = bpf_program__fd(t.skel->progs.xgw_xdp);
+	t.stats_fd = bpf_map__fd(t.skel->maps.xgw_stats);
+	t.nh_stats_fd = bpf_map__fd(t.skel->maps.xgw_nh_stats);
+	if (!tap_result(t.port_ifindex && !maps_program(&t), "routes, next hops, ports programmed"))
+		goto out;
+
+	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		test_fixture(&t, &fixtures[i]);
+	test_checksum_sweep(&t);
+
+	{
+		const struct pkt_spec trunc[] = {
+			V4(.dst = "10.1.0.5"),
+			V4(TCP, .ip_opts = 8, .tcp_doff = 6, QINQ(20, 10)),
+			V4(ICMP4(8), TAG1(10)),
+			V6(TCP, EXT(IPPROTO_HOPOPTS, IPPROTO_FRAGMENT)),
+			V6(ICMP6(135), TAG1(10)),
+		};
+		const char *names[] = {
+			"ipv4 udp", "QinQ ipv4 tcp with options", "802.1Q ipv4 icmp",
+			"ipv6 tcp after 2 extension headers", "802.1Q ipv6 neighbour solicitation",
+		};
+
+		for (i = 0; i < sizeof(trunc) / sizeof(trunc[0]); i++)
+			test_truncations(&t, names[i], &trunc[i]);
+	}
+	test_repeat(&t);
+	test_latency(&t, 4, 16, 4);
+	test_latency(&t, 1, 5, 5);
+	test_latency(&t, 0, 16, 0);
+out:
+	xgw_bpf__destroy(t.skel);
+	return tap_finish();
+}
