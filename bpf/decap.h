@@ -1,16 +1,99 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Backend-side ipip decapsulation (owner: h4). PLACEHOLDER written by h1 so
- * the object has its xgw_decap program before the load balancer lands; h4
- * replaces this file.
+ * Backend-side decapsulation, for hosts behind an ipip service (this kernel
+ * has no ipip module). Attached with `xgwctl link attach DEV decap`.
+ *
+ * An IPv4 (protocol 4 or 41) or IPv6 (next header 4 or 41) packet whose
+ * outer destination is one of this host's addresses (a LOCAL entry in the
+ * host map, which xgwd keeps from the kernel's addresses) loses its outer
+ * header and is passed to the stack as the inner packet, Ethernet type
+ * fixed. Everything else passes untouched. A tunnel packet for us whose
+ * inner header is not the promised IP version, or is truncated, is dropped
+ * and counted (decap_failed). Outer fragments pass: the kernel reassembles
+ * nothing for a protocol it does not know, but that is not ours to guess.
+ * Untagged Ethernet only.
  */
 #ifndef XGW_DECAP_H
 #define XGW_DECAP_H
 
+#include "parse.h"
+#include "route.h"
+#include "stats.h"
+#include "lb.h"
+
+static __always_inline bool xgw_decap_is_local(const struct xgw_pkt *pkt)
+{
+	struct xgw_route *rt = xgw_host_lookup(pkt);
+
+	return rt && rt->action == XGW_RT_LOCAL;
+}
+
+/* Outer header length to strip, 0 for "not ours", or -reason. */
+static __always_inline int xgw_decap_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
+					   __u8 *inner_ver)
+{
+	__u32 olen;
+	__u8 *in;
+
+	if (pkt->vlan_depth || (pkt->flags & XGW_PKT_F_FRAG))
+		return 0;
+	if (pkt->proto == XGW_IPPROTO_IPIP)
+		*inner_ver = 4;
+	else if (pkt->proto == XGW_IPPROTO_IPV6)
+		*inner_ver = 6;
+	else
+		return 0;
+	if (!xgw_decap_is_local(pkt))
+		return 0;
+	if (pkt->family == XGW_AF_INET) {
+		__u8 *o = xgw_lb_at(ctx, XGW_ETH_HLEN, 1);
+
+		if (!o)
+			return -XGW_DROP_DECAP;
+		olen = (*o & 0xf) * 4;
+	} else {
+		__u8 *nh = xgw_lb_at(ctx, XGW_ETH_HLEN + 6, 1);
+
+		/* only a tunnel right after the fixed header: no ext headers */
+		if (!nh || *nh != pkt->proto)
+			return 0;
+		olen = XGW_IPV6_HLEN;
+	}
+	in = xgw_lb_at(ctx, XGW_ETH_HLEN + olen,
+		       *inner_ver == 4 ? XGW_IPV4_HLEN_MIN : XGW_IPV6_HLEN);
+	if (!in || (*in >> 4) != *inner_ver)
+		return -XGW_DROP_DECAP;
+	return olen;
+}
+
 SEC("xdp")
 int xgw_decap(struct xdp_md *ctx)
 {
-	(void)ctx;
+	struct xgw_pkt pkt = { .frame_len = ctx->data_end - ctx->data };
+	struct ethhdr eth, *e;
+	__u8 inner_ver = 0;
+	int olen;
+
+	if (xgw_parse(ctx, &pkt) < 0)
+		return XGW_XDP_PASS;
+	olen = xgw_decap_outer(ctx, &pkt, &inner_ver);
+	if (olen < 0) {
+		xgw_counter_add(&xgw_stats, -olen, pkt.frame_len);
+		return XGW_XDP_DROP;
+	}
+	if (!olen)
+		return XGW_XDP_PASS;
+	e = xgw_lb_at(ctx, 0, sizeof(*e));
+	if (!e)
+		return XGW_XDP_PASS;
+	eth = *e;
+	if (bpf_xdp_adjust_head(ctx, olen))
+		return XGW_XDP_PASS;
+	e = xgw_lb_at(ctx, 0, sizeof(*e));
+	if (!e)
+		return XGW_XDP_DROP;
+	*e = eth;
+	e->h_proto = bpf_htons(inner_ver == 4 ? XGW_ETH_P_IP : XGW_ETH_P_IPV6);
 	return XGW_XDP_PASS;
 }
 

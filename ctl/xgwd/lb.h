@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Load balancer state inside xgwd (lb.c) and its health checker (health.c).
+ *
+ * Desired state (what the operator configured and the state file keeps):
+ * services, and per service its backends with weight, check and drain.
+ * Observed state: each backend's health (up/down). The Maglev table of a
+ * service holds exactly its backends that have weight > 0, are not drained
+ * and are up. With none: every slot is 0 and new flows are dropped
+ * (reason no_backend, counted); established flows to drained backends
+ * continue, flows to down or deleted backends are re-picked and dropped too.
+ *
+ * Ids: service ids 1..XGW_MAX_SERVICES-1 and backend ids (global, one per
+ * (service, address)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
+ * an id freed now is reused only after every other one was: a stale
+ * connection-table entry cannot point at a newcomer. Deleting a service or
+ * backend also purges its connection-table entries.
+ */
+#ifndef XGWD_LB_H
+#define XGWD_LB_H
+
+#include <stdbool.h>
+#include "xgwd.h"
+
+/* Health check defaults: a gateway wants to notice a dead backend fast. */
+#define LB_CHECK_INTERVAL_MS	1000
+#define LB_CHECK_TIMEOUT_MS	500
+#define LB_CHECK_RISE		2
+#define LB_CHECK_FALL		3
+
+struct lb_backend {
+	struct xgw_addr addr;
+	__u32 id;			/* xgw_backends / xgw_be_stats index */
+	unsigned int weight;
+	enum xgw_check_type check;
+	char path[XGW_HTTP_PATH_MAX];
+	bool drain;
+	bool down;			/* health: failed `fall` checks in a row */
+	unsigned int ok_run, fail_run;	/* consecutive results */
+	__u32 nh_id;			/* reference held on h3's next hop */
+	struct xgw_addr src;		/* ipip outer source */
+};
+
+struct lb_service {
+	struct xgw_svc_addr svc;
+	__u32 id;
+	int mode;			/* enum xgw_lb_mode */
+	unsigned int table_size;
+	struct lb_backend *be;
+	size_t n_be, cap_be;
+};
+
+struct lb_state {
+	struct lb_service *svc[XGW_MAX_SERVICES];	/* index = id */
+	__u8 be_used[XGW_MAX_BACKENDS];
+	__u32 next_svc_id, next_be_id;			/* round-robin cursors */
+	int fd_services, fd_maglev, fd_backends, fd_ct;
+	int fd_svc_stats, fd_be_stats;
+
+	pthread_t health;
+	bool health_running;
+	int health_stop_fd[2];		/* pipe: wakes the checker to stop */
+	unsigned int interval_ms, timeout_ms, rise, fall;
+};
+
+static inline struct lb_state *lb_state(struct xgwd *d)
+{
+	return d->lb;
+}
+
+/* lb.c: called by health.c with d->lock held when a backend changed state. */
+int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok);
+
+/* health.c */
+int health__start(struct xgwd *d);
+void health__stop(struct xgwd *d);
+/*
+ * One probe, blocking up to timeout_ms: TCP connect to addr:port, plus for
+ * XGW_CHECK_HTTP a GET of path expecting a 2xx status. 0 = healthy, else
+ * -errno (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for a non-2xx answer).
+ * Exposed for tests.
+ */
+int health__probe(const struct xgw_addr *addr, __u16 port,
+		  enum xgw_check_type check, const char *path,
+		  unsigned int timeout_ms);
+
+#endif /* XGWD_LB_H */
