@@ -518,6 +518,56 @@ static void test_repeat(struct t *t)
 		   "repeat 3 reuses the buffer: TTL 64 comes out as 61, 3 forwards counted");
 }
 
+/*
+ * xgw_trace_redirect_err: in live-frames mode BPF_PROG_TEST_RUN performs the
+ * redirect, and loopback cannot take XDP frames, so a forward to it fails
+ * after the program returned. The program counts the forward; the tracing
+ * program counts the failure under redirect_error (a packet, no bytes).
+ */
+static void test_redirect_error(struct t *t)
+{
+	static uint8_t in[PKT_MAX];
+	struct pkt_spec s = V4(.dst = "10.1.0.5");
+	size_t len = pkt_build(&s, in);
+	struct pkt_counters before, after;
+	struct bpf_link *link;
+	bool ok = true;
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in,
+		.data_size_in = len,
+		.repeat = 1,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+	);
+
+	if (!bpf_program__autoload(t->skel->progs.xgw_trace_redirect_err)) {
+		tap_result(true, "redirect failure counted # SKIP kernel has no xdp_redirect_err");
+		return;
+	}
+	link = bpf_program__attach(t->skel->progs.xgw_trace_redirect_err);
+	if (!link) {
+		tap_result(false, "redirect failure counted: attach: %s", strerror(errno));
+		return;
+	}
+	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &before);
+	if (bpf_prog_test_run_opts(t->prog_fd, &opts)) {
+		tap_diag("BPF_PROG_TEST_RUN live frames: %s", strerror(errno));
+		ok = false;
+	}
+	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &after);
+	bpf_link__destroy(link);
+
+	if (after.reason[XGW_ERR_REDIRECT].packets - before.reason[XGW_ERR_REDIRECT].packets != 1 ||
+	    after.reason[XGW_ERR_REDIRECT].bytes != before.reason[XGW_ERR_REDIRECT].bytes) {
+		tap_diag("redirect_error: +%llu packets, expected +1",
+			 (unsigned long long)(after.reason[XGW_ERR_REDIRECT].packets -
+					      before.reason[XGW_ERR_REDIRECT].packets));
+		ok = false;
+	}
+	after.reason[XGW_ERR_REDIRECT] = before.reason[XGW_ERR_REDIRECT];
+	ok &= pkt_counters_expect(&before, &after, XGW_FWD, NH_A, 1, len);
+	tap_result(ok, "redirect that fails after the program (loopback) counted as redirect_error");
+}
+
 static int latency_reset(struct t *t, uint32_t sample)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -664,6 +714,7 @@ int main(void)
 			test_truncations(&t, names[i], &trunc[i]);
 	}
 	test_repeat(&t);
+	test_redirect_error(&t);
 	test_latency(&t, 4, 16, 4);
 	test_latency(&t, 1, 5, 5);
 	test_latency(&t, 0, 16, 0);
