@@ -55,6 +55,15 @@ static __always_inline bool xgw_dst_is_link(const struct xgw_pkt *pkt)
 	return (first >> 24) == 0xff || (first >> 22) == (0xfe80 >> 6);
 }
 
+/*
+ * An IPv6 link-local source must not leave its link (RFC 4291 2.5.6): such a
+ * packet may reach the gateway itself, never a next hop.
+ */
+static __always_inline bool xgw_src_is_link_local6(const struct xgw_pkt *pkt)
+{
+	return pkt->family == XGW_AF_INET6 && (bpf_ntohl(pkt->src[0]) >> 22) == (0xfe80 >> 6);
+}
+
 static __always_inline bool xgw_is_nd(const struct xgw_pkt *pkt)
 {
 	return pkt->family == XGW_AF_INET6 && (pkt->flags & XGW_PKT_F_L4) &&
@@ -69,6 +78,8 @@ static __always_inline enum xgw_reason xgw_route_apply(struct xdp_md *ctx, struc
 		return XGW_PASS_NO_ROUTE;
 	switch (rt->action) {
 	case XGW_RT_NEXTHOP:
+		if (xgw_src_is_link_local6(pkt))
+			return XGW_DROP_MARTIAN;
 		*nh_id = rt->nh_id;
 		return xgw_forward(ctx, pkt, rt->nh_id);
 	case XGW_RT_LOCAL:

@@ -226,6 +226,11 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 martian :: to unicast", V6(.src = "::"), XGW_DROP_MARTIAN },
 	{ "ipv6 martian ::1", V6(.src = "::1"), XGW_DROP_MARTIAN },
 	{ "ipv6 martian ff02::1", V6(.src = "ff02::1"), XGW_DROP_MARTIAN },
+	{ "ipv6 link-local source not forwarded", V6(.src = "fe80::1"), XGW_DROP_MARTIAN },
+	{ "ipv6 link-local source to a local address", V6(.src = "fe80::1", .dst = "2001:db8:1::6"),
+	  XGW_PASS_LOCAL },
+	{ "ipv6 link-local source to link-local", V6(.src = "fe80::1", .dst = "fe80::2"),
+	  XGW_PASS_MCAST },
 	{ "ipv6 martian ::1 sending ND", V6(.src = "::1", ICMP6(135)), XGW_DROP_MARTIAN },
 };
 
