@@ -163,17 +163,61 @@ static void loader__prune_tracing(struct xgw_bpf *skel)
 	btf__free(vmlinux);
 }
 
-static int loader__set_pins(struct xgwd *d)
+/*
+ * Reuse a pinned map ourselves rather than through libbpf's pin_path: the
+ * kernel adds BPF_F_RDONLY_PROG to every devmap it creates, which libbpf
+ * 1.1's check takes for a mismatch. Anything else that differs means the
+ * pins come from another layout.
+ */
+static int loader__reuse(struct xgwd *d, struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u32 want = bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != bpf_map__type(map) ||
+	    info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    (info.map_flags & ~BPF_F_RDONLY_PROG) != want) {
+		pr_warn("pinned maps in %s are from an incompatible xgw layout "
+			"(map %s differs: type %u/%u key %u/%u value %u/%u entries "
+			"%u/%u; expected version %u); run xgwd --cleanup",
+			d->opts.pin_dir, bpf_map__name(map), info.type,
+			bpf_map__type(map), info.key_size, bpf_map__key_size(map),
+			info.value_size, bpf_map__value_size(map), info.max_entries,
+			bpf_map__max_entries(map), XGW_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	return bpf_map__reuse_fd(map, fd);
+}
+
+/* Pinned maps are reused; the others get a pin path, pinned at load. */
+static int loader__set_pins(struct xgwd *d, int *n_reused)
 {
 	struct bpf_map *map;
 	char path[PATH_MAX];
-	int err;
+	int err, fd;
 
+	*n_reused = 0;
 	bpf_object__for_each_map(map, d->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", d->opts.pin_dir,
 			 bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			err = loader__reuse(d, map, fd);
+			close(fd);
+			if (err)
+				return err;
+			(*n_reused)++;
+			continue;
+		}
+		if (errno != ENOENT)
+			return -errno;
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;
@@ -202,7 +246,7 @@ static int loader__init_config(struct xgwd *d)
 int loader__open(struct xgwd *d)
 {
 	bool pinned;
-	int err;
+	int err, reused = 0;
 
 	libbpf_set_print(libbpf_log);
 	err = loader__ensure_bpffs(d->opts.pin_dir);
@@ -218,18 +262,16 @@ int loader__open(struct xgwd *d)
 		return err;
 	}
 	loader__prune_tracing(d->skel);
-	err = loader__set_pins(d);
-	if (!err)
-		err = xgw_bpf__load(d->skel);
+	err = loader__set_pins(d, &reused);
+	if (err)
+		goto out;
+	err = xgw_bpf__load(d->skel);
 	if (err) {
-		if (pinned)
-			pr_warn("pinned maps in %s are from an incompatible xgw "
-				"layout (version ?, expected %u); run xgwd --cleanup",
-				d->opts.pin_dir, XGW_LAYOUT_VERSION);
-		else
-			pr_warn("loading the BPF object failed: %s", strerror(-err));
+		pr_warn("loading the BPF object failed: %s", strerror(-err));
 		goto out;
 	}
+	if (reused)
+		pr_info("reused %d pinned map(s)", reused);
 	d->adopted = pinned;
 	err = loader__init_config(d);
 	if (err)

@@ -218,7 +218,7 @@ int state__write(struct xgwd *d, FILE *f)
 			return -EINVAL;
 		fprintf(f, "%s\n", line);
 	}
-	err = lb__save(d, f);
+	err = d->lb ? lb__save(d, f) : 0;	/* no lb state: nothing to save */
 	if (err)
 		return err;
 	return ferror(f) ? -EIO : 0;
