@@ -576,7 +576,7 @@ struct object {
 	const char *name;
 	enum xgw_obj obj;
 	const struct verb *verbs;	/* terminated by name NULL */
-	int default_verb;		/* index used when no verb is given; -1 none */
+	const char *default_verb;	/* used when no verb is given */
 };
 
 static const struct verb link_verbs[] = {
@@ -635,14 +635,14 @@ static const struct verb backend_verbs[] = {
 
 /* Indexed by enum xgw_obj. */
 static const struct object objects[] = {
-	[XGW_OBJ_LINK] = { "link", XGW_OBJ_LINK, link_verbs, 2 },
-	[XGW_OBJ_ROUTE] = { "route", XGW_OBJ_ROUTE, route_verbs, 3 },
-	[XGW_OBJ_NEIGH] = { "neigh", XGW_OBJ_NEIGH, show_verbs, 0 },
-	[XGW_OBJ_STATS] = { "stats", XGW_OBJ_STATS, stats_verbs, 0 },
-	[XGW_OBJ_SET] = { "set", XGW_OBJ_SET, NULL, -1 },
-	[XGW_OBJ_SERVICE] = { "service", XGW_OBJ_SERVICE, service_verbs, 2 },
-	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, -1 },
-	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, -1 },
+	[XGW_OBJ_LINK] = { "link", XGW_OBJ_LINK, link_verbs, "show" },
+	[XGW_OBJ_ROUTE] = { "route", XGW_OBJ_ROUTE, route_verbs, "show" },
+	[XGW_OBJ_NEIGH] = { "neigh", XGW_OBJ_NEIGH, show_verbs, "show" },
+	[XGW_OBJ_STATS] = { "stats", XGW_OBJ_STATS, stats_verbs, "show" },
+	[XGW_OBJ_SET] = { "set", XGW_OBJ_SET, NULL, NULL },
+	[XGW_OBJ_SERVICE] = { "service", XGW_OBJ_SERVICE, service_verbs, "show" },
+	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, NULL },
+	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, NULL },
 };
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
@@ -659,10 +659,10 @@ static int parse_verb(struct parser *p, const struct object *o)
 		names[n] = o->verbs[n].name;
 	names[n] = NULL;
 	if (!more(p)) {
-		if (o->default_verb < 0)
+		if (!o->default_verb)
 			return perr(p, "missing command for %s (try \"%s help\")",
 				    o->name, o->name);
-		r = o->default_verb;
+		r = word_match(o->default_verb, names);
 	} else {
 		r = expect_word(p, names, "command", o->name);
 		if (r < 0)
