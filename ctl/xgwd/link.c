@@ -300,4 +300,6 @@ void link__changed(struct xgwd *d, int ifindex, const char *name,
 		pr_info("%s is %s", l->name, up ? "up" : "down");
 	l->up = up;
 	nexthop__link_changed(d, ifindex);
+	if (up)
+		nexthop__retry(d);	/* the kernel flushed its neighbours */
 }

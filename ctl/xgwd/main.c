@@ -103,6 +103,7 @@ static int daemonize(void)
 			st = 1;
 		if (!st)
 			printf("xgwd: running as pid %d\n", pid);
+		fflush(stdout);
 		_exit(st);
 	}
 	close(p[0]);

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# xgwd with the real binaries on the lab: routes pushed with xgwctl carry
+# traffic (the gateway's kernel forwarding is off, so only XDP can); kill -9
+# while a ping flood runs loses nothing and the restarted daemon adopts
+# routes, counters and settings; neighbour MAC changes and link down/up are
+# followed live; bad commands leave the state file and the maps
+# byte-identical; --cleanup removes the datapath and a restart restores it
+# from the state file; the metrics endpoint is strict Prometheus text.
+. "$(dirname "$0")/lib.sh"
+
+XGWD=$XT_BUILD/xgwd
+XGWCTL=$XT_BUILD/xgwctl
+
+xt_plan 35
+xt_require_root
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
+
+xt_lab_up || { xt_fail "lab up"; exit 1; }
+PIN=$LAB_PIN_DIR
+CONF=$XT_TMP/xgw.conf
+SOCK=$XT_TMP/xgw.sock
+GW=$LAB_GW_NS
+PIDF=$XT_TMP/xgwd.pid
+
+gw() { xt_nsenter "$GW" "$@"; }
+ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
+# Start the daemon (daemonized: returns once it serves) in the gateway's
+# network namespace; the mount namespace stays ours so the pins persist.
+xgwd_start()
+{
+	local out
+
+	out=$(gw "$XGWD" --config "$CONF" --socket "$SOCK" --pin-dir "$PIN" "$@" 2>&1) ||
+		{ echo "$out"; return 1; }
+	echo "$out" | sed -n 's/.*running as pid \([0-9]*\).*/\1/p' >"$PIDF"
+	[ -s "$PIDF" ]
+}
+xgwd_stop()
+{
+	local pid
+
+	pid=$(cat "$PIDF" 2>/dev/null) && [ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$PIDF"
+}
+xt_defer 'xgwd_stop; gw "$XGWD" --cleanup --pin-dir "$PIN"'
+
+# ping COUNT INTERVAL DST -> "transmitted received"
+ping_count()
+{
+	ip netns exec "$LAB_CLIENT_NS" ping -n -q -c "$1" -i "$2" -W 1 "$3" 2>/dev/null |
+		sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p'
+}
+reason() { ctl -j stats show | jq -r ".reasons[] | select(.reason == \"$1\") | .packets"; }
+
+# Map and state-file snapshot for "nothing changed" checks.
+snapshot()
+{
+	local m
+
+	cat "$CONF"
+	for m in xgw_config xgw_host4 xgw_host6 xgw_lpm4 xgw_lpm6 xgw_nexthops xgw_tx_ports; do
+		echo "== $m"
+		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
+	done
+}
+
+# ---- start, attach, route ------------------------------------------------------
+xt_check "xgwd starts (daemonizes once serving)" xgwd_start
+xt_check "link attach gw-c, gw-s" sh -c "'$XGWCTL' -s '$SOCK' link attach gw-c &&
+	'$XGWCTL' -s '$SOCK' link attach gw-s"
+push_routes()
+{
+	ctl route add "$LAB_REMOTE4" via "$LAB_SRV_IP4" &&
+	ctl route add 10.10.1.0/24 via "$LAB_CLIENT_IP4" dev gw-c &&
+	ctl route add "$LAB_REMOTE6" via "$LAB_SRV_IP6" &&
+	ctl route add fd00:10:1::/64 via "$LAB_CLIENT_IP6" &&
+	ctl route add 10.99.0.0/16 blackhole &&
+	ctl set latency-sample 3
+}
+xt_check "routes and settings pushed with xgwctl" push_routes
+
+xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "IPv4 ping crosses the gateway via a prefix route"
+xt_is "$(ping_count 5 0.05 "$LAB_REMOTE6_HOST")" "5 5" "IPv6 ping crosses the gateway via a prefix route"
+fwd=$(reason forward)
+[ "${fwd:-0}" -ge 20 ] && xt_ok "forward counter counts both ways ($fwd)" ||
+	xt_fail "forward counter counts both ways" "forward=$fwd"
+xt_is "$(ctl -j route get 10.20.3.4 | jq -r '.dst + " " + .via + " " + .dev')" \
+	"10.20.0.0/16 $LAB_SRV_IP4 gw-s" "route get: longest prefix, next hop, device"
+xt_is "$(ctl -j route get "$LAB_GW_SRV_IP4" | jq -r .type)" "local" \
+	"route get: the gateway's own address is local"
+xt_is "$(ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].lladdr")" \
+	"$LAB_SRV_MAC" "neigh show: next-hop MAC from the kernel's neighbour table"
+
+# ---- bad commands change nothing --------------------------------------------------
+before=$(snapshot)
+bad=0
+printf 'route add 10.31.0.0/16 via %s\nroute add 10.31.0.0/16 blackhole\n' "$LAB_SRV_IP4" >"$XT_TMP/b1"
+printf 'route add 10.32.0.0/16 blackhole\nroute add 10.33.0.0/33 blackhole\n' >"$XT_TMP/b2"
+for cmd in "route add $LAB_REMOTE4 via $LAB_SRV_IP4" "route del 10.98.0.0/16" \
+	"route add 10.30.0.0/16 via $LAB_SRV_IP4 dev nosuchdev0" \
+	"route add 10.30.0.0/16 via 192.0.2.1" "link detach gw-s" "link detach nosuchdev0" \
+	"link attach gw-c" "-batch $XT_TMP/b1" "-batch $XT_TMP/b2"; do
+	# shellcheck disable=SC2086
+	if ctl $cmd >/dev/null 2>"$XT_TMP/err"; then
+		bad=1
+		xt_diag "accepted: $cmd"
+	elif [ "$(wc -l <"$XT_TMP/err")" -ne 1 ]; then
+		bad=1
+		xt_diag "not one error line for: $cmd" "$(cat "$XT_TMP/err")"
+	fi
+done
+[ $bad = 0 ] && xt_ok "9 bad commands refused, one error line each" ||
+	xt_fail "9 bad commands refused, one error line each"
+ctl -batch "$XT_TMP/b1" 2>"$XT_TMP/err" >/dev/null
+grep -q "line 2" "$XT_TMP/err" && xt_ok "failed batch names its line" ||
+	xt_fail "failed batch names its line" "$(cat "$XT_TMP/err")"
+after=$(snapshot)
+[ "$before" = "$after" ] && xt_ok "state file and maps byte-identical after the bad commands" ||
+	xt_fail "state file and maps byte-identical after the bad commands" \
+		"$(diff <(echo "$before") <(echo "$after") | head -20)"
+
+# A good batch applies all of it; malformed and oversized requests are refused.
+printf 'route add 10.34.0.0/16 blackhole\nroute add 10.35.0.0/16 blackhole\n' >"$XT_TMP/b3"
+ctl -batch "$XT_TMP/b3" >/dev/null 2>&1
+xt_is "$(grep -c '^route add 10.3[45].0.0/16 blackhole$' "$CONF")" 2 "good batch applied and saved"
+ctl route del 10.34.0.0/16 && ctl route del 10.35.0.0/16
+raw()
+{
+	python3 - "$SOCK" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+if sys.argv[2] == "big":
+    try:
+        s.sendall(b"XGW/1 json=0 pretty=0 batch=0\n" + b"#" * (17 << 20))
+    except OSError:
+        pass
+else:
+    s.sendall(b"hello there\nroute show\n")
+try:
+    s.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+print(s.recv(100).split(b"\n")[0].decode())
+EOF
+}
+xt_is "$(raw bad)" "ERR" "malformed request header answered with ERR"
+xt_is "$(raw big)" "ERR" "request over 16 MiB refused"
+xt_check "daemon alive after bad requests" ctl route show
+
+# ---- metrics --------------------------------------------------------------------------
+promcheck()
+{
+	python3 -c '
+import re, sys
+text = sys.stdin.read()
+assert text.endswith("\n"), "no final newline"
+name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+lab_re = r"[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\n]|\\[\\\"n])*\""
+sample = re.compile(r"^(%s)(\{(%s(,%s)*)?\})? (\S+)$" % (name_re, lab_re, lab_re))
+types, helps, seen, hist = {}, set(), set(), {}
+for n, line in enumerate(text.splitlines(), 1):
+    if line.startswith("# HELP "):
+        m = line.split(" ", 3); assert m[2] not in helps, "dup HELP %s" % m[2]; helps.add(m[2]); continue
+    if line.startswith("# TYPE "):
+        _, _, name, t = line.split(" ")
+        assert t in ("counter", "gauge", "histogram", "summary", "untyped"), line
+        assert name not in types, "dup TYPE " + name; types[name] = t; continue
+    assert not line.startswith("#") and line, "line %d: %r" % (n, line)
+    m = sample.match(line); assert m, "line %d: bad sample %r" % (n, line)
+    name, labels, value = m.group(1), m.group(3) or "", m.group(5)
+    float(value)
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    fam = name if name in types else base
+    assert fam in types, "line %d: %s has no TYPE" % (n, name)
+    if types[fam] == "counter": assert float(value) >= 0
+    key = (name, labels); assert key not in seen, "dup series %s" % (key,); seen.add(key)
+    if types[fam] == "histogram" and name.endswith("_bucket"):
+        le = re.search(r"le=\"([^\"]+)\"", labels).group(1)
+        hist.setdefault(fam, []).append((float(le), float(value)))
+    if types[fam] == "histogram" and name.endswith("_count"):
+        hist.setdefault(fam + "#count", float(value))
+for fam, b in hist.items():
+    if fam.endswith("#count"): continue
+    assert b == sorted(b), fam + " buckets not ordered"
+    assert all(b[i][1] <= b[i+1][1] for i in range(len(b)-1)), fam + " not cumulative"
+    assert b[-1][0] == float("inf") and b[-1][1] == hist[fam + "#count"], fam + " +Inf != count"
+assert "xgw_packets_total" in types and "xgw_latency_seconds" in types
+print("ok")'
+}
+gw curl -sf "http://127.0.0.1:9469/metrics" >"$XT_TMP/metrics"
+out=$(promcheck <"$XT_TMP/metrics" 2>&1)
+xt_is "$out" "ok" "metrics endpoint is valid Prometheus text (strict check)"
+m=$(grep '^xgw_packets_total{reason="forward",class="forwarded"}' "$XT_TMP/metrics" | cut -d' ' -f2)
+[ "${m:-0}" -ge "$fwd" ] && xt_ok "metrics forward counter matches stats ($m)" ||
+	xt_fail "metrics forward counter matches stats" "metrics $m, stats $fwd"
+
+# ---- kill -9 while traffic flows ---------------------------------------------------------
+fwd0=$(reason forward)
+ip netns exec "$LAB_CLIENT_NS" ping -n -q -c 400 -i 0.01 -W 1 "$LAB_REMOTE4_HOST" >"$XT_TMP/ping" 2>&1 &
+PING=$!
+sleep 1
+kill -9 "$(cat "$PIDF")"
+rm -f "$PIDF"
+sleep 0.5
+xt_check "xgwd restarts over the running datapath" xgwd_start
+wait $PING
+xt_is "$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$XT_TMP/ping")" \
+	"400 400" "zero packets lost across kill -9 and restart"
+xt_is "$(ctl -j link show | jq -r '[.[] | select(.adopted)] | length')" 2 \
+	"both links adopted, not re-attached"
+xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local")] | length')" 5 "routes intact"
+fwd1=$(reason forward)
+[ "$fwd1" -ge $((fwd0 + 800)) ] && xt_ok "counters kept across the restart ($fwd0 -> $fwd1)" ||
+	xt_fail "counters kept across the restart" "$fwd0 -> $fwd1"
+xt_is "$(ctl -j stats latency | jq -r .sample)" 3 "latency sampling setting intact"
+[ "$(ctl -j stats latency | jq -r .count)" -gt 100 ] && xt_ok "latency samples kept and still taken" ||
+	xt_fail "latency samples kept and still taken"
+
+# ---- neighbour and link changes, live -------------------------------------------------------
+nh_mac() { ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].lladdr"; }
+wait_for() # EXPECTED CMD...
+{
+	local want=$1 i
+
+	shift
+	for i in $(seq 30); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
+	return 1
+}
+gw ip neigh replace "$LAB_SRV_IP4" lladdr 02:00:00:00:00:99 dev gw-s nud permanent
+wait_for 02:00:00:00:00:99 nh_mac && xt_ok "neighbour MAC change followed live" ||
+	xt_fail "neighbour MAC change followed live" "$(nh_mac)"
+gw ip neigh replace "$LAB_SRV_IP4" lladdr "$LAB_SRV_MAC" dev gw-s nud permanent
+wait_for "$LAB_SRV_MAC" nh_mac
+nh_resolved() { ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].resolved"; }
+gw ip link set gw-s down
+wait_for false nh_resolved && xt_ok "link down: its next hops unresolved" ||
+	xt_fail "link down: its next hops unresolved"
+u0=$(reason unresolved)
+ping_count 3 0.05 "$LAB_REMOTE4_HOST" >/dev/null
+u1=$(reason unresolved)
+[ "$u1" -ge $((u0 + 3)) ] && xt_ok "link down: packets handed to the kernel (unresolved $u0 -> $u1)" ||
+	xt_fail "link down: packets handed to the kernel" "unresolved $u0 -> $u1"
+gw ip link set gw-s up
+# IPv6 drops global addresses on link down; put the lab's back.
+gw ip addr replace "$LAB_GW_SRV_IP6/64" dev gw-s nodad
+wait_for true nh_resolved && xt_ok "link up: next hop resolved again" ||
+	xt_fail "link up: next hop resolved again" "$(ctl neigh show)"
+xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "traffic forwarded again after link up"
+
+# ---- cleanup, then restore from the state file ---------------------------------------------
+xgwd_stop
+gw "$XGWD" --cleanup --pin-dir "$PIN" 2>/dev/null
+[ ! -e "$PIN/xgw_config" ] && [ "$(gw ip -j link show dev gw-c | jq -r '.[0].xdp // "none"')" = none ] &&
+	xt_ok "--cleanup detaches and removes the pins" ||
+	xt_fail "--cleanup detaches and removes the pins" "$(ls "$PIN" 2>&1; gw ip link show dev gw-c)"
+xt_is "$(ping_count 3 0.05 "$LAB_REMOTE4_HOST" | cut -d' ' -f2)" 0 "no datapath: nothing crosses"
+xt_check "xgwd starts from the state file" xgwd_start
+xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "state file restored: traffic crosses again"
+
+# ---- a bad state file keeps the daemon from starting ------------------------------------------
+cp "$CONF" "$XT_TMP/bad.conf"
+echo "route add 10.40.0.0/16 via" >>"$XT_TMP/bad.conf"
+n=$(wc -l <"$XT_TMP/bad.conf")
+out=$(gw "$XGWD" -f --config "$XT_TMP/bad.conf" --socket "$XT_TMP/bad.sock" \
+	--pin-dir "$PIN-bad" --metrics none 2>&1)
+rc=$?
+rm -rf "$PIN-bad"
+[ $rc -ne 0 ] && echo "$out" | grep -q "bad.conf:$n:" && xt_ok "bad state file line refused as FILE:LINE" ||
+	xt_fail "bad state file line refused as FILE:LINE" "rc=$rc" "$out"
