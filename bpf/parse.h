@@ -276,9 +276,10 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp
 }
 
 /*
- * Parse the frame into @pkt. Returns 0 for an IPv4/IPv6 packet whose headers
- * are sound, or a negative enum xgw_reason saying why the datapath stops here
- * (-XGW_PASS_NON_IP, -XGW_DROP_*, -XGW_PASS_EXTHDR).
+ * Parse the frame into @pkt, which the caller zeroes (fields of headers the
+ * frame lacks stay 0) after setting frame_len. Returns 0 for an IPv4/IPv6
+ * packet whose headers are sound, or a negative enum xgw_reason saying why
+ * the datapath stops here (-XGW_PASS_NON_IP, -XGW_DROP_*, -XGW_PASS_EXTHDR).
  */
 static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 {
