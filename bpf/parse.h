@@ -276,8 +276,9 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp
 }
 
 /*
- * Parse the frame into @pkt, which the caller zeroes (fields of headers the
- * frame lacks stay 0) after setting frame_len. Returns 0 for an IPv4/IPv6
+ * Parse the frame into @pkt. The caller initialises it as
+ * { .frame_len = data_end - data }, every other field 0: fields of headers
+ * the frame lacks stay 0. Returns 0 for an IPv4/IPv6
  * packet whose headers are sound, or a negative enum xgw_reason saying why
  * the datapath stops here (-XGW_PASS_NON_IP, -XGW_DROP_*, -XGW_PASS_EXTHDR).
  */
