@@ -116,7 +116,9 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 		snprintf(err, errlen, "libxdp: %s", strerror(-ret));
 		return ret;
 	}
+	loader__quiet(true);
 	ret = xdp_program__attach(xp, l->ifindex, m, 0);
+	loader__quiet(false);
 	xdp_program__close(xp);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to %s in %s mode: %s%s", l->name,

@@ -21,11 +21,30 @@
 #include "xgwd.h"
 #include "xgw.skel.h"
 
+static bool libbpf_quiet;
+
+/* libxdp probes for its dispatcher by loading programs that may fail (they
+ * do on some kernels, and it falls back to a single program); those
+ * warnings are only noise unless -v. */
+void loader__quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && xgwd_verbose < 2)
 		return 0;
-	if (level != LIBBPF_WARN && !xgwd_verbose)
+	if ((level != LIBBPF_WARN || libbpf_quiet) && !xgwd_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBXDP_DEBUG && xgwd_verbose < 2)
+		return 0;
+	if (!xgwd_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -249,6 +268,7 @@ int loader__open(struct xgwd *d)
 	int err, reused = 0;
 
 	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
 	err = loader__ensure_bpffs(d->opts.pin_dir);
 	if (err)
 		return err;
@@ -338,6 +358,7 @@ int loader__cleanup(struct xgwd *d)
 	int n = 0;
 
 	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
 	for (i = ifs; i && i->if_index; i++)
 		n += loader__detach_dev(i->if_index, i->if_name);
 	if (ifs)

@@ -83,7 +83,7 @@ double stats__percentile(const __u64 *bucket, int n, double p)
 		double lo = i ? (double)(1ull << (i - 1)) : 0;
 
 		if (bucket[i] && cum + bucket[i] >= target) {
-			if (i == n - 1)
+			if (i == 0 || i == n - 1)	/* exactly 0; open-ended */
 				return lo;
 			return lo + (stats__bucket_hi(i) - lo) * (target - cum) / bucket[i];
 		}

@@ -199,6 +199,7 @@ int loader__open(struct xgwd *d);	/* open, reuse pins, load */
 void loader__close(struct xgwd *d);
 int loader__cleanup(struct xgwd *d);	/* --cleanup */
 int loader__ensure_bpffs(const char *pin_dir);
+void loader__quiet(bool quiet);	/* hush libbpf warnings (libxdp probing) */
 
 /* link.c */
 int link__apply(struct xgwd *d, const struct xgw_cmd *c,

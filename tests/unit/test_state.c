@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xgwd logic that needs no kernel: the state file's text, batch parsing
+ * (a bad line names its number and nothing is applied), write permission,
+ * the latency percentile estimate, and the small containers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "../../ctl/xgwd/xgwd.h"
+
+static void init_daemon(struct xgwd *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->links.size = sizeof(struct xgwd_link);
+	d->routes.size = sizeof(struct xgwd_route);
+	d->locals.size = sizeof(struct xgwd_local);
+	d->vips.size = sizeof(struct xgwd_vip);
+	d->config.latency_sample = 1024;
+	d->config.ct_udp_timeout_s = 30;
+	d->config.ct_flood_limit = 65536;
+}
+
+static void free_daemon(struct xgwd *d)
+{
+	xgwd_vec__free(&d->links);
+	xgwd_vec__free(&d->routes);
+	xgwd_vec__free(&d->locals);
+	xgwd_vec__free(&d->vips);
+}
+
+static void add_route(struct xgwd *d, const char *line)
+{
+	char buf[256], *argv[16], err[128];
+	struct xgw_cmd c;
+	struct xgwd_route r = {};
+	int argc;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	argc = xgw_cmd_split(buf, argv, 16);
+	assert_int_equal(xgw_cmd_parse(argc, argv, &c, err, sizeof(err)), 0);
+	r.dst = c.route.dst;
+	r.type = c.route.type;
+	r.via = c.route.via;
+	memcpy(r.dev, c.route.dev, sizeof(r.dev));
+	assert_non_null(xgwd_vec__push(&d->routes, &r));
+}
+
+static char *write_state(struct xgwd *d)
+{
+	FILE *f = tmpfile();
+	char *text = calloc(1, 4096);
+	size_t n;
+
+	assert_non_null(f);
+	assert_non_null(text);
+	assert_int_equal(state__write(d, f), 0);
+	rewind(f);
+	n = fread(text, 1, 4095, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* Links first, then settings, then routes, each a canonical command line. */
+static void test_state_text(void **st)
+{
+	struct xgwd d;
+	struct xgwd_link l = { .ifindex = 7, .mode = XGW_LINK_GENERIC };
+	const char *want =
+		"link attach eth9 mode generic\n"
+		"set latency-sample 5\n"
+		"set ct-udp-timeout 30\n"
+		"set ct-flood-limit 65536\n"
+		"route add 10.0.0.0/8 via 192.0.2.1 dev eth9\n"
+		"route add 2001:db8::1 blackhole\n"
+		"route add 198.51.100.7 dev eth9\n";
+	char *text, *body;
+
+	(void)st;
+	init_daemon(&d);
+	snprintf(l.name, sizeof(l.name), "eth9");
+	assert_non_null(xgwd_vec__push(&d.links, &l));
+	d.config.latency_sample = 5;
+	add_route(&d, "route add 10.0.0.0/8 via 192.0.2.1 dev eth9");
+	add_route(&d, "route add 2001:db8::1 blackhole");
+	add_route(&d, "route add 198.51.100.7 dev eth9");
+	text = write_state(&d);
+	/* two comment lines, then the commands */
+	body = strchr(strchr(text, '\n') + 1, '\n') + 1;
+	assert_string_equal(body, want);
+	free(text);
+	free_daemon(&d);
+}
+
+/* route__to_cmd + format gives back the line that made the route. */
+static void test_route_roundtrip(void **st)
+{
+	static const char *const lines[] = {
+		"route add 10.1.0.0/16 via 10.0.0.1",
+		"route add fd00::/8 via fe80::1 dev eth0",
+		"route add 10.2.0.0/24 dev eth0",
+		"route add 10.3.0.0/16 blackhole",
+	};
+	struct xgwd d;
+	struct xgw_cmd c;
+	char out[256];
+	size_t i;
+
+	(void)st;
+	init_daemon(&d);
+	for (i = 0; i < 4; i++) {
+		add_route(&d, lines[i]);
+		route__to_cmd(xgwd_vec__at(&d.routes, struct xgwd_route, i), XGW_V_ADD, &c);
+		assert_true(xgw_cmd_format(&c, out, sizeof(out)) > 0);
+		assert_string_equal(out, lines[i]);
+	}
+	free_daemon(&d);
+}
+
+/* A bad line anywhere: ERR "line N: ..." and nothing is applied (there is
+ * no datapath here, so applying anything would crash the test). */
+static void test_batch_bad_line(void **st)
+{
+	static const struct {
+		const char *text;
+		const char *err_prefix;
+	} cases[] = {
+		{ "route add 10.0.0.0/8 blackhole\nroute add 10.0.0.0/33 blackhole\n", "line 2: " },
+		{ "# comment\n\nroute add 10.0.0.0/8 blackhole\nroute frobnicate\n", "line 4: " },
+		{ "route add 10.0.0.0/8 via 10.0.0.1 dev nosuchdev0\n", "line 1: " },
+		{ "link attach\n", "line 1: " },
+		{ "top\n", "line 1: " },
+	};
+	char text[256], err[256];
+	struct xgwd d;
+	size_t i;
+
+	(void)st;
+	init_daemon(&d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s", cases[i].text);
+		err[0] = '\0';
+		assert_true(xgwd__run(&d, text, true, true, err, sizeof(err)) < 0);
+		if (strncmp(err, cases[i].err_prefix, strlen(cases[i].err_prefix)))
+			fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err,
+				 cases[i].err_prefix);
+		assert_true(strlen(err) > strlen(cases[i].err_prefix));
+		assert_int_equal(d.routes.n, 0);
+	}
+	free_daemon(&d);
+}
+
+/* Writes need root or the group; reads do not. */
+static void test_write_permission(void **st)
+{
+	char text[128], err[256];
+	struct xgwd d;
+
+	(void)st;
+	init_daemon(&d);
+	snprintf(text, sizeof(text), "route add 10.0.0.0/8 blackhole\n");
+	assert_int_equal(xgwd__run(&d, text, false, false, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "permission denied"));
+	snprintf(text, sizeof(text), "stats reset\n");
+	assert_int_equal(xgwd__run(&d, text, false, false, err, sizeof(err)), -EPERM);
+	snprintf(text, sizeof(text), "route help\n");
+	assert_int_equal(xgwd__run(&d, text, false, false, err, sizeof(err)), 0);
+	assert_int_equal(d.routes.n, 0);
+	free_daemon(&d);
+}
+
+static void test_percentile(void **st)
+{
+	__u64 b[XGW_LAT_BUCKETS] = {};
+
+	(void)st;
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.5) == 0);
+	b[3] = 100;			/* [4, 8) ns */
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.5) == 6.0);
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 1.0) == 8.0);
+	b[10] = 100;			/* [512, 1024) ns */
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.25) == 6.0);
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.75) == 768.0);
+	memset(b, 0, sizeof(b));
+	b[XGW_LAT_BUCKETS - 1] = 3;	/* open-ended: its lower bound */
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.99) ==
+		    (double)(1ull << (XGW_LAT_BUCKETS - 2)));
+	b[0] = 1;			/* 0 ns */
+	assert_true(stats__percentile(b, XGW_LAT_BUCKETS, 0.1) == 0);
+}
+
+static void test_vec_undo(void **st)
+{
+	struct xgwd_vec v = { .size = sizeof(int) };
+	struct xgwd_undo u = {};
+	struct xgw_cmd c = { .obj = XGW_OBJ_ROUTE, .verb = XGW_V_DEL };
+	int i;
+
+	(void)st;
+	for (i = 0; i < 100; i++)
+		assert_non_null(xgwd_vec__push(&v, &i));
+	xgwd_vec__del(&v, 0);
+	xgwd_vec__del(&v, 50);
+	assert_int_equal(v.n, 98);
+	assert_int_equal(*xgwd_vec__at(&v, int, 0), 1);
+	assert_int_equal(*xgwd_vec__at(&v, int, 50), 52);
+	assert_int_equal(*xgwd_vec__at(&v, int, 97), 99);
+	xgwd_vec__free(&v);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(xgwd_undo__push(&u, &c), 0);
+	assert_int_equal(u.n, 40);
+	assert_int_equal(xgwd_undo__push(NULL, &c), 0);
+	free(u.cmds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_text),
+		cmocka_unit_test(test_route_roundtrip),
+		cmocka_unit_test(test_batch_bad_line),
+		cmocka_unit_test(test_write_permission),
+		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_vec_undo),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
