@@ -238,6 +238,19 @@ out:
 	return n;
 }
 
+/*
+ * Take d->lock unless asked to stop meanwhile: lb__fini() may hold the lock
+ * while it waits for this thread to end.
+ */
+static bool health_lock(struct xgwd *d, struct pollfd *stop)
+{
+	while (pthread_mutex_trylock(&d->lock)) {
+		if (poll(stop, 1, 10) > 0)
+			return false;
+	}
+	return true;
+}
+
 static void *health_thread(void *arg)
 {
 	struct xgwd *d = arg;
@@ -249,7 +262,8 @@ static void *health_thread(void *arg)
 		struct probe *pr;
 		size_t n, i;
 
-		pthread_mutex_lock(&d->lock);
+		if (!health_lock(d, &stop))
+			break;
 		n = health_snapshot(st, &pr);
 		pthread_mutex_unlock(&d->lock);
 		probe_run(pr, n, st->timeout_ms, st->health_stop_fd[0]);
@@ -257,7 +271,10 @@ static void *health_thread(void *arg)
 			free(pr);
 			break;
 		}
-		pthread_mutex_lock(&d->lock);
+		if (!health_lock(d, &stop)) {
+			free(pr);
+			break;
+		}
 		for (i = 0; i < n && !d->stop; i++)
 			lb__backend_health(d, pr[i].svc_id, pr[i].be_id, !pr[i].result);
 		pthread_mutex_unlock(&d->lock);
@@ -287,10 +304,7 @@ int health__start(struct xgwd *d)
 	return 0;
 }
 
-/*
- * Called with d->lock held (lb__fini): the checker may be waiting for the
- * lock, so let go of it while joining.
- */
+/* Whether or not the caller holds d->lock: the checker never blocks on it. */
 void health__stop(struct xgwd *d)
 {
 	struct lb_state *st = lb_state(d);
@@ -299,9 +313,7 @@ void health__stop(struct xgwd *d)
 		return;
 	if (write(st->health_stop_fd[1], "x", 1) < 0)
 		pr_warn("health: cannot signal the checker: %s", strerror(errno));
-	pthread_mutex_unlock(&d->lock);
 	pthread_join(st->health, NULL);
-	pthread_mutex_lock(&d->lock);
 	st->health_running = false;
 	close(st->health_stop_fd[0]);
 	close(st->health_stop_fd[1]);

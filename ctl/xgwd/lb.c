@@ -455,6 +455,7 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 			    struct lb_backend *b, char *err, size_t errlen)
 {
+	const struct xgwd_nexthop *nh;
 	char abuf[XGW_ADDR_STRLEN];
 	int ret;
 
@@ -462,6 +463,14 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 	ret = nexthop__get(d, &b->addr, 0, &b->nh_id, err, errlen);
 	if (ret)
 		return ret;
+	nh = nexthop__find(d, b->nh_id);
+	if (s->mode == XGW_LB_DSR && (!nh || !xgw_addr_equal(&nh->gw, &b->addr))) {
+		nexthop__put(d, b->nh_id);
+		b->nh_id = 0;
+		snprintf(err, errlen, "backend %s is not on an attached link (dsr needs it on-link)",
+			 abuf);
+		return -ENETUNREACH;
+	}
 	ret = local__pick(d, b->addr.family, &b->addr, &b->src);
 	if (ret && s->mode == XGW_LB_IPIP) {
 		nexthop__put(d, b->nh_id);
