@@ -103,29 +103,56 @@ static int bpffs_mount_of(const char *path, char *out, size_t len)
 	return best ? 0 : -ENOENT;
 }
 
+static int bpffs_mount(const char *where)
+{
+	if (mount("bpf", where, "bpf", 0, "mode=0700")) {
+		pr_warn("cannot mount a bpffs on %s: %s", where, strerror(errno));
+		return -errno;
+	}
+	pr_warn("mounted a bpffs on %s; pins made inside a private mount "
+		"namespace (ip netns exec) die with it", where);
+	return 0;
+}
+
+/* The deepest existing ancestor of path (path itself included). */
+static void existing_ancestor(const char *path, char *out, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, len, "%s", path);
+	while (stat(out, &st) && (slash = strrchr(out, '/')) && slash != out)
+		*slash = '\0';
+}
+
+/*
+ * The pin dir must be on a bpffs. Under `ip netns exec` /sys is a fresh
+ * sysfs where /sys/fs/bpf is an empty mount point: mount a bpffs there (so
+ * libxdp's default works too), otherwise on the pin dir itself.
+ */
 int loader__ensure_bpffs(const char *pin_dir)
 {
-	char mnt[PATH_MAX];
-	int err;
+	static const char sysbpf[] = "/sys/fs/bpf";
+	char anc[PATH_MAX], mnt[PATH_MAX];
+	int err = 0;
 
+	existing_ancestor(pin_dir, anc, sizeof(anc));
+	if (!is_bpffs(anc)) {
+		if (!strncmp(pin_dir, sysbpf, sizeof(sysbpf) - 1) &&
+		    pin_dir[sizeof(sysbpf) - 1] == '/' && !is_bpffs(sysbpf))
+			err = bpffs_mount(sysbpf);
+		else if (!(err = mkdir_p(pin_dir, 0700)))
+			err = bpffs_mount(pin_dir);
+		if (err)
+			return err;
+	}
 	err = mkdir_p(pin_dir, 0700);
 	if (err) {
 		pr_warn("cannot create pin dir %s: %s", pin_dir, strerror(-err));
 		return err;
 	}
-	if (!is_bpffs(pin_dir)) {
-		if (mount("bpf", pin_dir, "bpf", 0, "mode=0700")) {
-			err = -errno;
-			pr_warn("%s is not on a bpffs and mounting one failed: %s",
-				pin_dir, strerror(errno));
-			return err;
-		}
-		pr_warn("mounted a bpffs on %s; pins made inside a private mount "
-			"namespace (ip netns exec) die with it", pin_dir);
-	}
-	/* libxdp pins its dispatchers under $LIBXDP_BPFFS (default
-	 * /sys/fs/bpf, which `ip netns exec` hides behind a fresh sysfs). */
-	if (!getenv(XDP_BPFFS_ENVVAR) && !is_bpffs("/sys/fs/bpf") &&
+	/* libxdp pins its dispatchers under $LIBXDP_BPFFS (default /sys/fs/bpf) */
+	if (!getenv(XDP_BPFFS_ENVVAR) && !is_bpffs(sysbpf) &&
 	    !bpffs_mount_of(pin_dir, mnt, sizeof(mnt))) {
 		setenv(XDP_BPFFS_ENVVAR, mnt, 1);
 		pr_info("libxdp state under %s", mnt);
