@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 35
+xt_plan 39
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -259,8 +259,37 @@ gw "$XGWD" --cleanup --pin-dir "$PIN" 2>/dev/null
 	xt_ok "--cleanup detaches and removes the pins" ||
 	xt_fail "--cleanup detaches and removes the pins" "$(ls "$PIN" 2>&1; gw ip link show dev gw-c)"
 xt_is "$(ping_count 3 0.05 "$LAB_REMOTE4_HOST" | cut -d' ' -f2)" 0 "no datapath: nothing crosses"
-xt_check "xgwd starts from the state file" xgwd_start
+# This time with a group that may write, on a socket others can reach.
+SOCK=/run/xgw-$XT_PFX/xgw.sock
+xt_defer "rm -rf /run/xgw-$XT_PFX"
+xt_check "xgwd starts from the state file" xgwd_start --group adm
 xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "state file restored: traffic crosses again"
+xt_is "$(stat -c '%a %G' "$SOCK")" "660 adm" "control socket mode 0660, group from --group"
+
+# SO_PEERCRED: a reader with socket access (supplementary group) may read,
+# not write; the group as primary gid may write.
+as_nobody() { setpriv --reuid=65534 --regid="$1" "${@:2}"; }
+as_nobody 65534 --groups=4 "$XGWCTL" -s "$SOCK" route show >/dev/null 2>&1 &&
+	! as_nobody 65534 --groups=4 "$XGWCTL" -s "$SOCK" route add 10.50.0.0/16 blackhole 2>"$XT_TMP/err" &&
+	grep -q "permission denied" "$XT_TMP/err" &&
+	xt_ok "peer outside the group: reads yes, writes refused" ||
+	xt_fail "peer outside the group: reads yes, writes refused" "$(cat "$XT_TMP/err")"
+as_nobody 4 --clear-groups "$XGWCTL" -s "$SOCK" route add 10.50.0.0/16 blackhole &&
+	ctl route del 10.50.0.0/16 &&
+	xt_ok "peer in the group may write" || xt_fail "peer in the group may write"
+
+# Pins of another layout: refused with a clear message, left untouched.
+mkdir -p "$PIN-old"
+bpftool map create "$PIN-old/xgw_config" type array key 4 value 32 entries 1 name xgw_config
+bpftool map update pinned "$PIN-old/xgw_config" key 0 0 0 0 value hex $(xt_le32 99) $(printf '00 %.0s' $(seq 28))
+out=$(gw "$XGWD" -f --config "$XT_TMP/none.conf" --socket "$XT_TMP/old.sock" \
+	--pin-dir "$PIN-old" --metrics none 2>&1)
+rc=$?
+v=$(bpftool map dump pinned "$PIN-old/xgw_config" -j | jq -r '.[0].value[0]')
+rm -rf "$PIN-old"
+[ $rc -ne 0 ] && echo "$out" | grep -q "incompatible xgw layout (version 99, expected" &&
+	[ "$v" = 0x63 ] && xt_ok "pins of another layout refused and left as they were" ||
+	xt_fail "pins of another layout refused and left as they were" "rc=$rc v=$v" "$out"
 
 # ---- a bad state file keeps the daemon from starting ------------------------------------------
 cp "$CONF" "$XT_TMP/bad.conf"
