@@ -180,6 +180,9 @@ static int dev_parse(struct parser *p, const char *s, char dev[IF_NAMESIZE])
 		return -EINVAL;
 	if (!dev_name_is_valid(s))
 		return perr(p, "invalid device name \"%s\"", s);
+	/* the kernel allows it, but a saved line could not say it */
+	if (s[0] == '#')
+		return perr(p, "invalid device name \"%s\": '#' starts a comment", s);
 	strcpy(dev, s);
 	return 0;
 }
