@@ -23,6 +23,10 @@ struct parser {
 	size_t errlen;
 };
 
+/*
+ * The error quotes the word at fault, and a word from the shell may hold
+ * any byte: control characters become '?' so the error stays one line.
+ */
 __attribute__((format(printf, 2, 3)))
 static int perr(struct parser *p, const char *fmt, ...)
 {
@@ -32,6 +36,9 @@ static int perr(struct parser *p, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(p->err, p->errlen, fmt, ap);
 		va_end(ap);
+		for (char *c = p->err; *c; c++)
+			if (iscntrl((unsigned char)*c))
+				*c = '?';
 	}
 	return -EINVAL;
 }

@@ -294,6 +294,26 @@ static void test_err_truncation(void **state)
 	assert_int_equal(big[0], 'z');
 }
 
+/*
+ * Words straight from the shell (argv, not a split line) may hold any byte.
+ * Found by tests/fuzz/fuzz_cmd: a device name starting with '#' was taken,
+ * but its saved line reads back as a comment; a newline in a word made the
+ * error two lines.
+ */
+static void test_shell_words(void **state)
+{
+	char w0[] = "link", w1[] = "attach", w2[] = "#x", nl[] = "rou\nte", show[] = "show";
+	char *sharp[] = { w0, w1, w2 }, *ctl[] = { nl, show };
+	struct xgw_cmd c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(xgw_cmd_parse(3, sharp, &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid device name \"#x\": '#' starts a comment");
+	assert_int_equal(xgw_cmd_parse(2, ctl, &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "unknown object \"rou?te\"");
+}
+
 static void test_split(void **state)
 {
 	char line[] = "  route\tadd  10.0.0.0/8 # blackhole\n", *argv[8];
@@ -453,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_err_truncation),
+		cmocka_unit_test(test_shell_words),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_format_limits),
 		cmocka_unit_test(test_random_words),
