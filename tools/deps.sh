@@ -9,6 +9,7 @@ pkgs=(
 	libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
 	# tests
 	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps
+	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)
 	# demo and benchmarks
 	wrk nginx-light gnuplot-nox
 )
