@@ -104,14 +104,40 @@ static __u32 nexthop__adopt_id(struct xgwd *d, __u32 hint, int ifindex,
 	return hint;
 }
 
+/* A slot the adopted datapath still uses (its route is not restored yet). */
+static bool nexthop_is_busy_in_map(struct xgwd *d, __u32 id)
+{
+	struct xgw_nexthop v;
+
+	return d->adopted && d->restoring &&
+	       !bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v) &&
+	       v.ifindex;
+}
+
 static __u32 nexthop__free_id(struct xgwd *d)
 {
 	__u32 id;
 
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
+		if (!d->nexthops[id].id && !nexthop_is_busy_in_map(d, id))
+			return id;
+	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
 		if (!d->nexthops[id].id)
 			return id;
 	return 0;
+}
+
+/* After a restore over an adopted datapath: clear slots nobody claimed. */
+void nexthop__sweep(struct xgwd *d)
+{
+	struct xgw_nexthop v;
+	__u32 id;
+
+	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
+		if (!d->nexthops[id].id &&
+		    !bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v) &&
+		    v.ifindex)
+			nexthop__clear(d, id);
 }
 
 int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw_in, int ifindex,

@@ -224,6 +224,7 @@ void nexthop__link_changed(struct xgwd *d, int ifindex);
 void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifindex,
 			    const __u8 *mac);
 void nexthop__retry(struct xgwd *d);
+void nexthop__sweep(struct xgwd *d);
 int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw, int ifindex,
 		      __u32 hint, __u32 *nh_id, char *err, size_t errlen);
 int neigh__show(struct xgwd *d);

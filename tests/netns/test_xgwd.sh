@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 39
+xt_plan 40
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -201,6 +201,8 @@ m=$(grep '^xgw_packets_total{reason="forward",class="forwarded"}' "$XT_TMP/metri
 
 # ---- kill -9 while traffic flows ---------------------------------------------------------
 fwd0=$(reason forward)
+nhs() { ctl -j neigh show | jq -c 'map({addr, nh_id}) | sort_by(.addr)'; }
+nh0=$(nhs)
 ip netns exec "$LAB_CLIENT_NS" ping -n -q -c 400 -i 0.01 -W 1 "$LAB_REMOTE4_HOST" >"$XT_TMP/ping" 2>&1 &
 PING=$!
 sleep 1
@@ -214,6 +216,7 @@ xt_is "$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/
 xt_is "$(ctl -j link show | jq -r '[.[] | select(.adopted)] | length')" 2 \
 	"both links adopted, not re-attached"
 xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local")] | length')" 5 "routes intact"
+xt_is "$(nhs)" "$nh0" "next-hop ids kept (per-next-hop counters stay with them)"
 fwd1=$(reason forward)
 [ "$fwd1" -ge $((fwd0 + 800)) ] && xt_ok "counters kept across the restart ($fwd0 -> $fwd1)" ||
 	xt_fail "counters kept across the restart" "$fwd0 -> $fwd1"
