@@ -264,6 +264,7 @@ static void *health_thread(void *arg)
 
 		if (!health_lock(d, &stop))
 			break;
+		lb__adopt_finish(d);
 		n = health_snapshot(st, &pr);
 		pthread_mutex_unlock(&d->lock);
 		probe_run(pr, n, st->timeout_ms, st->health_stop_fd[0]);

@@ -108,6 +108,8 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	int fd = -1, err;
 	size_t k = 0;
 
+	if (s->deferred)
+		return 0;	/* lb__adopt_finish() publishes it */
 	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
 	table = calloc(s->table_size, sizeof(*table));
 	keys = calloc(s->table_size, sizeof(*keys));
@@ -269,30 +271,19 @@ static unsigned int lb_table_size(const struct xgw_cmd *c)
 	return c->service.table_size ? c->service.table_size : XGW_MAGLEV_DEFAULT;
 }
 
+/*
+ * What can be decided from the command alone. Batches check every line
+ * before applying any, so whether a service or backend exists (an earlier
+ * line may create it) is lb_check_state()'s, at apply time.
+ */
 int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 {
-	struct lb_state *st = lb_state(d);
-	const struct xgw_svc_addr *sa;
-	char buf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
-	struct lb_service *s;
-	struct lb_backend *b;
-
+	(void)d;
 	if (c->verb == XGW_V_SHOW || c->verb == XGW_V_HELP)
 		return 0;
-	sa = c->obj == XGW_OBJ_SERVICE ? &c->service.svc : &c->backend.svc;
-	xgw_svc_str(sa, buf, sizeof(buf));
-	s = lb_find_svc(st, sa);
 	if (c->obj == XGW_OBJ_SERVICE) {
 		unsigned int m = lb_table_size(c);
 
-		if (c->verb == XGW_V_ADD && s) {
-			snprintf(err, errlen, "service %s exists", buf);
-			return -EEXIST;
-		}
-		if (c->verb == XGW_V_DEL && !s) {
-			snprintf(err, errlen, "no service %s", buf);
-			return -ENOENT;
-		}
 		if (c->verb != XGW_V_DEL &&
 		    (m < 3 || m > XGW_MAGLEV_MAX || !maglev__is_prime(m))) {
 			snprintf(err, errlen, "invalid table-size \"%u\" (a prime up to %u)",
@@ -302,6 +293,37 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 		if (c->service.mode != XGW_LB_DSR && c->service.mode != XGW_LB_IPIP) {
 			snprintf(err, errlen, "invalid mode %d", c->service.mode);
 			return -EINVAL;
+		}
+		return 0;
+	}
+	if (c->backend.weight > XGW_WEIGHT_MAX) {
+		snprintf(err, errlen, "invalid weight \"%u\"", c->backend.weight);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Existence checks against the current state, just before applying. */
+static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
+			  size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	const struct xgw_svc_addr *sa;
+	char buf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
+	struct lb_service *s;
+	struct lb_backend *b;
+
+	sa = c->obj == XGW_OBJ_SERVICE ? &c->service.svc : &c->backend.svc;
+	xgw_svc_str(sa, buf, sizeof(buf));
+	s = lb_find_svc(st, sa);
+	if (c->obj == XGW_OBJ_SERVICE) {
+		if (c->verb == XGW_V_ADD && s) {
+			snprintf(err, errlen, "service %s exists", buf);
+			return -EEXIST;
+		}
+		if (c->verb == XGW_V_DEL && !s) {
+			snprintf(err, errlen, "no service %s", buf);
+			return -ENOENT;
 		}
 		return 0;
 	}
@@ -319,11 +341,108 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 		snprintf(err, errlen, "no backend %s in %s", abuf, buf);
 		return -ENOENT;
 	}
-	if (c->backend.weight > XGW_WEIGHT_MAX) {
-		snprintf(err, errlen, "invalid weight \"%u\"", c->backend.weight);
-		return -EINVAL;
-	}
 	return 0;
+}
+
+/*
+ * Restart over adopted maps: keep the ids the running datapath uses, so
+ * connection-table entries stay valid and flows go on undisturbed.
+ */
+static bool lb_adopting(struct xgwd *d)
+{
+	return d->adopted && d->restoring;
+}
+
+static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa)
+{
+	struct lb_state *st = lb_state(d);
+	struct xgw_service v;
+	struct xgw_svc_key k;
+
+	lb_svc_key(sa, &k);
+	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, &v) ||
+	    !v.id || v.id >= XGW_MAX_SERVICES || st->svc[v.id])
+		return 0;
+	return v.id;
+}
+
+/* Does the service's live table point at backend id? */
+static bool lb_table_has(struct lb_state *st, __u32 svc_id, __u32 be_id)
+{
+	__u32 inner_id, slot, v;
+	bool found = false;
+	int fd;
+
+	if (bpf_map_lookup_elem(st->fd_maglev, &svc_id, &inner_id))
+		return false;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return false;
+	/* Maglev spreads every backend over the table: a short scan finds it */
+	for (slot = 0; slot < 4096 && !found; slot++)
+		found = !bpf_map_lookup_elem(fd, &slot, &v) && v == be_id;
+	close(fd);
+	return found;
+}
+
+/* The adopted backend id for (service, address), and its old entry. */
+static __u32 lb_adopt_be_id(struct xgwd *d, const struct lb_service *s,
+			    const struct xgw_addr *a, struct xgw_backend *old)
+{
+	struct lb_state *st = lb_state(d);
+	__u32 id, only = 0, n = 0;
+	struct xgw_backend v;
+
+	if (!lb_adopting(d))
+		return 0;
+	for (id = 1; id < XGW_MAX_BACKENDS; id++) {
+		if (st->be_used[id] || bpf_map_lookup_elem(st->fd_backends, &id, &v) ||
+		    v.family != a->family || memcmp(v.addr, a->a, sizeof(v.addr)))
+			continue;
+		if (lb_table_has(st, s->id, id)) {
+			*old = v;
+			return id;
+		}
+		only = id;
+		*old = v;
+		n++;
+	}
+	return n == 1 ? only : 0;	/* out of the table: only if unambiguous */
+}
+
+void lb__adopt_finish(struct xgwd *d)
+{
+	struct lb_state *st = lb_state(d);
+	struct xgw_svc_key k, next, *prev = NULL;
+	struct xgw_backend v, zero = {};
+	struct xgw_service sv;
+	__u32 id;
+
+	/* only once the daemon is serving: a failed restore must not sweep */
+	if (!st->adopt_pending || d->ctl_fd < 0)
+		return;
+	st->adopt_pending = false;
+	while (!bpf_map_get_next_key(st->fd_services, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(st->fd_services, &k, &sv) ||
+		    (sv.id < XGW_MAX_SERVICES && st->svc[sv.id]))
+			continue;
+		pr_info("lb: dropping service id %u left by the previous run", sv.id);
+		bpf_map_delete_elem(st->fd_services, &k);
+		bpf_map_delete_elem(st->fd_maglev, &sv.id);
+		prev = NULL;	/* deleted: walk again from the start */
+	}
+	for (id = 1; id < XGW_MAX_BACKENDS; id++)
+		if (!st->be_used[id] && !bpf_map_lookup_elem(st->fd_backends, &id, &v) &&
+		    v.family)
+			bpf_map_update_elem(st->fd_backends, &id, &zero, BPF_ANY);
+	for (id = 1; id < XGW_MAX_SERVICES; id++) {
+		if (st->svc[id] && st->svc[id]->deferred) {
+			st->svc[id]->deferred = false;
+			lb_svc_publish(st, st->svc[id]);
+		}
+	}
 }
 
 static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
@@ -332,10 +451,14 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	struct lb_state *st = lb_state(d);
 	struct lb_service *s;
 	struct xgw_cmd inv;
+	bool adopted;
 	__u32 id;
 	int ret;
 
-	id = lb_alloc_id(&st->next_svc_id, XGW_MAX_SERVICES, lb_svc_id_used, st);
+	id = lb_adopt_svc_id(d, &c->service.svc);
+	adopted = id != 0;
+	if (!id)
+		id = lb_alloc_id(&st->next_svc_id, XGW_MAX_SERVICES, lb_svc_id_used, st);
 	if (!id) {
 		snprintf(err, errlen, "too many services (max %u)", XGW_MAX_SERVICES - 1);
 		return -ENOSPC;
@@ -358,8 +481,10 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 		snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;
 	}
+	/* adopted: the old table serves until the restore is complete */
+	s->deferred = adopted;
 	/* table first: the service entry makes packets look for it */
-	ret = lb_svc_publish(st, s);
+	ret = s->deferred ? 0 : lb_svc_publish(st, s);
 	if (ret) {
 		route__set_vip(d, &s->svc.addr, false);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
@@ -453,14 +578,14 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 
 /* Next hop and (for ipip) outer source of a backend. */
 static int lb_backend_route(struct xgwd *d, struct lb_service *s,
-			    struct lb_backend *b, char *err, size_t errlen)
+			    struct lb_backend *b, __u32 nh_hint, char *err, size_t errlen)
 {
 	const struct xgwd_nexthop *nh;
 	char abuf[XGW_ADDR_STRLEN];
 	int ret;
 
 	xgw_addr_str(&b->addr, abuf, sizeof(abuf));
-	ret = nexthop__get(d, &b->addr, 0, &b->nh_id, err, errlen);
+	ret = nexthop__get_hint(d, &b->addr, 0, nh_hint, &b->nh_id, err, errlen);
 	if (ret)
 		return ret;
 	nh = nexthop__find(d, b->nh_id);
@@ -490,6 +615,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 {
 	struct lb_state *st = lb_state(d);
 	struct lb_backend nb = {}, *b;
+	struct xgw_backend old = {};
 	struct xgw_cmd inv;
 	int ret;
 
@@ -497,7 +623,11 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
 	memcpy(nb.path, c->backend.path, sizeof(nb.path));
-	nb.id = lb_alloc_id(&st->next_be_id, XGW_MAX_BACKENDS, lb_be_id_used, st);
+	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
+	if (nb.id)
+		nb.down = old.flags & XGW_BE_F_DOWN;	/* until it rises again */
+	else
+		nb.id = lb_alloc_id(&st->next_be_id, XGW_MAX_BACKENDS, lb_be_id_used, st);
 	if (!nb.id) {
 		snprintf(err, errlen, "too many backends (max %u)", XGW_MAX_BACKENDS - 1);
 		return -ENOSPC;
@@ -517,7 +647,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 		if (ret)
 			return ret;
 	}
-	ret = lb_backend_route(d, s, &nb, err, errlen);
+	ret = lb_backend_route(d, s, &nb, old.nh_id, err, errlen);
 	if (ret)
 		return ret;
 	st->be_used[nb.id] = 1;
@@ -741,6 +871,8 @@ int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
 		return 0;
 	}
 	ret = lb__check(d, c, err, errlen);
+	if (!ret)
+		ret = lb_check_state(d, c, err, errlen);
 	if (ret)
 		return ret;
 	if (c->obj == XGW_OBJ_SERVICE) {
@@ -904,6 +1036,7 @@ int lb__init(struct xgwd *d)
 	st->rise = LB_CHECK_RISE;
 	st->fall = LB_CHECK_FALL;
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;
+	st->adopt_pending = d->adopted;
 	d->lb = st;
 	err = health__start(d);
 	if (err) {

@@ -48,6 +48,7 @@ struct lb_service {
 	unsigned int table_size;
 	struct lb_backend *be;
 	size_t n_be, cap_be;
+	bool deferred;			/* adopted: table published after restore */
 };
 
 struct lb_state {
@@ -56,6 +57,8 @@ struct lb_state {
 	__u32 next_svc_id, next_be_id;			/* round-robin cursors */
 	int fd_services, fd_maglev, fd_backends, fd_ct;
 	int fd_svc_stats, fd_be_stats;
+
+	bool adopt_pending;		/* sweep leftovers once the restore is done */
 
 	pthread_t health;
 	bool health_running;
@@ -68,6 +71,12 @@ static inline struct lb_state *lb_state(struct xgwd *d)
 	return d->lb;
 }
 
+/*
+ * lb.c, called by health.c with d->lock held before its first round (the
+ * state file has been replayed by then): after adopting pinned maps, drop
+ * services and backends the state file no longer has, publish the tables.
+ */
+void lb__adopt_finish(struct xgwd *d);
 /* lb.c: called by health.c with d->lock held when a backend changed state. */
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok);
 

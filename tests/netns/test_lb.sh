@@ -25,7 +25,7 @@ NCONN=30
 DOWN_BOUND_MS=$((3 * 1000 + 500 + 1000))
 UP_BOUND_MS=$((2 * 1000 + 500 + 1000))
 
-xt_plan 13
+xt_plan 15
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v curl >/dev/null || xt_skip_rest "no curl"
@@ -44,8 +44,9 @@ start_xgwd()
 
 	# nsenter execs: $! is the daemon itself
 	nsenter --net="/var/run/netns/$ns" "$XT_BUILD/xgwd" -f -c "$XT_TMP/$name.conf" -s "$XT_TMP/$name.sock" \
-		-P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" >"$XT_TMP/$name.log" 2>&1 &
-	xt_defer "kill $! 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
+		-P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" >>"$XT_TMP/$name.log" 2>&1 &
+	echo $! >"$XT_TMP/$name.pid"
+	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$XT_TMP/$name.sock" ] && return 0
 		sleep 0.05
@@ -246,6 +247,20 @@ subprocess.run(env["UNDRAIN_BE1"], shell=True, check=True)
 fresh = [connect() for _ in range(n)]
 out("ok" if any(c["be"] == "be1" for c in fresh) else "fail",
     "undrain be1: takes new connections again", spread(fresh))
+for c in fresh:
+    c["s"].close()
+
+# 4. restart the gateway's xgwd: established connections carry on
+before = [c["be"] for c in conns]
+r = subprocess.run(env["RESTART_GW"], shell=True)
+time.sleep(1.5)  # a health round after the restore
+after = [ask(c) for c in conns]
+same = sum(1 for a, b in zip(before, after) if a == b)
+fresh = [connect() for _ in range(n)]
+names = {c["be"] for c in fresh}
+out("ok" if r.returncode == 0 and same == n and names == {"be1", "be2", "be3"} else "fail",
+    "xgwd restarted: %d/%d connections still on their backend, new ones spread" % (same, n),
+    spread(fresh))
 EOF
 
 export STATE="'$XT_BUILD/xgwctl' -s '$GW_SOCK' -j service show"
@@ -253,10 +268,24 @@ export BE1=10.10.101.2 BE2=10.10.102.2 DOWN_BOUND_MS UP_BOUND_MS
 export KILL_BE2="kill \$(cat '$XT_TMP/echo2.pid')"
 export START_BE2="nsenter --net=/var/run/netns/$XT_PFX-be2 python3 '$ECHO_PY' $P_ECHO be2 >/dev/null 2>&1 & echo \$! > '$XT_TMP/echo2.pid'"
 xt_defer "kill \$(cat '$XT_TMP/echo2.pid') 2>/dev/null"
+# Restart the gateway's daemon: it adopts the pinned maps and attached links;
+# flows must not notice.
+cat >"$XT_TMP/restart_gw.sh" <<EOF
+pid=\$(cat '$XT_TMP/gw.pid')
+kill \$pid
+while kill -0 \$pid 2>/dev/null; do sleep 0.05; done
+nsenter --net=/var/run/netns/$LAB_GW_NS '$XT_BUILD/xgwd' -f -c '$XT_TMP/gw.conf' -s '$GW_SOCK' \\
+	-P /sys/fs/bpf/$XT_PFX-gw -m 127.0.0.1:$METRICS_PORT >>'$XT_TMP/gw.log' 2>&1 &
+echo \$! > '$XT_TMP/gw.pid'
+for i in \$(seq 100); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
+exit 1
+EOF
+export RESTART_GW="bash '$XT_TMP/restart_gw.sh'"
 export DRAIN_BE1="'$XT_BUILD/xgwctl' -s '$GW_SOCK' backend set $VIP:$P_ECHO/tcp $BE1 drain"
 export UNDRAIN_BE1="'$XT_BUILD/xgwctl' -s '$GW_SOCK' backend set $VIP:$P_ECHO/tcp $BE1 undrain"
 
-ip netns exec "$LAB_CLIENT_NS" timeout 60 python3 "$CLIENT_PY" $VIP $P_ECHO $NCONN \
+# nsenter (not ip netns exec): the steps it runs must see the real /sys/fs/bpf
+xt_nsenter "$LAB_CLIENT_NS" timeout 60 python3 "$CLIENT_PY" $VIP $P_ECHO $NCONN \
 	>"$XT_TMP/client.out" 2>"$XT_TMP/client.err"
 nres=0
 while IFS= read -r line; do
@@ -271,11 +300,18 @@ while IFS= read -r line; do
 		xt_fail "$name" "$detail"
 	fi
 done <"$XT_TMP/client.out"
-while [ $nres -lt 6 ]; do
+while [ $nres -lt 7 ]; do
 	xt_fail "persistent-connection scenario step $((nres + 1)) did not run" \
 		"$(tail -5 "$XT_TMP/client.err")" "$(grep -v libxdp "$XT_TMP/gw.log" | tail -5)"
 	nres=$((nres + 1))
 done
+
+if grep -q "datapath adopted" "$XT_TMP/gw.log" && [ -S "$GW_SOCK" ] &&
+   "${X[@]}" -j service show | grep -q '"id": 3'; then
+	xt_ok "restarted xgwd adopted the pinned datapath and kept service ids"
+else
+	xt_fail "restarted xgwd adopted the pinned datapath" "$(grep -v libxdp "$XT_TMP/gw.log" | tail -6)"
+fi
 
 # ---- state changes are logged; metrics ----------------------------------------------
 if grep -q "backend 10.10.102.2 is down" "$XT_TMP/gw.log" &&
@@ -289,5 +325,7 @@ if grep -q "^xgw_backend_up{service=\"$VIP:$P_ECHO/tcp\",backend=\"10.10.102.2\"
    grep -qE "^xgw_backend_new_flows_total\{service=\"$VIP:$P_HTTP/tcp\",backend=\"10.10.101.2\"\} [1-9]" <<<"$m"; then
 	xt_ok "metrics: xgw_backend_up and per-backend new flows"
 else
-	xt_fail "metrics: xgw_backend_up and per-backend new flows" "$(grep xgw_backend <<<"$m" | head -8)"
+	xt_fail "metrics: xgw_backend_up and per-backend new flows" \
+		"$(grep -E 'xgw_backend_(up|new_flows)' <<<"$m" | head -12)" \
+		"$(grep -v libxdp "$XT_TMP/gw.log" | tail -12)"
 fi
