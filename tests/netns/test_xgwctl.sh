@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# xgwctl against a real xgwd: the daemon runs in a private network
+# namespace of its own (a veth pair, nothing of the host's) with a private
+# socket, pin dir and state file. Every class of mistake exits non-zero
+# with one stderr line naming the bad word and changes nothing (the state
+# file and the pinned route/next-hop maps compared byte for byte); -batch
+# is all or nothing and names the file's line; -j output parses with jq;
+# help for every object; abbreviations as ip(8) takes them.
+. "$(dirname "$0")/lib.sh"
+
+XGWD=$XT_BUILD/xgwd
+XGWCTL=$XT_BUILD/xgwctl
+
+xt_plan 65
+xt_require_root
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
+
+NS=${XT_PFX}ctl
+PIN=/sys/fs/bpf/${XT_PFX}ctl
+CONF=$XT_TMP/xgw.conf
+SOCK=$XT_TMP/xgw.sock
+XGWD_PID=
+
+ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
+
+ip netns add "$NS" || { xt_fail "netns $NS"; exit 1; }
+xt_defer "ip netns del '$NS'"
+# The next hops 10.77.0.2 and fd77::2 are permanent neighbours (xb's MAC), so
+# xgwd resolves them at once and nothing changes the maps behind our back.
+ip -n "$NS" link add xa type veth peer name xb address 02:00:00:77:00:02 &&
+	ip -n "$NS" addr add 10.77.0.1/24 dev xa &&
+	ip -n "$NS" addr add fd77::1/64 dev xa nodad &&
+	ip -n "$NS" link set xa up && ip -n "$NS" link set xb up &&
+	ip -n "$NS" neigh add 10.77.0.2 lladdr 02:00:00:77:00:02 dev xa nud permanent &&
+	ip -n "$NS" neigh add fd77::2 lladdr 02:00:00:77:00:02 dev xa nud permanent ||
+	{ xt_fail "veth pair in $NS"; exit 1; }
+
+# ---- no daemon ------------------------------------------------------------------------
+# expect_err NAME TOKEN CMD...: fails, nothing on stdout, one stderr line
+# that contains TOKEN.
+expect_err()
+{
+	local name=$1 token=$2 rc
+
+	shift 2
+	"$@" >"$XT_TMP/out" 2>"$XT_TMP/err"
+	rc=$?
+	if [ $rc -ne 0 ] && [ ! -s "$XT_TMP/out" ] && [ "$(wc -l <"$XT_TMP/err")" -eq 1 ] &&
+		grep -qF -- "$token" "$XT_TMP/err"; then
+		xt_ok "$name"
+	else
+		xt_fail "$name" "command: $*" "exit $rc, want non-zero and one line naming '$token'" \
+			"stderr: $(cat "$XT_TMP/err")" "stdout: $(head -3 "$XT_TMP/out")"
+	fi
+}
+
+"$XGWCTL" -s "$SOCK" route show >/dev/null 2>"$XT_TMP/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$XT_TMP/err")" -eq 1 ] && grep -qF "$SOCK" "$XT_TMP/err" &&
+	xt_ok "no daemon: exit 1, one line naming the socket" ||
+	xt_fail "no daemon: exit 1, one line naming the socket" "exit $rc" "$(cat "$XT_TMP/err")"
+out=$("$XGWCTL" -j -s "$SOCK" route show 2>&1 >/dev/null)
+echo "$out" | jq -e --arg s "$SOCK" '.error | contains($s)' >/dev/null 2>&1 &&
+	xt_ok "no daemon, -j: {\"error\"} naming the socket" ||
+	xt_fail "no daemon, -j: {\"error\"} naming the socket" "$out"
+expect_err "no daemon: a bad prefix is still refused first, by name" "10.1.0.0/33" \
+	ctl route add 10.1.0.0/33 blackhole
+
+# ---- start the daemon in the namespace ---------------------------------------------------
+# nsenter --net keeps our mount namespace, so the pins stay visible here.
+# A plain command (not the xt_nsenter function, which would run in a
+# subshell) so that $! is xgwd itself: nsenter execs it.
+nsenter --net="/var/run/netns/$NS" "$XGWD" --foreground --config "$CONF" --socket "$SOCK" \
+	--pin-dir "$PIN" --metrics none >"$XT_TMP/xgwd.log" 2>&1 &
+XGWD_PID=$!
+xt_defer "kill $XGWD_PID; for i in \$(seq 50); do kill -0 $XGWD_PID || break; sleep 0.1; done;
+	xt_nsenter '$NS' '$XGWD' --cleanup --pin-dir '$PIN'; rm -rf '$PIN'"
+for _ in $(seq 100); do
+	ctl route show >/dev/null 2>&1 && break
+	kill -0 "$XGWD_PID" 2>/dev/null || break
+	sleep 0.1
+done
+ctl route show >/dev/null 2>&1 && xt_ok "xgwd serves on its socket" ||
+	{ xt_fail "xgwd serves on its socket" "$(tail -5 "$XT_TMP/xgwd.log")"; exit 1; }
+
+setup()
+{
+	ctl link attach xa &&
+	ctl route add 10.80.0.0/16 via 10.77.0.2 &&
+	ctl route add 10.81.0.1 blackhole &&
+	ctl route add 10.82.0.0/24 dev xa &&
+	ctl route add fd80::/32 via fd77::2 dev xa &&
+	ctl set latency-sample 16
+}
+xt_check "attach and routes pushed" setup
+resolved() { ctl -j neigh show | jq -r '[.[] | select(.resolved) | .addr] | sort | join(" ")'; }
+for _ in $(seq 30); do [ "$(resolved)" = "10.77.0.2 fd77::2" ] && break; sleep 0.1; done
+xt_is "$(resolved)" "10.77.0.2 fd77::2" "next hops resolved from the neighbour table"
+xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local") | .dst] | sort | join(" ")')" \
+	"10.80.0.0/16 10.81.0.1 10.82.0.0/24 fd80::/32" "route show -j lists what was added"
+
+# ---- bad input changes nothing -------------------------------------------------------------
+MAPS="xgw_host4 xgw_host6 xgw_lpm4 xgw_lpm6 xgw_nexthops xgw_config"
+snapshot() # DIR
+{
+	local m
+
+	mkdir -p "$1"
+	cp "$CONF" "$1/conf"
+	for m in $MAPS; do
+		bpftool -j map dump pinned "$PIN/$m" >"$1/$m" || return 1
+	done
+}
+same_as() # DIR: state file and maps byte-identical to the snapshot
+{
+	local m bad=()
+
+	snapshot "$XT_TMP/now" || return 1
+	cmp -s "$1/conf" "$XT_TMP/now/conf" || bad+=(conf)
+	for m in $MAPS; do
+		cmp -s "$1/$m" "$XT_TMP/now/$m" || bad+=("$m")
+	done
+	[ ${#bad[@]} -eq 0 ] || { echo "differ: ${bad[*]}"; diff "$1/conf" "$XT_TMP/now/conf"; return 1; }
+}
+snapshot "$XT_TMP/before" && [ -s "$XT_TMP/before/xgw_lpm4" ] &&
+	grep -q '^route add 10.80.0.0/16 via 10.77.0.2$' "$XT_TMP/before/conf" &&
+	xt_ok "snapshot of the state file and pinned maps" ||
+	xt_fail "snapshot of the state file and pinned maps" "$(ls -l "$XT_TMP/before")"
+
+expect_err "bad prefix length" "10.90.0.0/33" ctl route add 10.90.0.0/33 blackhole
+expect_err "host bits beyond the length" "10.90.0.1/16" ctl route add 10.90.0.1/16 blackhole
+expect_err "bad IPv6 prefix" "fd90:::/32" ctl route add fd90:::/32 blackhole
+expect_err "bad next-hop address" "10.77.0.300" ctl route add 10.90.0.0/16 via 10.77.0.300
+expect_err "next hop of the other family" "10.77.0.2" ctl route add fd90::/32 via 10.77.0.2
+expect_err "unknown device in a route" "nosuch0" ctl route add 10.90.0.0/16 via 10.77.0.2 dev nosuch0
+expect_err "device not attached" "xb" ctl route add 10.90.0.0/16 dev xb
+expect_err "invalid device name" "a/b" ctl route add 10.90.0.0/16 dev a/b
+expect_err "unknown device to attach" "nosuch0" ctl link attach nosuch0
+expect_err "attach twice" "xa" ctl link attach xa
+expect_err "detach what is not attached" "xb" ctl link detach xb
+expect_err "unknown object" "routes" ctl routes show
+expect_err "unknown command" "frob" ctl route frob 10.90.0.0/16
+expect_err "unknown keyword" "gateway" ctl route add 10.90.0.0/16 gateway 10.77.0.2
+expect_err "ambiguous abbreviation names the candidates" "stats, set, service" ctl s show
+expect_err "trailing word" "extra" ctl route show extra
+expect_err "missing argument after via" "via" ctl route add 10.90.0.0/16 via
+expect_err "missing prefix" "PREFIX" ctl route add
+expect_err "missing route type" "10.90.0.0/16" ctl route add 10.90.0.0/16
+expect_err "blackhole with a next hop" "blackhole" ctl route add 10.90.0.0/16 via 10.77.0.2 blackhole
+expect_err "duplicate route" "10.80.0.0/16" ctl route add 10.80.0.0/16 via 10.77.0.2
+expect_err "duplicate host route" "10.81.0.1" ctl route add 10.81.0.1 blackhole
+expect_err "delete an absent route" "10.99.0.0/16" ctl route del 10.99.0.0/16
+expect_err "delete with the wrong length" "10.80.0.0/24" ctl route del 10.80.0.0/24
+expect_err "setting out of range" "-1" ctl set latency-sample -1
+expect_err "unknown setting" "latency-samples" ctl set latency-samples 3
+expect_err "bad service port" "10.0.0.1:0/tcp" ctl service add 10.0.0.1:0/tcp
+expect_err "backend of an absent service" "10.0.0.1:80/tcp" ctl backend del 10.0.0.1:80/tcp 10.77.0.5
+expect_err "unknown option" "-x" ctl -x route show
+out=$(ctl -j route add 10.90.0.0/33 blackhole 2>&1 >/dev/null)
+echo "$out" | jq -e '.error | contains("10.90.0.0/33")' >/dev/null 2>&1 &&
+	xt_ok "-j: the error is {\"error\": ...} naming the token" ||
+	xt_fail "-j: the error is {\"error\": ...} naming the token" "$out"
+xt_check "state file and maps byte-identical after every bad command" same_as "$XT_TMP/before"
+
+# ---- -batch: all or nothing ---------------------------------------------------------------
+printf '# routes\nroute add 10.91.0.0/16 via 10.77.0.2\n\nroute add 10.92.0.0/16 blackhole\nroute add 10.93.0.0/33 blackhole\nroute add 10.94.0.0/16 blackhole\n' \
+	>"$XT_TMP/bad1"
+expect_err "batch with a bad prefix names file line 5" "line 5:" ctl -batch "$XT_TMP/bad1"
+# valid words, refused by xgwd only after two lines were applied: rolled back
+printf 'route add 10.91.0.0/16 via 10.77.0.2\nroute add 10.92.0.0/16 blackhole\n# dup\nroute add 10.80.0.0/16 blackhole\n' \
+	>"$XT_TMP/bad2"
+expect_err "batch with a duplicate names line 4" "line 4:" ctl -batch "$XT_TMP/bad2"
+printf 'route add 10.91.0.0/16 via 10.77.0.2\nroute del 10.98.0.0/16\n' >"$XT_TMP/bad3"
+expect_err "batch deleting an absent route names line 2" "line 2:" ctl -batch "$XT_TMP/bad3"
+xt_check "failed batches changed nothing (file and maps byte-identical)" same_as "$XT_TMP/before"
+printf 'route add 10.91.0.0/16 via 10.77.0.2\n  # comment\nr a 10.92.0.0/16 b\nroute add fd91::/32 via fd77::2\nroute del 10.81.0.1\n' \
+	>"$XT_TMP/good"
+xt_check "good batch accepted" ctl -batch "$XT_TMP/good"
+xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local") | .dst] | sort | join(" ")')" \
+	"10.80.0.0/16 10.82.0.0/24 10.91.0.0/16 10.92.0.0/16 fd80::/32 fd91::/32" \
+	"good batch applied every line"
+xt_is "$(grep -cxE 'route add (10.91.0.0/16 via 10.77.0.2|10.92.0.0/16 blackhole|fd91::/32 via fd77::2)' "$CONF")" \
+	3 "good batch saved in canonical form"
+# KEYS FILE ADDR: is ADDR a key of the host map dump in FILE?
+host4_has()
+{
+	jq -e --arg k "$(xt_ip4 "$2")" \
+		'[.[] | .key | map(ltrimstr("0x")) | join(" ")] | index($k) != null' "$1" >/dev/null
+}
+bpftool -j map dump pinned "$PIN/xgw_host4" >"$XT_TMP/host4"
+host4_has "$XT_TMP/before/xgw_host4" 10.81.0.1 && ! host4_has "$XT_TMP/host4" 10.81.0.1 &&
+	xt_ok "host route deleted by the batch is gone from xgw_host4" ||
+	xt_fail "host route deleted by the batch is gone from xgw_host4" "$(cat "$XT_TMP/host4")"
+# the comparison used above can see a change
+same_as "$XT_TMP/before" >/dev/null 2>&1 && xt_fail "snapshot comparison sees the batch's change" ||
+	xt_ok "snapshot comparison sees the batch's change"
+
+# ---- -j reads ------------------------------------------------------------------------------
+for r in "link show" "route show" "route get 10.80.1.1" "neigh show" "stats show" \
+	"stats latency" "service show"; do
+	# shellcheck disable=SC2086
+	out=$(ctl -j $r 2>&1)
+	echo "$out" | jq -e . >/dev/null 2>&1 && xt_ok "-j $r parses with jq" ||
+		xt_fail "-j $r parses with jq" "$out"
+done
+xt_is "$(ctl -j route get 10.80.1.1 | jq -r '.dst + " " + .via + " " + .dev')" \
+	"10.80.0.0/16 10.77.0.2 xa" "route get -j: matching prefix, next hop, device"
+xt_is "$(ctl -p link show | jq -r '.[0].dev // .[0].name')" "xa" "-p: pretty JSON parses too"
+
+# ---- help and abbreviations ----------------------------------------------------------------
+bad=()
+for o in link route neigh stats set service backend top; do
+	out=$("$XGWCTL" -s /nonexistent "$o" help 2>&1) && echo "$out" | head -1 |
+		grep -qE "^Usage: xgwctl .*$o" || bad+=("$o: $out")
+done
+[ ${#bad[@]} -eq 0 ] && xt_ok "help for every object (no daemon needed)" ||
+	xt_fail "help for every object (no daemon needed)" "${bad[@]}"
+"$XGWCTL" help | grep -q '^OBJECT := ' && "$XGWCTL" -h | grep -q '^OBJECT := ' &&
+	xt_ok "xgwctl help / -h list the objects" || xt_fail "xgwctl help / -h list the objects"
+xt_check "abbreviated add (r a PREFIX v ADDR d DEV)" ctl r a 10.95.0.0/16 v 10.77.0.2 d xa
+grep -qx 'route add 10.95.0.0/16 via 10.77.0.2 dev xa' "$CONF" &&
+	xt_ok "abbreviation saved as the canonical line" ||
+	xt_fail "abbreviation saved as the canonical line" "$(cat "$CONF")"
+xt_is "$(ctl -j ro g 10.95.3.4 | jq -r .dst)" "10.95.0.0/16" "abbreviated route get (ro g)"
+xt_is "$(ctl -j l | jq -r 'length')" 1 "object alone is show (l)"
+xt_check "abbreviated delete (r d)" ctl r d 10.95.0.0/16
+xt_is "$(ctl -j n sh | jq -r 'type')" "array" "n sh is neigh show"
