@@ -58,7 +58,7 @@ struct svc_def {
 	uint32_t be[4];		/* backend ids in the table, 0-terminated */
 };
 
-enum { S_DSR = 1, S_IPIP4, S_IPIP6_V4IN, S_IPIP6, S_DSR6, S_EMPTY, S_MAX };
+enum { S_DSR = 1, S_IPIP4, S_IPIP6_V4IN, S_IPIP6, S_DSR6, S_EMPTY, S_IPIP4_V6IN, S_MAX };
 static const struct svc_def SVC[S_MAX] = {
 	[S_DSR] = { AF_INET, "10.0.0.100", 80, IPPROTO_TCP, XGW_LB_DSR, { 1, 2, 3 } },
 	[S_IPIP4] = { AF_INET, "10.0.0.100", 53, IPPROTO_UDP, XGW_LB_IPIP, { 1, 2, 3 } },
@@ -66,6 +66,7 @@ static const struct svc_def SVC[S_MAX] = {
 	[S_IPIP6] = { AF_INET6, "2001:db8::100", 80, IPPROTO_TCP, XGW_LB_IPIP, { 4, 5 } },
 	[S_DSR6] = { AF_INET6, "2001:db8::100", 443, IPPROTO_TCP, XGW_LB_DSR, { 4, 5 } },
 	[S_EMPTY] = { AF_INET, "10.0.0.101", 80, IPPROTO_TCP, XGW_LB_DSR, { 0 } },
+	[S_IPIP4_V6IN] = { AF_INET6, "2001:db8::100", 53, IPPROTO_UDP, XGW_LB_IPIP, { 1, 2, 3 } },
 };
 static uint32_t table[S_MAX][TBL];	/* what we published, per service */
 
@@ -520,6 +521,9 @@ static void case_ipip(void)
 	run_ipip(S_IPIP4, &s4b, "v4 in v4 (no DF)");
 	run_ipip(S_IPIP6_V4IN, &s46, "v4 in v6");
 	run_ipip(S_IPIP6, &s6, "v6 in v6");
+	s6.proto = IPPROTO_UDP;
+	s6.dport = 53;
+	run_ipip(S_IPIP4_V6IN, &s6, "v6 in v4");
 }
 
 /* ipip that would exceed the next hop's MTU: handed to the kernel as is. */
@@ -769,6 +773,7 @@ static void case_decap(void)
 	run_decap(&v4, 1, "v4 in v4");
 	run_decap(&v6, 4, "v6 in v6");
 	run_decap(&v4, 4, "v4 in v6");
+	run_decap(&v6, 1, "v6 in v4");
 
 	/* not for us (backend 2's address is not local): untouched */
 	len = pkt_build(&v4, in);
@@ -784,6 +789,38 @@ static void case_decap(void)
 	ok &= r.retval == XDP_DROP &&
 	      a.reason[XGW_DROP_DECAP].packets - b.reason[XGW_DROP_DECAP].packets == 1;
 	tap_result(ok, "decap: foreign tunnel untouched, malformed inner dropped and counted");
+}
+
+/*
+ * Cost of the service path under BPF_PROG_TEST_RUN (diagnostics, not
+ * assertions: timing depends on the machine). First packet = SYN, always
+ * Maglev plus a connection-table write; established = table hit.
+ */
+static void measure(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.99", 44444, 80);
+	struct pkt_spec rt = tcp4("192.0.2.99", 44444, 8080);
+	uint8_t in[PKT_MAX];
+	struct pkt_run r;
+	size_t len;
+	int i;
+	struct { const char *name; struct pkt_spec *s; uint8_t flags; } m[] = {
+		{ "service, first packet (SYN: Maglev + learn)", &s, 0x02 },
+		{ "service, established flow (conntrack hit)", &s, 0x10 },
+		{ "routing, VIP address but no service", &rt, 0x10 },
+	};
+
+	for (i = 0; i < 3; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 200000);
+
+		len = pkt_build(m[i].s, in);
+		tcp_flags(in, m[i].s, m[i].flags);
+		pkt_run(prog_xdp(), in, len, 1, &r);	/* learn first */
+		o.data_in = in;
+		o.data_size_in = len;
+		if (!bpf_prog_test_run_opts(prog_xdp(), &o))
+			tap_diag("%-45s %u ns/packet", m[i].name, o.duration);
+	}
 }
 
 int main(void)
@@ -820,6 +857,7 @@ int main(void)
 	case_udp_timeout();
 	case_flood();
 	case_decap();
+	measure();
 	xgw_bpf__destroy(skel);
 	return tap_finish();
 }
