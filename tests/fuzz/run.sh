@@ -16,6 +16,9 @@ set -uo pipefail
 fuzz_dir=$1
 corpus=$2
 secs=${3:-${XGW_FUZZ_SECONDS:-8}}
+# ASan's default 256 MiB quarantine makes small-allocation targets slow and
+# large; these parsers need far less to catch a use after free.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64}
 work=$(mktemp -d /tmp/xgw-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
