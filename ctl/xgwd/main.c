@@ -246,6 +246,7 @@ int main(int argc, char **argv)
 	netlink__close(&d);
 	loader__close(&d);
 	free(d.nexthops);
+	free(d.rt_heads);
 	xgwd_vec__free(&d.links);
 	xgwd_vec__free(&d.routes);
 	xgwd_vec__free(&d.locals);

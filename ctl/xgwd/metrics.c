@@ -198,11 +198,31 @@ static long map_count(struct bpf_map *m)
 	return n;
 }
 
+/* LPM entries are exactly our prefix routes (walking 2M keys per scrape
+ * would take seconds); the host maps mix routes, locals and VIPs: walked. */
+static long lpm_count(struct xgwd *d, int family)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < d->routes.n; i++) {
+		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+
+		n += r->dst.addr.family == family &&
+		     r->dst.len != (family == AF_INET ? 32 : 128);
+	}
+	return n;
+}
+
 static void metrics__maps(struct xgwd *d, FILE *f)
 {
 	struct bpf_map *maps[] = {
 		d->skel->maps.xgw_host4, d->skel->maps.xgw_host6, d->skel->maps.xgw_lpm4,
 		d->skel->maps.xgw_lpm6, d->skel->maps.xgw_tx_ports,
+	};
+	long count[] = {
+		map_count(maps[0]), map_count(maps[1]), lpm_count(d, AF_INET),
+		lpm_count(d, AF_INET6), map_count(maps[4]),
 	};
 	unsigned int used = 0;
 	size_t i;
@@ -211,7 +231,7 @@ static void metrics__maps(struct xgwd *d, FILE *f)
 	help_type(f, "xgw_map_entries", "gauge", "Entries in use per map.");
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		fprintf(f, "xgw_map_entries{map=\"%s\"} %ld\n", bpf_map__name(maps[i]),
-			map_count(maps[i]));
+			count[i]);
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
 		used += d->nexthops[id].id != 0;
 	fprintf(f, "xgw_map_entries{map=\"xgw_nexthops\"} %u\n", used);

@@ -30,21 +30,127 @@ static bool prefix_equal(const struct xgw_prefix *a, const struct xgw_prefix *b)
 	return a->len == b->len && xgw_addr_equal(&a->addr, &b->addr);
 }
 
+/* ---- index: chained hash over d->routes by prefix ------------------------- */
+static __u32 prefix_hash(const struct xgw_prefix *p)
+{
+	const __u8 *b = (const __u8 *)p->addr.a;
+	__u32 h = 2166136261u ^ p->addr.family ^ (p->len << 8);
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static struct xgwd_route *route__at(struct xgwd *d, size_t i)
+{
+	return xgwd_vec__at(&d->routes, struct xgwd_route, i);
+}
+
+static void rtidx__link(struct xgwd *d, size_t i)
+{
+	__u32 *head = &d->rt_heads[prefix_hash(&route__at(d, i)->dst) & (d->rt_nb - 1)];
+
+	route__at(d, i)->hnext = *head;
+	*head = i + 1;
+}
+
+static void rtidx__unlink(struct xgwd *d, size_t i)
+{
+	__u32 *p = &d->rt_heads[prefix_hash(&route__at(d, i)->dst) & (d->rt_nb - 1)];
+
+	while (*p && *p != i + 1)
+		p = &route__at(d, *p - 1)->hnext;
+	if (*p)
+		*p = route__at(d, i)->hnext;
+}
+
+/* Keep about one route per bucket. */
+static int rtidx__grow(struct xgwd *d, size_t want)
+{
+	__u32 nb = d->rt_nb ? d->rt_nb : 1024, *heads;
+	size_t i;
+
+	while (nb < want)
+		nb *= 2;
+	if (nb == d->rt_nb)
+		return 0;
+	heads = calloc(nb, sizeof(*heads));
+	if (!heads)
+		return -ENOMEM;
+	free(d->rt_heads);
+	d->rt_heads = heads;
+	d->rt_nb = nb;
+	for (i = 0; i < d->routes.n; i++)
+		rtidx__link(d, i);
+	return 0;
+}
+
+static int route__vec_add(struct xgwd *d, const struct xgwd_route *r)
+{
+	if (rtidx__grow(d, d->routes.n + 1) || !xgwd_vec__push(&d->routes, r))
+		return -ENOMEM;
+	rtidx__link(d, d->routes.n - 1);
+	return 0;
+}
+
+/* Remove routes[i]; the last route moves into its place. */
+static void route__vec_del(struct xgwd *d, size_t i)
+{
+	size_t last = d->routes.n - 1;
+
+	rtidx__unlink(d, i);
+	if (i != last) {
+		rtidx__unlink(d, last);
+		*route__at(d, i) = *route__at(d, last);
+		rtidx__link(d, i);
+	}
+	d->routes.n--;
+}
+
 static struct xgwd_route *route__find(struct xgwd *d, const struct xgw_prefix *p,
 				      size_t *idx)
 {
-	size_t i;
+	__u32 i;
 
-	for (i = 0; i < d->routes.n; i++) {
-		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+	if (!d->rt_nb)
+		return NULL;
+	for (i = d->rt_heads[prefix_hash(p) & (d->rt_nb - 1)]; i; i = route__at(d, i - 1)->hnext) {
+		struct xgwd_route *r = route__at(d, i - 1);
 
 		if (prefix_equal(&r->dst, p)) {
 			if (idx)
-				*idx = i;
+				*idx = i - 1;
 			return r;
 		}
 	}
 	return NULL;
+}
+
+static int route_cmp(const void *a, const void *b, void *arg)
+{
+	struct xgwd *d = arg;
+	const struct xgwd_route *x = route__at(d, *(const size_t *)a);
+	const struct xgwd_route *y = route__at(d, *(const size_t *)b);
+	int c;
+
+	if (x->dst.addr.family != y->dst.addr.family)
+		return x->dst.addr.family == AF_INET ? -1 : 1;
+	c = memcmp(x->dst.addr.a, y->dst.addr.a, sizeof(x->dst.addr.a));
+	return c ? c : (int)x->dst.len - (int)y->dst.len;
+}
+
+size_t *route__sorted(struct xgwd *d)
+{
+	size_t *idx = d->routes.n ? malloc(d->routes.n * sizeof(*idx)) : NULL;
+	size_t i;
+
+	if (!idx)
+		return NULL;
+	for (i = 0; i < d->routes.n; i++)
+		idx[i] = i;
+	qsort_r(idx, d->routes.n, sizeof(*idx), route_cmp, d);
+	return idx;
 }
 
 static struct xgwd_route *route__find_host(struct xgwd *d, const struct xgw_addr *a)
@@ -270,10 +376,12 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 	pushed = undo != NULL;
 	if (r) {
 		old = *r;
+		nr.hnext = r->hnext;
 		*r = nr;
-	} else if (!xgwd_vec__push(&d->routes, &nr)) {
-		ret = -ENOMEM;
-		goto fail;
+	} else {
+		ret = route__vec_add(d, &nr);
+		if (ret)
+			goto fail;
 	}
 	ret = route__sync(d, &nr.dst);
 	if (ret) {
@@ -281,7 +389,7 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		if (r)
 			*r = old;
 		else
-			d->routes.n--;
+			route__vec_del(d, d->routes.n - 1);
 		route__sync(d, &nr.dst);
 		snprintf(err, errlen, "cannot write route: %s", strerror(-ret));
 		goto fail;
@@ -310,15 +418,15 @@ static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 			 xgw_prefix_str(&c->route.dst, buf, sizeof(buf)));
 		return -ENOENT;
 	}
-	old = *xgwd_vec__at(&d->routes, struct xgwd_route, i);
+	old = *route__at(d, i);
 	route__to_cmd(&old, XGW_V_ADD, &inv);
 	ret = xgwd_undo__push(undo, &inv);
 	if (ret)
 		return ret;
-	xgwd_vec__del(&d->routes, i);
+	route__vec_del(d, i);
 	ret = route__sync(d, &old.dst);
 	if (ret) {
-		xgwd_vec__push(&d->routes, &old);
+		route__vec_add(d, &old);
 		route__sync(d, &old.dst);
 		if (undo)
 			undo->n--;
@@ -389,11 +497,14 @@ static void local__print(struct xgwd *d, const struct xgwd_local *lo)
 
 static int route__show(struct xgwd *d)
 {
-	size_t i;
+	size_t *idx = route__sorted(d), i;
 
+	if (d->routes.n && !idx)
+		return -ENOMEM;
 	open_json_array(PRINT_JSON, "routes");
 	for (i = 0; i < d->routes.n; i++)
-		route__print(d, xgwd_vec__at(&d->routes, struct xgwd_route, i));
+		route__print(d, route__at(d, idx[i]));
+	free(idx);
 	for (i = 0; i < d->locals.n; i++)
 		local__print(d, xgwd_vec__at(&d->locals, struct xgwd_local, i));
 	close_json_array(PRINT_JSON, NULL);

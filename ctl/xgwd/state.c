@@ -188,15 +188,23 @@ int xgwd__batch(struct xgwd *d, char *text, char *err, size_t errlen)
 	return xgwd__run(d, text, true, true, err, errlen);
 }
 
+static int link_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct xgwd_link *)a)->name,
+		      ((const struct xgwd_link *)b)->name);
+}
+
 int state__write(struct xgwd *d, FILE *f)
 {
 	struct xgw_cmd c;
 	char line[512];
-	size_t i;
+	size_t i, *idx;
 	int err;
 
 	fprintf(f, "# xgw desired state, rewritten by xgwd on every change.\n"
 		   "# One xgwctl command per line (xgwctl -batch takes the same).\n");
+	/* canonical order, so undoing a change restores the file exactly */
+	qsort(d->links.v, d->links.n, sizeof(struct xgwd_link), link_cmp);
 	for (i = 0; i < d->links.n; i++) {
 		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
 
@@ -212,12 +220,19 @@ int state__write(struct xgwd *d, FILE *f)
 	err = settings__save(d, f);
 	if (err)
 		return err;
+	idx = route__sorted(d);
+	if (d->routes.n && !idx)
+		return -ENOMEM;
 	for (i = 0; i < d->routes.n; i++) {
-		route__to_cmd(xgwd_vec__at(&d->routes, struct xgwd_route, i), XGW_V_ADD, &c);
-		if (xgw_cmd_format(&c, line, sizeof(line)) < 0)
+		route__to_cmd(xgwd_vec__at(&d->routes, struct xgwd_route, idx[i]),
+			      XGW_V_ADD, &c);
+		if (xgw_cmd_format(&c, line, sizeof(line)) < 0) {
+			free(idx);
 			return -EINVAL;
+		}
 		fprintf(f, "%s\n", line);
 	}
+	free(idx);
 	err = d->lb ? lb__save(d, f) : 0;	/* no lb state: nothing to save */
 	if (err)
 		return err;

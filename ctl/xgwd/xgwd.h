@@ -83,6 +83,7 @@ struct xgwd_route {
 	struct xgw_addr via;	/* XGW_ROUTE_VIA */
 	char dev[IF_NAMESIZE];	/* as given ("" when not given) */
 	__u32 nh_id;		/* XGW_ROUTE_VIA / XGW_ROUTE_DEV host routes */
+	__u32 hnext;		/* route.c's index: next in chain + 1, 0 = end */
 };
 
 /* One of the gateway's own addresses (from the kernel): a LOCAL host entry. */
@@ -120,7 +121,8 @@ struct xgwd {
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link */
-	struct xgwd_vec routes;		/* struct xgwd_route */
+	struct xgwd_vec routes;		/* struct xgwd_route, any order */
+	__u32 *rt_heads, rt_nb;		/* hash index over routes (route.c) */
 	struct xgwd_vec locals;		/* struct xgwd_local */
 	struct xgwd_vec vips;		/* struct xgwd_vip */
 	struct xgwd_nexthop *nexthops;	/* [XGW_MAX_NEXTHOPS], index = id */
@@ -212,6 +214,9 @@ void link__changed(struct xgwd *d, int ifindex, const char *name,
 /* route.c */
 int route__apply(struct xgwd *d, const struct xgw_cmd *c,
 		 struct xgwd_undo *undo, char *err, size_t errlen);
+/* Indexes of d->routes in canonical order (family, address, length);
+ * caller frees. NULL with routes.n == 0 or on ENOMEM. */
+size_t *route__sorted(struct xgwd *d);
 void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c);
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
 int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen);

@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 40
+xt_plan 41
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -100,10 +100,13 @@ before=$(snapshot)
 bad=0
 printf 'route add 10.31.0.0/16 via %s\nroute add 10.31.0.0/16 blackhole\n' "$LAB_SRV_IP4" >"$XT_TMP/b1"
 printf 'route add 10.32.0.0/16 blackhole\nroute add 10.33.0.0/33 blackhole\n' >"$XT_TMP/b2"
+# applies a delete and a replace, then fails: both must be undone
+printf 'route del 10.99.0.0/16\nroute replace %s via %s\nroute add %s blackhole\n' \
+	"$LAB_REMOTE4" "$LAB_CLIENT_IP4" "$LAB_REMOTE4" >"$XT_TMP/b4"
 for cmd in "route add $LAB_REMOTE4 via $LAB_SRV_IP4" "route del 10.98.0.0/16" \
 	"route add 10.30.0.0/16 via $LAB_SRV_IP4 dev nosuchdev0" \
 	"route add 10.30.0.0/16 via 192.0.2.1" "link detach gw-s" "link detach nosuchdev0" \
-	"link attach gw-c" "-batch $XT_TMP/b1" "-batch $XT_TMP/b2"; do
+	"link attach gw-c" "-batch $XT_TMP/b1" "-batch $XT_TMP/b2" "-batch $XT_TMP/b4"; do
 	# shellcheck disable=SC2086
 	if ctl $cmd >/dev/null 2>"$XT_TMP/err"; then
 		bad=1
@@ -113,8 +116,8 @@ for cmd in "route add $LAB_REMOTE4 via $LAB_SRV_IP4" "route del 10.98.0.0/16" \
 		xt_diag "not one error line for: $cmd" "$(cat "$XT_TMP/err")"
 	fi
 done
-[ $bad = 0 ] && xt_ok "9 bad commands refused, one error line each" ||
-	xt_fail "9 bad commands refused, one error line each"
+[ $bad = 0 ] && xt_ok "10 bad commands refused, one error line each" ||
+	xt_fail "10 bad commands refused, one error line each"
 ctl -batch "$XT_TMP/b1" 2>"$XT_TMP/err" >/dev/null
 grep -q "line 2" "$XT_TMP/err" && xt_ok "failed batch names its line" ||
 	xt_fail "failed batch names its line" "$(cat "$XT_TMP/err")"
@@ -128,6 +131,23 @@ printf 'route add 10.34.0.0/16 blackhole\nroute add 10.35.0.0/16 blackhole\n' >"
 ctl -batch "$XT_TMP/b3" >/dev/null 2>&1
 xt_is "$(grep -c '^route add 10.3[45].0.0/16 blackhole$' "$CONF")" 2 "good batch applied and saved"
 ctl route del 10.34.0.0/16 && ctl route del 10.35.0.0/16
+
+# Scale: 20000 prefixes in one batch, then all deleted in one batch.
+python3 -c '
+for i in range(20000):
+    print("route add 10.%d.%d.%d/30 blackhole" % (128 + i // 16384, i // 64 % 256, i % 64 * 4))
+' >"$XT_TMP/big"
+sed 's/^route add \([^ ]*\) .*/route del \1/' "$XT_TMP/big" >"$XT_TMP/bigdel"
+t0=$(date +%s%N)
+ctl -batch "$XT_TMP/big" >/dev/null 2>"$XT_TMP/err"
+t1=$(date +%s%N)
+n=$(bpftool map dump pinned "$PIN/xgw_lpm4" -j | jq length)
+ctl -batch "$XT_TMP/bigdel" >/dev/null 2>>"$XT_TMP/err"
+t2=$(date +%s%N)
+ms1=$(((t1 - t0) / 1000000)) ms2=$(((t2 - t1) / 1000000))
+[ "$n" -ge 20000 ] && [ $ms1 -lt 15000 ] && [ $ms2 -lt 15000 ] && [ "$(snapshot)" = "$after" ] &&
+	xt_ok "20000 prefixes added ($ms1 ms) and deleted ($ms2 ms) in batches" ||
+	xt_fail "20000 prefixes added and deleted in batches" "n=$n add $ms1 ms del $ms2 ms" "$(cat "$XT_TMP/err")"
 raw()
 {
 	python3 - "$SOCK" "$1" <<'EOF'

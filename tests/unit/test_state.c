@@ -68,7 +68,8 @@ static char *write_state(struct xgwd *d)
 	return text;
 }
 
-/* Links first, then settings, then routes, each a canonical command line. */
+/* Links first, then settings, then routes (v4 before v6, by address), each
+ * a canonical command line: the order never depends on history. */
 static void test_state_text(void **st)
 {
 	struct xgwd d;
@@ -79,8 +80,8 @@ static void test_state_text(void **st)
 		"set ct-udp-timeout 30\n"
 		"set ct-flood-limit 65536\n"
 		"route add 10.0.0.0/8 via 192.0.2.1 dev eth9\n"
-		"route add 2001:db8::1 blackhole\n"
-		"route add 198.51.100.7 dev eth9\n";
+		"route add 198.51.100.7 dev eth9\n"
+		"route add 2001:db8::1 blackhole\n";
 	char *text, *body;
 
 	(void)st;
