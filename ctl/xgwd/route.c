@@ -518,24 +518,22 @@ static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_
 	struct xgwd_route *best = NULL;
 	struct xgwd_local *lo = local__find(d, a, 0, NULL);
 	char buf[XGW_ADDR_STRLEN];
-	size_t i;
+	int len;
 
 	if (lo) {
 		local__print(d, lo);
 		return 0;
 	}
+	/* host entry first, then every prefix length, longest first */
 	best = route__find_host(d, a);
-	for (i = 0; !best && i < d->routes.n; i++) {
-		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+	for (len = (a->family == AF_INET ? 32 : 128) - 1; !best && len >= 0; len--) {
+		struct xgw_prefix p = { .addr = *a, .len = len };
+		__u8 *b = (__u8 *)p.addr.a;
+		int i;
 
-		if (xgw_prefix_contains(&r->dst, a) && (!best || r->dst.len > best->dst.len))
-			best = r;
-	}
-	for (; best && i < d->routes.n; i++) {
-		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
-
-		if (xgw_prefix_contains(&r->dst, a) && r->dst.len > best->dst.len)
-			best = r;
+		for (i = len / 8; i < 16; i++)
+			b[i] &= i == len / 8 ? (__u8)(0xff00 >> (len % 8)) : 0;
+		best = route__find(d, &p, NULL);
 	}
 	if (!best) {
 		snprintf(err, errlen, "no route to %s (the kernel decides)",

@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 41
+xt_plan 42
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -92,6 +92,18 @@ xt_is "$(ctl -j route get 10.20.3.4 | jq -r '.dst + " " + .via + " " + .dev')" \
 	"10.20.0.0/16 $LAB_SRV_IP4 gw-s" "route get: longest prefix, next hop, device"
 xt_is "$(ctl -j route get "$LAB_GW_SRV_IP4" | jq -r .type)" "local" \
 	"route get: the gateway's own address is local"
+getr() { ctl -j route get "$1" | jq -r '.dst + " " + .type'; }
+lpm_ok()
+{
+	ctl route add 10.20.5.0/24 blackhole && ctl route add 10.20.5.9 dev gw-s &&
+	[ "$(getr 10.20.5.8)" = "10.20.5.0/24 blackhole" ] &&
+	[ "$(getr 10.20.5.9)" = "10.20.5.9 dev" ] &&
+	[ "$(getr 10.20.6.1)" = "10.20.0.0/16 via" ] &&
+	[ "$(getr fd00:20::77)" = "fd00:20::/48 via" ] &&
+	! ctl route get 192.0.2.1 2>/dev/null &&
+	ctl route del 10.20.5.0/24 && ctl route del 10.20.5.9
+}
+xt_check "route get: host, then longest prefix, v4 and v6; none -> error" lpm_ok
 xt_is "$(ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].lladdr")" \
 	"$LAB_SRV_MAC" "neigh show: next-hop MAC from the kernel's neighbour table"
 
