@@ -17,6 +17,8 @@
 . "$(dirname "$0")/lib.sh"
 
 VIP=10.99.0.1
+VIP6=fd00:99::1
+P_HTTP6=8081
 P_HTTP=80
 P_IPIP=8080
 P_ECHO=7000
@@ -25,7 +27,7 @@ NCONN=30
 DOWN_BOUND_MS=$((3 * 1000 + 500 + 1000))
 UP_BOUND_MS=$((2 * 1000 + 500 + 1000))
 
-xt_plan 15
+xt_plan 17
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v curl >/dev/null || xt_skip_rest "no curl"
@@ -89,9 +91,11 @@ backends_setup()
 		ip -n "$ns" addr add $VIP/32 dev lo || return 1
 		ip netns exec "$ns" ethtool -K eth0 gro on >/dev/null || return 1
 		mkdir -p "$XT_TMP/www$i" && echo "be$i" >"$XT_TMP/www$i/id"
-		for port in $P_HTTP $P_IPIP; do
+		ip -n "$ns" addr add $VIP6/128 dev lo || return 1
+		for port in $P_HTTP $P_IPIP $P_HTTP6; do
+			# "::" is dual-stack in http.server: v4 and v6 VIPs alike
 			(cd "$XT_TMP/www$i" && exec nsenter --net="/var/run/netns/$ns" \
-				python3 -m http.server $port --bind 0.0.0.0 >/dev/null 2>&1) &
+				python3 -m http.server $port --bind :: >/dev/null 2>&1) &
 			xt_defer "kill $! 2>/dev/null"
 		done
 		start_echo "$i"
@@ -99,7 +103,8 @@ backends_setup()
 		"$XT_BUILD/xgwctl" -s "$XT_TMP/be$i.sock" link attach eth0 mode decap || return 1
 	done
 	ip netns exec "$LAB_CLIENT_NS" ethtool -K eth0 gro on >/dev/null &&
-	ip -n "$LAB_CLIENT_NS" route add $VIP/32 via "$LAB_GW_CLIENT_IP4"
+	ip -n "$LAB_CLIENT_NS" route add $VIP/32 via "$LAB_GW_CLIENT_IP4" &&
+	ip -n "$LAB_CLIENT_NS" -6 route add $VIP6/128 via "$LAB_GW_CLIENT_IP6"
 }
 xt_check "backends: VIP on lo, HTTP + echo servers, xgwd with decap on eth0" backends_setup
 
@@ -110,32 +115,41 @@ gateway_setup()
 		"${X[@]}" link attach $dev || return 1
 	done
 	"${X[@]}" route add "$LAB_CLIENT_IP4" dev gw-c &&
+	"${X[@]}" route add "$LAB_CLIENT_IP6" dev gw-c &&
+	"${X[@]}" service add "[$VIP6]:$P_HTTP6/tcp" mode dsr &&
+	"${X[@]}" service add "[$VIP6]:$P_IPIP/tcp" mode ipip &&
 	"${X[@]}" service add $VIP:$P_HTTP/tcp mode dsr &&
 	"${X[@]}" service add $VIP:$P_IPIP/tcp mode ipip &&
 	"${X[@]}" service add $VIP:$P_ECHO/tcp mode dsr || return 1
 	for i in 1 2 3; do
 		"${X[@]}" backend add $VIP:$P_HTTP/tcp 10.10.10$i.2 check http /id &&
 		"${X[@]}" backend add $VIP:$P_IPIP/tcp 10.10.10$i.2 &&
-		"${X[@]}" backend add $VIP:$P_ECHO/tcp 10.10.10$i.2 || return 1
+		"${X[@]}" backend add $VIP:$P_ECHO/tcp 10.10.10$i.2 &&
+		"${X[@]}" backend add "[$VIP6]:$P_HTTP6/tcp" fd00:10:10$i::2 &&
+		"${X[@]}" backend add "[$VIP6]:$P_IPIP/tcp" fd00:10:10$i::2 || return 1
 	done
 }
-xt_check "gateway: xgwd, links, three services (dsr http, ipip http, dsr echo) x 3 backends" \
+xt_check "gateway: xgwd, links, five services (dsr/ipip http v4 and v6, dsr echo) x 3 backends" \
 	gateway_setup
 
 # HTTP GETs from the client: "beN" counts, one per line.
 http_spread()
 {
-	local port=$1 i
+	local port=$1 host=${2:-$VIP} i
 
 	for ((i = 0; i < NCONN; i++)); do
-		ip netns exec "$LAB_CLIENT_NS" curl -s -m 2 "http://$VIP:$port/id" || echo fail
+		ip netns exec "$LAB_CLIENT_NS" curl -s -m 2 "http://$host:$port/id" || echo fail
 	done | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }'
 }
 
-for mode in dsr ipip; do
-	port=$P_HTTP
-	[ $mode = ipip ] && port=$P_IPIP
-	spread=$(http_spread $port)
+for mode in dsr ipip dsr6 ipip6; do
+	case $mode in
+	dsr) port=$P_HTTP host=$VIP ;;
+	ipip) port=$P_IPIP host=$VIP ;;
+	dsr6) port=$P_HTTP6 host="[$VIP6]" ;;
+	ipip6) port=$P_IPIP host="[$VIP6]" ;;
+	esac
+	spread=$(http_spread $port "$host")
 	if [[ $spread != *fail* && $spread == *be1=* && $spread == *be2=* && $spread == *be3=* ]]; then
 		xt_ok "$mode: $NCONN HTTP requests all answered, every backend used ($spread)"
 	else
