@@ -855,7 +855,7 @@ static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 	close_json_array(PRINT_JSON, NULL);
 }
 
-int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
+static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 	      struct xgwd_undo *undo, char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
@@ -901,6 +901,18 @@ int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
 		snprintf(err, errlen, "unsupported backend command");
 		return -EINVAL;
 	}
+}
+
+int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
+	      struct xgwd_undo *undo, char *err, size_t errlen)
+{
+	size_t n0 = undo ? undo->n : 0;
+	int ret = lb_apply(d, c, undo, err, errlen);
+
+	/* nothing changed: forget the inverses pushed on the way */
+	if (ret && undo)
+		undo->n = n0;
+	return ret;
 }
 
 int lb__save(struct xgwd *d, FILE *f)
