@@ -221,7 +221,7 @@ static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 		snprintf(err, errlen, "link %s is not attached", c->link.dev);
 		return -ENOENT;
 	}
-	users = link__users(d, l->ifindex);
+	users = link__users(d, l->ifindex) + route__count_dev(d, l->name);
 	if (users) {
 		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
 			 "delete them first", l->name, users);

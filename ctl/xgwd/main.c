@@ -155,8 +155,10 @@ static int xgwd__start(struct xgwd *d)
 	err = lb__init(d);
 	if (!err)
 		err = state__load(d, d->opts.config);
-	if (!err && d->adopted)
+	if (!err && d->adopted) {
+		route__sweep(d);
 		nexthop__sweep(d);
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		return err;

@@ -544,6 +544,73 @@ static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_
 	return 0;
 }
 
+/* Is this map key something we want (the map holding it is fam/host)? */
+static bool route__wanted(struct xgwd *d, int family, bool host, const void *key)
+{
+	struct xgw_prefix p = { .addr.family = family };
+
+	if (host) {
+		memcpy(p.addr.a, key, family == AF_INET ? 4 : 16);
+		p.len = family == AF_INET ? 32 : 128;
+		return route__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
+		       vip__find(d, &p.addr, NULL);
+	}
+	p.len = *(const __u32 *)key;
+	memcpy(p.addr.a, (const char *)key + 4, family == AF_INET ? 4 : 16);
+	return route__find(d, &p, NULL);
+}
+
+/* Delete entries of one route map that the desired state does not have. */
+static void route__sweep_map(struct xgwd *d, struct bpf_map *m, int family, bool host)
+{
+	int fd = bpf_map__fd(m);
+	__u32 ksz = bpf_map__key_size(m);
+	char *keys = NULL, *k, cur[32], *prev = NULL;
+	size_t n = 0, cap = 0, i;
+
+	while (ksz <= sizeof(cur) && !bpf_map_get_next_key(fd, prev, cur)) {
+		if (!route__wanted(d, family, host, cur)) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				k = realloc(keys, cap * ksz);
+				if (!k)
+					break;
+				keys = k;
+			}
+			memcpy(keys + n++ * ksz, cur, ksz);
+		}
+		prev = cur;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * ksz);
+	if (n)
+		pr_info("%s: removed %zu entr%s not in the state file", bpf_map__name(m),
+			n, n == 1 ? "y" : "ies");
+	free(keys);
+}
+
+/* After restoring over an adopted datapath: forget what the state file
+ * (and the kernel's addresses) no longer want. */
+void route__sweep(struct xgwd *d)
+{
+	route__sweep_map(d, d->skel->maps.xgw_host4, AF_INET, true);
+	route__sweep_map(d, d->skel->maps.xgw_host6, AF_INET6, true);
+	route__sweep_map(d, d->skel->maps.xgw_lpm4, AF_INET, false);
+	route__sweep_map(d, d->skel->maps.xgw_lpm6, AF_INET6, false);
+}
+
+/* Routes naming dev that hold no next hop (dev prefix routes, blackholes
+ * given a dev): next hops count themselves. */
+unsigned int route__count_dev(struct xgwd *d, const char *dev)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < d->routes.n; i++)
+		n += !route__at(d, i)->nh_id && !strcmp(route__at(d, i)->dev, dev);
+	return n;
+}
+
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 {
 	(void)d;

@@ -219,6 +219,8 @@ int route__apply(struct xgwd *d, const struct xgw_cmd *c,
 size_t *route__sorted(struct xgwd *d);
 void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c);
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
+unsigned int route__count_dev(struct xgwd *d, const char *dev);
+void route__sweep(struct xgwd *d);
 int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen);
 int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex);
 
