@@ -27,7 +27,7 @@ NCONN=30
 DOWN_BOUND_MS=$((3 * 1000 + 500 + 1000))
 UP_BOUND_MS=$((2 * 1000 + 500 + 1000))
 
-xt_plan 17
+xt_plan 18
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v curl >/dev/null || xt_skip_rest "no curl"
@@ -131,6 +131,29 @@ gateway_setup()
 }
 xt_check "gateway: xgwd, links, five services (dsr/ipip http v4 and v6, dsr echo) x 3 backends" \
 	gateway_setup
+
+# A batch is all or nothing: a bad last line undoes the service added and
+# the service deleted before it.
+batch_rollback()
+{
+	local before after
+
+	before=$("${X[@]}" -j service show) || return 1
+	printf '%s\n' "service add 10.99.0.5:80/tcp" "backend add 10.99.0.5:80/tcp 10.10.101.2" \
+		"service del $VIP:$P_HTTP/tcp" "backend add 10.99.0.77:80/tcp 10.10.101.2" \
+		>"$XT_TMP/bad.batch"
+	if "${X[@]}" -batch "$XT_TMP/bad.batch" 2>"$XT_TMP/bad.err"; then
+		echo "bad batch accepted"
+		return 1
+	fi
+	after=$("${X[@]}" -j service show) || return 1
+	# same services, backends, weights and states (ids may be new)
+	[ "$(jq -S 'map({service, mode, backends: [.backends[] | {addr, weight, state}]}) | sort_by(.service)' <<<"$before")" = \
+	  "$(jq -S 'map({service, mode, backends: [.backends[] | {addr, weight, state}]}) | sort_by(.service)' <<<"$after")" ] ||
+		{ echo "state changed"; diff <(echo "$before") <(echo "$after"); return 1; }
+	grep -q "line 4" "$XT_TMP/bad.err" || { cat "$XT_TMP/bad.err"; return 1; }
+}
+xt_check "batch with a bad 4th line: refused, earlier service add/del rolled back" batch_rollback
 
 # HTTP GETs from the client: "beN" counts, one per line.
 http_spread()
