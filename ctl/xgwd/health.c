@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include "lb.h"
 
+#define HEALTH_BATCH	256	/* probes in flight at once */
+
 enum probe_state { PROBE_CONNECTING, PROBE_SENDING, PROBE_READING, PROBE_DONE };
 
 struct probe {
@@ -267,7 +269,10 @@ static void *health_thread(void *arg)
 		lb__adopt_finish(d);
 		n = health_snapshot(st, &pr);
 		pthread_mutex_unlock(&d->lock);
-		probe_run(pr, n, st->timeout_ms, st->health_stop_fd[0]);
+		/* in batches: a socket each, and the fd limit is finite */
+		for (i = 0; i < n; i += HEALTH_BATCH)
+			probe_run(pr + i, n - i < HEALTH_BATCH ? n - i : HEALTH_BATCH,
+				  st->timeout_ms, st->health_stop_fd[0]);
 		if (poll(&stop, 1, 0) > 0) {	/* aborted probes are no verdict */
 			free(pr);
 			break;
