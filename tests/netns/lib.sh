@@ -25,6 +25,9 @@ XT_N=0
 XT_FAILED=0
 XT_PLANNED=0
 XT_DEFERRED=()
+# The system's python: a version-manager shim in PATH can cost a second a run.
+XT_PY=python3
+[ -x /usr/bin/python3 ] && XT_PY=/usr/bin/python3
 
 xt_plan()
 {
@@ -172,7 +175,7 @@ xt_ip4()
 
 xt_ip6()
 {
-	python3 -c 'import ipaddress, sys
+	"$XT_PY" -c 'import ipaddress, sys
 print(" ".join("%02x" % b for b in ipaddress.IPv6Address(sys.argv[1]).packed))' "$1"
 }
 
@@ -192,7 +195,7 @@ xt_percpu()
 # xt_udp_send NS DST PORT COUNT SIZE TTL
 xt_udp_send()
 {
-	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" "$6" <<'EOF'
+	ip netns exec "$1" "$XT_PY" - "$2" "$3" "$4" "$5" "$6" <<'EOF'
 import socket, sys, time
 dst, port, count, size, ttl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 v6 = ":" in dst
@@ -215,7 +218,7 @@ xt_sniff_start()
 
 	shift 3
 	rm -f "$ready"
-	ip netns exec "$ns" python3 "$XT_ROOT/tools/pktgen/sniff.py" --dev "$dev" \
+	ip netns exec "$ns" "$XT_PY" "$XT_ROOT/tools/pktgen/sniff.py" --dev "$dev" \
 		--ready "$ready" "$@" >"$out" 2>"$out.err" &
 	XT_SNIFF_PID=$!
 	for ((i = 0; i < 100; i++)); do

@@ -58,43 +58,50 @@ route_hex()
 }
 NH_C=1
 NH_S=2
+# All updates in one bpftool run, inside the gateway's network namespace:
+# the devmap resolves ifindexes in the writer's namespace.
 program()
 {
-	local dev
+	local u="map update pinned $M"
 
-	for dev in "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_SRV_IFINDEX"; do
-		# The devmap resolves ifindexes in the writer's namespace.
-		xt_nsenter "$LAB_GW_NS" bpftool map update pinned "$M/xgw_tx_ports" \
-			key hex $(xt_le32 "$dev") value hex $(xt_le32 "$dev") 00 00 00 00 || return 1
-	done
-	bpftool map update pinned "$M/xgw_nexthops" key hex $(xt_le32 $NH_C) value hex \
-		$(nexthop_hex "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_CLIENT_MAC" "$LAB_CLIENT_MAC") &&
-	bpftool map update pinned "$M/xgw_nexthops" key hex $(xt_le32 $NH_S) value hex \
-		$(nexthop_hex "$LAB_GW_SRV_IFINDEX" "$LAB_GW_SRV_MAC" "$LAB_SRV_MAC") &&
-	bpftool map update pinned "$M/xgw_host4" key hex $(xt_ip4 "$LAB_SRV_IP4") \
-		value hex $(route_hex $NH_S) &&
-	bpftool map update pinned "$M/xgw_host4" key hex $(xt_ip4 "$LAB_CLIENT_IP4") \
-		value hex $(route_hex $NH_C) &&
-	bpftool map update pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_SRV_IP6") \
-		value hex $(route_hex $NH_S) &&
-	bpftool map update pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_CLIENT_IP6") \
-		value hex $(route_hex $NH_C) &&
-	bpftool map update pinned "$M/xgw_lpm4" key hex $(xt_le32 16) $(xt_ip4 10.20.0.0) \
-		value hex $(route_hex $NH_S) &&
-	bpftool map update pinned "$M/xgw_lpm6" key hex $(xt_le32 48) $(xt_ip6 fd00:20::) \
-		value hex $(route_hex $NH_S)
+	{
+		echo "$u/xgw_tx_ports key hex $(xt_le32 "$LAB_GW_CLIENT_IFINDEX") value hex $(xt_le32 "$LAB_GW_CLIENT_IFINDEX") 00 00 00 00"
+		echo "$u/xgw_tx_ports key hex $(xt_le32 "$LAB_GW_SRV_IFINDEX") value hex $(xt_le32 "$LAB_GW_SRV_IFINDEX") 00 00 00 00"
+		echo "$u/xgw_nexthops key hex $(xt_le32 $NH_C) value hex $(nexthop_hex "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_CLIENT_MAC" "$LAB_CLIENT_MAC")"
+		echo "$u/xgw_nexthops key hex $(xt_le32 $NH_S) value hex $(nexthop_hex "$LAB_GW_SRV_IFINDEX" "$LAB_GW_SRV_MAC" "$LAB_SRV_MAC")"
+		echo "$u/xgw_host4 key hex $(xt_ip4 "$LAB_SRV_IP4") value hex $(route_hex $NH_S)"
+		echo "$u/xgw_host4 key hex $(xt_ip4 "$LAB_CLIENT_IP4") value hex $(route_hex $NH_C)"
+		echo "$u/xgw_host6 key hex $(xt_ip6 "$LAB_SRV_IP6") value hex $(route_hex $NH_S)"
+		echo "$u/xgw_host6 key hex $(xt_ip6 "$LAB_CLIENT_IP6") value hex $(route_hex $NH_C)"
+		echo "$u/xgw_lpm4 key hex $(xt_le32 16) $(xt_ip4 10.20.0.0) value hex $(route_hex $NH_S)"
+		echo "$u/xgw_lpm6 key hex $(xt_le32 48) $(xt_ip6 fd00:20::) value hex $(route_hex $NH_S)"
+	} >"$XT_TMP/program.batch"
+	xt_nsenter "$LAB_GW_NS" bpftool batch file "$XT_TMP/program.batch"
 }
 xt_check "program tx ports, next hops, host and prefix routes" program
 
-stat() { xt_percpu "$M/xgw_stats" "$1" "$2"; }
-nhstat() { xt_percpu "$M/xgw_nh_stats" "$1" "$2"; }
+# Counters, summed over CPUs, in one bpftool run:
+# "forward no_route nh_srv_packets nh_srv_bytes nh_client_packets"
+counters()
+{
+	local l="map lookup pinned $M"
+
+	printf '%s\n' "$l/xgw_stats key hex $(xt_le32 $R_FWD)" \
+		"$l/xgw_stats key hex $(xt_le32 $R_NO_ROUTE)" \
+		"$l/xgw_nh_stats key hex $(xt_le32 $NH_S)" \
+		"$l/xgw_nh_stats key hex $(xt_le32 $NH_C)" >"$XT_TMP/counters.batch"
+	bpftool -j batch file "$XT_TMP/counters.batch" |
+		jq -r '[.[].output.formatted.values] | map(reduce .[].value as $v ({packets: 0, bytes: 0};
+			.packets += $v.packets | .bytes += $v.bytes)) |
+			"\(.[0].packets) \(.[1].packets) \(.[2].packets) \(.[2].bytes) \(.[3].packets)"'
+}
 
 # One UDP run: NAME DST; checks delivery, captures and counters.
 udp_case()
 {
-	local name=$1 dst=$2 out=$XT_TMP/udp.json fwd0 nh0 nhb0 fwd1 nh1 nhb1 got bad bytes
+	local name=$1 dst=$2 out=$XT_TMP/udp.json fwd0 nh0 nhb0 fwd1 nh1 nhb1 got bad bytes x
 
-	fwd0=$(stat $R_FWD packets) nh0=$(nhstat $NH_S packets) nhb0=$(nhstat $NH_S bytes)
+	read -r fwd0 x nh0 nhb0 x <<<"$(counters)"
 	xt_sniff_start "$LAB_SRV_NS" eth0 "$out" --proto udp --port $PORT_U \
 		--count $NPKT --timeout 5 --udp-sink || { xt_fail "$name: sniffer"; return; }
 	xt_udp_send "$LAB_CLIENT_NS" "$dst" $PORT_U $NPKT $SIZE 64
@@ -109,7 +116,7 @@ udp_case()
 	else
 		xt_fail "$name: frames rewritten" "frames $got, wrong $bad" "$(jq -c '.frames[0]' "$out")"
 	fi
-	fwd1=$(stat $R_FWD packets) nh1=$(nhstat $NH_S packets) nhb1=$(nhstat $NH_S bytes)
+	read -r fwd1 x nh1 nhb1 x <<<"$(counters)"
 	bytes=$(jq '[.frames[].len] | add // 0' "$out")
 	xt_is "$((fwd1 - fwd0)) $((nh1 - nh0)) $((nhb1 - nhb0))" "$NPKT $NPKT $bytes" \
 		"$name: forward and next-hop counters = $NPKT packets, $bytes bytes"
@@ -126,14 +133,14 @@ udp_case "UDP IPv6 prefix route" "$LAB_REMOTE6_HOST"
 tcp_case()
 {
 	local name=$1 dst=$2 listen=$3 connect=$4 src=$XT_TMP/tcp.src dstf=$XT_TMP/tcp.dst
-	local cs=$XT_TMP/tcp_c.json ss=$XT_TMP/tcp_s.json c0 s0 c1 s1 spid cpid ncli nsrv bad
+	local cs=$XT_TMP/tcp_c.json ss=$XT_TMP/tcp_s.json c0 s0 c1 s1 spid cpid ncli nsrv bad x
 
 	head -c 200000 /dev/urandom >"$src"
 	rm -f "$dstf"
-	c0=$(nhstat $NH_C packets) s0=$(nhstat $NH_S packets)
-	xt_sniff_start "$LAB_SRV_NS" eth0 "$ss" --proto tcp --port $PORT_T --timeout 10 --idle 1
+	read -r x x s0 x c0 <<<"$(counters)"
+	xt_sniff_start "$LAB_SRV_NS" eth0 "$ss" --proto tcp --port $PORT_T --timeout 10 --idle 0.5
 	spid=$XT_SNIFF_PID
-	xt_sniff_start "$LAB_CLIENT_NS" eth0 "$cs" --proto tcp --port $PORT_T --timeout 10 --idle 1
+	xt_sniff_start "$LAB_CLIENT_NS" eth0 "$cs" --proto tcp --port $PORT_T --timeout 10 --idle 0.5
 	cpid=$XT_SNIFF_PID
 	ip netns exec "$LAB_SRV_NS" timeout 8 socat -u "$listen" "OPEN:$dstf,creat,trunc" &
 	local lpid=$!
@@ -155,7 +162,7 @@ tcp_case()
 	else
 		xt_fail "$name: frames at the server rewritten" "frames $nsrv, wrong $bad" "$(jq -c '.frames[0]' "$ss")"
 	fi
-	c1=$(nhstat $NH_C packets) s1=$(nhstat $NH_S packets)
+	read -r x x s1 x c1 <<<"$(counters)"
 	xt_is "$((s1 - s0)) $((c1 - c0))" "$nsrv $ncli" \
 		"$name: next-hop counters = frames captured (to server, to client)"
 }
@@ -169,14 +176,14 @@ xt_is "$fwd_off" "0 0 " "kernel forwarding is off in the gateway"
 
 noroute_case()
 {
-	local name=$1 dst=$2 out=$XT_TMP/nr.json nr0 nr1 fwd0 fwd1
+	local name=$1 dst=$2 out=$XT_TMP/nr.json nr0 nr1 fwd0 fwd1 x
 
-	nr0=$(stat $R_NO_ROUTE packets) fwd0=$(stat $R_FWD packets)
-	xt_sniff_start "$LAB_SRV_NS" eth0 "$out" --proto udp --port $PORT_U --timeout 1.5 --udp-sink
+	read -r fwd0 nr0 x <<<"$(counters)"
+	xt_sniff_start "$LAB_SRV_NS" eth0 "$out" --proto udp --port $PORT_U --timeout 1 --udp-sink
 	xt_udp_send "$LAB_CLIENT_NS" "$dst" $PORT_U $NPKT $SIZE 64
 	wait "$XT_SNIFF_PID"
 	xt_is "$(jq '.frames | length' "$out")" 0 "$name: nothing reaches the server"
-	nr1=$(stat $R_NO_ROUTE packets) fwd1=$(stat $R_FWD packets)
+	read -r fwd1 nr1 x <<<"$(counters)"
 	xt_is "$((nr1 - nr0)) $((fwd1 - fwd0))" "$NPKT 0" "$name: counted no_route, not forwarded"
 }
 
