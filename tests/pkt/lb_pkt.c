@@ -459,6 +459,40 @@ static void case_ct_after_change(void)
 		   first, now_be, syn_be, down_be);
 }
 
+/*
+ * Connection-table entries that no longer stand: the backend was deleted
+ * (its slot zeroed) or the entry belongs to another service id (a service
+ * deleted and re-created): both re-pick through Maglev.
+ */
+static void case_ct_stale(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.31", 33334, 80);
+	struct xgw_flow_key k = flow_of(&s);
+	uint32_t want = expect_be(S_DSR, &s), other = want == 1 ? 2 : 1, id = 5, got_del, got_svc;
+	struct xgw_ct_entry ct = { .backend_id = id, .svc_id = S_DSR };
+	struct xgw_backend zero = {};
+	uint8_t in[PKT_MAX];
+	struct timespec ts;
+	struct pkt_run r;
+	size_t len = pkt_build(&s, in);
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	ct.atime_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	update(skel->maps.xgw_backends, &id, &zero);	/* backend 5 deleted */
+	update(skel->maps.xgw_conntrack, &k, &ct);
+	pkt_run(prog_xdp(), in, len, 1, &r);
+	got_del = out_backend(&r);
+	set_backend_flags(id, 0);
+	ct.backend_id = other;
+	ct.svc_id = S_IPIP4;				/* another service's entry */
+	update(skel->maps.xgw_conntrack, &k, &ct);
+	pkt_run(prog_xdp(), in, len, 1, &r);
+	got_svc = out_backend(&r);
+	tap_result(got_del == want && got_svc == want,
+		   "stale conntrack: deleted backend -> %u, other service's entry -> %u (maglev %u)",
+		   got_del, got_svc, want);
+}
+
 /* A VIP's port that is no service: routed as the prefix route says. */
 static void case_unknown_port(void)
 {
@@ -640,7 +674,21 @@ static void case_frag(void)
 	read_counters(&a);
 	ok = r.retval == XDP_PASS && r2.retval == XDP_PASS &&
 	     a.reason[XGW_PASS_FRAG].packets - b.reason[XGW_PASS_FRAG].packets == 2;
-	tap_result(ok, "fragments to a service: PASS fragment (first and later)");
+	/* IPv6: a fragment header in front of the first fragment's TCP */
+	{
+		struct pkt_spec s6 = { .family = AF_INET6, .src = "2001:db8:9::60",
+				       .dst = "2001:db8::100", .proto = IPPROTO_TCP,
+				       .sport = 40000, .dport = 80, .next = 1,
+				       .ext = { IPPROTO_FRAGMENT }, .frag = 1 };
+
+		len = pkt_build(&s6, in);
+		read_counters(&b);
+		pkt_run(prog_xdp(), in, len, 1, &r);
+		read_counters(&a);
+		ok &= r.retval == XDP_PASS &&
+		      a.reason[XGW_PASS_FRAG].packets - b.reason[XGW_PASS_FRAG].packets == 1;
+	}
+	tap_result(ok, "fragments to a service: PASS fragment (v4 first and later, v6 first)");
 }
 
 /* No usable backend: dropped and counted. */
@@ -847,6 +895,7 @@ int main(void)
 	case_dsr();
 	case_sticky();
 	case_ct_after_change();
+	case_ct_stale();
 	case_unknown_port();
 	case_ipip();
 	case_ipip_mtu();
