@@ -47,6 +47,7 @@ struct xgw_pkt {
 };
 
 struct xgw_cursor {
+	void *start;	/* ctx->data: offsets count from here */
 	void *pos;
 	void *end;
 };
@@ -84,33 +85,35 @@ static __always_inline bool xgw_cursor_skip(struct xgw_cursor *c, __u32 len)
 	return true;
 }
 
-static __always_inline __u16 xgw_cursor_off(const struct xgw_cursor *c,
-					    const struct xdp_md *ctx)
+static __always_inline __u16 xgw_cursor_off(const struct xgw_cursor *c)
 {
-	return c->pos - (void *)(long)ctx->data;
+	return c->pos - c->start;
 }
 
-/* Ethernet and VLAN tags: returns the ethertype (host order) of the payload. */
+/*
+ * Ethernet and VLAN tags: returns the ethertype (network order) of the
+ * payload. An untagged frame, the common case, is one load and a compare.
+ */
 static __always_inline int xgw_parse_eth(struct xgw_cursor *c, struct xgw_pkt *pkt)
 {
 	struct ethhdr *eth = xgw_cursor_pull(c, sizeof(*eth));
-	__u16 proto;
+	__be16 proto;
 	int i;
 
 	if (!eth)
 		return -XGW_DROP_MALFORMED;
-	proto = bpf_ntohs(eth->h_proto);
+	proto = eth->h_proto;
 #pragma unroll
 	for (i = 0; i < XGW_VLAN_MAX_DEPTH; i++) {
 		struct xgw_vlan_hdr *vh;
 
-		if (proto != XGW_ETH_P_8021Q && proto != XGW_ETH_P_8021AD)
+		if (proto != bpf_htons(XGW_ETH_P_8021Q) && proto != bpf_htons(XGW_ETH_P_8021AD))
 			break;
 		vh = xgw_cursor_pull(c, sizeof(*vh));
 		if (!vh)
 			return -XGW_DROP_MALFORMED;
-		proto = bpf_ntohs(vh->proto);
-		pkt->vlan_depth++;
+		proto = vh->proto;
+		pkt->vlan_depth = i + 1;
 	}
 	return proto;
 }
@@ -119,13 +122,18 @@ static __always_inline int xgw_parse_eth(struct xgw_cursor *c, struct xgw_pkt *p
  * TCP/UDP/ICMP header at the cursor; @room is what is left of the IP datagram,
  * so a header in the Ethernet padding after the datagram counts as truncated.
  */
-static __always_inline int xgw_parse_l4(struct xgw_cursor *c, const struct xdp_md *ctx,
-					struct xgw_pkt *pkt, __u32 room)
+static __always_inline int xgw_parse_l4(struct xgw_cursor *c, struct xgw_pkt *pkt, __u32 room)
 {
-	__u16 off = xgw_cursor_off(c, ctx);
+	__u16 off = xgw_cursor_off(c);
 
-	switch (pkt->proto) {
-	case XGW_IPPROTO_TCP: {
+	if (pkt->proto == XGW_IPPROTO_UDP) {
+		struct udphdr *uh = xgw_cursor_pull(c, XGW_UDP_HLEN);
+
+		if (!uh || room < XGW_UDP_HLEN)
+			return -XGW_DROP_TRUNC_L4;
+		pkt->sport = uh->source;
+		pkt->dport = uh->dest;
+	} else if (pkt->proto == XGW_IPPROTO_TCP) {
 		struct tcphdr *th = xgw_cursor_pull(c, XGW_TCP_HLEN_MIN);
 
 		if (!th || room < XGW_TCP_HLEN_MIN || th->doff < 5 ||
@@ -133,27 +141,13 @@ static __always_inline int xgw_parse_l4(struct xgw_cursor *c, const struct xdp_m
 			return -XGW_DROP_TRUNC_L4;
 		pkt->sport = th->source;
 		pkt->dport = th->dest;
-		break;
-	}
-	case XGW_IPPROTO_UDP: {
-		struct udphdr *uh = xgw_cursor_pull(c, XGW_UDP_HLEN);
-
-		if (!uh || room < XGW_UDP_HLEN)
-			return -XGW_DROP_TRUNC_L4;
-		pkt->sport = uh->source;
-		pkt->dport = uh->dest;
-		break;
-	}
-	case XGW_IPPROTO_ICMP:
-	case XGW_IPPROTO_ICMPV6: {
+	} else if (pkt->proto == XGW_IPPROTO_ICMP || pkt->proto == XGW_IPPROTO_ICMPV6) {
 		__u8 *ih = xgw_cursor_pull(c, XGW_ICMP_HLEN);
 
 		if (!ih || room < XGW_ICMP_HLEN)
 			return -XGW_DROP_TRUNC_L4;
 		pkt->icmp_type = ih[0];
-		break;
-	}
-	default:
+	} else {
 		return 0;	/* no L4 header we look into */
 	}
 	pkt->l4_off = off;
@@ -161,37 +155,45 @@ static __always_inline int xgw_parse_l4(struct xgw_cursor *c, const struct xdp_m
 	return 0;
 }
 
-static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, const struct xdp_md *ctx,
-					  struct xgw_pkt *pkt)
+static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, struct xgw_pkt *pkt)
 {
 	struct iphdr *iph = xgw_cursor_pull(c, XGW_IPV4_HLEN_MIN);
-	__u32 hlen, tot_len, frag;
+	__u32 hlen, tot_len;
 	__u8 vihl;
 
 	if (!iph)
 		return -XGW_DROP_BAD_IP;
+	pkt->src[0] = iph->saddr;
+	pkt->src[1] = pkt->src[2] = pkt->src[3] = 0;
+	pkt->dst[0] = iph->daddr;
+	pkt->dst[1] = pkt->dst[2] = pkt->dst[3] = 0;
 	vihl = *(__u8 *)iph;
-	hlen = (vihl & 0xf) * 4;
 	tot_len = bpf_ntohs(iph->tot_len);
-	if ((vihl >> 4) != 4 || hlen < XGW_IPV4_HLEN_MIN || tot_len < hlen ||
-	    (void *)iph + tot_len > c->end)
-		return -XGW_DROP_BAD_IP;
-	if (!xgw_cursor_skip(c, hlen - XGW_IPV4_HLEN_MIN))	/* options */
-		return -XGW_DROP_BAD_IP;
+	if (vihl == 0x45) {	/* no options: the common case */
+		hlen = XGW_IPV4_HLEN_MIN;
+		if (tot_len < hlen || (void *)iph + tot_len > c->end)
+			return -XGW_DROP_BAD_IP;
+	} else {
+		hlen = (vihl & 0xf) * 4;
+		if ((vihl >> 4) != 4 || hlen < XGW_IPV4_HLEN_MIN || tot_len < hlen ||
+		    (void *)iph + tot_len > c->end)
+			return -XGW_DROP_BAD_IP;
+		if (!xgw_cursor_skip(c, hlen - XGW_IPV4_HLEN_MIN))	/* options */
+			return -XGW_DROP_BAD_IP;
+	}
 
 	pkt->family = XGW_AF_INET;
 	pkt->l3_len = tot_len;
 	pkt->proto = iph->protocol;
 	pkt->ttl = iph->ttl;
-	pkt->src[0] = iph->saddr;
-	pkt->dst[0] = iph->daddr;
 
-	frag = bpf_ntohs(iph->frag_off);
-	if (frag & (XGW_IP_MF | XGW_IP_OFFSET))
+	/* frag_off in network order: MF is 0x0020, the offset 0xff1f */
+	if (iph->frag_off & bpf_htons(XGW_IP_MF | XGW_IP_OFFSET)) {
 		pkt->flags |= XGW_PKT_F_FRAG;
-	if (frag & XGW_IP_OFFSET)
-		return 0;	/* not the first fragment: no L4 header here */
-	return xgw_parse_l4(c, ctx, pkt, tot_len - hlen);
+		if (iph->frag_off & bpf_htons(XGW_IP_OFFSET))
+			return 0;	/* not the first fragment: no L4 header here */
+	}
+	return xgw_parse_l4(c, pkt, tot_len - hlen);
 }
 
 /*
@@ -249,8 +251,7 @@ static __always_inline int xgw_parse_ipv6_ext(struct xgw_cursor *c, struct xgw_p
 	return -XGW_PASS_EXTHDR;	/* not reached: the loop returns */
 }
 
-static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp_md *ctx,
-					  struct xgw_pkt *pkt)
+static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, struct xgw_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = xgw_cursor_pull(c, XGW_IPV6_HLEN);
 	__u32 room;
@@ -258,6 +259,8 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp
 
 	if (!ip6h)
 		return -XGW_DROP_BAD_IP;
+	__builtin_memcpy(pkt->src, &ip6h->saddr, sizeof(pkt->src));
+	__builtin_memcpy(pkt->dst, &ip6h->daddr, sizeof(pkt->dst));
 	room = bpf_ntohs(ip6h->payload_len);
 	if ((*(__u8 *)ip6h >> 4) != 6 || c->pos + room > c->end)
 		return -XGW_DROP_BAD_IP;
@@ -266,39 +269,59 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, const struct xdp
 	pkt->l3_len = XGW_IPV6_HLEN + room;
 	pkt->proto = ip6h->nexthdr;
 	pkt->ttl = ip6h->hop_limit;
-	__builtin_memcpy(pkt->src, &ip6h->saddr, sizeof(pkt->src));
-	__builtin_memcpy(pkt->dst, &ip6h->daddr, sizeof(pkt->dst));
 
 	ret = xgw_parse_ipv6_ext(c, pkt, &room);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	return xgw_parse_l4(c, ctx, pkt, room);
+	return xgw_parse_l4(c, pkt, room);
 }
 
 /*
- * Parse the frame into @pkt. The caller initialises it as
- * { .frame_len = data_end - data }, every other field 0: fields of headers
- * the frame lacks stay 0. Returns 0 for an IPv4/IPv6
- * packet whose headers are sound, or a negative enum xgw_reason saying why
- * the datapath stops here (-XGW_PASS_NON_IP, -XGW_DROP_*, -XGW_PASS_EXTHDR).
+ * Parse the frame into @pkt, every field but t_start: fields of headers the
+ * frame lacks are 0, and so are src[1..3] and dst[1..3] of IPv4. Returns 0
+ * for an IPv4/IPv6 packet whose headers are sound, or a negative enum
+ * xgw_reason saying why the datapath stops here (-XGW_PASS_NON_IP,
+ * -XGW_DROP_*, -XGW_PASS_EXTHDR).
  */
 static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 {
 	struct xgw_cursor c = {
+		.start = (void *)(long)ctx->data,
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
 	int proto;
 
+	/*
+	 * Field by field rather than `*pkt = (struct xgw_pkt){}`: the fields
+	 * the fast path sets anyway are not stored twice.
+	 */
+	pkt->frame_len = c.end - c.start;
+	pkt->l3_off = 0;
+	pkt->l4_off = 0;
+	pkt->l3_len = 0;
+	pkt->sport = 0;
+	pkt->dport = 0;
+	pkt->family = 0;
+	pkt->proto = 0;
+	pkt->ttl = 0;
+	pkt->flags = 0;
+	pkt->vlan_depth = 0;
+	pkt->icmp_type = 0;
+	pkt->pad = 0;
+
 	proto = xgw_parse_eth(&c, pkt);
-	if (proto < 0)
-		return proto;
-	pkt->l3_off = xgw_cursor_off(&c, ctx);
-	if (proto == XGW_ETH_P_IP)
-		return xgw_parse_ipv4(&c, ctx, pkt);
-	if (proto == XGW_ETH_P_IPV6)
-		return xgw_parse_ipv6(&c, ctx, pkt);
-	return -XGW_PASS_NON_IP;
+	if (proto >= 0) {
+		pkt->l3_off = xgw_cursor_off(&c);
+		if (proto == bpf_htons(XGW_ETH_P_IP))
+			return xgw_parse_ipv4(&c, pkt);
+		if (proto == bpf_htons(XGW_ETH_P_IPV6))
+			return xgw_parse_ipv6(&c, pkt);
+		proto = -XGW_PASS_NON_IP;
+	}
+	__builtin_memset(pkt->src, 0, sizeof(pkt->src));
+	__builtin_memset(pkt->dst, 0, sizeof(pkt->dst));
+	return proto;
 }
 
 #endif /* XGW_PARSE_H */

@@ -20,17 +20,35 @@
 #define XGW_VERDICT_DROP	XGW_XDP_DROP
 #define XGW_VERDICT_ERROR	XGW_XDP_ABORTED	/* never an exit reason */
 
+/*
+ * One bit per reason and class, built from the reasons table at compile
+ * time: the verdict is a shift and a test rather than a chain of compares.
+ */
+#define XGW_X_MASK(id, cls, name, help) \
+	| (XGW_CLASS_##cls == XGW_MASK_CLASS ? 1ULL << XGW_##id : 0)
+#define XGW_MASK_CLASS XGW_CLASS_FWD
+static const __u64 xgw_mask_fwd = 0 XGW_REASONS(XGW_X_MASK);
+#undef XGW_MASK_CLASS
+#define XGW_MASK_CLASS XGW_CLASS_PASS
+static const __u64 xgw_mask_pass = 0 XGW_REASONS(XGW_X_MASK);
+#undef XGW_MASK_CLASS
+#define XGW_MASK_CLASS XGW_CLASS_DROP
+static const __u64 xgw_mask_drop = 0 XGW_REASONS(XGW_X_MASK);
+#undef XGW_MASK_CLASS
+#undef XGW_X_MASK
+_Static_assert(XGW_REASON_MAX <= 64, "a reason's class is a bit in a __u64");
+
 static __always_inline int xgw_reason_verdict(enum xgw_reason reason)
 {
-	switch (reason) {
-#define XGW_X_VERDICT(id, cls, name, help) \
-	case XGW_##id:                     \
-		return XGW_VERDICT_##cls;
-		XGW_REASONS(XGW_X_VERDICT)
-#undef XGW_X_VERDICT
-	default:
-		return XGW_XDP_ABORTED;
-	}
+	if (reason >= XGW_REASON_MAX)
+		return XGW_VERDICT_ERROR;
+	if ((xgw_mask_fwd >> reason) & 1)
+		return XGW_VERDICT_FWD;
+	if ((xgw_mask_pass >> reason) & 1)
+		return XGW_VERDICT_PASS;
+	if ((xgw_mask_drop >> reason) & 1)
+		return XGW_VERDICT_DROP;
+	return XGW_VERDICT_ERROR;
 }
 
 /*
@@ -44,6 +62,7 @@ static __always_inline void xgw_latency_start(struct xgw_pkt *pkt)
 	struct xgw_config *cfg;
 	__u32 zero = 0, n;
 
+	pkt->t_start = 0;
 	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
 	if (!cfg || !cfg->latency_sample)
 		return;

@@ -91,12 +91,26 @@ static __always_inline enum xgw_reason xgw_route_apply(struct xdp_md *ctx, struc
 	}
 }
 
-/* The decision for a parsed IP packet; *nh_id is set for a forward. */
-static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
-						  __u32 *nh_id)
+/*
+ * A packet none of the checks in xgw_screen() can stop, told in a few
+ * compares: almost every packet is one. IPv4 from 1/8..223/8 but 127/8 to
+ * below 224/4; IPv6 not ICMPv6, from outside ::/32 and ff00::/8, to
+ * outside ff00::/8 and fe80::/10.
+ */
+static __always_inline bool xgw_is_plain(const struct xgw_pkt *pkt)
+{
+	__u32 src = bpf_ntohl(pkt->src[0]), dst = bpf_ntohl(pkt->dst[0]);
+
+	if (pkt->family == XGW_AF_INET)
+		return dst < 0xe0000000 && src - 0x01000000 < 0xdf000000 && (src >> 24) != 127;
+	return pkt->proto != XGW_IPPROTO_ICMPV6 && src && (src >> 24) != 0xff &&
+	       (dst >> 24) != 0xff && (dst >> 22) != (0xfe80 >> 6);
+}
+
+/* Martian sources, neighbour discovery, link-scope destinations; XGW_FWD: none. */
+static __always_inline enum xgw_reason xgw_screen(const struct xgw_pkt *pkt)
 {
 	bool dst_link = xgw_dst_is_link(pkt);
-	struct xgw_route *rt;
 
 	if (xgw_src_is_martian(pkt, dst_link))
 		return XGW_DROP_MARTIAN;
@@ -104,7 +118,21 @@ static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw
 		return XGW_PASS_ND;
 	if (dst_link)
 		return XGW_PASS_MCAST;
+	return XGW_FWD;
+}
 
+/* The decision for a parsed IP packet; *nh_id is set for a forward. */
+static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						  __u32 *nh_id)
+{
+	struct xgw_route *rt;
+
+	if (!xgw_is_plain(pkt)) {
+		enum xgw_reason reason = xgw_screen(pkt);
+
+		if (reason != XGW_FWD)
+			return reason;
+	}
 	rt = xgw_host_lookup(pkt);
 	if (rt && (rt->flags & XGW_RT_F_VIP)) {
 		int ret = xgw_lb_handle(ctx, pkt, nh_id);
@@ -124,9 +152,7 @@ static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw
 SEC("xdp")
 int xgw_xdp(struct xdp_md *ctx)
 {
-	struct xgw_pkt pkt = {
-		.frame_len = ctx->data_end - ctx->data,
-	};
+	struct xgw_pkt pkt;	/* xgw_latency_start() and xgw_parse() fill it */
 	__u32 nh_id = 0;
 	int ret;
 
