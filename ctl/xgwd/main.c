@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 		.routes.size = sizeof(struct xgwd_route),
 		.locals.size = sizeof(struct xgwd_local),
 		.vips.size = sizeof(struct xgwd_vip),
+		.onlink.size = sizeof(struct xgwd_onlink),
 		.ctl_fd = -1, .nl_fd = -1, .metrics_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -253,5 +254,6 @@ int main(int argc, char **argv)
 	xgwd_vec__free(&d.routes);
 	xgwd_vec__free(&d.locals);
 	xgwd_vec__free(&d.vips);
+	xgwd_vec__free(&d.onlink);
 	return err ? 1 : 0;
 }

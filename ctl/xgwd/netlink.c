@@ -55,10 +55,13 @@ static void on_neigh(struct xgwd *d, struct rtnl_neigh *n, int action)
 {
 	struct xgw_addr a;
 
+	const __u8 *mac = action == NL_ACT_DEL ? NULL : neigh_mac(n);
+
 	if (!nl_to_addr(rtnl_neigh_get_dst(n), &a))
 		return;
-	nexthop__neigh_changed(d, &a, rtnl_neigh_get_ifindex(n),
-			       action == NL_ACT_DEL ? NULL : neigh_mac(n));
+	nexthop__neigh_changed(d, &a, rtnl_neigh_get_ifindex(n), mac);
+	if (d->onlink.n || mac)
+		onlink__neigh(d, &a, rtnl_neigh_get_ifindex(n), mac);
 }
 
 static void on_addr(struct xgwd *d, struct rtnl_addr *ra, int action)
@@ -164,6 +167,19 @@ void netlink__close(struct xgwd *d)
 	free(nl);
 	d->nl = NULL;
 	d->nl_fd = -1;
+}
+
+static void on_neigh_replay(struct nl_object *o, void *arg)
+{
+	on_neigh(arg, (struct rtnl_neigh *)o, NL_ACT_NEW);
+}
+
+void netlink__replay_neigh(struct xgwd *d)
+{
+	struct xgwd_nl *nl = d->nl;
+
+	if (nl)
+		nl_cache_foreach(nl->neighs, on_neigh_replay, d);
 }
 
 void netlink__lookup_neigh(struct xgwd *d, struct xgwd_nexthop *nh)

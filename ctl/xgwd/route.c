@@ -7,10 +7,10 @@
  * set by the load balancer (a flag that keeps whatever action is there).
  *
  * `dev DEV` routes: for a host destination the destination itself is the
- * next hop (resolved through the neighbour table). For a prefix the
- * datapath cannot resolve each destination's MAC, so the prefix is handed to
- * the kernel's stack (action LOCAL, counted as "local"), which resolves and
- * forwards it; use a `via` route or host routes to keep such traffic in XDP.
+ * next hop (resolved through the neighbour table). For a prefix, each
+ * neighbour the kernel knows inside it gets a host entry of its own
+ * (onlink.c); the prefix's own LPM entry hands the rest to the kernel
+ * (action LOCAL, counted as "local"), which resolves and forwards them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +193,12 @@ static struct xgwd_vip *vip__find(struct xgwd *d, const struct xgw_addr *a, size
 	return NULL;
 }
 
+/* An on-link prefix: `dev DEV` on anything but a host address. */
+static bool route_is_onlink(const struct xgwd_route *r)
+{
+	return r->type == XGW_ROUTE_DEV && !r->nh_id;
+}
+
 static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -218,24 +224,70 @@ static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 	}
 }
 
-/* Write (or delete) the host-map entry of a from its three sources. */
+/* Write (or delete) the host-map entry of a from its sources, strongest
+ * first: own address, configured host route, on-link neighbour, VIP mark. */
 static int host__sync(struct xgwd *d, const struct xgw_addr *a)
 {
 	bool v4 = a->family == AF_INET;
 	int fd = bpf_map__fd(v4 ? d->skel->maps.xgw_host4 : d->skel->maps.xgw_host6);
 	struct xgwd_route *r = route__find_host(d, a);
+	const struct xgwd_onlink *o = onlink__get(d, a);
 	struct xgw_route v = {};
 	bool vip = vip__find(d, a, NULL);
 
-	if (local__find(d, a, 0, NULL))
+	if (local__find(d, a, 0, NULL)) {
 		v.action = XGW_RT_LOCAL;
-	else if (r)
+	} else if (r) {
 		route__value(r, &v);
-	else if (!vip)
+	} else if (o) {
+		v.action = XGW_RT_NEXTHOP;
+		v.nh_id = o->nh_id;
+	} else if (!vip)
 		return bpf_map_delete_elem(fd, a->a) && errno != ENOENT ? -errno : 0;
 	if (vip)
 		v.flags |= XGW_RT_F_VIP;
 	return bpf_map_update_elem(fd, a->a, &v, BPF_ANY) ? -errno : 0;
+}
+
+int route__host_sync(struct xgwd *d, const struct xgw_addr *a)
+{
+	return d->skel ? host__sync(d, a) : 0;
+}
+
+static void prefix_mask(struct xgw_prefix *p, int len)
+{
+	__u8 *b = (__u8 *)p->addr.a;
+	int i;
+
+	p->len = len;
+	for (i = len / 8; i < 16; i++)
+		b[i] &= i == len / 8 ? (__u8)(0xff00 >> (len % 8)) : 0;
+}
+
+/* The longest configured prefix route holding a (host routes excluded). */
+static struct xgwd_route *route__longest_prefix(struct xgwd *d, const struct xgw_addr *a)
+{
+	struct xgwd_route *r = NULL;
+	int len;
+
+	for (len = (a->family == AF_INET ? 32 : 128) - 1; !r && len >= 0; len--) {
+		struct xgw_prefix p = { .addr = *a };
+
+		prefix_mask(&p, len);
+		r = route__find(d, &p, NULL);
+	}
+	return r;
+}
+
+bool route__onlink_covers(struct xgwd *d, const struct xgw_addr *a, int ifindex)
+{
+	struct xgwd_route *r = route__longest_prefix(d, a);
+	struct xgwd_link *l;
+
+	if (!r || r->type != XGW_ROUTE_DEV || r->nh_id)
+		return false;
+	l = link__find_name(d, r->dev);
+	return l && l->ifindex == ifindex;
 }
 
 static int lpm__key(const struct xgw_prefix *p, void *key)
@@ -396,6 +448,8 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 	}
 	if (r)
 		nexthop__put(d, old.nh_id);
+	if (route_is_onlink(&nr) || (r && route_is_onlink(&old)) || d->onlink.n)
+		onlink__refresh(d);
 	return 0;
 fail:
 	if (pushed)
@@ -434,16 +488,18 @@ static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		return ret;
 	}
 	nexthop__put(d, old.nh_id);
+	if (route_is_onlink(&old) || d->onlink.n)
+		onlink__refresh(d);
 	return 0;
 }
 
-static const char *route_type_name(enum xgw_route_type t, bool host)
+static const char *route_type_name(enum xgw_route_type t)
 {
 	switch (t) {
 	case XGW_ROUTE_VIA:
 		return "via";
 	case XGW_ROUTE_DEV:
-		return host ? "dev" : "kernel";
+		return "dev";
 	case XGW_ROUTE_BLACKHOLE:
 		return "blackhole";
 	default:
@@ -459,7 +515,7 @@ static void route__print(struct xgwd *d, const struct xgwd_route *r)
 
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "dst", "%s", xgw_prefix_str(&r->dst, buf, sizeof(buf)));
-	print_string(PRINT_JSON, "type", NULL, route_type_name(r->type, prefix_is_host(&r->dst)));
+	print_string(PRINT_JSON, "type", NULL, route_type_name(r->type));
 	if (r->type == XGW_ROUTE_VIA)
 		print_string(PRINT_ANY, "via", " via %s", xgw_addr_str(&r->via, buf, sizeof(buf)));
 	if (r->type == XGW_ROUTE_BLACKHOLE)
@@ -468,8 +524,6 @@ static void route__print(struct xgwd *d, const struct xgwd_route *r)
 		print_string(PRINT_ANY, "dev", " dev %s", l->name);
 	else if (r->dev[0])
 		print_string(PRINT_ANY, "dev", " dev %s", r->dev);
-	if (r->type == XGW_ROUTE_DEV && !r->nh_id)
-		print_text(" (to kernel)");
 	if (nh) {
 		print_uint(PRINT_ANY, "nh_id", " nh %u", r->nh_id);
 		print_bool(PRINT_JSON, "resolved", NULL,
@@ -495,6 +549,22 @@ static void local__print(struct xgwd *d, const struct xgwd_local *lo)
 	close_json_object();
 }
 
+static void onlink__print(struct xgwd *d, const struct xgwd_onlink *o)
+{
+	char buf[XGW_ADDR_STRLEN];
+	const struct xgwd_nexthop *nh = nexthop__find(d, o->nh_id);
+	struct xgwd_link *l = link__find(d, o->ifindex);
+
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "dst", "%s", xgw_addr_str(&o->addr, buf, sizeof(buf)));
+	print_string(PRINT_ANY, "type", " %s", "onlink");
+	print_string(PRINT_ANY, "dev", " dev %s", l ? l->name : "?");
+	print_uint(PRINT_ANY, "nh_id", " nh %u", o->nh_id);
+	print_bool(PRINT_JSON, "resolved", NULL, nh && nh->has_mac && l && l->up);
+	print_nl();
+	close_json_object();
+}
+
 static int route__show(struct xgwd *d)
 {
 	size_t *idx = route__sorted(d), i;
@@ -505,6 +575,8 @@ static int route__show(struct xgwd *d)
 	for (i = 0; i < d->routes.n; i++)
 		route__print(d, route__at(d, idx[i]));
 	free(idx);
+	for (i = 0; i < d->onlink.n; i++)
+		onlink__print(d, xgwd_vec__at(&d->onlink, struct xgwd_onlink, i));
 	for (i = 0; i < d->locals.n; i++)
 		local__print(d, xgwd_vec__at(&d->locals, struct xgwd_local, i));
 	close_json_array(PRINT_JSON, NULL);
@@ -518,23 +590,19 @@ static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_
 	struct xgwd_route *best = NULL;
 	struct xgwd_local *lo = local__find(d, a, 0, NULL);
 	char buf[XGW_ADDR_STRLEN];
-	int len;
 
 	if (lo) {
 		local__print(d, lo);
 		return 0;
 	}
-	/* host entry first, then every prefix length, longest first */
+	/* host entry first (configured, then on-link), then longest prefix */
 	best = route__find_host(d, a);
-	for (len = (a->family == AF_INET ? 32 : 128) - 1; !best && len >= 0; len--) {
-		struct xgw_prefix p = { .addr = *a, .len = len };
-		__u8 *b = (__u8 *)p.addr.a;
-		int i;
-
-		for (i = len / 8; i < 16; i++)
-			b[i] &= i == len / 8 ? (__u8)(0xff00 >> (len % 8)) : 0;
-		best = route__find(d, &p, NULL);
+	if (!best && onlink__get(d, a)) {
+		onlink__print(d, onlink__get(d, a));
+		return 0;
 	}
+	if (!best)
+		best = route__longest_prefix(d, a);
 	if (!best) {
 		snprintf(err, errlen, "no route to %s (the kernel decides)",
 			 xgw_addr_str(a, buf, sizeof(buf)));
@@ -553,7 +621,7 @@ static bool route__wanted(struct xgwd *d, int family, bool host, const void *key
 		memcpy(p.addr.a, key, family == AF_INET ? 4 : 16);
 		p.len = family == AF_INET ? 32 : 128;
 		return route__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
-		       vip__find(d, &p.addr, NULL);
+		       vip__find(d, &p.addr, NULL) || onlink__get(d, &p.addr);
 	}
 	p.len = *(const __u32 *)key;
 	memcpy(p.addr.a, (const char *)key + 4, family == AF_INET ? 4 : 16);

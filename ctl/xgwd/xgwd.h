@@ -93,6 +93,13 @@ struct xgwd_local {
 	__u8 prefixlen;
 };
 
+/* A neighbour inside an on-link (dev) prefix route: its own host entry. */
+struct xgwd_onlink {
+	struct xgw_addr addr;
+	int ifindex;
+	__u32 nh_id;
+};
+
 /* A service address marked XGW_RT_F_VIP in its host map. */
 struct xgwd_vip {
 	struct xgw_addr addr;
@@ -125,6 +132,7 @@ struct xgwd {
 	__u32 *rt_heads, rt_nb;		/* hash index over routes (route.c) */
 	struct xgwd_vec locals;		/* struct xgwd_local */
 	struct xgwd_vec vips;		/* struct xgwd_vip */
+	struct xgwd_vec onlink;		/* struct xgwd_onlink (onlink.c) */
 	struct xgwd_nexthop *nexthops;	/* [XGW_MAX_NEXTHOPS], index = id */
 	struct xgw_config config;	/* mirror of xgw_config[0] */
 
@@ -221,6 +229,16 @@ void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cm
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
 unsigned int route__count_dev(struct xgwd *d, const char *dev);
 void route__sweep(struct xgwd *d);
+/* Write (or delete) a's host-map entry from its sources. */
+int route__host_sync(struct xgwd *d, const struct xgw_addr *a);
+/* Is a inside an on-link (dev) prefix route on ifindex? */
+bool route__onlink_covers(struct xgwd *d, const struct xgw_addr *a, int ifindex);
+
+/* onlink.c */
+void onlink__neigh(struct xgwd *d, const struct xgw_addr *a, int ifindex,
+		   const __u8 *mac);
+void onlink__refresh(struct xgwd *d);
+const struct xgwd_onlink *onlink__get(struct xgwd *d, const struct xgw_addr *a);
 int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen);
 int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex);
 
@@ -242,6 +260,8 @@ int netlink__dump(struct xgwd *d);		/* links, addresses, neighbours */
 int netlink__process(struct xgwd *d);		/* events ready on d->nl_fd */
 void netlink__close(struct xgwd *d);
 int netlink__resolve(struct xgwd *d, const struct xgw_addr *a, int ifindex);
+/* Feed every neighbour the kernel knows to onlink__neigh(). */
+void netlink__replay_neigh(struct xgwd *d);
 /* Fill nh->mac from the kernel's neighbour table if it has a usable entry. */
 void netlink__lookup_neigh(struct xgwd *d, struct xgwd_nexthop *nh);
 int netlink__route_dev(const struct xgw_addr *a, int *ifindex, struct xgw_addr *gw);

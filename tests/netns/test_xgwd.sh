@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 42
+xt_plan 43
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -286,6 +286,21 @@ gw ip addr replace "$LAB_GW_SRV_IP6/64" dev gw-s nodad
 wait_for true nh_resolved && xt_ok "link up: next hop resolved again" ||
 	xt_fail "link up: next hop resolved again" "$(ctl neigh show)"
 xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "traffic forwarded again after link up"
+
+# On-link prefix: each neighbour the kernel knows in it gets a host entry.
+onlink_ok()
+{
+	ctl route replace 10.10.1.0/24 dev gw-c &&
+	wait_for "10.10.1.2 onlink" getr "$LAB_CLIENT_IP4" &&
+	[ "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" = "5 5" ] &&
+	gw ip neigh del "$LAB_CLIENT_IP4" dev gw-c &&
+	wait_for "10.10.1.0/24 dev" getr "$LAB_CLIENT_IP4" &&
+	gw ip neigh replace "$LAB_CLIENT_IP4" lladdr "$LAB_CLIENT_MAC" dev gw-c nud permanent &&
+	wait_for "10.10.1.2 onlink" getr "$LAB_CLIENT_IP4" &&
+	ctl route replace 10.10.1.0/24 via "$LAB_CLIENT_IP4" dev gw-c &&
+	[ "$(getr "$LAB_CLIENT_IP4")" = "10.10.1.0/24 via" ]
+}
+xt_check "dev prefix: known neighbours forwarded in XDP, followed live" onlink_ok
 
 # ---- cleanup, then restore from the state file ---------------------------------------------
 xgwd_stop

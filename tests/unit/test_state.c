@@ -22,6 +22,7 @@ static void init_daemon(struct xgwd *d)
 	d->routes.size = sizeof(struct xgwd_route);
 	d->locals.size = sizeof(struct xgwd_local);
 	d->vips.size = sizeof(struct xgwd_vip);
+	d->onlink.size = sizeof(struct xgwd_onlink);
 	d->config.latency_sample = 1024;
 	d->config.ct_udp_timeout_s = 30;
 	d->config.ct_flood_limit = 65536;
