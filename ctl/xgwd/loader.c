@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -289,6 +291,24 @@ static int loader__init_config(struct xgwd *d)
 	return 0;
 }
 
+/* One daemon per pin dir: a second one would fight over the maps. The
+ * lock lives as long as the process (its fd is never closed). */
+static int loader__lock(struct xgwd *d)
+{
+	int fd = open(d->opts.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		pr_warn("another xgwd manages %s", d->opts.pin_dir);
+		close(fd);
+		return err == -EWOULDBLOCK ? -EBUSY : err;
+	}
+	return 0;
+}
+
 int loader__open(struct xgwd *d)
 {
 	bool pinned;
@@ -297,6 +317,8 @@ int loader__open(struct xgwd *d)
 	libbpf_set_print(libbpf_log);
 	libxdp_set_print(libxdp_log);
 	err = loader__ensure_bpffs(d->opts.pin_dir);
+	if (!err)
+		err = loader__lock(d);
 	if (err)
 		return err;
 	err = loader__check_layout(d, &pinned);
