@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 43
+xt_plan 44
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -70,6 +70,11 @@ snapshot()
 
 # ---- start, attach, route ------------------------------------------------------
 xt_check "xgwd starts (daemonizes once serving)" xgwd_start
+out=$(gw "$XGWD" -f --config "$XT_TMP/x.conf" --socket "$XT_TMP/x.sock" --pin-dir "$PIN" \
+	--metrics none 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "another xgwd manages $PIN" &&
+	xt_ok "a second xgwd on the same pin dir is refused" ||
+	xt_fail "a second xgwd on the same pin dir is refused" "$out"
 xt_check "link attach gw-c, gw-s" sh -c "'$XGWCTL' -s '$SOCK' link attach gw-c &&
 	'$XGWCTL' -s '$SOCK' link attach gw-s"
 push_routes()
