@@ -12,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 
 OBJ=$XT_BUILD/bpf/xgw.bpf.o
-PIN=/sys/fs/bpf/$XT_PFX
 PORT_U=5101
 PORT_T=5102
 NPKT=25
@@ -26,6 +25,7 @@ xt_require_root
 
 xt_lab_up || { xt_fail "lab up"; exit 1; }
 xt_ok "lab $XT_PFX up"
+PIN=$LAB_PIN_DIR
 
 # Peers get xgw_pass instead of GRO: the receive-side captures must see
 # every frame as it crossed, not GRO-merged TCP segments.
