@@ -59,6 +59,8 @@ endif
 
 .PHONY: all deps check bench demo install clean format vmlinux test-unit
 .DEFAULT_GOAL := all
+# Keep intermediate objects (unit test .o files): no needless rebuilds.
+.SECONDARY:
 
 all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS)
 
