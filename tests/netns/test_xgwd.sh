@@ -13,7 +13,7 @@
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 44
+xt_plan 45
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -356,3 +356,26 @@ rc=$?
 rm -rf "$PIN-bad"
 [ $rc -ne 0 ] && echo "$out" | grep -q "bad.conf:$n:" && xt_ok "bad state file line refused as FILE:LINE" ||
 	xt_fail "bad state file line refused as FILE:LINE" "rc=$rc" "$out"
+
+# ---- under `ip netns exec` (a fresh sysfs hides /sys/fs/bpf) ------------------------
+nsexec_ok()
+{
+	local pid i
+
+	gw ip link add xd0 type veth peer name xd1 && gw ip link set xd0 up || return 1
+	ip netns exec "$GW" "$XGWD" -f --config "$XT_TMP/ns.conf" --socket "$XT_TMP/ns.sock" \
+		--pin-dir "/sys/fs/bpf/$XT_PFX-ns" --metrics none >"$XT_TMP/ns.log" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do [ -S "$XT_TMP/ns.sock" ] && break; sleep 0.1; done
+	"$XGWCTL" -s "$XT_TMP/ns.sock" link attach xd0 mode generic &&
+	[ "$("$XGWCTL" -s "$XT_TMP/ns.sock" -j link show | jq -r '.[0].mode')" = generic ] &&
+	grep -q "GENERIC mode" "$XT_TMP/ns.log" &&
+	[ "$(gw ip -j link show dev xd0 | jq -r '.[0].xdp.prog.name // .[0].xdp.attached[0].prog.name // "none"')" = xgw_xdp ]
+	i=$?
+	kill "$pid"
+	wait "$pid"
+	ip netns exec "$GW" "$XGWD" --cleanup --pin-dir "/sys/fs/bpf/$XT_PFX-ns" 2>/dev/null
+	[ $i = 0 ] && [ "$(gw ip -j link show dev xd0 | jq -r '.[0].xdp // "none"')" = none ]
+}
+xt_check "under ip netns exec: bpffs mounted, generic attach warned, cleanup detaches" nsexec_ok
+gw ip link del xd0 2>/dev/null
