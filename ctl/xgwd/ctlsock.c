@@ -242,12 +242,14 @@ static void ctlsock__handle(struct xgwd *d, int fd)
 	free(req);
 }
 
+/* Up to 16 clients per wake-up, so netlink events are never starved; a
+ * client that stalls costs the loop at most the 2 s socket timeout. */
 void ctlsock__serve(struct xgwd *d)
 {
-	struct timeval tv = { .tv_sec = 5 };
-	int fd;
+	struct timeval tv = { .tv_sec = 2 };
+	int fd, n;
 
-	for (;;) {
+	for (n = 0; n < 16; n++) {
 		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
