@@ -277,6 +277,52 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, struct xgw_pkt *
 }
 
 /*
+ * The common frame in one go: untagged Ethernet, IPv4 without options, not
+ * a fragment, UDP or TCP with a whole header inside the datagram. Fills
+ * what xgw_parse() would and returns 0, or returns 1: not that frame (the
+ * caller parses it in full; nothing here needs undoing).
+ */
+static __always_inline int xgw_parse_fast4(struct xgw_cursor *c, struct xgw_pkt *pkt)
+{
+	struct ethhdr *eth = c->pos;
+	struct iphdr *iph = (void *)(eth + 1);
+	__be16 *ports = (void *)(iph + 1);
+	__u32 tot_len, l4_len;
+
+	/* 20 bytes past the IP header: a whole TCP header or a UDP one */
+	if ((void *)iph + XGW_IPV4_HLEN_MIN + XGW_TCP_HLEN_MIN > c->end ||
+	    eth->h_proto != bpf_htons(XGW_ETH_P_IP) || *(__u8 *)iph != 0x45 ||
+	    (iph->frag_off & bpf_htons(XGW_IP_MF | XGW_IP_OFFSET)))
+		return 1;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (iph->protocol == XGW_IPPROTO_UDP) {
+		l4_len = XGW_UDP_HLEN;
+	} else if (iph->protocol == XGW_IPPROTO_TCP) {
+		l4_len = ((struct tcphdr *)ports)->doff * 4;
+		if (l4_len < XGW_TCP_HLEN_MIN)
+			return 1;
+	} else {
+		return 1;
+	}
+	if (tot_len < XGW_IPV4_HLEN_MIN + l4_len || (void *)iph + tot_len > c->end)
+		return 1;
+	pkt->src[0] = iph->saddr;
+	pkt->src[1] = pkt->src[2] = pkt->src[3] = 0;
+	pkt->dst[0] = iph->daddr;
+	pkt->dst[1] = pkt->dst[2] = pkt->dst[3] = 0;
+	pkt->l3_off = XGW_ETH_HLEN;
+	pkt->l4_off = XGW_ETH_HLEN + XGW_IPV4_HLEN_MIN;
+	pkt->l3_len = tot_len;
+	pkt->sport = ports[0];
+	pkt->dport = ports[1];
+	pkt->family = XGW_AF_INET;
+	pkt->proto = iph->protocol;
+	pkt->ttl = iph->ttl;
+	pkt->flags = XGW_PKT_F_L4;
+	return 0;
+}
+
+/*
  * Parse the frame into @pkt, every field but t_start: fields of headers the
  * frame lacks are 0, and so are src[1..3] and dst[1..3] of IPv4. Returns 0
  * for an IPv4/IPv6 packet whose headers are sound, or a negative enum
@@ -292,11 +338,14 @@ static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 	};
 	int proto;
 
-	/*
-	 * Field by field rather than `*pkt = (struct xgw_pkt){}`: the fields
-	 * the fast path sets anyway are not stored twice.
-	 */
+	/* Field by field rather than `*pkt = (struct xgw_pkt){}`: no field is
+	 * stored twice on the common path. */
 	pkt->frame_len = c.end - c.start;
+	pkt->vlan_depth = 0;
+	pkt->icmp_type = 0;
+	pkt->pad = 0;
+	if (!xgw_parse_fast4(&c, pkt))
+		return 0;
 	pkt->l3_off = 0;
 	pkt->l4_off = 0;
 	pkt->l3_len = 0;
@@ -306,9 +355,6 @@ static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 	pkt->proto = 0;
 	pkt->ttl = 0;
 	pkt->flags = 0;
-	pkt->vlan_depth = 0;
-	pkt->icmp_type = 0;
-	pkt->pad = 0;
 
 	proto = xgw_parse_eth(&c, pkt);
 	if (proto >= 0) {
