@@ -323,6 +323,50 @@ static __always_inline int xgw_parse_fast4(struct xgw_cursor *c, struct xgw_pkt 
 }
 
 /*
+ * As xgw_parse_fast4() for IPv6: untagged, no extension header, UDP or TCP
+ * whole inside the payload. 0: @pkt filled; 1: parse it in full.
+ */
+static __always_inline int xgw_parse_fast6(struct xgw_cursor *c, struct xgw_pkt *pkt)
+{
+	struct ethhdr *eth = c->pos;
+	struct ipv6hdr *ip6h = (void *)(eth + 1);
+	__be16 *ports = (void *)(ip6h + 1);
+	__u32 room, l4_len;
+
+	if ((void *)(ports + 4) > c->end || eth->h_proto != bpf_htons(XGW_ETH_P_IPV6) ||
+	    (*(__u8 *)ip6h >> 4) != 6)
+		return 1;
+	room = bpf_ntohs(ip6h->payload_len);
+	if (ip6h->nexthdr == XGW_IPPROTO_UDP) {
+		l4_len = XGW_UDP_HLEN;
+	} else if (ip6h->nexthdr == XGW_IPPROTO_TCP) {
+		struct tcphdr *th = (void *)ports;
+
+		if ((void *)(th + 1) > c->end)
+			return 1;
+		l4_len = th->doff * 4;
+		if (l4_len < XGW_TCP_HLEN_MIN)
+			return 1;
+	} else {
+		return 1;
+	}
+	if (room < l4_len || (void *)ports + room > c->end)
+		return 1;
+	__builtin_memcpy(pkt->src, &ip6h->saddr, sizeof(pkt->src));
+	__builtin_memcpy(pkt->dst, &ip6h->daddr, sizeof(pkt->dst));
+	pkt->l3_off = XGW_ETH_HLEN;
+	pkt->l4_off = XGW_ETH_HLEN + XGW_IPV6_HLEN;
+	pkt->l3_len = XGW_IPV6_HLEN + room;
+	pkt->sport = ports[0];
+	pkt->dport = ports[1];
+	pkt->family = XGW_AF_INET6;
+	pkt->proto = ip6h->nexthdr;
+	pkt->ttl = ip6h->hop_limit;
+	pkt->flags = XGW_PKT_F_L4;
+	return 0;
+}
+
+/*
  * Parse the frame into @pkt, every field but t_start: fields of headers the
  * frame lacks are 0, and so are src[1..3] and dst[1..3] of IPv4. Returns 0
  * for an IPv4/IPv6 packet whose headers are sound, or a negative enum
@@ -344,7 +388,7 @@ static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 	pkt->vlan_depth = 0;
 	pkt->icmp_type = 0;
 	pkt->pad = 0;
-	if (!xgw_parse_fast4(&c, pkt))
+	if (!xgw_parse_fast4(&c, pkt) || !xgw_parse_fast6(&c, pkt))
 		return 0;
 	pkt->l3_off = 0;
 	pkt->l4_off = 0;
