@@ -8,7 +8,7 @@ pkgs=(
 	clang llvm gcc make pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
 	libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
 	# tests
-	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps
+	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps python3 curl util-linux
 	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)
 	# demo and benchmarks
 	wrk nginx-light gnuplot-nox
