@@ -95,15 +95,18 @@ static __always_inline void xgw_csum_replace16(__sum16 *sum, __be16 old, __be16 
 static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       const struct xgw_nexthop *nh)
 {
-	__u32 l2_len = nh->vlan ? XGW_ETH_HLEN + XGW_VLAN_HLEN : XGW_ETH_HLEN;
 	__u16 eth_proto = pkt->family == XGW_AF_INET ? XGW_ETH_P_IP : XGW_ETH_P_IPV6;
-	int delta = (int)pkt->l3_off - (int)l2_len;
 	struct ethhdr *eth;
 	void *data, *end, *l3;
 
-	if (delta && bpf_xdp_adjust_head(ctx, delta))
-		return XGW_DROP_ENCAP;	/* no headroom for the tag */
-	pkt->l3_off = l2_len;
+	if (nh->vlan || pkt->l3_off != XGW_ETH_HLEN) {	/* the L2 header changes size */
+		__u32 l2_len = nh->vlan ? XGW_ETH_HLEN + XGW_VLAN_HLEN : XGW_ETH_HLEN;
+		int delta = (int)pkt->l3_off - (int)l2_len;
+
+		if (delta && bpf_xdp_adjust_head(ctx, delta))
+			return XGW_DROP_ENCAP;	/* no headroom for the tag */
+		pkt->l3_off = l2_len;
+	}
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 
@@ -123,8 +126,11 @@ static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		eth->h_proto = bpf_htons(eth_proto);
 		l3 = eth + 1;
 	}
-	__builtin_memcpy(eth->h_dest, nh->dmac, XGW_ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, XGW_ETH_ALEN);
+	/* 4 + 2 bytes each (the verifier allows unaligned access here) */
+	*(__u32 *)eth->h_dest = *(__u32 *)nh->dmac;
+	*(__u16 *)(eth->h_dest + 4) = *(__u16 *)(nh->dmac + 4);
+	*(__u32 *)eth->h_source = *(__u32 *)nh->smac;
+	*(__u16 *)(eth->h_source + 4) = *(__u16 *)(nh->smac + 4);
 
 	if (pkt->family == XGW_AF_INET) {
 		struct iphdr *iph = l3;

@@ -148,8 +148,15 @@ static __always_inline void xgw_counter_add(void *map, __u32 key, __u32 bytes)
 static __always_inline int xgw_account(const struct xgw_pkt *pkt, enum xgw_reason reason,
 				       __u32 nh_id)
 {
-	int verdict = xgw_reason_verdict(reason);
+	int verdict;
 
+	if (reason == XGW_FWD) {	/* the common case, with constant keys */
+		xgw_counter_add(&xgw_stats, XGW_FWD, pkt->frame_len);
+		xgw_counter_add(&xgw_nh_stats, nh_id, pkt->frame_len);
+		xgw_latency_finish(pkt);
+		return XGW_VERDICT_FWD;
+	}
+	verdict = xgw_reason_verdict(reason);
 	xgw_counter_add(&xgw_stats, reason, pkt->frame_len);
 	if (verdict == XGW_XDP_REDIRECT)
 		xgw_counter_add(&xgw_nh_stats, nh_id, pkt->frame_len);
