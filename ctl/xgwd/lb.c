@@ -93,6 +93,37 @@ static bool lb_be_id_used(void *arg, __u32 id)
 	return ((struct lb_state *)arg)->be_used[id];
 }
 
+static void lb_bury(struct lb_state *st, const struct xgw_svc_addr *svc,
+		    const struct xgw_addr *addr, __u32 id)
+{
+	struct lb_grave *g = &st->grave[st->grave_next++ % LB_GRAVES];
+
+	memset(g, 0, sizeof(*g));
+	g->svc = *svc;
+	if (addr)
+		g->addr = *addr;
+	g->id = id;
+}
+
+/* The old id of this service (addr NULL) or backend, if free again. */
+static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
+		       const struct xgw_addr *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < LB_GRAVES; i++) {
+		struct lb_grave *g = &st->grave[i];
+
+		if (!g->id || !lb_svc_equal(&g->svc, svc) ||
+		    (addr ? !xgw_addr_equal(&g->addr, addr) : g->addr.family != 0))
+			continue;
+		if (addr ? st->be_used[g->id] : st->svc[g->id] != NULL)
+			continue;
+		return g->id;
+	}
+	return 0;
+}
+
 static bool lb_be_usable(const struct lb_backend *b)
 {
 	return b->weight && !b->drain && !b->down;
@@ -458,6 +489,8 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	id = lb_adopt_svc_id(d, &c->service.svc);
 	adopted = id != 0;
 	if (!id)
+		id = lb_exhume(st, &c->service.svc, NULL);
+	if (!id)
 		id = lb_alloc_id(&st->next_svc_id, XGW_MAX_SERVICES, lb_svc_id_used, st);
 	if (!id) {
 		snprintf(err, errlen, "too many services (max %u)", XGW_MAX_SERVICES - 1);
@@ -532,8 +565,11 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	lb_svc_key(&s->svc, &k);
 	bpf_map_delete_elem(st->fd_services, &k);
 	bpf_map_delete_elem(st->fd_maglev, &s->id);
-	for (i = 0; i < s->n_be; i++)
+	lb_bury(st, &s->svc, NULL, s->id);
+	for (i = 0; i < s->n_be; i++) {
+		lb_bury(st, &s->svc, &s->be[i].addr, s->be[i].id);
 		lb_backend_release(d, &s->be[i]);
+	}
 	lb_ct_purge(st, s->id, 0);
 	route__set_vip(d, &s->svc.addr, false);
 	st->svc[s->id] = NULL;
@@ -626,7 +662,9 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
 	if (nb.id)
 		nb.down = old.flags & XGW_BE_F_DOWN;	/* until it rises again */
-	else
+	if (!nb.id)
+		nb.id = lb_exhume(st, &s->svc, &nb.addr);
+	if (!nb.id)
 		nb.id = lb_alloc_id(&st->next_be_id, XGW_MAX_BACKENDS, lb_be_id_used, st);
 	if (!nb.id) {
 		snprintf(err, errlen, "too many backends (max %u)", XGW_MAX_BACKENDS - 1);
@@ -680,6 +718,7 @@ static int lb_backend_del(struct xgwd *d, struct lb_service *s,
 	/* out of the table first, then gone from the backend map */
 	b->weight = 0;
 	lb_table_publish(st, s);
+	lb_bury(st, &s->svc, &b->addr, b->id);
 	lb_backend_release(d, b);
 	memmove(b, b + 1, (s->be + s->n_be - (b + 1)) * sizeof(*b));
 	s->n_be--;

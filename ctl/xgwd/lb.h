@@ -12,9 +12,10 @@
  *
  * Ids: service ids 1..XGW_MAX_SERVICES-1 and backend ids (global, one per
  * (service, address)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
- * an id freed now is reused only after every other one was: a stale
- * connection-table entry cannot point at a newcomer. Deleting a service or
- * backend also purges its connection-table entries.
+ * an id freed now is reused only after every other one was (or by the same
+ * service or backend coming back): a stale connection-table entry cannot
+ * point at a newcomer. Deleting a service or backend also purges its
+ * connection-table entries.
  */
 #ifndef XGWD_LB_H
 #define XGWD_LB_H
@@ -51,10 +52,22 @@ struct lb_service {
 	bool deferred;			/* adopted: table published after restore */
 };
 
+/* A recently deleted service (addr.family 0) or backend, and its id. */
+struct lb_grave {
+	struct xgw_svc_addr svc;
+	struct xgw_addr addr;
+	__u32 id;
+};
+#define LB_GRAVES	256
+
 struct lb_state {
 	struct lb_service *svc[XGW_MAX_SERVICES];	/* index = id */
 	__u8 be_used[XGW_MAX_BACKENDS];
 	__u32 next_svc_id, next_be_id;			/* round-robin cursors */
+	/* the same service or backend coming back (a rolled-back delete, a
+	 * re-add) gets its old id, and so its counters, when still free */
+	struct lb_grave grave[LB_GRAVES];
+	unsigned int grave_next;
 	int fd_services, fd_maglev, fd_backends, fd_ct;
 	int fd_svc_stats, fd_be_stats;
 

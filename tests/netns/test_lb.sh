@@ -147,9 +147,9 @@ batch_rollback()
 		return 1
 	fi
 	after=$("${X[@]}" -j service show) || return 1
-	# same services, backends, weights and states (ids may be new)
-	[ "$(jq -S 'map({service, mode, backends: [.backends[] | {addr, weight, state}]}) | sort_by(.service)' <<<"$before")" = \
-	  "$(jq -S 'map({service, mode, backends: [.backends[] | {addr, weight, state}]}) | sort_by(.service)' <<<"$after")" ] ||
+	# same services, backends, ids, weights and states
+	[ "$(jq -S 'map({service, id, mode, backends: [.backends[] | {addr, id, weight, state}]}) | sort_by(.service)' <<<"$before")" = \
+	  "$(jq -S 'map({service, id, mode, backends: [.backends[] | {addr, id, weight, state}]}) | sort_by(.service)' <<<"$after")" ] ||
 		{ echo "state changed"; diff <(echo "$before") <(echo "$after"); return 1; }
 	grep -q "line 4" "$XT_TMP/bad.err" || { cat "$XT_TMP/bad.err"; return 1; }
 }
