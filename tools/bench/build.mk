@@ -1,5 +1,6 @@
 # pktbench: ns/packet under BPF_PROG_TEST_RUN (tools/bench/run, `make bench`).
-$(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o
+# libxgw.a: common/maglev.c builds the --service case's Maglev table.
+$(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/libxgw.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
