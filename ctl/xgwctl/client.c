@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "json_print.h"
 #include "xgwctl.h"
+#include "sockio.h"
 
 #define REPLY_MAX	(1UL << 30)	/* a route table dump can be large */
 
@@ -30,21 +31,6 @@ static int sock_connect(const char *path)
 		return err;
 	}
 	return fd;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 static int read_all(int fd, char **out, size_t *outlen)
@@ -115,8 +101,8 @@ int client__request(const char *path, const struct xgw_proto_hdr *h,
 		return fd;
 	/* xgwd may answer early (and close) on a bad request, so a failed
 	 * write is not the end: its reply says why */
-	if (!write_all(fd, hdr, hl))
-		write_all(fd, body, len);
+	if (!xgw_send_all(fd, hdr, hl))
+		xgw_send_all(fd, body, len);
 	shutdown(fd, SHUT_WR);
 	err = read_all(fd, &r->body, &r->len);
 	if (!err)

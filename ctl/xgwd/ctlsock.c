@@ -18,6 +18,7 @@
 #include "json_print.h"
 #include "proto.h"
 #include "xgwd.h"
+#include "sockio.h"
 
 static gid_t ctl_gid = (gid_t)-1;
 
@@ -178,20 +179,6 @@ static int read_request(int fd, char **out, size_t *outlen)
 	return 0;
 }
 
-static void write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= n;
-	}
-}
-
 /* Answer one request: "OK\n" + body, or "ERR\n" + one error line. */
 static void ctlsock__handle(struct xgwd *d, int fd)
 {
@@ -235,8 +222,8 @@ static void ctlsock__handle(struct xgwd *d, int fd)
 			fclose(e);
 		}
 	} else {
-		write_all(fd, XGW_PROTO_OK "\n", 3);
-		write_all(fd, body, blen);
+		xgw_send_all(fd, XGW_PROTO_OK "\n", 3);
+		xgw_send_all(fd, body, blen);
 	}
 	free(body);
 	free(req);

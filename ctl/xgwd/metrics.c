@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "xgwd.h"
 #include "xgw.skel.h"
+#include "sockio.h"
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" -> sockaddr. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -262,20 +263,6 @@ int metrics__write(struct xgwd *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static void send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= n;
-	}
-}
-
 static void metrics__handle(struct xgwd *d, int fd)
 {
 	char req[2048] = "", hdr[256], *body = NULL;
@@ -311,8 +298,8 @@ static void metrics__handle(struct xgwd *d, int fd)
 		 ok ? "200 OK" : "404 Not Found",
 		 ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
 		 blen);
-	send_all(fd, hdr, strlen(hdr));
-	send_all(fd, body, blen);
+	xgw_send_all(fd, hdr, strlen(hdr));
+	xgw_send_all(fd, body, blen);
 	free(body);
 }
 
