@@ -33,40 +33,6 @@ static int sock_connect(const char *path)
 	return fd;
 }
 
-static int read_all(int fd, char **out, size_t *outlen)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap), *nb;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= REPLY_MAX || !(nb = realloc(buf, cap * 2))) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
 /* Split "OK\n<body>" into status and body (moved to the front). */
 static int reply_split(struct reply *r)
 {
@@ -104,7 +70,7 @@ int client__request(const char *path, const struct xgw_proto_hdr *h,
 	if (!xgw_send_all(fd, hdr, hl))
 		xgw_send_all(fd, body, len);
 	shutdown(fd, SHUT_WR);
-	err = read_all(fd, &r->body, &r->len);
+	err = xgw_recv_all(fd, REPLY_MAX, &r->body, &r->len);
 	if (!err)
 		err = reply_split(r);
 	close(fd);

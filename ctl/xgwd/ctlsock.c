@@ -133,52 +133,6 @@ static bool peer_may_write(int fd)
 	return false;
 }
 
-/* Read the whole request (until the client's shutdown). -EFBIG past max. */
-static int read_request(int fd, char **out, size_t *outlen)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			if (cap > XGW_PROTO_MAX_REQUEST) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (!n)
-			break;
-		len += n;
-		if (len > XGW_PROTO_MAX_REQUEST) {
-			free(buf);
-			return -EFBIG;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
 /* Answer one request: "OK\n" + body, or "ERR\n" + one error line. */
 static void ctlsock__handle(struct xgwd *d, int fd)
 {
@@ -188,7 +142,7 @@ static void ctlsock__handle(struct xgwd *d, int fd)
 	FILE *out;
 	int ret;
 
-	ret = read_request(fd, &req, &len);
+	ret = xgw_recv_all(fd, XGW_PROTO_MAX_REQUEST, &req, &len);
 	if (ret == -EFBIG)
 		snprintf(err, sizeof(err), "request larger than %u bytes refused",
 			 XGW_PROTO_MAX_REQUEST);
