@@ -357,7 +357,7 @@ if grep -q "backend 10.10.102.2 is down" "$XT_TMP/gw.log" &&
 else
 	xt_fail "health transitions logged" "$(grep -v libxdp "$XT_TMP/gw.log" | tail -5)"
 fi
-m=$(ip netns exec "$LAB_GW_NS" curl -s -m 2 "http://127.0.0.1:$METRICS_PORT/metrics")
+m=$(ip netns exec "$LAB_GW_NS" curl -s -m 10 "http://127.0.0.1:$METRICS_PORT/metrics")
 if grep -q "^xgw_backend_up{service=\"$VIP:$P_ECHO/tcp\",backend=\"10.10.102.2\"} 1" <<<"$m" &&
    grep -qE "^xgw_backend_new_flows_total\{service=\"$VIP:$P_HTTP/tcp\",backend=\"10.10.101.2\"\} [1-9]" <<<"$m"; then
 	xt_ok "metrics: xgw_backend_up and per-backend new flows"
