@@ -226,8 +226,15 @@ static __always_inline __u32 xgw_lb_pick(const struct xgw_service *svc,
 	if (be_id)
 		return be_id;
 	be_id = xgw_lb_maglev(svc, &f->key);
-	if (!be_id || f->icmp || !xgw_lb_may_learn(cfg, now))
+	if (!be_id || f->icmp)
 		return be_id;
+	if (!xgw_lb_may_learn(cfg, now)) {
+		/* A SYN skipped the table: an older entry for the same tuple
+		 * must not steer the rest of this new connection elsewhere. */
+		if (f->syn)
+			bpf_map_delete_elem(&xgw_conntrack, &f->key);
+		return be_id;
+	}
 	nct.backend_id = be_id;
 	nct.svc_id = svc->id;
 	nct.atime_ns = now;
@@ -384,7 +391,13 @@ static __always_inline int xgw_lb_handle(struct xdp_md *ctx, struct xgw_pkt *pkt
 			return ret;
 	}
 	ret = xgw_forward(ctx, pkt, be->nh_id);
-	return ret == XGW_FWD ? XGW_FWD_LB : ret;
+	if (ret == XGW_FWD)
+		return XGW_FWD_LB;
+	/*
+	 * xgw_lb_encap_check() passed, so only a next hop changed since then
+	 * gets here; an encapsulated frame must not reach the kernel half built.
+	 */
+	return svc->mode == XGW_LB_IPIP ? XGW_DROP_ENCAP : ret;
 }
 
 #endif /* XGW_LB_H */

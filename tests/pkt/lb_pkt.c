@@ -772,6 +772,54 @@ static void case_flood(void)
 		   "flood limit 5/s: 20 SYNs all forwarded (%u wrong), %u learnt", bad, learnt);
 }
 
+/*
+ * Over the flood limit a SYN is not learnt, and an older entry for the
+ * same tuple (port reuse) must not steer the rest of the connection.
+ */
+static void case_flood_stale(void)
+{
+	uint32_t zero = 0, i;
+	int ncpu = libbpf_num_possible_cpus();
+	struct xgw_flood fl[ncpu];
+	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
+				  .ct_udp_timeout_s = 30, .ct_flood_limit = 2 };
+	struct pkt_spec s = tcp4("192.0.2.91", 21000, 80);
+	struct xgw_flow_key k = flow_of(&s);
+	uint32_t want = expect_be(S_DSR, &s), other = want == 1 ? 2 : 1, syn_be, ack_be;
+	struct xgw_ct_entry ct = { .backend_id = other, .svc_id = S_DSR }, got;
+	uint8_t in[PKT_MAX];
+	struct pkt_run r;
+	size_t len;
+	bool gone;
+
+	ct_clear();
+	memset(fl, 0, sizeof(fl));
+	update(skel->maps.xgw_flood, &zero, fl);
+	update(skel->maps.xgw_config, &zero, &cfg);
+	for (i = 0; i < 2; i++) {	/* use up this second's learning */
+		struct pkt_spec o = tcp4("192.0.2.92", 22000 + i, 80);
+
+		len = pkt_build(&o, in);
+		tcp_flags(in, &o, 0x02);
+		pkt_run(prog_xdp(), in, len, 1, &r);
+	}
+	update(skel->maps.xgw_conntrack, &k, &ct);
+	len = pkt_build(&s, in);
+	tcp_flags(in, &s, 0x02);
+	pkt_run(prog_xdp(), in, len, 1, &r);
+	syn_be = out_backend(&r);
+	gone = bpf_map_lookup_elem(bpf_map__fd(skel->maps.xgw_conntrack), &k, &got) != 0;
+	len = pkt_build(&s, in);
+	tcp_flags(in, &s, 0x10);
+	pkt_run(prog_xdp(), in, len, 1, &r);
+	ack_be = out_backend(&r);
+	cfg.ct_flood_limit = 65536;
+	update(skel->maps.xgw_config, &zero, &cfg);
+	tap_result(syn_be == want && ack_be == want && gone,
+		   "flood: unlearnt SYN removes a stale entry (syn %u, ack %u, want %u, removed %d)",
+		   syn_be, ack_be, want, gone);
+}
+
 /* ---- decap ---------------------------------------------------------------------- */
 
 static void local_mark(int family, const char *a)
@@ -905,6 +953,7 @@ int main(void)
 	case_no_backend();
 	case_udp_timeout();
 	case_flood();
+	case_flood_stale();
 	case_decap();
 	measure();
 	xgw_bpf__destroy(skel);
