@@ -587,6 +587,18 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 	int old_mode = s->mode, ret;
 	struct xgw_cmd inv;
 
+	/*
+	 * A backend was checked for its service's mode when it was added (dsr:
+	 * on-link; ipip: a local source address). Rather than re-route every
+	 * backend at once, a mode change needs the service empty.
+	 */
+	if (c->service.mode != s->mode && s->n_be) {
+		char buf[XGW_SVC_STRLEN];
+
+		snprintf(err, errlen, "service %s has backends: delete them before changing its mode",
+			 xgw_svc_str(&s->svc, buf, sizeof(buf)));
+		return -EBUSY;
+	}
 	if (undo) {
 		lb_cmd_service(&inv, XGW_V_REPLACE, s);
 		ret = xgwd_undo__push(undo, &inv);

@@ -27,7 +27,7 @@ NCONN=30
 DOWN_BOUND_MS=$((3 * 1000 + 500 + 1000))
 UP_BOUND_MS=$((2 * 1000 + 500 + 1000))
 
-xt_plan 18
+xt_plan 19
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v curl >/dev/null || xt_skip_rest "no curl"
@@ -154,6 +154,23 @@ batch_rollback()
 	grep -q "line 4" "$XT_TMP/bad.err" || { cat "$XT_TMP/bad.err"; return 1; }
 }
 xt_check "batch with a bad 4th line: refused, earlier service add/del rolled back" batch_rollback
+
+# Backends were checked for the service's mode when added: changing the mode
+# of a service that has backends is refused, and nothing changes.
+mode_change_refused()
+{
+	local before after
+
+	before=$("${X[@]}" -j service show) || return 1
+	if "${X[@]}" service replace $VIP:$P_HTTP/tcp mode ipip 2>"$XT_TMP/mode.err"; then
+		echo "mode change with backends accepted"
+		return 1
+	fi
+	grep -q "has backends" "$XT_TMP/mode.err" || { cat "$XT_TMP/mode.err"; return 1; }
+	after=$("${X[@]}" -j service show) || return 1
+	[ "$before" = "$after" ] || { echo "service state changed"; return 1; }
+}
+xt_check "service replace: mode change refused while the service has backends" mode_change_refused
 
 # HTTP GETs from the client: "beN" counts, one per line.
 http_spread()
