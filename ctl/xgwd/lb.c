@@ -719,6 +719,7 @@ static int lb_backend_del(struct xgwd *d, struct lb_service *s,
 			  struct lb_backend *b, struct xgwd_undo *undo)
 {
 	struct lb_state *st = lb_state(d);
+	unsigned int old_weight;
 	__u32 id = b->id;
 	int err;
 
@@ -727,9 +728,15 @@ static int lb_backend_del(struct xgwd *d, struct lb_service *s,
 		if (err)
 			return err;
 	}
-	/* out of the table first, then gone from the backend map */
+	/* out of the table first, then gone from the backend map: an id
+	 * still in the live table must never be released and reused */
+	old_weight = b->weight;
 	b->weight = 0;
-	lb_table_publish(st, s);
+	err = lb_table_publish(st, s);
+	if (err) {
+		b->weight = old_weight;
+		return err;
+	}
 	lb_bury(st, &s->svc, &b->addr, b->id);
 	lb_backend_release(d, b);
 	memmove(b, b + 1, (s->be + s->n_be - (b + 1)) * sizeof(*b));
