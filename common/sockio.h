@@ -15,4 +15,11 @@ int xgw_send_all(int fd, const void *p, size_t len);
  */
 int xgw_recv_all(int fd, size_t max, char **out, size_t *outlen);
 
+/*
+ * Accept one connection on non-blocking listener @lfd, with send and
+ * receive timeouts of @timeout_s seconds so one slow peer cannot hold the
+ * caller for longer. Returns the fd, or -1 when none is pending.
+ */
+int xgw_accept_timed(int lfd, int timeout_s);
+
 #endif /* XGW_SOCKIO_H */

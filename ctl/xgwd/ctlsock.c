@@ -187,15 +187,12 @@ static void ctlsock__handle(struct xgwd *d, int fd)
  * client that stalls costs the loop at most the 2 s socket timeout. */
 void ctlsock__serve(struct xgwd *d)
 {
-	struct timeval tv = { .tv_sec = 2 };
 	int fd, n;
 
 	for (n = 0; n < 16; n++) {
-		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		fd = xgw_accept_timed(d->ctl_fd, 2);
 		if (fd < 0)
 			return;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		ctlsock__handle(d, fd);
 		close(fd);
 	}

@@ -305,15 +305,12 @@ static void metrics__handle(struct xgwd *d, int fd)
 
 void metrics__serve(struct xgwd *d)
 {
-	struct timeval tv = { .tv_sec = 2 };
 	int fd;
 
 	for (;;) {
-		fd = accept4(d->metrics_fd, NULL, NULL, SOCK_CLOEXEC);
+		fd = xgw_accept_timed(d->metrics_fd, 2);
 		if (fd < 0)
 			return;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		metrics__handle(d, fd);
 		close(fd);
 	}
