@@ -8,7 +8,7 @@
  *   xgw-pktgen [send] --dev DEV --src ADDR --dst ADDR[-ADDR] --dmac MAC
  *              [--smac MAC] [--flows N] [--size BYTES] [--rate PPS]
  *              [--duration SEC | --count N] [--sport P] [--dport P] [-j]
- *   xgw-pktgen sink --dev DEV [--duration SEC] [--pass] [-j]
+ *   xgw-pktgen sink --dev DEV [--duration SEC] [--dport P] [--pass] [-j]
  *
  * --size is the frame as handed to the device, without the FCS.
  */
@@ -402,7 +402,7 @@ static void usage(FILE *f)
 		"usage: xgw-pktgen [send] --dev DEV --src ADDR --dst ADDR[-ADDR] --dmac MAC\n"
 		"                  [--smac MAC] [--flows N] [--size BYTES] [--rate PPS (0=max)]\n"
 		"                  [--duration SEC | --count N] [--sport P] [--dport P] [-j]\n"
-		"       xgw-pktgen sink --dev DEV [--duration SEC] [--pass] [-j]\n");
+		"       xgw-pktgen sink --dev DEV [--duration SEC] [--dport P] [--pass] [-j]\n");
 }
 
 static int gen_cli(int argc, char **argv)
