@@ -215,8 +215,10 @@ xt_is "$(ctl -p link show | jq -r '.[0].dev // .[0].name')" "xa" "-p: pretty JSO
 # ---- help and abbreviations ----------------------------------------------------------------
 bad=()
 for o in link route neigh stats set service backend top; do
-	out=$("$XGWCTL" -s /nonexistent "$o" help 2>&1) && echo "$out" | head -1 |
-		grep -qE "^Usage: xgwctl .*$o" || bad+=("$o: $out")
+	# first line only, without a pipe: grep -q exiting early would make
+	# the writer's SIGPIPE fail the pipeline under pipefail
+	out=$("$XGWCTL" -s /nonexistent "$o" help 2>&1) &&
+		grep -qE "^Usage: xgwctl .*$o" <<<"${out%%$'\n'*}" || bad+=("$o: $out")
 done
 [ ${#bad[@]} -eq 0 ] && xt_ok "help for every object (no daemon needed)" ||
 	xt_fail "help for every object (no daemon needed)" "${bad[@]}"
