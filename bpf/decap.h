@@ -23,9 +23,9 @@
 
 static __always_inline bool xgw_decap_is_local(const struct xgw_pkt *pkt)
 {
-	struct xgw_route *rt = xgw_host_lookup(pkt);
+	struct xgw_route r4, *rt = xgw_route_lookup(pkt, &r4);
 
-	return rt && rt->action == XGW_RT_LOCAL;
+	return rt && (rt->flags & XGW_RT_F_OWN);
 }
 
 /* Outer header length to strip, 0 for "not ours", or -reason. */

@@ -18,15 +18,28 @@ struct {
 	__uint(max_entries, 1);
 } xgw_config SEC(".maps");
 
-/* Exact IPv4 destinations: host routes, the gateway's own addresses, VIPs. */
+/*
+ * The IPv4 FIB, DIR-24-8 (see common/xgw_shared.h): one entry per /24, and
+ * 256-entry groups for the /24s that hold longer routes. Mmappable: xgwd
+ * writes entries in place. Values are packed routes (xgw_fib4_pack()).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __be32);
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_HOSTS);
-} xgw_host4 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XGW_FIB4_TBL24);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} xgw_fib4_24 SEC(".maps");
 
-/* Exact IPv6 destinations, as xgw_host4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XGW_FIB4_GROUPS * 256);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} xgw_fib4_8 SEC(".maps");
+
+/* Exact IPv6 destinations: host routes, the gateway's own addresses, VIPs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xgw_in6);
@@ -34,16 +47,7 @@ struct {
 	__uint(max_entries, XGW_MAX_HOSTS);
 } xgw_host6 SEC(".maps");
 
-/* IPv4 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct xgw_lpm4_key);
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_PREFIX4);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} xgw_lpm4 SEC(".maps");
-
-/* IPv6 prefixes, as xgw_lpm4. */
+/* IPv6 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__type(key, struct xgw_lpm6_key);

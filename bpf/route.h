@@ -19,25 +19,38 @@
  */
 #define xgw_lookup_barrier(v) asm volatile("" : "+r"(v))
 
-/* Exact match on the destination; NULL if none. May be a bare VIP marker. */
-static __always_inline struct xgw_route *xgw_host_lookup(const struct xgw_pkt *pkt)
+/*
+ * The IPv4 route of dst, two array reads at most (DIR-24-8, see
+ * common/xgw_shared.h): host routes, own addresses, VIP marks and prefixes
+ * are one table, so the answer is already the longest match. NULL: no route.
+ */
+static __always_inline struct xgw_route *xgw_route_lookup4(__be32 dst, struct xgw_route *buf)
 {
-	struct xgw_route *rt;
+	__u32 a = bpf_ntohl(dst), key = a >> 8, e, *ent;
 
-	if (pkt->family == XGW_AF_INET) {
-		rt = bpf_map_lookup_elem(&xgw_host4, &pkt->dst[0]);
-		xgw_lookup_barrier(rt);
-	} else {
-		rt = bpf_map_lookup_elem(&xgw_host6, pkt->dst);
-		xgw_lookup_barrier(rt);
+	ent = bpf_map_lookup_elem(&xgw_fib4_24, &key);
+	xgw_lookup_barrier(ent);
+	if (!ent)
+		return NULL;
+	e = *ent;
+	if (e & XGW_FIB4_EXT) {
+		key = (e & ~XGW_FIB4_EXT) << 8 | (a & 0xff);
+		ent = bpf_map_lookup_elem(&xgw_fib4_8, &key);
+		xgw_lookup_barrier(ent);
+		if (!ent)
+			return NULL;
+		e = *ent;
 	}
-	return rt;
+	if (!e)
+		return NULL;
+	xgw_fib4_unpack(e, buf);
+	return buf;
 }
 
-static __always_inline struct xgw_route *xgw_prefix_lookup4(__be32 dst)
+/* Exact IPv6 destination; NULL if none. May be a bare VIP mark. */
+static __always_inline struct xgw_route *xgw_host_lookup6(const __be32 *dst)
 {
-	struct xgw_lpm4_key key = { .prefixlen = 32, .addr = dst };
-	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_lpm4, &key);
+	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host6, dst);
 
 	xgw_lookup_barrier(rt);
 	return rt;
@@ -55,25 +68,30 @@ static __always_inline struct xgw_route *xgw_prefix_lookup6(const __be32 *dst)
 }
 
 /*
- * The route for a destination: a host entry wins unless it is only a VIP
- * marker (XGW_RT_NONE), then the longest prefix. NULL: no route.
+ * The IPv6 route of dst: its host entry if it has one, else the longest
+ * prefix. NULL: no route. The host entry may be a bare VIP mark (action
+ * XGW_RT_NONE); the route beneath it is then xgw_prefix_lookup6()'s.
  */
-static __always_inline struct xgw_route *xgw_route_lookup4(__be32 dst)
+static __always_inline struct xgw_route *xgw_route_lookup6(const __be32 *dst)
 {
-	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host4, &dst);
+	struct xgw_route *rt = xgw_host_lookup6(dst);
 
-	if (rt && rt->action != XGW_RT_NONE)
+	if (rt)
 		return rt;
-	return xgw_prefix_lookup4(dst);
+	return xgw_prefix_lookup6(dst);
 }
 
-static __always_inline struct xgw_route *xgw_route_lookup6(const struct xgw_in6 *dst)
+/*
+ * The route of @pkt's destination, for either family; @buf holds an IPv4
+ * answer. An IPv4 VIP (XGW_RT_F_VIP) carries the route of its address
+ * beneath; an IPv6 one may be a bare mark (see xgw_route_lookup6()).
+ */
+static __always_inline struct xgw_route *xgw_route_lookup(const struct xgw_pkt *pkt,
+							  struct xgw_route *buf)
 {
-	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host6, dst);
-
-	if (rt && rt->action != XGW_RT_NONE)
-		return rt;
-	return xgw_prefix_lookup6(dst->addr);
+	if (pkt->family == XGW_AF_INET)
+		return xgw_route_lookup4(pkt->dst[0], buf);
+	return xgw_route_lookup6(pkt->dst);
 }
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), folded in one's complement. */

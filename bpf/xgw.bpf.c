@@ -125,7 +125,7 @@ static __always_inline enum xgw_reason xgw_screen(const struct xgw_pkt *pkt)
 static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
 						  __u32 *nh_id)
 {
-	struct xgw_route *rt;
+	struct xgw_route *rt, r4;
 
 	if (!xgw_is_plain(pkt)) {
 		enum xgw_reason reason = xgw_screen(pkt);
@@ -133,17 +133,13 @@ static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw
 		if (reason != XGW_FWD)
 			return reason;
 	}
-	rt = xgw_host_lookup(pkt);
+	rt = xgw_route_lookup(pkt, &r4);
 	if (rt && (rt->flags & XGW_RT_F_VIP)) {
 		int ret = xgw_lb_handle(ctx, pkt, nh_id);
 
 		if (ret >= 0)
 			return ret;
-	}
-	if (!rt || rt->action == XGW_RT_NONE) {
-		if (pkt->family == XGW_AF_INET)
-			rt = xgw_prefix_lookup4(pkt->dst[0]);
-		else
+		if (rt->action == XGW_RT_NONE && pkt->family == XGW_AF_INET6)
 			rt = xgw_prefix_lookup6(pkt->dst);
 	}
 	return xgw_route_apply(ctx, pkt, rt, nh_id);

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define XGW_LAYOUT_VERSION	1
+#define XGW_LAYOUT_VERSION	2	/* 2: IPv4 FIB in DIR-24-8 arrays */
 
 /* ---- limits (each overridable at build time) ---------------------------- */
 #ifndef XGW_MAX_NEXTHOPS
@@ -28,8 +28,8 @@
 #ifndef XGW_MAX_HOSTS
 #define XGW_MAX_HOSTS		262144	/* per family: host routes, local addrs, VIPs */
 #endif
-#ifndef XGW_MAX_PREFIX4
-#define XGW_MAX_PREFIX4		2097152	/* LPM trie, not preallocated */
+#ifndef XGW_FIB4_GROUPS
+#define XGW_FIB4_GROUPS		16384	/* /24s holding longer IPv4 routes */
 #endif
 #ifndef XGW_MAX_PREFIX6
 #define XGW_MAX_PREFIX6		1048576
@@ -159,27 +159,62 @@ enum xgw_route_action {
 };
 
 #define XGW_RT_F_VIP	0x1	/* host entry is also a service VIP */
+#define XGW_RT_F_OWN	0x2	/* host entry is one of the gateway's addresses */
+#define XGW_RT_F_MASK	0x3
 
-/* Value of xgw_host4, xgw_host6, xgw_lpm4 and xgw_lpm6. */
+/* Value of xgw_host6 and xgw_lpm6; the unpacked form of an xgw_fib4 entry. */
 struct xgw_route {
 	__u8  action;		/* enum xgw_route_action */
-	__u8  flags;		/* XGW_RT_F_* (host maps only) */
+	__u8  flags;		/* XGW_RT_F_* (host entries only) */
 	__u16 pad;
 	__u32 nh_id;		/* with XGW_RT_NEXTHOP */
 };
 _Static_assert(sizeof(struct xgw_route) == 8, "xgw_route");
 
-/* xgw_host4 key: __be32 address. xgw_host6 key: */
+/* xgw_host6 key. */
 struct xgw_in6 {
 	__be32 addr[4];
 };
 _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
 
-struct xgw_lpm4_key {
-	__u32  prefixlen;
-	__be32 addr;
-};
-_Static_assert(sizeof(struct xgw_lpm4_key) == 8, "xgw_lpm4_key");
+/*
+ * The IPv4 FIB, DIR-24-8 (Gupta, Lin, McKeown 1998; DPDK's rte_lpm): every
+ * IPv4 destination, host routes, the gateway's own addresses, VIP marks and
+ * prefixes alike, resolves in at most two reads of two arrays, whatever the
+ * size of the table:
+ *
+ *   e = xgw_fib4_24[dst >> 8]                      (the /24 holding dst)
+ *   if (e & XGW_FIB4_EXT)                          (the /24 has longer routes)
+ *       e = xgw_fib4_8[(e & ~XGW_FIB4_EXT) * 256 + (dst & 0xff)]
+ *
+ * dst in host byte order. e is the packed route of dst's longest match, 0
+ * for no route. common/fib4.c computes the entries from the prefix set kept
+ * in userspace and writes them in place (the arrays are mmapped): each entry
+ * is one aligned 32-bit store, a group is filled before an entry points at
+ * it and is reused only after a grace period.
+ */
+#define XGW_FIB4_TBL24		(1u << 24)
+#define XGW_FIB4_EXT		0x80000000u	/* low 31 bits: group index */
+#define XGW_FIB4_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
+#define XGW_FIB4_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
+#define XGW_FIB4_NH_MASK	0x00ffffffu	/* nh_id */
+_Static_assert(XGW_MAX_NEXTHOPS <= XGW_FIB4_NH_MASK + 1, "nh_id fits an xgw_fib4 entry");
+_Static_assert(XGW_RT_F_MASK <= 7, "route flags fit an xgw_fib4 entry");
+
+static inline __attribute__((always_inline)) __u32 xgw_fib4_pack(const struct xgw_route *rt)
+{
+	return (__u32)(rt->flags & XGW_RT_F_MASK) << XGW_FIB4_FLAGS_SHIFT |
+	       (__u32)(rt->action & 0xf) << XGW_FIB4_ACTION_SHIFT |
+	       (rt->nh_id & XGW_FIB4_NH_MASK);
+}
+
+static inline __attribute__((always_inline)) void xgw_fib4_unpack(__u32 e, struct xgw_route *rt)
+{
+	rt->action = (e >> XGW_FIB4_ACTION_SHIFT) & 0xf;
+	rt->flags = (e >> XGW_FIB4_FLAGS_SHIFT) & 0x7;
+	rt->pad = 0;
+	rt->nh_id = e & XGW_FIB4_NH_MASK;
+}
 
 struct xgw_lpm6_key {
 	__u32  prefixlen;
