@@ -62,6 +62,14 @@ int xgw_fib4_get(const struct xgw_fib4 *f, __be32 addr, int len, struct xgw_rout
  */
 bool xgw_fib4_lookup(const struct xgw_fib4 *f, __be32 addr, struct xgw_route *rt);
 
+/*
+ * The route the arrays hold for exactly @addr/@len, read back from the
+ * entries' prefix lengths: what the datapath used before an adopting open
+ * (xgwd keeps next-hop ids stable across a restart with it). Returns 0 or
+ * -ENOENT (no such route, or one wholly covered by longer ones).
+ */
+int xgw_fib4_adopted(const struct xgw_fib4 *f, __be32 addr, int len, struct xgw_route *rt);
+
 /* Write out everything deferred since an adopting open. Returns 0 or -errno. */
 int xgw_fib4_commit(struct xgw_fib4 *f);
 

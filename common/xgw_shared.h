@@ -187,9 +187,10 @@ _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
  *   if (e & XGW_FIB4_EXT)                          (the /24 has longer routes)
  *       e = xgw_fib4_8[(e & ~XGW_FIB4_EXT) * 256 + (dst & 0xff)]
  *
- * dst in host byte order. e is the packed route of dst's longest match, 0
- * for no route. common/fib4.c computes the entries from the prefix set kept
- * in userspace and writes them in place (the arrays are mmapped): each entry
+ * dst in host byte order. e is the packed route of dst's longest match
+ * (action, flags, nh_id, and the match's prefix length, which the datapath
+ * ignores and a restarted xgwd reads back), 0 for no route. common/fib4.c
+ * computes the entries from the prefix set kept in userspace and writes them in place (the arrays are mmapped): each entry
  * is one aligned 32-bit store, a group is filled before an entry points at
  * it and is reused only after a grace period.
  */
@@ -197,7 +198,8 @@ _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
 #define XGW_FIB4_EXT		0x80000000u	/* low 31 bits: group index */
 #define XGW_FIB4_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
 #define XGW_FIB4_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
-#define XGW_FIB4_NH_MASK	0x00ffffffu	/* nh_id */
+#define XGW_FIB4_DEPTH_SHIFT	16		/* prefix length of the route, 6 bits */
+#define XGW_FIB4_NH_MASK	0x0000ffffu	/* nh_id */
 _Static_assert(XGW_MAX_NEXTHOPS <= XGW_FIB4_NH_MASK + 1, "nh_id fits an xgw_fib4 entry");
 _Static_assert(XGW_RT_F_MASK <= 7, "route flags fit an xgw_fib4 entry");
 
