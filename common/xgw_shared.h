@@ -190,9 +190,10 @@ _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
  * dst in host byte order. e is the packed route of dst's longest match
  * (action, flags, nh_id, and the match's prefix length, which the datapath
  * ignores and a restarted xgwd reads back), 0 for no route. common/fib4.c
- * computes the entries from the prefix set kept in userspace and writes them in place (the arrays are mmapped): each entry
- * is one aligned 32-bit store, a group is filled before an entry points at
- * it and is reused only after a grace period.
+ * computes the entries from the prefix set kept in userspace and writes
+ * them in place (the arrays are mmapped): each entry is one aligned 32-bit
+ * store, a group is filled before an entry points at it and is reused only
+ * after a grace period.
  */
 #define XGW_FIB4_TBL24		(1u << 24)
 #define XGW_FIB4_EXT		0x80000000u	/* low 31 bits: group index */
