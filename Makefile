@@ -74,11 +74,13 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-# Userspace objects see every skeleton (order-only: skeletons first).
-$(BUILD)/%.o: %.c $(wildcard common/*.h ctl/*/*.h) | $(SKELS)
+# Userspace objects see every skeleton (order-only: skeletons first); the
+# compiler's dependency files then name the skeletons and headers each one
+# really includes, so a changed BPF program rebuilds what embeds it.
+$(BUILD)/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libxgw.a: $(COMMON_OBJS)
 	$(call msg,AR,$@)
@@ -104,6 +106,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libxgwd.a $(BUILD)/libxg
 
 $(BUILD)/bpf $(BUILD)/skel:
 	$(Q)mkdir -p $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Further programs (tools, packet tests) bring their own rules.
 include $(wildcard tools/*/build.mk tests/*/build.mk)
