@@ -3,6 +3,8 @@
  * Loading the datapath: every map is pinned by name under the pin dir, so a
  * restarted xgwd reuses the very maps the running program uses (hitless
  * restart). Pins from another layout version are refused, never touched.
+ * The IPv4 FIB's two arrays are mmapped and handed to common/fib4.c, which
+ * writes their entries in place.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,6 +23,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
+#include "fib4.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
@@ -309,6 +313,80 @@ static int loader__lock(struct xgwd *d)
 	return 0;
 }
 
+static void loader__fib4_close(struct xgwd *d)
+{
+	int i;
+
+	if (d->fib4)
+		xgw_fib4_close(d->fib4);
+	d->fib4 = NULL;
+	for (i = 0; i < 2; i++) {
+		if (d->fib4_mem[i])
+			munmap(d->fib4_mem[i], d->fib4_len[i]);
+		d->fib4_mem[i] = NULL;
+	}
+}
+
+/*
+ * Map all of FIB array @m: its u32 entries (*n of them) as one dense array.
+ * The kernel lays an array's elements out every round_up(value_size, 8)
+ * bytes, so the values must be a multiple of 8 bytes (several entries each).
+ */
+static int loader__fib4_map(struct bpf_map *m, void **mem, size_t *len, __u32 *n)
+{
+	size_t page = sysconf(_SC_PAGESIZE), bytes;
+	__u32 vsize = bpf_map__value_size(m);
+	void *p;
+
+	if (vsize % 8) {
+		pr_warn("%s: %u-byte values are padded to 8 bytes in the kernel: "
+			"not a dense array", bpf_map__name(m), vsize);
+		return -EINVAL;
+	}
+	bytes = (size_t)bpf_map__max_entries(m) * vsize;
+	*n = bytes / sizeof(__u32);
+	*len = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED) {
+		pr_warn("cannot mmap %s: %s", bpf_map__name(m), strerror(errno));
+		return -errno;
+	}
+	*mem = p;
+	return 0;
+}
+
+/*
+ * Map xgw_fib4_24 and xgw_fib4_8 and take charge of them. Over adopted maps
+ * the FIB keeps what the datapath uses until route__sweep() commits the
+ * restored route set.
+ */
+static int loader__fib4_open(struct xgwd *d)
+{
+	struct bpf_map *maps[2] = { d->skel->maps.xgw_fib4_24, d->skel->maps.xgw_fib4_8 };
+	__u32 n[2];
+	int i, err;
+
+	for (i = 0; i < 2; i++) {
+		err = loader__fib4_map(maps[i], &d->fib4_mem[i], &d->fib4_len[i], &n[i]);
+		if (err)
+			goto fail;
+	}
+	err = -EINVAL;
+	if (n[0] != XGW_FIB4_TBL24 || !n[1] || n[1] % 256) {
+		pr_warn("IPv4 FIB arrays of %u and %u entries (want %u and groups of 256)",
+			n[0], n[1], XGW_FIB4_TBL24);
+		goto fail;
+	}
+	err = xgw_fib4_open(&d->fib4, d->fib4_mem[0], d->fib4_mem[1], n[1] / 256, d->adopted);
+	if (!err)
+		return 0;
+	d->fib4 = NULL;
+	pr_warn("cannot set up the IPv4 FIB: %s", strerror(-err));
+fail:
+	loader__fib4_close(d);
+	return err;
+}
+
 int loader__open(struct xgwd *d)
 {
 	bool pinned;
@@ -342,6 +420,9 @@ int loader__open(struct xgwd *d)
 	if (reused)
 		pr_info("reused %d pinned map(s)", reused);
 	d->adopted = pinned;
+	err = loader__fib4_open(d);
+	if (err)
+		goto out;
 	err = loader__init_config(d);
 	if (err)
 		pr_warn("cannot write xgw_config: %s", strerror(-err));
@@ -350,6 +431,7 @@ int loader__open(struct xgwd *d)
 			d->opts.pin_dir);
 out:
 	if (err) {
+		loader__fib4_close(d);
 		xgw_bpf__destroy(d->skel);
 		d->skel = NULL;
 	}
@@ -359,6 +441,7 @@ out:
 void loader__close(struct xgwd *d)
 {
 	/* Maps stay pinned and attached programs keep running. */
+	loader__fib4_close(d);
 	xgw_bpf__destroy(d->skel);
 	d->skel = NULL;
 }

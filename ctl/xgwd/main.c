@@ -155,10 +155,17 @@ static int xgwd__start(struct xgwd *d)
 	err = lb__init(d);
 	if (!err)
 		err = state__load(d, d->opts.config);
-	if (!err && d->adopted) {
-		route__sweep(d);
+	/*
+	 * Restored (or found no state file) over an adopted datapath: now
+	 * write the IPv4 FIB in one pass and sweep what the state file no
+	 * longer has. A failed restore commits and sweeps nothing (its route
+	 * set was rolled back to empty): xgwd does not start, and the IPv4
+	 * FIB keeps what the running datapath uses.
+	 */
+	if (!err && d->adopted)
+		err = route__sweep(d);
+	if (!err && d->adopted)
 		nexthop__sweep(d);
-	}
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		return err;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "fib4.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 #include "sockio.h"
@@ -199,8 +200,8 @@ static long map_count(struct bpf_map *m)
 	return n;
 }
 
-/* LPM entries are exactly our prefix routes (walking 2M keys per scrape
- * would take seconds); the host maps mix routes, locals and VIPs: walked. */
+/* LPM entries are exactly our prefix routes (walking 1M keys per scrape
+ * would take seconds); the host map mixes routes, locals and VIPs: walked. */
 static long lpm_count(struct xgwd *d, int family)
 {
 	long n = 0;
@@ -215,15 +216,30 @@ static long lpm_count(struct xgwd *d, int family)
 	return n;
 }
 
+/* The IPv4 FIB's arrays have no entry count: its own route set and groups. */
+static void metrics__fib4(struct xgwd *d, FILE *f)
+{
+	struct xgw_fib4_stats st;
+
+	xgw_fib4_stats(d->fib4, &st);
+	help_type(f, "xgw_fib4_routes", "gauge",
+		  "IPv4 FIB entries: prefixes, host routes, own addresses, VIP marks.");
+	fprintf(f, "xgw_fib4_routes %u\n", st.routes);
+	help_type(f, "xgw_fib4_groups_used", "gauge",
+		  "IPv4 FIB /24s holding routes longer than /24 (256-entry groups in use).");
+	fprintf(f, "xgw_fib4_groups_used %u\n", st.groups_used);
+	help_type(f, "xgw_fib4_groups_max", "gauge",
+		  "IPv4 FIB groups available (XGW_FIB4_GROUPS).");
+	fprintf(f, "xgw_fib4_groups_max %u\n", st.groups_max);
+}
+
 static void metrics__maps(struct xgwd *d, FILE *f)
 {
 	struct bpf_map *maps[] = {
-		d->skel->maps.xgw_host4, d->skel->maps.xgw_host6, d->skel->maps.xgw_lpm4,
-		d->skel->maps.xgw_lpm6, d->skel->maps.xgw_tx_ports,
+		d->skel->maps.xgw_host6, d->skel->maps.xgw_lpm6, d->skel->maps.xgw_tx_ports,
 	};
 	long count[] = {
-		map_count(maps[0]), map_count(maps[1]), lpm_count(d, AF_INET),
-		lpm_count(d, AF_INET6), map_count(maps[4]),
+		map_count(maps[0]), lpm_count(d, AF_INET6), map_count(maps[2]),
 	};
 	unsigned int used = 0;
 	size_t i;
@@ -259,6 +275,7 @@ int metrics__write(struct xgwd *d, FILE *f)
 	metrics__nexthops(d, f);
 	metrics__latency(d, f);
 	metrics__maps(d, f);
+	metrics__fib4(d, f);
 	lb__metrics(d, f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,21 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Routes. A full-length destination (10.0.0.1, 2001:db8::1, or /32, /128)
- * lives in xgw_host4/6, everything else in the LPM tries. A host entry is
- * the sum of three sources, recomputed by host__sync(): the gateway's own
- * address (action LOCAL wins), a configured host route, and the VIP mark
- * set by the load balancer (a flag that keeps whatever action is there).
+ * Routes. Every IPv4 destination, prefixes and /32 host entries alike, is
+ * one route set in the DIR-24-8 FIB (common/fib4.h, over the mmapped
+ * xgw_fib4_24/_8 maps). IPv6 keeps two maps: full-length destinations
+ * (2001:db8::1, /128) in xgw_host6, prefixes in the xgw_lpm6 trie.
+ *
+ * A host entry is the sum of four sources, recomputed by host__sync(), the
+ * strongest first: the gateway's own address (action LOCAL and flag
+ * XGW_RT_F_OWN, which is what "ours" means to the decap program: an on-link
+ * prefix is LOCAL too but not ours), a configured host route, an on-link
+ * neighbour, and the VIP mark set by the load balancer (XGW_RT_F_VIP, a
+ * flag that keeps whatever action is there). A VIP with nothing else is a
+ * bare mark, action XGW_RT_NONE: the IPv4 FIB lays its flag over the route
+ * beneath, the IPv6 datapath looks through it to the prefix trie.
  *
  * `dev DEV` routes: for a host destination the destination itself is the
  * next hop (resolved through the neighbour table). For a prefix, each
  * neighbour the kernel knows inside it gets a host entry of its own
- * (onlink.c); the prefix's own LPM entry hands the rest to the kernel
- * (action LOCAL, counted as "local"), which resolves and forwards them.
+ * (onlink.c); the prefix's own entry hands the rest to the kernel (action
+ * LOCAL, counted as "local"), which resolves and forwards them.
+ *
+ * Over an adopted datapath the IPv4 FIB only records changes until the
+ * restore is complete; route__sweep() then writes the replayed route set
+ * in one pass: entries the state file no longer has go away, and the
+ * datapath never sees a partial table.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "fib4.h"
 #include "json_print.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
@@ -224,12 +238,44 @@ static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 	}
 }
 
-/* Write (or delete) the host-map entry of a from its sources, strongest
- * first: own address, configured host route, on-link neighbour, VIP mark. */
+#define FIB4_FULL_MSG	"IPv4 FIB full: no free group for a route longer than /24 " \
+			"(XGW_FIB4_GROUPS %u, all in use)"
+
+/* One line for a failed write of dst; the IPv4 FIB's limit by name. */
+static void route__errmsg(int err, const struct xgw_prefix *dst, const char *what,
+			  char *buf, size_t len)
+{
+	if (err == -ENOSPC && dst->addr.family == AF_INET)
+		snprintf(buf, len, FIB4_FULL_MSG, XGW_FIB4_GROUPS);
+	else
+		snprintf(buf, len, "%s: %s", what, strerror(-err));
+}
+
+/* Write (or with v NULL delete) the entry of p: the IPv4 FIB or an IPv6 map. */
+static int entry__write(struct xgwd *d, const struct xgw_prefix *p, const struct xgw_route *v)
+{
+	struct xgw_lpm6_key key = { .prefixlen = p->len };
+	bool host = p->len == 128;
+	void *k = host ? (void *)p->addr.a : (void *)&key;
+	int fd, err;
+
+	if (p->addr.family == AF_INET) {
+		err = v ? xgw_fib4_set(d->fib4, p->addr.a[0], p->len, v) :
+			  xgw_fib4_del(d->fib4, p->addr.a[0], p->len);
+		return err == -ENOENT && !v ? 0 : err;
+	}
+	fd = bpf_map__fd(host ? d->skel->maps.xgw_host6 : d->skel->maps.xgw_lpm6);
+	memcpy(key.addr, p->addr.a, sizeof(key.addr));
+	if (!v)
+		return bpf_map_delete_elem(fd, k) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
+}
+
+/* Write (or delete) the host entry of a from its sources, strongest first:
+ * own address, configured host route, on-link neighbour, VIP mark. */
 static int host__sync(struct xgwd *d, const struct xgw_addr *a)
 {
-	bool v4 = a->family == AF_INET;
-	int fd = bpf_map__fd(v4 ? d->skel->maps.xgw_host4 : d->skel->maps.xgw_host6);
+	struct xgw_prefix p = { .addr = *a, .len = a->family == AF_INET ? 32 : 128 };
 	struct xgwd_route *r = route__find_host(d, a);
 	const struct xgwd_onlink *o = onlink__get(d, a);
 	struct xgw_route v = {};
@@ -237,21 +283,28 @@ static int host__sync(struct xgwd *d, const struct xgw_addr *a)
 
 	if (local__find(d, a, 0, NULL)) {
 		v.action = XGW_RT_LOCAL;
+		v.flags = XGW_RT_F_OWN;
 	} else if (r) {
 		route__value(r, &v);
 	} else if (o) {
 		v.action = XGW_RT_NEXTHOP;
 		v.nh_id = o->nh_id;
 	} else if (!vip)
-		return bpf_map_delete_elem(fd, a->a) && errno != ENOENT ? -errno : 0;
+		return entry__write(d, &p, NULL);
 	if (vip)
 		v.flags |= XGW_RT_F_VIP;
-	return bpf_map_update_elem(fd, a->a, &v, BPF_ANY) ? -errno : 0;
+	return entry__write(d, &p, &v);
 }
 
 int route__host_sync(struct xgwd *d, const struct xgw_addr *a)
 {
-	return d->skel ? host__sync(d, a) : 0;
+	char buf[XGW_ADDR_STRLEN];
+	int err = d->skel ? host__sync(d, a) : 0;
+
+	if (err == -ENOSPC && a->family == AF_INET)
+		pr_warn(FIB4_FULL_MSG ": no entry for %s", XGW_FIB4_GROUPS,
+			xgw_addr_str(a, buf, sizeof(buf)));
+	return err;
 }
 
 static void prefix_mask(struct xgw_prefix *p, int len)
@@ -290,65 +343,38 @@ bool route__onlink_covers(struct xgwd *d, const struct xgw_addr *a, int ifindex)
 	return l && l->ifindex == ifindex;
 }
 
-static int lpm__key(const struct xgw_prefix *p, void *key)
-{
-	if (p->addr.family == AF_INET) {
-		struct xgw_lpm4_key *k = key;
-
-		k->prefixlen = p->len;
-		k->addr = p->addr.a[0];
-		return 0;
-	}
-	struct xgw_lpm6_key *k6 = key;
-
-	k6->prefixlen = p->len;
-	memcpy(k6->addr, p->addr.a, 16);
-	return 0;
-}
-
-static int lpm__fd(struct xgwd *d, const struct xgw_prefix *p)
-{
-	return bpf_map__fd(p->addr.family == AF_INET ? d->skel->maps.xgw_lpm4 :
-			   d->skel->maps.xgw_lpm6);
-}
-
-/* Make the maps match d->routes for dst (route present or absent). */
+/* Make the datapath match d->routes for dst (route present or absent). */
 static int route__sync(struct xgwd *d, const struct xgw_prefix *dst)
 {
 	struct xgwd_route *r = route__find(d, dst, NULL);
-	struct xgw_lpm6_key key = {};
 	struct xgw_route v;
 
 	if (prefix_is_host(dst))
 		return host__sync(d, &dst->addr);
-	lpm__key(dst, &key);
 	if (!r)
-		return bpf_map_delete_elem(lpm__fd(d, dst), &key) && errno != ENOENT ?
-		       -errno : 0;
+		return entry__write(d, dst, NULL);
 	route__value(r, &v);
-	return bpf_map_update_elem(lpm__fd(d, dst), &key, &v, BPF_ANY) ? -errno : 0;
+	return entry__write(d, dst, &v);
 }
 
 /* The nh_id the adopted datapath uses for dst, to keep ids stable. */
 static __u32 route__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst)
 {
-	struct xgw_lpm6_key key = {};
+	struct xgw_lpm6_key key = { .prefixlen = dst->len };
 	struct xgw_route v;
-	int fd;
+	int err;
 
 	if (!d->adopted || !d->restoring)
 		return 0;
-	if (prefix_is_host(dst)) {
-		fd = bpf_map__fd(dst->addr.family == AF_INET ? d->skel->maps.xgw_host4 :
-				 d->skel->maps.xgw_host6);
-		if (bpf_map_lookup_elem(fd, dst->addr.a, &v))
-			return 0;
+	if (dst->addr.family == AF_INET) {
+		err = xgw_fib4_adopted(d->fib4, dst->addr.a[0], dst->len, &v);
+	} else if (prefix_is_host(dst)) {
+		err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_host6), dst->addr.a, &v);
 	} else {
-		lpm__key(dst, &key);
-		if (bpf_map_lookup_elem(lpm__fd(d, dst), &key, &v))
-			return 0;
+		memcpy(key.addr, dst->addr.a, sizeof(key.addr));
+		err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key, &v);
 	}
-	return v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
+	return !err && v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
 }
 
 void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c)
@@ -443,7 +469,7 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		else
 			route__vec_del(d, d->routes.n - 1);
 		route__sync(d, &nr.dst);
-		snprintf(err, errlen, "cannot write route: %s", strerror(-ret));
+		route__errmsg(ret, &nr.dst, "cannot write route", err, errlen);
 		goto fail;
 	}
 	if (r)
@@ -484,7 +510,7 @@ static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		route__sync(d, &old.dst);
 		if (undo)
 			undo->n--;
-		snprintf(err, errlen, "cannot delete route: %s", strerror(-ret));
+		route__errmsg(ret, &old.dst, "cannot delete route", err, errlen);
 		return ret;
 	}
 	nexthop__put(d, old.nh_id);
@@ -612,24 +638,24 @@ static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_
 	return 0;
 }
 
-/* Is this map key something we want (the map holding it is fam/host)? */
-static bool route__wanted(struct xgwd *d, int family, bool host, const void *key)
+/* Is this IPv6 map key something we want (host: xgw_host6, else xgw_lpm6)? */
+static bool route__wanted(struct xgwd *d, bool host, const void *key)
 {
-	struct xgw_prefix p = { .addr.family = family };
+	struct xgw_prefix p = { .addr.family = AF_INET6 };
 
 	if (host) {
-		memcpy(p.addr.a, key, family == AF_INET ? 4 : 16);
-		p.len = family == AF_INET ? 32 : 128;
+		memcpy(p.addr.a, key, 16);
+		p.len = 128;
 		return route__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
 		       vip__find(d, &p.addr, NULL) || onlink__get(d, &p.addr);
 	}
 	p.len = *(const __u32 *)key;
-	memcpy(p.addr.a, (const char *)key + 4, family == AF_INET ? 4 : 16);
+	memcpy(p.addr.a, (const char *)key + 4, 16);
 	return route__find(d, &p, NULL);
 }
 
-/* Delete entries of one route map that the desired state does not have. */
-static void route__sweep_map(struct xgwd *d, struct bpf_map *m, int family, bool host)
+/* Delete entries of one IPv6 route map that the desired state does not have. */
+static void route__sweep_map(struct xgwd *d, struct bpf_map *m, bool host)
 {
 	int fd = bpf_map__fd(m);
 	__u32 ksz = bpf_map__key_size(m);
@@ -637,7 +663,7 @@ static void route__sweep_map(struct xgwd *d, struct bpf_map *m, int family, bool
 	size_t n = 0, cap = 0, i;
 
 	while (ksz <= sizeof(cur) && !bpf_map_get_next_key(fd, prev, cur)) {
-		if (!route__wanted(d, family, host, cur)) {
+		if (!route__wanted(d, host, cur)) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
 				k = realloc(keys, cap * ksz);
@@ -657,14 +683,31 @@ static void route__sweep_map(struct xgwd *d, struct bpf_map *m, int family, bool
 	free(keys);
 }
 
-/* After restoring over an adopted datapath: forget what the state file
- * (and the kernel's addresses) no longer want. */
-void route__sweep(struct xgwd *d)
+/*
+ * After restoring over an adopted datapath: the IPv4 FIB becomes the
+ * replayed route set in one pass (what the state file no longer has is
+ * gone, and later changes are written as they come), then the IPv6 maps
+ * forget what the state file (and the kernel's addresses) no longer want.
+ * If the FIB cannot be written, the IPv6 maps are left as they were and
+ * xgwd does not start.
+ */
+int route__sweep(struct xgwd *d)
 {
-	route__sweep_map(d, d->skel->maps.xgw_host4, AF_INET, true);
-	route__sweep_map(d, d->skel->maps.xgw_host6, AF_INET6, true);
-	route__sweep_map(d, d->skel->maps.xgw_lpm4, AF_INET, false);
-	route__sweep_map(d, d->skel->maps.xgw_lpm6, AF_INET6, false);
+	struct xgw_fib4_stats st;
+	int err = xgw_fib4_commit(d->fib4);
+
+	if (err) {
+		if (err == -ENOSPC)
+			pr_warn(FIB4_FULL_MSG, XGW_FIB4_GROUPS);
+		pr_warn("cannot write the restored IPv4 FIB: %s", strerror(-err));
+		return err;
+	}
+	xgw_fib4_stats(d->fib4, &st);
+	pr_info("IPv4 FIB: %u route(s), %u of %u groups in use", st.routes,
+		st.groups_used, st.groups_max);
+	route__sweep_map(d, d->skel->maps.xgw_host6, true);
+	route__sweep_map(d, d->skel->maps.xgw_lpm6, false);
+	return 0;
 }
 
 /* Routes naming dev that hold no next hop (dev prefix routes, blackholes
@@ -723,7 +766,7 @@ int local__add(struct xgwd *d, const struct xgw_addr *a, int ifindex, __u8 plen)
 	}
 	if (!xgwd_vec__push(&d->locals, &lo))
 		return -ENOMEM;
-	return d->skel ? host__sync(d, a) : 0;
+	return route__host_sync(d, a);
 }
 
 int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex)
@@ -733,7 +776,7 @@ int local__del(struct xgwd *d, const struct xgw_addr *a, int ifindex)
 	if (!local__find(d, a, ifindex, &i))
 		return 0;
 	xgwd_vec__del(&d->locals, i);
-	return d->skel ? host__sync(d, a) : 0;
+	return route__host_sync(d, a);
 }
 
 int local__pick(struct xgwd *d, int family, const struct xgw_addr *near,
@@ -776,7 +819,7 @@ int route__set_vip(struct xgwd *d, const struct xgw_addr *vip, bool on)
 	if (on) {
 		if (!xgwd_vec__push(&d->vips, &nv))
 			return -ENOMEM;
-		err = host__sync(d, vip);
+		err = route__host_sync(d, vip);
 		if (err)
 			d->vips.n--;
 		return err;

@@ -25,6 +25,7 @@
 #include "cmd.h"
 
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
+struct xgw_fib4;	/* common/fib4.h */
 
 /* ---- logging ------------------------------------------------------------ */
 extern int xgwd_verbose;	/* -v */
@@ -86,7 +87,8 @@ struct xgwd_route {
 	__u32 hnext;		/* route.c's index: next in chain + 1, 0 = end */
 };
 
-/* One of the gateway's own addresses (from the kernel): a LOCAL host entry. */
+/* One of the gateway's own addresses (from the kernel): a LOCAL host entry
+ * flagged XGW_RT_F_OWN. */
 struct xgwd_local {
 	struct xgw_addr addr;
 	int ifindex;
@@ -100,7 +102,7 @@ struct xgwd_onlink {
 	__u32 nh_id;
 };
 
-/* A service address marked XGW_RT_F_VIP in its host map. */
+/* A service address marked XGW_RT_F_VIP in its host entry. */
 struct xgwd_vip {
 	struct xgw_addr addr;
 	unsigned int refcnt;
@@ -125,6 +127,9 @@ struct xgwd {
 	pthread_mutex_t lock;		/* guards everything below */
 	struct xgw_bpf *skel;
 	bool adopted;			/* pinned maps were reused at start */
+	struct xgw_fib4 *fib4;		/* the IPv4 FIB over xgw_fib4_24/_8 */
+	void *fib4_mem[2];		/* their mmaps (loader.c) */
+	size_t fib4_len[2];
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link */
@@ -164,9 +169,10 @@ int nexthop__get(struct xgwd *d, const struct xgw_addr *gw, int ifindex,
 void nexthop__put(struct xgwd *d, __u32 nh_id);
 const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id);
 /*
- * Mark or unmark addr as a VIP in its host map (XGW_RT_F_VIP), keeping
+ * Mark or unmark addr as a VIP in its host entry (XGW_RT_F_VIP), keeping
  * whatever route/local entry it has; an entry created only for the VIP gets
- * action XGW_RT_NONE and goes away on the last unmark. Reference counted.
+ * action XGW_RT_NONE (IPv4: a mark over the route beneath) and goes away on
+ * the last unmark. Reference counted.
  */
 int route__set_vip(struct xgwd *d, const struct xgw_addr *vip, bool on);
 /* A local address of the given family (for ipip outer sources); -ENOENT. */
@@ -228,8 +234,14 @@ size_t *route__sorted(struct xgwd *d);
 void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cmd *c);
 int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
 unsigned int route__count_dev(struct xgwd *d, const char *dev);
-void route__sweep(struct xgwd *d);
-/* Write (or delete) a's host-map entry from its sources. */
+/*
+ * After restoring over an adopted datapath: write the IPv4 FIB's deferred
+ * changes in one pass (xgw_fib4_commit()), then forget the IPv6 entries the
+ * state file (and the kernel's addresses) no longer want. 0 or -errno (the
+ * FIB could not be written: the datapath keeps what it had).
+ */
+int route__sweep(struct xgwd *d);
+/* Write (or delete) a's host entry from its sources. */
 int route__host_sync(struct xgwd *d, const struct xgw_addr *a);
 /* Is a inside an on-link (dev) prefix route on ifindex? */
 bool route__onlink_covers(struct xgwd *d, const struct xgw_addr *a, int ifindex);

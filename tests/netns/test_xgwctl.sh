@@ -5,17 +5,20 @@
 # namespace of its own (a veth pair, nothing of the host's) with a private
 # socket, pin dir and state file. Every class of mistake exits non-zero
 # with one stderr line naming the bad word and changes nothing (the state
-# file and the pinned route/next-hop maps compared byte for byte); -batch
-# is all or nothing and names the file's line; -j output parses with jq;
-# help for every object; abbreviations as ip(8) takes them.
+# file and the pinned route/next-hop maps compared byte for byte, the IPv4
+# FIB's arrays by digest); -batch is all or nothing and names the file's
+# line, a full IPv4 FIB included; -j output parses with jq; help for every
+# object; abbreviations as ip(8) takes them.
 . "$(dirname "$0")/lib.sh"
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
+FIB4GET=$XT_BUILD/tests/netns/fib4get
 
-xt_plan 65
+xt_plan 69
 xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
 
 NS=${XT_PFX}ctl
 PIN=/sys/fs/bpf/${XT_PFX}ctl
@@ -102,32 +105,45 @@ xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local") | .dst] | so
 	"10.80.0.0/16 10.81.0.1 10.82.0.0/24 fd80::/32" "route show -j lists what was added"
 
 # ---- bad input changes nothing -------------------------------------------------------------
-MAPS="xgw_host4 xgw_host6 xgw_lpm4 xgw_lpm6 xgw_nexthops xgw_config"
+# The IPv4 FIB's arrays (80 MiB) by digest: fib4.sum of their bytes,
+# fib4.answers of what every address resolves to (which a group handed out
+# and released again leaves as it was, though not its bytes).
+MAPS="xgw_host6 xgw_lpm6 xgw_nexthops xgw_config"
 snapshot() # DIR
 {
 	local m
 
 	mkdir -p "$1"
 	cp "$CONF" "$1/conf"
+	"$FIB4GET" "$PIN" --sum >"$1/fib4.sum" && "$FIB4GET" "$PIN" --answers >"$1/fib4.answers" ||
+		return 1
 	for m in $MAPS; do
 		bpftool -j map dump pinned "$PIN/$m" >"$1/$m" || return 1
 	done
 }
-same_as() # DIR: state file and maps byte-identical to the snapshot
+same_as() # DIR [answers]: state file and maps byte-identical to the snapshot
 {
-	local m bad=()
+	local m bad=() fib=fib4.sum
 
+	[ "${2:-}" = answers ] && fib=fib4.answers
 	snapshot "$XT_TMP/now" || return 1
 	cmp -s "$1/conf" "$XT_TMP/now/conf" || bad+=(conf)
-	for m in $MAPS; do
+	for m in $fib fib4.answers $MAPS; do
 		cmp -s "$1/$m" "$XT_TMP/now/$m" || bad+=("$m")
 	done
 	[ ${#bad[@]} -eq 0 ] || { echo "differ: ${bad[*]}"; diff "$1/conf" "$XT_TMP/now/conf"; return 1; }
 }
-snapshot "$XT_TMP/before" && [ -s "$XT_TMP/before/xgw_lpm4" ] &&
+snapshot "$XT_TMP/before" && [ -s "$XT_TMP/before/fib4.sum" ] && [ -s "$XT_TMP/before/xgw_lpm6" ] &&
 	grep -q '^route add 10.80.0.0/16 via 10.77.0.2$' "$XT_TMP/before/conf" &&
 	xt_ok "snapshot of the state file and pinned maps" ||
 	xt_fail "snapshot of the state file and pinned maps" "$(ls -l "$XT_TMP/before")"
+# what the datapath answers for a host route, a prefix, an own address, no route
+nh80=$(ctl -j route show | jq -r '.[] | select(.dst == "10.80.0.0/16") | .nh_id')
+fib4_before=$("$FIB4GET" "$PIN" 10.81.0.1 10.80.3.4 10.77.0.1 10.79.0.1)
+xt_is "$fib4_before" "10.81.0.1 blackhole
+10.80.3.4 nexthop $nh80
+10.77.0.1 local own
+10.79.0.1 none" "fib4get: host route, prefix, own address, no route"
 
 expect_err "bad prefix length" "10.90.0.0/33" ctl route add 10.90.0.0/33 blackhole
 expect_err "host bits beyond the length" "10.90.0.1/16" ctl route add 10.90.0.1/16 blackhole
@@ -175,6 +191,22 @@ expect_err "batch with a duplicate names line 4" "line 4:" ctl -batch "$XT_TMP/b
 printf 'route add 10.91.0.0/16 via 10.77.0.2\nroute del 10.98.0.0/16\n' >"$XT_TMP/bad3"
 expect_err "batch deleting an absent route names line 2" "line 2:" ctl -batch "$XT_TMP/bad3"
 xt_check "failed batches changed nothing (file and maps byte-identical)" same_as "$XT_TMP/before"
+# A /32 in a /24 of its own takes one of the FIB's groups: one more than
+# there are fails on the line that needs it, and the whole batch rolls back
+# (its groups are released: the answers are as they were, not every byte).
+groups=$(bpftool -j map show pinned "$PIN/xgw_fib4_8" | jq '.max_entries * .bytes_value / 4 / 256')
+python3 -c '
+import sys
+for i in range(int(sys.argv[1]) + 1):
+    print("route add 11.%d.%d.1 blackhole" % (i >> 8 & 255, i & 255))
+' "$groups" >"$XT_TMP/full"
+expect_err "IPv4 FIB full: one line naming the limit" "IPv4 FIB full: no free group" \
+	ctl -batch "$XT_TMP/full"
+grep -q '^line [0-9]*: IPv4 FIB full: no free group for a route longer than /24 (XGW_FIB4_GROUPS' \
+	"$XT_TMP/err" && xt_ok "IPv4 FIB full: names the batch line and XGW_FIB4_GROUPS" ||
+	xt_fail "IPv4 FIB full: names the batch line and XGW_FIB4_GROUPS" "$(cat "$XT_TMP/err")"
+xt_check "IPv4 FIB full: batch rolled back (file, maps and FIB answers as before)" \
+	same_as "$XT_TMP/before" answers
 printf 'route add 10.91.0.0/16 via 10.77.0.2\n  # comment\nr a 10.92.0.0/16 b\nroute add fd91::/32 via fd77::2\nroute del 10.81.0.1\n' \
 	>"$XT_TMP/good"
 xt_check "good batch accepted" ctl -batch "$XT_TMP/good"
@@ -183,16 +215,9 @@ xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local") | .dst] | so
 	"good batch applied every line"
 xt_is "$(grep -cxE 'route add (10.91.0.0/16 via 10.77.0.2|10.92.0.0/16 blackhole|fd91::/32 via fd77::2)' "$CONF")" \
 	3 "good batch saved in canonical form"
-# KEYS FILE ADDR: is ADDR a key of the host map dump in FILE?
-host4_has()
-{
-	jq -e --arg k "$(xt_ip4 "$2")" \
-		'[.[] | .key | map(ltrimstr("0x")) | join(" ")] | index($k) != null' "$1" >/dev/null
-}
-bpftool -j map dump pinned "$PIN/xgw_host4" >"$XT_TMP/host4"
-host4_has "$XT_TMP/before/xgw_host4" 10.81.0.1 && ! host4_has "$XT_TMP/host4" 10.81.0.1 &&
-	xt_ok "host route deleted by the batch is gone from xgw_host4" ||
-	xt_fail "host route deleted by the batch is gone from xgw_host4" "$(cat "$XT_TMP/host4")"
+# the host route was "10.81.0.1 blackhole" at the snapshot (checked above)
+xt_is "$("$FIB4GET" "$PIN" 10.81.0.1 10.91.0.1)" "10.81.0.1 none
+10.91.0.1 nexthop $nh80" "host route deleted by the batch is gone from the IPv4 FIB"
 # the comparison used above can see a change
 if same_as "$XT_TMP/before" >/dev/null 2>&1; then
 	xt_fail "snapshot comparison sees the batch's change"

@@ -6,16 +6,22 @@
 # while a ping flood runs loses nothing and the restarted daemon adopts
 # routes, counters and settings; neighbour MAC changes and link down/up are
 # followed live; bad commands leave the state file and the maps
-# byte-identical; --cleanup removes the datapath and a restart restores it
-# from the state file; the metrics endpoint is strict Prometheus text.
+# byte-identical; the IPv4 FIB (read with fib4get) answers longest match
+# across /24 boundaries, carries VIP marks over the route beneath, survives
+# a restart byte for byte and drops what the state file lost meanwhile;
+# --cleanup removes the datapath and a restart restores it from the state
+# file; pins of an older layout are refused; the metrics endpoint is
+# strict Prometheus text.
 . "$(dirname "$0")/lib.sh"
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
+FIB4GET=$XT_BUILD/tests/netns/fib4get
 
-xt_plan 45
+xt_plan 59
 xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
 
 xt_lab_up || { xt_fail "lab up"; exit 1; }
 PIN=$LAB_PIN_DIR
@@ -56,17 +62,25 @@ ping_count()
 }
 reason() { ctl -j stats show | jq -r ".reasons[] | select(.reason == \"$1\") | .packets"; }
 
-# Map and state-file snapshot for "nothing changed" checks.
-snapshot()
+fib4() { "$FIB4GET" "$PIN" "$@"; }
+# Map and state-file snapshot for "nothing changed" checks. The IPv4 FIB's
+# arrays by digest: of their bytes, and of what every address resolves to
+# (with "answers" only that: a group handed out and released again leaves
+# the answers as they were, not its bytes).
+snapshot() # [answers]
 {
 	local m
 
 	cat "$CONF"
-	for m in xgw_config xgw_host4 xgw_host6 xgw_lpm4 xgw_lpm6 xgw_nexthops xgw_tx_ports; do
+	echo "== xgw_fib4 answers $(fib4 --answers)"
+	[ "${1:-}" = answers ] || echo "== xgw_fib4 bytes $(fib4 --sum)"
+	for m in xgw_config xgw_host6 xgw_lpm6 xgw_nexthops xgw_tx_ports; do
 		echo "== $m"
 		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
 	done
 }
+# nh_id of the route for prefix $1
+nh_of() { ctl -j route show | jq -r ".[] | select(.dst == \"$1\") | .nh_id"; }
 
 # ---- start, attach, route ------------------------------------------------------
 xt_check "xgwd starts (daemonizes once serving)" xgwd_start
@@ -97,6 +111,12 @@ xt_is "$(ctl -j route get 10.20.3.4 | jq -r '.dst + " " + .via + " " + .dev')" \
 	"10.20.0.0/16 $LAB_SRV_IP4 gw-s" "route get: longest prefix, next hop, device"
 xt_is "$(ctl -j route get "$LAB_GW_SRV_IP4" | jq -r .type)" "local" \
 	"route get: the gateway's own address is local"
+NH_S=$(nh_of "$LAB_REMOTE4") NH_C=$(nh_of 10.10.1.0/24)
+xt_is "$(fib4 10.20.3.4 10.10.1.9 10.99.1.1 "$LAB_GW_SRV_IP4" 10.21.0.1)" "10.20.3.4 nexthop $NH_S
+10.10.1.9 nexthop $NH_C
+10.99.1.1 blackhole
+$LAB_GW_SRV_IP4 local own
+10.21.0.1 none" "IPv4 FIB: prefixes, blackhole, own address (flagged own), no route"
 getr() { ctl -j route get "$1" | jq -r '.dst + " " + .type'; }
 lpm_ok()
 {
@@ -139,6 +159,7 @@ ctl -batch "$XT_TMP/b1" 2>"$XT_TMP/err" >/dev/null
 grep -q "line 2" "$XT_TMP/err" && xt_ok "failed batch names its line" ||
 	xt_fail "failed batch names its line" "$(cat "$XT_TMP/err")"
 after=$(snapshot)
+after_answers=$(snapshot answers)
 [ "$before" = "$after" ] && xt_ok "state file and maps byte-identical after the bad commands" ||
 	xt_fail "state file and maps byte-identical after the bad commands" \
 		"$(diff <(echo "$before") <(echo "$after") | head -20)"
@@ -155,16 +176,23 @@ for i in range(20000):
     print("route add 10.%d.%d.%d/30 blackhole" % (128 + i // 16384, i // 64 % 256, i % 64 * 4))
 ' >"$XT_TMP/big"
 sed 's/^route add \([^ ]*\) .*/route del \1/' "$XT_TMP/big" >"$XT_TMP/bigdel"
+# one address inside each /30
+sed 's/^route add 10\.\([0-9]*\)\.\([0-9]*\)\.\([0-9]*\)\/30 .*/10.\1.\2.\3/' "$XT_TMP/big" |
+	awk -F. '{ print $1 "." $2 "." $3 "." $4 + 1 + NR % 3 }' >"$XT_TMP/bigaddr"
 t0=$(date +%s%N)
 ctl -batch "$XT_TMP/big" >/dev/null 2>"$XT_TMP/err"
 t1=$(date +%s%N)
-n=$(bpftool map dump pinned "$PIN/xgw_lpm4" -j | jq length)
+# shellcheck disable=SC2046
+n=$(fib4 $(cat "$XT_TMP/bigaddr") | grep -c ' blackhole$')
+r=$(gw curl -sf "http://127.0.0.1:9469/metrics" | sed -n 's/^xgw_fib4_routes //p')
 ctl -batch "$XT_TMP/bigdel" >/dev/null 2>>"$XT_TMP/err"
 t2=$(date +%s%N)
 ms1=$(((t1 - t0) / 1000000)) ms2=$(((t2 - t1) / 1000000))
-[ "$n" -ge 20000 ] && [ $ms1 -lt 15000 ] && [ $ms2 -lt 15000 ] && [ "$(snapshot)" = "$after" ] &&
+[ "$n" -eq 20000 ] && [ "${r:-0}" -ge 20000 ] && [ $ms1 -lt 15000 ] && [ $ms2 -lt 15000 ] &&
+	[ "$(snapshot answers)" = "$after_answers" ] &&
 	xt_ok "20000 prefixes added ($ms1 ms) and deleted ($ms2 ms) in batches" ||
-	xt_fail "20000 prefixes added and deleted in batches" "n=$n add $ms1 ms del $ms2 ms" "$(cat "$XT_TMP/err")"
+	xt_fail "20000 prefixes added and deleted in batches" \
+		"resolved $n, xgw_fib4_routes $r, add $ms1 ms del $ms2 ms" "$(cat "$XT_TMP/err")"
 raw()
 {
 	python3 - "$SOCK" "$1" <<'EOF'
@@ -240,6 +268,7 @@ m=$(grep '^xgw_packets_total{reason="forward",class="forwarded"}' "$XT_TMP/metri
 fwd0=$(reason forward)
 nhs() { ctl -j neigh show | jq -c 'map({addr, nh_id}) | sort_by(.addr)'; }
 nh0=$(nhs)
+fib0=$(fib4 --sum)
 ip netns exec "$LAB_CLIENT_NS" ping -n -q -c 400 -i 0.01 -W 1 "$LAB_REMOTE4_HOST" >"$XT_TMP/ping" 2>&1 &
 PING=$!
 sleep 1
@@ -254,12 +283,82 @@ xt_is "$(ctl -j link show | jq -r '[.[] | select(.adopted)] | length')" 2 \
 	"both links adopted, not re-attached"
 xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local")] | length')" 5 "routes intact"
 xt_is "$(nhs)" "$nh0" "next-hop ids kept (per-next-hop counters stay with them)"
+xt_is "$(fib4 --sum)" "$fib0" "IPv4 FIB byte-identical after the restart"
 fwd1=$(reason forward)
 [ "$fwd1" -ge $((fwd0 + 800)) ] && xt_ok "counters kept across the restart ($fwd0 -> $fwd1)" ||
 	xt_fail "counters kept across the restart" "$fwd0 -> $fwd1"
 xt_is "$(ctl -j stats latency | jq -r .sample)" 3 "latency sampling setting intact"
 [ "$(ctl -j stats latency | jq -r .count)" -gt 100 ] && xt_ok "latency samples kept and still taken" ||
 	xt_fail "latency samples kept and still taken"
+
+# ---- the IPv4 FIB: longest match inside a /24, VIP marks, restart ----------------------------
+longer_ok()
+{
+	ctl route add 10.20.7.64/26 via "$LAB_CLIENT_IP4" &&
+	[ "$(fib4 10.20.7.63 10.20.7.64 10.20.7.127 10.20.7.128 10.20.8.1)" = "10.20.7.63 nexthop $NH_S
+10.20.7.64 nexthop $NH_C
+10.20.7.127 nexthop $NH_C
+10.20.7.128 nexthop $NH_S
+10.20.8.1 nexthop $NH_S" ]
+}
+xt_check "/26 inside a /24 the /16 covers: /26 inside, /16 on both sides" longer_ok
+longer24_ok()
+{
+	ctl route add 10.20.9.0/24 blackhole && ctl route add 10.20.9.16/28 via "$LAB_CLIENT_IP4" &&
+	[ "$(fib4 10.20.8.255 10.20.9.15 10.20.9.16 10.20.9.31 10.20.9.32 10.20.10.0)" = "10.20.8.255 nexthop $NH_S
+10.20.9.15 blackhole
+10.20.9.16 nexthop $NH_C
+10.20.9.31 nexthop $NH_C
+10.20.9.32 blackhole
+10.20.10.0 nexthop $NH_S" ] &&
+	ctl route del 10.20.9.16/28 &&
+	[ "$(fib4 10.20.9.15 10.20.9.16 10.20.9.32)" = "10.20.9.15 blackhole
+10.20.9.16 blackhole
+10.20.9.32 blackhole" ] &&
+	ctl route del 10.20.9.0/24 && [ "$(fib4 10.20.9.16)" = "10.20.9.16 nexthop $NH_S" ]
+}
+xt_check "/28 inside a /24 route inside the /16: each answers its own part, and leaves" longer24_ok
+onlink_local_ok()
+{
+	ctl route add 10.20.6.0/24 dev gw-s &&
+	[ "$(fib4 10.20.6.77 "$LAB_GW_SRV_IP4")" = "10.20.6.77 local
+$LAB_GW_SRV_IP4 local own" ] &&
+	ctl route del 10.20.6.0/24 && [ "$(fib4 10.20.6.77)" = "10.20.6.77 nexthop $NH_S" ]
+}
+xt_check "on-link prefix: local but not own (only the gateway's addresses are)" onlink_local_ok
+vip_ok()
+{
+	ctl service add 10.20.5.5:80/tcp && ctl service add 10.20.7.200:80/tcp &&
+	[ "$(fib4 10.20.5.5 10.20.5.6 10.20.7.200 10.20.7.70)" = "10.20.5.5 nexthop $NH_S vip
+10.20.5.6 nexthop $NH_S
+10.20.7.200 nexthop $NH_S vip
+10.20.7.70 nexthop $NH_C" ] &&
+	ctl route add 10.20.5.5 via "$LAB_CLIENT_IP4" &&
+	[ "$(fib4 10.20.5.5)" = "10.20.5.5 nexthop $NH_C vip" ] &&
+	ctl route del 10.20.5.5 &&
+	[ "$(fib4 10.20.5.5)" = "10.20.5.5 nexthop $NH_S vip" ] &&
+	ctl service del 10.20.5.5:80/tcp && ctl service del 10.20.7.200:80/tcp &&
+	[ "$(fib4 10.20.5.5 10.20.7.200)" = "10.20.5.5 nexthop $NH_S
+10.20.7.200 nexthop $NH_S" ]
+}
+xt_check "VIP mark keeps the route beneath (prefix, group, host route) and leaves with the service" vip_ok
+# kill -9, then the state file loses routes before the restart
+xt_check "a /32 and a /16 added" sh -c "'$XGWCTL' -s '$SOCK' route add 10.20.5.9 blackhole &&
+	'$XGWCTL' -s '$SOCK' route add 10.30.0.0/16 via '$LAB_CLIENT_IP4'"
+kill -9 "$(cat "$PIDF")"
+rm -f "$PIDF"
+sed -i -e '/^route add 10.20.5.9 blackhole$/d' -e '/^route add 10.20.7.64\/26 /d' "$CONF"
+xt_is "$(fib4 10.20.5.9 10.20.7.64 10.30.1.1)" "10.20.5.9 blackhole
+10.20.7.64 nexthop $NH_C
+10.30.1.1 nexthop $NH_C" "daemon down: the datapath still has every route"
+xt_check "xgwd restarts with two routes gone from the state file" xgwd_start
+xt_is "$(fib4 10.20.5.9 10.20.7.64 10.20.7.128 10.30.1.1)" "10.20.5.9 nexthop $NH_S
+10.20.7.64 nexthop $NH_S
+10.20.7.128 nexthop $NH_S
+10.30.1.1 nexthop $NH_C" "after the restart: the routes the state file lost are gone, the rest kept"
+ctl route del 10.30.0.0/16
+xt_is "$(fib4 10.30.1.1)" "10.30.1.1 none" "changes after a restart are written at once"
+xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "traffic still crosses after the second restart"
 
 # ---- neighbour and link changes, live -------------------------------------------------------
 nh_mac() { ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].lladdr"; }
@@ -345,6 +444,31 @@ rm -rf "$PIN-old"
 [ $rc -ne 0 ] && echo "$out" | grep -q "incompatible xgw layout (version 99, expected" &&
 	[ "$v" = 0x63 ] && xt_ok "pins of another layout refused and left as they were" ||
 	xt_fail "pins of another layout refused and left as they were" "rc=$rc v=$v" "$out"
+
+# Pins of layout 1 (IPv4 in xgw_host4 / xgw_lpm4): refused before anything
+# is touched; --cleanup (in a namespace of its own: it detaches xgw from
+# every device it sees) removes whatever pins are there, stale ones too.
+V1=$PIN-v1
+mkdir -p "$V1"
+bpftool map create "$V1/xgw_config" type array key 4 value 32 entries 1 name xgw_config &&
+	bpftool map update pinned "$V1/xgw_config" key 0 0 0 0 value hex $(xt_le32 1) $(printf '00 %.0s' $(seq 28)) &&
+	bpftool map create "$V1/xgw_host4" type hash key 4 value 8 entries 16 name xgw_host4 &&
+	bpftool map create "$V1/xgw_lpm4" type lpm_trie key 8 value 8 entries 16 name xgw_lpm4 flags 1 ||
+	xt_diag "could not make layout-1 pins"
+out=$(gw "$XGWD" -f --config "$XT_TMP/none.conf" --socket "$XT_TMP/v1.sock" \
+	--pin-dir "$V1" --metrics none 2>&1)
+rc=$?
+v=$(bpftool map dump pinned "$V1/xgw_config" -j | jq -r '.[0].value[0]')
+pins=$(ls "$V1" | sort | tr '\n' ' ')
+[ $rc -ne 0 ] && echo "$out" | grep -q "incompatible xgw layout (version 1, expected 2); run xgwd --cleanup" &&
+	[ "$v" = 0x01 ] && [ "$pins" = "xgw_config xgw_host4 xgw_lpm4 " ] &&
+	xt_ok "layout-1 pins refused with a clear message and left as they were" ||
+	xt_fail "layout-1 pins refused with a clear message and left as they were" "rc=$rc v=$v pins=$pins" "$out"
+unshare --net "$XGWD" --cleanup --pin-dir "$V1" 2>/dev/null
+[ ! -e "$V1/xgw_host4" ] && [ ! -e "$V1/xgw_lpm4" ] && [ ! -e "$V1/xgw_config" ] &&
+	xt_ok "--cleanup removes layout-1 pins, stale maps included" ||
+	xt_fail "--cleanup removes layout-1 pins, stale maps included" "$(ls -l "$V1" 2>&1)"
+rm -rf "$V1"
 
 # ---- a bad state file keeps the daemon from starting ------------------------------------------
 cp "$CONF" "$XT_TMP/bad.conf"
