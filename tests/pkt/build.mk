@@ -8,7 +8,8 @@ PKT_TESTS := $(patsubst tests/pkt/%.c,$(BUILD)/tests/pkt/%,\
 all: $(PKT_TESTS)
 
 # The tests embed the xgw skeleton: rebuild them when the datapath changes.
-$(PKT_TESTS:=.o) $(PKT_LIB): tests/pkt/pkt_lib.h common/xgw_shared.h $(BUILD)/skel/xgw.skel.h
+$(PKT_TESTS:=.o) $(PKT_LIB): tests/pkt/pkt_lib.h tests/pkt/fib4_skel.h common/fib4.h \
+	common/xgw_shared.h $(BUILD)/skel/xgw.skel.h
 
 $(PKT_TESTS): %: %.o $(PKT_LIB) $(BUILD)/libxgw.a
 	$(call msg,LINK,$@)

@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "fib4_skel.h"
 #include "pkt_lib.h"
 #include "lbhash.h"
 #include "maglev.h"
@@ -30,6 +31,7 @@
 #define NBE		6	/* backend ids 1..5 */
 
 static struct xgw_bpf *skel;
+static struct fib4_skel fib4;	/* IPv4 routes, through common/fib4.c */
 static int lo_ifindex;
 static const uint8_t GW_MAC[6] = { 0x02, 0, 0, 0, 0, 0xaa };
 static const uint8_t RT_MAC[6] = { 0x02, 0, 0, 0, 0, 0xee };
@@ -142,28 +144,50 @@ static void set_nexthop(uint32_t id, const uint8_t dmac[6], uint16_t mtu)
 	update(skel->maps.xgw_nexthops, &id, &nh);
 }
 
+/* IPv4 @addr/@len -> @rt in the FIB */
+static void route4_set(const char *addr, int len, const struct xgw_route *rt)
+{
+	__be32 a[4];
+	int err;
+
+	addr_bytes(AF_INET, addr, a);
+	err = xgw_fib4_set(fib4.fib, a[0], len, rt);
+	if (err)
+		die(addr, err);
+}
+
+/* A host entry: an IPv4 /32 in the FIB, an IPv6 one in xgw_host6. */
+static void host_set(int family, const char *addr, const struct xgw_route *rt)
+{
+	__be32 a[4];
+
+	if (family == AF_INET) {
+		route4_set(addr, 32, rt);
+		return;
+	}
+	addr_bytes(family, addr, a);
+	update(skel->maps.xgw_host6, a, rt);
+}
+
 static void vip_mark(int family, const char *vip)
 {
 	struct xgw_route rt = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
-	__be32 a[4];
 
-	addr_bytes(family, vip, a);
-	if (family == AF_INET)
-		update(skel->maps.xgw_host4, &a[0], &rt);
-	else
-		update(skel->maps.xgw_host6, a, &rt);
+	host_set(family, vip, &rt);
 }
 
 static void setup_maps(void)
 {
 	struct bpf_devmap_val port = { .ifindex = lo_ifindex };
-	struct xgw_lpm4_key lk = { .prefixlen = 24 };
 	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 9 };
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
 				  .ct_udp_timeout_s = 30, .ct_flood_limit = 65536 };
 	uint32_t i, zero = 0;
-	int s;
+	int s, err;
 
+	err = fib4_skel_open(&fib4, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+	if (err)
+		die("mmap the IPv4 FIB", err);
 	update(skel->maps.xgw_config, &zero, &cfg);
 	update(skel->maps.xgw_tx_ports, &lo_ifindex, &port);
 	for (i = 1; i < NBE; i++) {
@@ -171,8 +195,7 @@ static void setup_maps(void)
 		set_backend_flags(i, 0);
 	}
 	set_nexthop(9, RT_MAC, 1500);
-	inet_pton(AF_INET, "10.0.0.0", &lk.addr);
-	update(skel->maps.xgw_lpm4, &lk, &rt);
+	route4_set("10.0.0.0", 24, &rt);
 	for (s = 1; s < S_MAX; s++) {
 		struct xgw_service v = { .id = s, .mode = SVC[s].mode,
 					 .flags = XGW_SVC_F_ALLDOWN_DROP, .table_size = TBL };
@@ -822,16 +845,12 @@ static void case_flood_stale(void)
 
 /* ---- decap ---------------------------------------------------------------------- */
 
+/* @a is one of this host's addresses: what xgw_decap takes tunnels for. */
 static void local_mark(int family, const char *a)
 {
-	struct xgw_route rt = { .action = XGW_RT_LOCAL };
-	__be32 b[4];
+	struct xgw_route rt = { .action = XGW_RT_LOCAL, .flags = XGW_RT_F_OWN };
 
-	addr_bytes(family, a, b);
-	if (family == AF_INET)
-		update(skel->maps.xgw_host4, &b[0], &rt);
-	else
-		update(skel->maps.xgw_host6, b, &rt);
+	host_set(family, a, &rt);
 }
 
 /* Feed an ipip frame made by the encap side (expect_ipip) to xgw_decap. */
@@ -885,6 +904,15 @@ static void case_decap(void)
 	ok &= r.retval == XDP_DROP &&
 	      a.reason[XGW_DROP_DECAP].packets - b.reason[XGW_DROP_DECAP].packets == 1;
 	tap_result(ok, "decap: foreign tunnel untouched, malformed inner dropped and counted");
+
+	/* a LOCAL route is not enough: only XGW_RT_F_OWN says "ours" */
+	route4_set("10.0.1.0", 24, &(struct xgw_route){ .action = XGW_RT_LOCAL });
+	len = pkt_build(&v4, in);
+	elen = expect_ipip(in, len, AF_INET, 2, enc);
+	pkt_run(bpf_program__fd(skel->progs.xgw_decap), enc, elen, 1, &r);
+	ok = !r.err && r.retval == XDP_PASS && r.out_len == elen && !memcmp(r.out, enc, elen);
+	run_decap(&v4, 1, "v4 in v4, own /32 inside a LOCAL /24");
+	tap_result(ok, "decap: outer destination under a LOCAL route without the own flag untouched");
 }
 
 /*
@@ -956,6 +984,7 @@ int main(void)
 	case_flood_stale();
 	case_decap();
 	measure();
+	fib4_skel_close(&fib4);
 	xgw_bpf__destroy(skel);
 	return tap_finish();
 }

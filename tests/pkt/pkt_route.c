@@ -21,6 +21,7 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
+#include "fib4_skel.h"
 #include "pkt_lib.h"
 #include "xgw.skel.h"
 
@@ -50,7 +51,10 @@ static const struct nh_def nexthops[] = {
 	{ NH_B, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 6 }, { 2, 0xbb, 0, 0, 0, 6 }, true },
 };
 
-/* Full-length prefixes go in the host maps, the rest in the LPM tries. */
+/*
+ * IPv4 routes go in the DIR-24-8 FIB through common/fib4.c (host routes and
+ * prefixes alike); IPv6 /128s in the host map, shorter ones in the LPM trie.
+ */
 struct route_def {
 	const char *prefix;
 	uint8_t action;
@@ -60,7 +64,7 @@ struct route_def {
 
 static const struct route_def routes[] = {
 	{ "10.1.0.5/32", XGW_RT_NEXTHOP, 0, NH_A },
-	{ "10.1.0.6/32", XGW_RT_LOCAL, 0, 0 },
+	{ "10.1.0.6/32", XGW_RT_LOCAL, XGW_RT_F_OWN, 0 },	/* the gateway's own */
 	{ "10.2.3.9/32", XGW_RT_NEXTHOP, 0, NH_A },	/* inside 10.2.3.0/24 */
 	{ "10.2.5.5/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP marker only */
 	{ "10.9.0.1/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP, no prefix */
@@ -72,8 +76,15 @@ static const struct route_def routes[] = {
 	{ "10.5.0.0/16", XGW_RT_NEXTHOP, 0, NH_NOPORT },
 	{ "10.6.0.0/16", XGW_RT_NEXTHOP, 0, NH_VLAN },
 	{ "192.0.2.0/24", XGW_RT_LOCAL, 0, 0 },
+	/* DIR-24-8 edges: a /32 in a /24 under a /16; a /26 inside a /25 */
+	{ "10.7.0.0/16", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "10.7.1.9/32", XGW_RT_NEXTHOP, 0, NH_B },
+	{ "10.7.1.20/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP over the /16 */
+	{ "10.8.0.0/16", XGW_RT_BLACKHOLE, 0, 0 },
+	{ "10.8.1.0/25", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "10.8.1.64/26", XGW_RT_NEXTHOP, 0, NH_B },
 	{ "2001:db8:1::5/128", XGW_RT_NEXTHOP, 0, NH_A },
-	{ "2001:db8:1::6/128", XGW_RT_LOCAL, 0, 0 },
+	{ "2001:db8:1::6/128", XGW_RT_LOCAL, XGW_RT_F_OWN, 0 },
 	{ "2001:db8:2::/48", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "2001:db8:2:3::/64", XGW_RT_NEXTHOP, 0, NH_B },
 	{ "2001:db8:3::/48", XGW_RT_NEXTHOP, 0, NH_UNRES },
@@ -126,6 +137,21 @@ static const struct fixture fixtures[] = {
 	{ "ipv4 TTL 2 forwarded as TTL 1", V4(.ttl = 2), XGW_FWD, NH_A },
 	{ "ipv4 TTL 255", V4(.ttl = 255), XGW_FWD, NH_A },
 	{ "ipv4 L3 length == egress MTU", V4(.dst = "10.4.0.1", .payload = 1000 - 28), XGW_FWD, NH_MTU },
+	/* IPv4 FIB (DIR-24-8): a group holds a /24's longer routes over its base */
+	{ "ipv4 /32 host in a /24 under a /16", V4(.dst = "10.7.1.9"), XGW_FWD, NH_B },
+	{ "ipv4 neighbour below the /32 gets the /16", V4(.dst = "10.7.1.8"), XGW_FWD, NH_A },
+	{ "ipv4 neighbour above the /32 gets the /16", V4(.dst = "10.7.1.10"), XGW_FWD, NH_A },
+	{ "ipv4 first address of the host's /24 gets the /16", V4(.dst = "10.7.1.0"),
+	  XGW_FWD, NH_A },
+	{ "ipv4 last address of the host's /24 gets the /16", V4(.dst = "10.7.1.255"),
+	  XGW_FWD, NH_A },
+	{ "ipv4 another /24 of the /16", V4(.dst = "10.7.200.1"), XGW_FWD, NH_A },
+	{ "ipv4 VIP mark over a /16, beside a /32: no service, the /16",
+	  V4(.dst = "10.7.1.20", TCP), XGW_FWD, NH_A },
+	{ "ipv4 /25 below a nested /26 (.0)", V4(.dst = "10.8.1.0"), XGW_FWD, NH_A },
+	{ "ipv4 /25 just below the /26 (.63)", V4(.dst = "10.8.1.63"), XGW_FWD, NH_A },
+	{ "ipv4 /26 first address (.64) wins over the /25", V4(.dst = "10.8.1.64"), XGW_FWD, NH_B },
+	{ "ipv4 /26 last address (.127) wins over the /25", V4(.dst = "10.8.1.127"), XGW_FWD, NH_B },
 	/* forwarding, IPv6 */
 	{ "ipv6 udp via host map", V6(.dst = "2001:db8:1::5"), XGW_FWD, NH_A },
 	{ "ipv6 tcp via prefix table", V6(TCP), XGW_FWD, NH_A },
@@ -212,6 +238,10 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 icmpv6 header cut after extension header",
 	  V6(ICMP6(128), EXT(IPPROTO_DSTOPTS), .len_delta = -22), XGW_DROP_TRUNC_L4 },
 	{ "ipv4 blackhole", V4(.dst = "10.2.4.1"), XGW_DROP_BLACKHOLE },
+	{ "ipv4 past the /25 and /26 (.128): their /16 blackhole", V4(.dst = "10.8.1.128"),
+	  XGW_DROP_BLACKHOLE },
+	{ "ipv4 /16 blackhole in the /24 before the /25", V4(.dst = "10.8.0.255"),
+	  XGW_DROP_BLACKHOLE },
 	{ "ipv6 blackhole", V6(.dst = "2001:db8:4::1"), XGW_DROP_BLACKHOLE },
 	{ "ipv4 martian 0.1.2.3", V4(.src = "0.1.2.3"), XGW_DROP_MARTIAN },
 	{ "ipv4 martian 0.0.0.0 to unicast", V4(.src = "0.0.0.0"), XGW_DROP_MARTIAN },
@@ -236,6 +266,7 @@ static const struct fixture fixtures[] = {
 
 struct t {
 	struct xgw_bpf *skel;
+	struct fib4_skel fib4;	/* the IPv4 FIB, written through common/fib4.c */
 	int prog_fd, stats_fd, nh_stats_fd;
 	uint32_t port_ifindex;	/* loopback: any device will do for a devmap entry */
 };
@@ -289,40 +320,64 @@ static int map_update(int fd, const void *key, const void *val, const char *what
 	return 0;
 }
 
-static int route_add(struct t *t, const struct route_def *rd)
+/* "ADDR/LEN" into family, address bytes and length; -EINVAL on a fixture bug. */
+static int prefix_parse(const char *prefix, int *family, uint8_t a[16], int *plen)
 {
-	struct xgw_route rt = { .action = rd->action, .flags = rd->flags, .nh_id = rd->nh };
 	char addr[64];
-	int family, plen, maxlen;
-	uint8_t a[16];
 	char *slash;
 
-	snprintf(addr, sizeof(addr), "%s", rd->prefix);
+	snprintf(addr, sizeof(addr), "%s", prefix);
 	slash = strchr(addr, '/');
 	if (!slash)
 		return -EINVAL;
 	*slash = '\0';
-	plen = atoi(slash + 1);
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	maxlen = family == AF_INET ? 32 : 128;
-	if (inet_pton(family, addr, a) != 1 || plen < 0 || plen > maxlen)
+	*plen = atoi(slash + 1);
+	*family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(*family, addr, a) != 1 || *plen < 0 || *plen > (*family == AF_INET ? 32 : 128))
 		return -EINVAL;
+	return 0;
+}
 
-	if (plen == maxlen && family == AF_INET)
-		return map_update(bpf_map__fd(t->skel->maps.xgw_host4), a, &rt, rd->prefix);
-	if (plen == maxlen)
-		return map_update(bpf_map__fd(t->skel->maps.xgw_host6), a, &rt, rd->prefix);
+static int route_add(struct t *t, const struct route_def *rd)
+{
+	struct xgw_route rt = { .action = rd->action, .flags = rd->flags, .nh_id = rd->nh };
+	int family, plen, err;
+	uint8_t a[16];
+
+	err = prefix_parse(rd->prefix, &family, a, &plen);
+	if (err)
+		return err;
 	if (family == AF_INET) {
-		struct xgw_lpm4_key k = { .prefixlen = plen };
+		__be32 a4;
 
-		memcpy(&k.addr, a, 4);
-		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm4), &k, &rt, rd->prefix);
-	} else {
+		memcpy(&a4, a, 4);
+		err = xgw_fib4_set(t->fib4.fib, a4, plen, &rt);
+		if (err)
+			tap_diag("xgw_fib4_set %s: %s", rd->prefix, strerror(-err));
+		return err;
+	}
+	if (plen == 128)
+		return map_update(bpf_map__fd(t->skel->maps.xgw_host6), a, &rt, rd->prefix);
+	{
 		struct xgw_lpm6_key k = { .prefixlen = plen };
 
 		memcpy(k.addr, a, 16);
 		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm6), &k, &rt, rd->prefix);
 	}
+}
+
+/* Remove the IPv4 route @prefix through common/fib4.c. Returns 0 or -errno. */
+static int route_del4(struct t *t, const char *prefix)
+{
+	int family, plen, err;
+	uint8_t a[16];
+	__be32 a4;
+
+	err = prefix_parse(prefix, &family, a, &plen);
+	if (err || family != AF_INET)
+		return -EINVAL;
+	memcpy(&a4, a, 4);
+	return xgw_fib4_del(t->fib4.fib, a4, plen);
 }
 
 static int maps_program(struct t *t)
@@ -331,6 +386,11 @@ static int maps_program(struct t *t)
 	int err;
 	size_t i;
 
+	err = fib4_skel_open(&t->fib4, t->skel->maps.xgw_fib4_24, t->skel->maps.xgw_fib4_8);
+	if (err) {
+		tap_diag("mmap the IPv4 FIB arrays: %s", strerror(-err));
+		return err;
+	}
 	err = map_update(bpf_map__fd(t->skel->maps.xgw_tx_ports), &t->port_ifindex, &port,
 			 "xgw_tx_ports");
 	for (i = 0; !err && i < sizeof(nexthops) / sizeof(nexthops[0]); i++) {
@@ -632,6 +692,133 @@ static void test_latency(struct t *t, uint32_t sample, int packets, uint64_t wan
 	free(lat);
 }
 
+/*
+ * The IPv4 FIB changed under the datapath, one step at a time through
+ * common/fib4.c; after each step a frame to @dst must end as the step says
+ * (and as test_fixture() checks: verdict, frame out, counters).
+ */
+struct fib4_step {
+	char op;		/* '+' set @rd, '-' delete @rd.prefix, '=' check only */
+	struct route_def rd;
+	const char *dst;
+	enum xgw_reason reason;
+	uint32_t nh;
+};
+
+static const struct fib4_step fib4_steps[] = {
+	{ '+', { "0.0.0.0/0", XGW_RT_NEXTHOP, 0, NH_B }, "198.51.100.1", XGW_FWD, NH_B },
+	{ '=', { 0 }, "10.9.0.1", XGW_FWD, NH_B },		/* a bare VIP mark: the default */
+	{ '=', { 0 }, "10.2.1.1", XGW_FWD, NH_A },		/* longer prefixes still win */
+	{ '=', { 0 }, "10.8.1.200", XGW_DROP_BLACKHOLE },
+	{ '=', { 0 }, "224.0.0.5", XGW_PASS_MCAST },		/* screened before routing */
+	{ '-', { "0.0.0.0/0" }, "198.51.100.1", XGW_PASS_NO_ROUTE },
+	{ '=', { 0 }, "10.9.0.1", XGW_PASS_NO_ROUTE },
+	{ '+', { "10.2.0.0/16", XGW_RT_NEXTHOP, 0, NH_B }, "10.2.1.1", XGW_FWD, NH_B },
+	{ '=', { 0 }, "10.2.3.9", XGW_FWD, NH_A },		/* the /32 under it stays */
+	{ '=', { 0 }, "10.2.3.4", XGW_FWD, NH_B },		/* so does the /24 */
+	{ '=', { 0 }, "10.2.5.5", XGW_FWD, NH_B },		/* the VIP mark follows its /16 */
+	{ '+', { "10.2.0.0/16", XGW_RT_NEXTHOP, 0, NH_A }, "10.2.1.1", XGW_FWD, NH_A },
+	{ '-', { "10.8.1.64/26" }, "10.8.1.64", XGW_FWD, NH_A },	/* the /25 again */
+	{ '=', { 0 }, "10.8.1.127", XGW_FWD, NH_A },
+	{ '-', { "10.8.1.0/25" }, "10.8.1.64", XGW_DROP_BLACKHOLE },	/* the /16 again */
+	{ '=', { 0 }, "10.8.1.0", XGW_DROP_BLACKHOLE },
+	{ '-', { "10.7.1.9/32" }, "10.7.1.9", XGW_FWD, NH_A },	/* the /16 again */
+	{ '=', { 0 }, "10.7.1.20", XGW_FWD, NH_A },		/* the VIP mark still over it */
+	{ '-', { "10.7.0.0/16" }, "10.7.1.9", XGW_PASS_NO_ROUTE },
+	{ '=', { 0 }, "10.7.1.20", XGW_PASS_NO_ROUTE },	/* a bare mark again */
+	{ '+', { "10.7.1.0/24", XGW_RT_NEXTHOP, 0, NH_B }, "10.7.1.20", XGW_FWD, NH_B },
+	{ '=', { 0 }, "10.7.1.21", XGW_FWD, NH_B },
+	{ '=', { 0 }, "10.7.2.1", XGW_PASS_NO_ROUTE },
+};
+
+static void test_fib4_steps(struct t *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fib4_steps) / sizeof(fib4_steps[0]); i++) {
+		const struct fib4_step *st = &fib4_steps[i];
+		struct fixture f = { NULL, V4(.dst = st->dst), st->reason, st->nh };
+		char name[160];
+		int err = 0;
+
+		if (st->op == '+') {
+			err = route_add(t, &st->rd);
+			snprintf(name, sizeof(name), "fib4 set %s (%s nh %u), then %s",
+				 st->rd.prefix, st->rd.action == XGW_RT_BLACKHOLE ? "blackhole" :
+				 "via", st->rd.nh, st->dst);
+		} else if (st->op == '-') {
+			err = route_del4(t, st->rd.prefix);
+			snprintf(name, sizeof(name), "fib4 del %s, then %s", st->rd.prefix, st->dst);
+		} else {
+			snprintf(name, sizeof(name), "fib4 unchanged, %s", st->dst);
+		}
+		if (err) {
+			tap_result(false, "%s: %s", name, strerror(-err));
+			continue;
+		}
+		f.name = name;
+		test_fixture(t, &f);
+	}
+}
+
+/*
+ * Every IPv4 route deleted through common/fib4.c: the route set is empty,
+ * no group is in use, every /24 entry is 0 again, and the datapath finds no
+ * IPv4 route at all (IPv6 untouched).
+ */
+static void test_fib4_empty(struct t *t)
+{
+	static const char *const gone[] = {
+		"10.1.0.5", "10.1.0.6", "10.2.3.9", "10.2.3.4", "10.2.1.1", "10.2.5.5",
+		"192.0.2.1", "10.7.1.20", "10.8.1.64",
+	};
+	struct xgw_fib4_stats st;
+	bool ok = true;
+	size_t i, nonzero = 0;
+	int err;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strchr(routes[i].prefix, ':'))
+			continue;
+		err = route_del4(t, routes[i].prefix);
+		if (err && err != -ENOENT) {
+			tap_diag("del %s: %s", routes[i].prefix, strerror(-err));
+			ok = false;
+		}
+	}
+	err = route_del4(t, "10.7.1.0/24");	/* added by test_fib4_steps() */
+	if (err) {
+		tap_diag("del 10.7.1.0/24: %s", strerror(-err));
+		ok = false;
+	}
+	if (route_del4(t, "10.7.1.0/24") != -ENOENT) {
+		tap_diag("a second del of 10.7.1.0/24 is not ENOENT");
+		ok = false;
+	}
+	xgw_fib4_stats(t->fib4.fib, &st);
+	for (i = 0; i < XGW_FIB4_TBL24; i++)
+		nonzero += t->fib4.tbl24[i] != 0;
+	if (st.routes || st.groups_used || nonzero) {
+		tap_diag("routes %u, groups in use %u, nonzero /24 entries %zu", st.routes,
+			 st.groups_used, nonzero);
+		ok = false;
+	}
+	tap_result(ok, "fib4: every IPv4 route deleted, no group in use, every /24 entry 0");
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		char name[96];
+		struct fixture f = { name, V4(.dst = gone[i]), XGW_PASS_NO_ROUTE };
+
+		snprintf(name, sizeof(name), "fib4 empty: %s", gone[i]);
+		test_fixture(t, &f);
+	}
+	{
+		struct fixture f = { "fib4 empty: ipv6 routes untouched",
+				     V6(.dst = "2001:db8:1::5"), XGW_FWD, NH_A };
+
+		test_fixture(t, &f);
+	}
+}
+
 /* Tracing programs load only where the kernel has their tracepoint. */
 static void tracing_autoload(struct xgw_bpf *skel)
 {
@@ -723,7 +910,10 @@ int main(void)
 	test_latency(&t, 4, 16, 4);
 	test_latency(&t, 1, 5, 5);
 	test_latency(&t, 0, 16, 0);
+	test_fib4_steps(&t);	/* these change the routes: last */
+	test_fib4_empty(&t);
 out:
+	fib4_skel_close(&t.fib4);
 	xgw_bpf__destroy(t.skel);
 	return tap_finish();
 }

@@ -1,5 +1,9 @@
 # pktbench: ns/packet under BPF_PROG_TEST_RUN (tools/bench/run, `make bench`).
-# libxgw.a: common/maglev.c builds the --service case's Maglev table.
+# libxgw.a: common/maglev.c builds the --service case's Maglev table,
+# common/fib4.c writes the IPv4 routes; tests/pkt/fib4_skel.h maps the
+# FIB's arrays (shared with the packet tests).
+$(BUILD)/tools/bench/pktbench.o: CFLAGS += -Itests/pkt
+$(BUILD)/tools/bench/pktbench.o: tests/pkt/fib4_skel.h common/fib4.h $(BUILD)/skel/xgw.skel.h
 $(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/libxgw.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

@@ -11,10 +11,12 @@
  *
  * Run inside a namespace holding DEV: devmap entries and FIB lookups resolve
  * ifindexes there. The target is 10.200.1.1 (fd00:99:1::1), routed by a
- * host entry or by 10.200.0.0/16 (fd00:99::/32) among N-1 random prefixes
- * (seeded: `prefixes` prints the very same ones for the kernel FIB).
+ * host route (IPv4: a /32 in the DIR-24-8 FIB, written through
+ * common/fib4.c; IPv6: the host map) or by 10.200.0.0/16 (fd00:99::/32)
+ * among N-1 random prefixes (seeded: `prefixes` prints the very same ones
+ * for the kernel FIB).
  *
- * --service: 10.200.1.1 is instead a DSR VIP (host entry with XGW_RT_F_VIP)
+ * --service: 10.200.1.1 is instead a DSR VIP (a /32 mark with XGW_RT_F_VIP)
  * for TCP port 80 with three backends, Maglev table of 65537 slots built by
  * common/maglev.c, and the frame is a TCP segment to it. Without --syn it is
  * an ACK of a flow learnt by one call before measuring (checked in
@@ -43,6 +45,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "fib4_skel.h"
 #include "maglev.h"
 #include "xgw_shared.h"
 #include "xgw.skel.h"
@@ -226,35 +229,55 @@ static int devmap_set(int map_fd, __u32 key, int ifindex)
 	return bpf_map_update_elem(map_fd, &key, &val, 0) ? -errno : 0;
 }
 
-/* The route to nh 1 for the target, plus o->lpm - 1 random prefixes. */
-static int xgw_routes(const struct bench_opts *o, struct xgw_bpf *skel)
+/* The IPv6 route to nh 1 for the target, plus o->lpm - 1 random prefixes. */
+static int xgw_routes6(const struct bench_opts *o, struct xgw_bpf *skel)
 {
 	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
 	__be32 dst[4], pfx[4];
 	unsigned long i;
 	__u32 len;
-	int fd, err = 0;
+	int fd;
 
-	target(o->v6, dst, pfx, &len);
+	target(true, dst, pfx, &len);
 	if (o->host) {
-		fd = bpf_map__fd(o->v6 ? skel->maps.xgw_host6 : skel->maps.xgw_host4);
+		fd = bpf_map__fd(skel->maps.xgw_host6);
 		return bpf_map_update_elem(fd, dst, &rt, 0) ? -errno : 0;
 	}
-	fd = bpf_map__fd(o->v6 ? skel->maps.xgw_lpm6 : skel->maps.xgw_lpm4);
-	for (i = 0; i < o->lpm && !err; i++) {
+	fd = bpf_map__fd(skel->maps.xgw_lpm6);
+	for (i = 0; i < o->lpm; i++) {
 		struct xgw_lpm6_key k6 = {};
-		struct xgw_lpm4_key k4 = {};
 
 		if (i == o->lpm - 1) {
 			memcpy(k6.addr, pfx, 16);
 			k6.prefixlen = len;
 		} else {
-			prefix_random(o->v6, k6.addr, &k6.prefixlen);
+			prefix_random(true, k6.addr, &k6.prefixlen);
 		}
-		k4.prefixlen = k6.prefixlen;
-		k4.addr = k6.addr[0];
-		if (bpf_map_update_elem(fd, o->v6 ? (void *)&k6 : (void *)&k4, &rt, 0))
-			err = -errno;
+		if (bpf_map_update_elem(fd, &k6, &rt, 0))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The same for IPv4, through common/fib4.c into the FIB's arrays. */
+static int xgw_routes4(const struct bench_opts *o, struct xgw_fib4 *fib)
+{
+	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
+	__be32 dst[4], pfx[4];
+	unsigned long i;
+	__u32 len;
+	int err = 0;
+
+	target(false, dst, pfx, &len);
+	if (o->host)
+		return xgw_fib4_set(fib, dst[0], 32, &rt);
+	for (i = 0; i < o->lpm && !err; i++) {
+		if (i == o->lpm - 1) {
+			err = xgw_fib4_set(fib, pfx[0], len, &rt);
+		} else {
+			prefix_random(false, dst, &len);
+			err = xgw_fib4_set(fib, dst[0], len, &rt);
+		}
 	}
 	return err;
 }
@@ -292,7 +315,7 @@ out:
  * backends 1..3 (10.98.0.11..13) each behind its own resolved nexthop
  * 2..4 on the bench device, Maglev table.
  */
-static int xgw_service(const struct bench_opts *o, struct xgw_bpf *skel)
+static int xgw_service(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib)
 {
 	struct xgw_route vip = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
 	struct xgw_service svc = { .id = SVC_ID, .mode = XGW_LB_DSR,
@@ -302,6 +325,7 @@ static int xgw_service(const struct bench_opts *o, struct xgw_bpf *skel)
 	struct maglev_backend mb[SVC_BACKENDS] = {};
 	__be32 dst[4], pfx[4];
 	__u32 i, len;
+	int err;
 
 	target(false, dst, pfx, &len);
 	key.addr[0] = dst[0];
@@ -321,13 +345,15 @@ static int xgw_service(const struct bench_opts *o, struct xgw_bpf *skel)
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_backends), &id, &be, 0))
 			return -errno;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_host4), dst, &vip, 0) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_services), &key, &svc, 0))
+	err = xgw_fib4_set(fib, dst[0], 32, &vip);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_services), &key, &svc, 0))
 		return -errno;
 	return service_maglev(skel, mb);
 }
 
-static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel)
+static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib)
 {
 	struct xgw_nexthop nh = {
 		.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
@@ -346,7 +372,9 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel)
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &one, &nh, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_tx_ports), &key, &dv, 0))
 		return -errno;
-	return o->service ? xgw_service(o, skel) : xgw_routes(o, skel);
+	if (o->service)
+		return xgw_service(o, skel, fib);
+	return o->v6 ? xgw_routes6(o, skel) : xgw_routes4(o, fib);
 }
 
 /*
@@ -406,8 +434,10 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Setup time: load, and every route written (the IPv4 arrays cleared first). */
 static int bench_xgw(const struct bench_opts *o, double *runs, double *median, double *setup)
 {
+	struct fib4_skel fs = {};
 	struct xgw_bpf *skel;
 	double t0 = now();
 	int err;
@@ -415,12 +445,17 @@ static int bench_xgw(const struct bench_opts *o, double *runs, double *median, d
 	skel = xgw_bpf__open_and_load();
 	if (!skel)
 		return -errno;
-	err = xgw_setup(o, skel);
+	err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+	if (err)
+		fprintf(stderr, "pktbench: mmap the IPv4 FIB: %s\n", strerror(-err));
+	if (!err)
+		err = xgw_setup(o, skel, fs.fib);
 	*setup = now() - t0;
 	if (!err && o->service)
 		err = service_learn(o, skel);
 	if (!err)
 		err = measure(o, bpf_program__fd(skel->progs.xgw_xdp), runs, median);
+	fib4_skel_close(&fs);
 	xgw_bpf__destroy(skel);
 	return err;
 }
@@ -458,7 +493,7 @@ static int bench_fib(const struct bench_opts *o, double *runs, double *median)
 	return err;
 }
 
-/* `ip -batch` lines for the same prefixes xgw_routes() loads. */
+/* `ip -batch` lines for the same prefixes xgw_routes4/6() load. */
 static int print_prefixes(const struct bench_opts *o)
 {
 	char buf[INET6_ADDRSTRLEN];
