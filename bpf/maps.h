@@ -19,23 +19,24 @@ struct {
 } xgw_config SEC(".maps");
 
 /*
- * The IPv4 FIB, DIR-24-8 (see common/xgw_shared.h): one entry per /24, and
- * 256-entry groups for the /24s that hold longer routes. Mmappable: xgwd
- * writes entries in place. Values are packed routes (xgw_fib4_pack()).
+ * The IPv4 FIB, DIR-24-8 (see common/xgw_shared.h): an entry per /24, 256
+ * per element (one /16), and 256-entry groups for the /24s that hold
+ * longer routes. Mmappable: xgwd writes entries in place. Entries are
+ * packed routes (xgw_fib4_pack()).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, XGW_FIB4_TBL24);
+	__type(value, struct xgw_fib4_block);
+	__uint(max_entries, XGW_FIB4_TBL24 / 256);
 	__uint(map_flags, BPF_F_MMAPABLE);
 } xgw_fib4_24 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, XGW_FIB4_GROUPS * 256);
+	__type(value, struct xgw_fib4_block);
+	__uint(max_entries, XGW_FIB4_GROUPS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 } xgw_fib4_8 SEC(".maps");
 

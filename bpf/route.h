@@ -26,20 +26,21 @@
  */
 static __always_inline struct xgw_route *xgw_route_lookup4(__be32 dst, struct xgw_route *buf)
 {
-	__u32 a = bpf_ntohl(dst), key = a >> 8, e, *ent;
+	__u32 a = bpf_ntohl(dst), key = a >> 16, e;
+	struct xgw_fib4_block *blk;
 
-	ent = bpf_map_lookup_elem(&xgw_fib4_24, &key);
-	xgw_lookup_barrier(ent);
-	if (!ent)
+	blk = bpf_map_lookup_elem(&xgw_fib4_24, &key);
+	xgw_lookup_barrier(blk);
+	if (!blk)
 		return NULL;
-	e = *ent;
+	e = blk->e[(a >> 8) & 0xff];
 	if (e & XGW_FIB4_EXT) {
-		key = (e & ~XGW_FIB4_EXT) << 8 | (a & 0xff);
-		ent = bpf_map_lookup_elem(&xgw_fib4_8, &key);
-		xgw_lookup_barrier(ent);
-		if (!ent)
+		key = e & ~XGW_FIB4_EXT;
+		blk = bpf_map_lookup_elem(&xgw_fib4_8, &key);
+		xgw_lookup_barrier(blk);
+		if (!blk)
 			return NULL;
-		e = *ent;
+		e = blk->e[a & 0xff];
 	}
 	if (!e)
 		return NULL;

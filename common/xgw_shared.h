@@ -183,9 +183,14 @@ _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
  * prefixes alike, resolves in at most two reads of two arrays, whatever the
  * size of the table:
  *
- *   e = xgw_fib4_24[dst >> 8]                      (the /24 holding dst)
+ *   e = tbl24[dst >> 8]                            (the /24 holding dst)
  *   if (e & XGW_FIB4_EXT)                          (the /24 has longer routes)
- *       e = xgw_fib4_8[(e & ~XGW_FIB4_EXT) * 256 + (dst & 0xff)]
+ *       e = tbl8[(e & ~XGW_FIB4_EXT) * 256 + (dst & 0xff)]
+ *
+ * tbl24 and tbl8 are dense u32 arrays: the memory of the maps xgw_fib4_24
+ * (one element of 256 entries per /16, key dst >> 16) and xgw_fib4_8 (one
+ * element per group, key the group index). Their elements are 256 entries
+ * rather than one because the kernel pads an array's values to 8 bytes.
  *
  * dst in host byte order. e is the packed route of dst's longest match
  * (action, flags, nh_id, and the match's prefix length, which the datapath
@@ -195,7 +200,12 @@ _Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
  * store, a group is filled before an entry points at it and is reused only
  * after a grace period.
  */
-#define XGW_FIB4_TBL24		(1u << 24)
+#define XGW_FIB4_TBL24		(1u << 24)	/* entries of tbl24 */
+
+struct xgw_fib4_block {
+	__u32 e[256];
+};
+_Static_assert(sizeof(struct xgw_fib4_block) == 1024, "xgw_fib4_block");
 #define XGW_FIB4_EXT		0x80000000u	/* low 31 bits: group index */
 #define XGW_FIB4_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
 #define XGW_FIB4_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
