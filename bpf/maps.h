@@ -89,13 +89,25 @@ struct {
 	__uint(max_entries, XGW_MAX_NEXTHOPS);
 } xgw_nh_stats SEC(".maps");
 
-/* Sampled processing-time histogram and the sampler's countdown, per CPU. */
+/* Sampled processing-time histogram, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xgw_latency);
 	__uint(max_entries, 1);
 } xgw_latency SEC(".maps");
+
+/*
+ * The sampler's countdown, per CPU: packets to let by before the next
+ * timed one. 0 = read xgw_config.latency_sample now: whoever changes that
+ * zeroes this on every CPU, so a new rate applies from the next packet.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} xgw_lat_left SEC(".maps");
 
 /* L4 services by (VIP, port, proto, family); only VIP-flagged hosts look. */
 struct {

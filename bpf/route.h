@@ -95,16 +95,6 @@ static __always_inline struct xgw_route *xgw_route_lookup(const struct xgw_pkt *
 	return xgw_route_lookup6(pkt->dst);
 }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), folded in one's complement. */
-static __always_inline void xgw_csum_replace16(__sum16 *sum, __be16 old, __be16 new)
-{
-	__u32 s = (__u16)~*sum + (__u16)~old + (__u16)new;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	*sum = ~s;
-}
-
 /*
  * Give the frame the L2 header of @nh (Ethernet, plus one 802.1Q tag when
  * nh->vlan is set), replacing whatever tags it came with, then decrement
@@ -145,15 +135,14 @@ static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		eth->h_proto = bpf_htons(eth_proto);
 		l3 = eth + 1;
 	}
-	/* 4 + 2 bytes each (the verifier allows unaligned access here) */
-	*(__u32 *)eth->h_dest = *(__u32 *)nh->dmac;
-	*(__u16 *)(eth->h_dest + 4) = *(__u16 *)(nh->dmac + 4);
-	*(__u32 *)eth->h_source = *(__u32 *)nh->smac;
-	*(__u16 *)(eth->h_source + 4) = *(__u16 *)(nh->smac + 4);
+	/* dmac, smac: 8 + 4 bytes (the verifier allows unaligned access here) */
+	*(__u64 *)eth = *(const __u64 *)nh->dmac;
+	*(__u32 *)((void *)eth + 8) = *(const __u32 *)(nh->dmac + 8);
 
 	if (pkt->family == XGW_AF_INET) {
 		struct iphdr *iph = l3;
-		__be16 *word, old, new;
+		__be16 *word;
+		__u32 csum;
 
 		if ((void *)(iph + 1) > end)
 			return XGW_DROP_MALFORMED;
@@ -163,10 +152,11 @@ static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		 * store read back as a word stalls store forwarding).
 		 */
 		word = (__be16 *)&iph->ttl;
-		old = *word;
-		new = old - bpf_htons(0x0100);	/* TTL >= 2 here: no borrow */
-		*word = new;
-		xgw_csum_replace16(&iph->check, old, new);
+		*word -= bpf_htons(0x0100);	/* TTL >= 2 here: no borrow */
+		/* the sum fell by 0x0100, its complement rises by as much,
+		 * end-around carry (RFC 1624; the kernel's ip_decrease_ttl()) */
+		csum = (__u32)iph->check + bpf_htons(0x0100);
+		iph->check = csum + (csum >= 0xffff);
 	} else {
 		struct ipv6hdr *ip6h = l3;
 

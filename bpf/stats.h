@@ -5,9 +5,10 @@
  * closes the latency sample, and turns the reason's class into the verdict,
  * so a counter can never disagree with what happened to the packet.
  *
- * Cost on the fast path: the xgw_config lookup at entry and the xgw_stats
- * lookup at exit (array lookups, inlined by the verifier); bpf_ktime_get_ns()
- * only on the sampled packet, one in xgw_config.latency_sample.
+ * Cost on the fast path: the sampler's per-CPU countdown at entry and the
+ * xgw_stats lookup at exit (array lookups, inlined by the verifier);
+ * bpf_ktime_get_ns() only on the sampled packet, one in
+ * xgw_config.latency_sample.
  */
 #ifndef XGW_STATS_H
 #define XGW_STATS_H
@@ -53,28 +54,31 @@ static __always_inline int xgw_reason_verdict(enum xgw_reason reason)
 
 /*
  * Decide whether this packet is timed: a per-CPU countdown picks one packet
- * in N, so only that one pays for two bpf_ktime_get_ns() calls. A countdown
- * left over from a larger N restarts at once.
+ * in N, so only that one pays for two bpf_ktime_get_ns() calls, and every
+ * other packet one per-CPU decrement. At 0 it reads N from xgw_config;
+ * sampling off (N = 0) is read again after XGW_LAT_RECHECK packets, or at
+ * once when the control plane zeroes the countdowns with a new N.
  */
 static __always_inline void xgw_latency_start(struct xgw_pkt *pkt)
 {
-	struct xgw_latency *lat;
 	struct xgw_config *cfg;
-	__u32 zero = 0, n;
+	__u32 zero = 0, *left, n;
 
 	pkt->t_start = 0;
-	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
-	if (!cfg || !cfg->latency_sample)
+	left = bpf_map_lookup_elem(&xgw_lat_left, &zero);
+	if (!left)
 		return;
-	n = cfg->latency_sample;
-	lat = bpf_map_lookup_elem(&xgw_latency, &zero);
-	if (!lat)
-		return;
-	if (lat->countdown && lat->countdown < n) {
-		lat->countdown--;
+	if (*left) {
+		(*left)--;
 		return;
 	}
-	lat->countdown = n - 1;
+	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
+	n = cfg ? cfg->latency_sample : 0;
+	if (!n) {
+		*left = XGW_LAT_RECHECK;
+		return;
+	}
+	*left = n - 1;
 	pkt->t_start = bpf_ktime_get_ns();
 }
 

@@ -123,20 +123,20 @@ _Static_assert(sizeof(struct xgw_lb_counter) == 32, "xgw_lb_counter");
 /*
  * xgw_latency[0], per CPU. bucket[i] counts samples with
  * 2^(i-1) <= ns < 2^i (bucket[0]: 0 ns); the last bucket is open-ended.
- * countdown is the sampler's own state: one packet in N is timed.
+ * Which packet is timed is xgw_lat_left's business (bpf/stats.h).
  */
 struct xgw_latency {
 	__u64 bucket[XGW_LAT_BUCKETS];
 	__u64 count;
 	__u64 sum_ns;
-	__u64 countdown;
-	__u64 pad;
+	__u64 pad[2];
 };
 _Static_assert(sizeof(struct xgw_latency) == 8 * (XGW_LAT_BUCKETS + 4),
 	       "xgw_latency");
 
 /* ---- configuration: xgw_config[0], written by xgwd ----------------------- */
 #define XGW_LATENCY_SAMPLE_DEFAULT	1024	/* time one packet in N */
+#define XGW_LAT_RECHECK		65535	/* sampling off: read the rate again after N */
 #define XGW_CT_UDP_TIMEOUT_DEFAULT	30	/* seconds */
 #define XGW_CT_FLOOD_DEFAULT		65536	/* new flows/s per CPU learned */
 
@@ -239,11 +239,11 @@ _Static_assert(sizeof(struct xgw_lpm6_key) == 20, "xgw_lpm6_key");
 
 /* xgw_nexthops[nh_id]; nh_id 0 is never used. */
 struct xgw_nexthop {
+	__u8  dmac[6];		/* next hop's address */
+	__u8  smac[6];		/* egress device's address */
 	__u32 ifindex;		/* egress device, also the devmap key */
 	__u16 mtu;		/* L3 MTU of the egress device */
 	__u16 vlan;		/* 802.1Q VID to push on egress, 0 = none */
-	__u8  smac[6];		/* egress device's address */
-	__u8  dmac[6];		/* next hop's address */
 	__u32 flags;		/* XGW_NH_F_* */
 };
 _Static_assert(sizeof(struct xgw_nexthop) == 24, "xgw_nexthop");

@@ -285,6 +285,25 @@ static __u32 *setting_field(struct xgw_config *cfg, enum xgw_setting key)
 	return NULL;
 }
 
+/* Zero every CPU's sampler countdown: a new rate applies from the next packet. */
+static int latency__rearm(struct xgwd *d)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *zero;	/* per-CPU values are 8-byte slots in userspace */
+	__u32 key = 0;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.xgw_lat_left), &key, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
 int settings__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 		    char *err, size_t errlen)
 {
@@ -301,6 +320,16 @@ int settings__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *u
 	if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.xgw_config), &key, &cfg, BPF_ANY)) {
 		snprintf(err, errlen, "cannot write xgw_config: %s", strerror(errno));
 		return -errno;
+	}
+	if (c->set.key == XGW_SET_LATENCY_SAMPLE) {
+		int ret = latency__rearm(d);
+
+		if (ret) {
+			bpf_map_update_elem(bpf_map__fd(d->skel->maps.xgw_config), &key,
+					    &d->config, BPF_ANY);
+			snprintf(err, errlen, "cannot reset xgw_lat_left: %s", strerror(-ret));
+			return ret;
+		}
 	}
 	d->config = cfg;
 	return xgwd_undo__push(undo, &inv);

@@ -646,6 +646,9 @@ static int latency_reset(struct t *t, uint32_t sample)
 	err = map_update(bpf_map__fd(t->skel->maps.xgw_latency), &key, zero, "xgw_latency");
 	if (!err)
 		err = map_update(bpf_map__fd(t->skel->maps.xgw_config), &key, &cfg, "xgw_config");
+	/* per-CPU u32 countdowns, 8-byte slots: the zeroes above serve */
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_lat_left), &key, zero, "xgw_lat_left");
 	free(zero);
 	return err;
 }
