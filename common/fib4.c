@@ -413,6 +413,60 @@ static int prefix_apply(struct xgw_fib4 *f, __u32 a, int len)
 	return err;
 }
 
+/*
+ * Adding a route needs no recomputation: the entries it takes are exactly
+ * those under it whose route is no longer than it (an entry carries its
+ * route's prefix length). Flags on an entry from a shorter route came from
+ * a /32 mark (only /32 routes have flags) and stay.
+ */
+static void entry_paint(__u32 *p, int len, __u32 e)
+{
+	__u32 cur = *p, depth = (cur & DEPTH_MASK) >> XGW_FIB4_DEPTH_SHIFT, nw;
+
+	if ((int)depth > len)
+		return;
+	nw = e | (depth < 32 ? cur & (0x7u << XGW_FIB4_FLAGS_SHIFT) : 0);
+	if (nw != cur)
+		store(p, nw);
+}
+
+static int prefix_paint(struct xgw_fib4 *f, __u32 a, int len, __u32 e)
+{
+	__u32 slot = a >> 8, cur, g, i, k, n, lo, cnt;
+	int err;
+
+	if (len <= 24) {
+		n = 1u << (24 - len);
+		for (k = slot; k < slot + n; k++) {
+			cur = f->tbl24[k];
+			if (!(cur & XGW_FIB4_EXT)) {
+				entry_paint(&f->tbl24[k], len, e);
+				continue;
+			}
+			g = cur & ~XGW_FIB4_EXT;
+			for (i = 0; g < f->ngroups && i < 256; i++)
+				entry_paint(&f->tbl8[(size_t)g * 256 + i], len, e);
+		}
+		return 0;
+	}
+	cur = f->tbl24[slot];
+	if (cur & XGW_FIB4_EXT) {
+		g = cur & ~XGW_FIB4_EXT;
+	} else {	/* the /24's first longer route: a group of its entry */
+		err = group_alloc(f, &g);
+		if (err)
+			return err;
+		for (i = 0; i < 256; i++)
+			store(&f->tbl8[(size_t)g * 256 + i], cur);
+		__atomic_store_n(&f->tbl24[slot], XGW_FIB4_EXT | g, __ATOMIC_RELEASE);
+	}
+	lo = a & 0xff;
+	cnt = 1u << (32 - len);
+	for (i = lo; i < lo + cnt; i++)
+		entry_paint(&f->tbl8[(size_t)g * 256 + i], len, e);
+	return 0;
+}
+
 /* ---- interface ------------------------------------------------------------ */
 int xgw_fib4_open(struct xgw_fib4 **fp, __u32 *tbl24, __u32 *tbl8, __u32 ngroups, bool adopt)
 {
@@ -489,8 +543,9 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	bool mark = rt->action == XGW_RT_NONE, had;
 	int err;
 
-	if (len < 0 || len > 32 || rt->action > XGW_RT_BLACKHOLE || (mark && len != 32) ||
-	    (rt->flags & ~XGW_RT_F_MASK) || rt->nh_id > XGW_FIB4_NH_MASK)
+	if (len < 0 || len > 32 || rt->action > XGW_RT_BLACKHOLE ||
+	    ((mark || rt->flags) && len != 32) || (rt->flags & ~XGW_RT_F_MASK) ||
+	    rt->nh_id > XGW_FIB4_NH_MASK)
 		return -EINVAL;
 	a = ntohl(addr) & mask_of(len);
 	slot = a >> 8;
@@ -521,7 +576,11 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	fhash_put(&f->routes, route_key(a, len), e);
 	if (f->deferred)
 		return 0;
-	err = prefix_apply(f, a, len);
+	/* a mark, or a mark replaced: flags to add or take away, recompute */
+	if (mark || (had && !(was >> XGW_FIB4_ACTION_SHIFT & 0xf)))
+		err = prefix_apply(f, a, len);
+	else
+		err = prefix_paint(f, a, len, e);
 	if (err)
 		route_restore(f, a, len, had, was);
 	return err;

@@ -43,10 +43,11 @@ void xgw_fib4_close(struct xgw_fib4 *f);
 
 /*
  * Add or replace the route for @addr/@len (network byte order; host bits
- * are ignored) with @rt. A route with action XGW_RT_NONE is a mark, allowed
- * only at /32: its flags are added to the route beneath it (a VIP with no
- * route of its own). Returns 0; -EINVAL for a bad length or a mark that is
- * not /32; -ENOSPC when no group is free, with nothing changed.
+ * are ignored) with @rt. Flags (XGW_RT_F_*) belong to /32 routes only. A
+ * route with action XGW_RT_NONE is a mark, also /32 only: its flags are
+ * added to the route beneath it (a VIP with no route of its own). Returns
+ * 0; -EINVAL for a bad length, or flags or a mark on a shorter route;
+ * -ENOSPC when no group is free, with nothing changed.
  */
 int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_route *rt);
 

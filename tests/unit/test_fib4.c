@@ -193,6 +193,10 @@ static void test_bad_input(void **state)
 	assert_int_equal(xgw_fib4_set(f, 0, -1, &nh), -EINVAL);
 	assert_int_equal(xgw_fib4_set(f, 0, 24, &mark), -EINVAL);	/* marks are /32 */
 	assert_int_equal(xgw_fib4_set(f, 0, 24, &bad), -EINVAL);
+	nh.flags = XGW_RT_F_OWN;	/* flags: /32 only */
+	assert_int_equal(xgw_fib4_set(f, 0, 31, &nh), -EINVAL);
+	assert_int_equal(xgw_fib4_set(f, 0, 32, &nh), 0);
+	nh.flags = 0;
 	nh.nh_id = XGW_FIB4_NH_MASK + 1;
 	assert_int_equal(xgw_fib4_set(f, 0, 24, &nh), -EINVAL);
 	xgw_fib4_close(f);
