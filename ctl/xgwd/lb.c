@@ -511,7 +511,11 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	}
 	ret = route__set_vip(d, &s->svc.addr, true);
 	if (ret) {
-		snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
+		if (ret == -ENOSPC && s->svc.addr.family == AF_INET)
+			snprintf(err, errlen, "cannot mark VIP: IPv4 FIB full (no free group "
+				 "of %u for its /24)", XGW_FIB4_GROUPS);
+		else
+			snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;
 	}
 	/* adopted: the old table serves until the restore is complete */
