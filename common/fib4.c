@@ -497,6 +497,17 @@ int xgw_fib4_open(struct xgw_fib4 **fp, __u32 *tbl24, __u32 *tbl8, __u32 ngroups
 				f->nused++;
 			}
 		}
+		/*
+		 * Every other group is free, and goes through the ring like a
+		 * released one (at time 0: reusable at once). "fresh" must not
+		 * hand out groups itself: a group the datapath uses now would be
+		 * free to it once released, before its grace period and while
+		 * also in the ring.
+		 */
+		for (i = 0; i < ngroups; i++)
+			if (!f->used[i])
+				f->freed[f->freed_n++] = (struct freed_group){ .group = i };
+		f->fresh = ngroups;
 	} else {
 		memset(tbl24, 0, (size_t)XGW_FIB4_TBL24 * sizeof(*tbl24));
 		memset(tbl8, 0, (size_t)ngroups * 256 * sizeof(*tbl8));
@@ -706,11 +717,22 @@ int xgw_fib4_commit(struct xgw_fib4 *f)
 
 	if (!f->deferred)
 		return 0;
-	f->deferred = false;
+	/*
+	 * Refuse before writing anything: set() did not count groups while
+	 * deferred, and a commit that ran out half-way would leave the
+	 * datapath a mix of the old table and the new.
+	 */
+	if (f->longer.n > f->ngroups)
+		return -ENOSPC;
 	want = malloc((size_t)XGW_FIB4_TBL24 * sizeof(*want));
 	if (!want)
 		return -ENOMEM;
 	err = range_compute(f, 0, XGW_FIB4_TBL24, 0, want);
+	if (err) {
+		free(want);
+		return err;
+	}
+	f->deferred = false;
 	/* slots leaving a group first: their groups can then be reused */
 	for (k = 0; !err && k < XGW_FIB4_TBL24; k++)
 		if (!longer_in(f, k))

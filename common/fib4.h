@@ -71,7 +71,11 @@ bool xgw_fib4_lookup(const struct xgw_fib4 *f, __be32 addr, struct xgw_route *rt
  */
 int xgw_fib4_adopted(const struct xgw_fib4 *f, __be32 addr, int len, struct xgw_route *rt);
 
-/* Write out everything deferred since an adopting open. Returns 0 or -errno. */
+/*
+ * Write out everything deferred since an adopting open. Returns 0 or
+ * -errno; -ENOSPC (the route set needs more groups than exist) and -ENOMEM
+ * before anything is written, so the datapath keeps the table it had.
+ */
 int xgw_fib4_commit(struct xgw_fib4 *f);
 
 void xgw_fib4_stats(const struct xgw_fib4 *f, struct xgw_fib4_stats *st);

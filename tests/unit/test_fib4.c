@@ -245,6 +245,24 @@ static void test_random(void **state)
 	}
 }
 
+/* No two /24s may point at one group. */
+static void assert_groups_unshared(const __u32 *t24, __u32 ngroups)
+{
+	static __u32 owner[NGROUPS];
+	__u32 k, g;
+
+	memset(owner, 0xff, sizeof(owner));
+	for (k = 0; k < XGW_FIB4_TBL24; k++) {
+		if (!(t24[k] & XGW_FIB4_EXT))
+			continue;
+		g = t24[k] & ~XGW_FIB4_EXT;
+		assert_true(g < ngroups);
+		if (owner[g] != 0xffffffffu)
+			fail_msg("group %u is held by /24s %u and %u", g, owner[g], k);
+		owner[g] = k;
+	}
+}
+
 /* Per /24: equal entries, or groups of equal contents (indexes may differ). */
 static void assert_tables_equal(const __u32 *a24, const __u32 *a8, const __u32 *b24,
 				const __u32 *b8)
@@ -326,6 +344,24 @@ static void test_adopt_commit(void **state)
 	assert_int_equal(xgw_fib4_set(neu, htonl(0xc6336401), 32, &rt), 0);
 	assert_true(xgw_fib4_lookup(neu, htonl(0xc6336401), &got));
 	assert_int_equal(got.action, XGW_RT_BLACKHOLE);
+	ref_set(&r, 0xc6336401, 32, &rt);
+	/* churn enough to reuse every group the restart freed: none shared */
+	for (i = 0; i < 1500; i++) {
+		random_route(&a, &len, &rt);
+		if (r.n && rnd() % 2 == 0) {
+			struct ref_route x = r.r[rnd() % r.n];
+
+			assert_int_equal(xgw_fib4_del(neu, htonl(x.a), x.len), 0);
+			ref_del(&r, x.a, x.len);
+		} else {
+			assert_int_equal(xgw_fib4_set(neu, htonl(a), len, &rt), 0);
+			ref_set(&r, a, len, &rt);
+		}
+		if (i % 300 == 299) {
+			assert_groups_unshared(tbl24, NGROUPS);
+			check_all(neu, &r);
+		}
+	}
 	xgw_fib4_close(neu);
 	xgw_fib4_close(fresh);
 	free(f24);
@@ -362,6 +398,65 @@ static void test_groups(void **state)
 	assert_true(xgw_fib4_lookup(f, htonl(0x0a000401), &got));
 	assert_int_equal(got.nh_id, 3);
 	assert_false(xgw_fib4_lookup(f, htonl(0x0a000101), &got));
+	xgw_fib4_close(f);
+}
+
+/*
+ * A group the restarted FIB released is handed out once, after its grace
+ * period: never to two /24s (it was, through "fresh" and the ring both).
+ */
+static void test_adopt_group_reuse(void **state)
+{
+	struct xgw_route nh = { .action = XGW_RT_NEXTHOP }, got;
+	struct xgw_fib4 *f;
+
+	(void)state;
+	assert_int_equal(xgw_fib4_open(&f, tbl24, tbl8, 3, false), 0);
+	nh.nh_id = 1;
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000101), 32, &nh), 0);	/* group 0 */
+	nh.nh_id = 2;
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000201), 32, &nh), 0);	/* group 1 */
+	xgw_fib4_close(f);
+
+	assert_int_equal(xgw_fib4_open(&f, tbl24, tbl8, 3, true), 0);
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000201), 32, &nh), 0);
+	assert_int_equal(xgw_fib4_commit(f), 0);	/* 10.0.1.1 goes: group 0 released */
+	nh.nh_id = 3;
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000301), 32, &nh), 0);
+	nh.nh_id = 4;
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000401), 32, &nh), 0);
+	assert_int_equal(xgw_fib4_del(f, htonl(0x0a000201), 32), 0);
+	nh.nh_id = 5;
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a000501), 32, &nh), 0);
+	assert_groups_unshared(tbl24, 3);
+	assert_true(xgw_fib4_lookup(f, htonl(0x0a000301), &got));
+	assert_int_equal(got.nh_id, 3);
+	assert_true(xgw_fib4_lookup(f, htonl(0x0a000501), &got));
+	assert_int_equal(got.nh_id, 5);
+	xgw_fib4_close(f);
+}
+
+/* A restart whose routes need more groups than exist: nothing is written. */
+static void test_commit_enospc(void **state)
+{
+	struct xgw_route old = { .action = XGW_RT_NEXTHOP, .nh_id = 1 }, got;
+	struct xgw_route neu = { .action = XGW_RT_NEXTHOP, .nh_id = 2 };
+	struct xgw_fib4 *f;
+	__u32 i;
+
+	(void)state;
+	assert_int_equal(xgw_fib4_open(&f, tbl24, tbl8, 2, false), 0);
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a010000), 16, &old), 0);
+	xgw_fib4_close(f);
+	assert_int_equal(xgw_fib4_open(&f, tbl24, tbl8, 2, true), 0);
+	assert_int_equal(xgw_fib4_set(f, htonl(0x0a010000), 16, &neu), 0);
+	for (i = 1; i <= 3; i++)	/* three /24s with a /32: two groups */
+		assert_int_equal(xgw_fib4_set(f, htonl(0x0a010001 | i << 8), 32, &neu), 0);
+	assert_int_equal(xgw_fib4_commit(f), -ENOSPC);
+	for (i = 0; i < 8; i++) {	/* the old table, all of it */
+		assert_true(xgw_fib4_lookup(f, htonl(0x0a010001 | i << 8), &got));
+		assert_int_equal(got.nh_id, 1);
+	}
 	xgw_fib4_close(f);
 }
 
@@ -406,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_adopt_commit),
 		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_adopt_group_reuse),
+		cmocka_unit_test(test_commit_enospc),
 		cmocka_unit_test(test_wide),
 	};
 
