@@ -277,35 +277,52 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, struct xgw_pkt *
 }
 
 /*
- * The common frame in one go: untagged Ethernet, IPv4 without options, not
- * a fragment, UDP or TCP with a whole header inside the datagram. Fills
- * what xgw_parse() would and returns 0, or returns 1: not that frame (the
- * caller parses it in full; nothing here needs undoing).
+ * The common IPv4 frame: untagged Ethernet, IPv4 without options, not a
+ * fragment, UDP or TCP with a whole header inside the datagram, and the
+ * datagram inside the frame. Returns its IP header with *tot_len set, or
+ * NULL: not that frame (parse it in full).
  */
-static __always_inline int xgw_parse_fast4(struct xgw_cursor *c, struct xgw_pkt *pkt)
+static __always_inline struct iphdr *xgw_fast4_iph(void *data, void *end, __u32 *tot_len)
 {
-	struct ethhdr *eth = c->pos;
+	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
-	__be16 *ports = (void *)(iph + 1);
-	__u32 tot_len, l4_len;
+	__u32 l4_len;
 
 	/* 20 bytes past the IP header: a whole TCP header or a UDP one */
-	if ((void *)iph + XGW_IPV4_HLEN_MIN + XGW_TCP_HLEN_MIN > c->end ||
+	if ((void *)iph + XGW_IPV4_HLEN_MIN + XGW_TCP_HLEN_MIN > end ||
 	    eth->h_proto != bpf_htons(XGW_ETH_P_IP) || *(__u8 *)iph != 0x45 ||
 	    (iph->frag_off & bpf_htons(XGW_IP_MF | XGW_IP_OFFSET)))
-		return 1;
-	tot_len = bpf_ntohs(iph->tot_len);
+		return NULL;
+	*tot_len = bpf_ntohs(iph->tot_len);
 	if (iph->protocol == XGW_IPPROTO_UDP) {
 		l4_len = XGW_UDP_HLEN;
 	} else if (iph->protocol == XGW_IPPROTO_TCP) {
-		l4_len = ((struct tcphdr *)ports)->doff * 4;
+		l4_len = ((struct tcphdr *)(iph + 1))->doff * 4;
 		if (l4_len < XGW_TCP_HLEN_MIN)
-			return 1;
+			return NULL;
 	} else {
-		return 1;
+		return NULL;
 	}
-	if (tot_len < XGW_IPV4_HLEN_MIN + l4_len || (void *)iph + tot_len > c->end)
+	if (*tot_len < XGW_IPV4_HLEN_MIN + l4_len || (void *)iph + *tot_len > end)
+		return NULL;
+	return iph;
+}
+
+/*
+ * The frame of xgw_fast4_iph() in one go: fills what xgw_parse() would and
+ * returns 0, or returns 1: not that frame (the caller parses it in full;
+ * nothing here needs undoing).
+ */
+static __always_inline int xgw_parse_fast4(struct xgw_cursor *c, struct xgw_pkt *pkt)
+{
+	struct iphdr *iph;
+	__be16 *ports;
+	__u32 tot_len;
+
+	iph = xgw_fast4_iph(c->pos, c->end, &tot_len);
+	if (!iph)
 		return 1;
+	ports = (void *)(iph + 1);
 	pkt->src[0] = iph->saddr;
 	pkt->src[1] = pkt->src[2] = pkt->src[3] = 0;
 	pkt->dst[0] = iph->daddr;

@@ -95,6 +95,42 @@ static __always_inline struct xgw_route *xgw_route_lookup(const struct xgw_pkt *
 	return xgw_route_lookup6(pkt->dst);
 }
 
+/* The next hop's MACs over the frame's: 8 + 4 bytes (unaligned is fine). */
+static __always_inline void xgw_write_macs(void *eth, const struct xgw_nexthop *nh)
+{
+	*(__u64 *)eth = *(const __u64 *)nh->dmac;
+	*(__u32 *)(eth + 8) = *(const __u32 *)(nh->dmac + 8);
+}
+
+/*
+ * TTL - 1 (TTL >= 2 here: no borrow). TTL is the high byte of a 16-bit
+ * word with the protocol: the word is updated in a register and stored
+ * once (a byte store read back as a word stalls store forwarding). The sum
+ * fell by 0x0100 so its complement, the checksum, rises by as much, with
+ * end-around carry (RFC 1624; the kernel's ip_decrease_ttl()).
+ */
+static __always_inline void xgw_ttl_dec4(struct iphdr *iph)
+{
+	__u32 csum;
+
+	*(__be16 *)&iph->ttl -= bpf_htons(0x0100);
+	csum = (__u32)iph->check + bpf_htons(0x0100);
+	iph->check = csum + (csum >= 0xffff);
+}
+
+/* Whether next hop @nh takes a packet of @ttl and @l3_len: XGW_FWD, or why not. */
+static __always_inline enum xgw_reason xgw_nh_check(const struct xgw_nexthop *nh, __u8 ttl,
+						    __u32 l3_len)
+{
+	if (!nh || !(nh->flags & XGW_NH_F_RESOLVED))
+		return XGW_PASS_UNRESOLVED;
+	if (ttl <= 1)
+		return XGW_PASS_TTL;	/* the kernel sends time exceeded */
+	if (nh->mtu && l3_len > nh->mtu)
+		return XGW_PASS_MTU;	/* the kernel fragments or says too big */
+	return XGW_FWD;
+}
+
 /*
  * Give the frame the L2 header of @nh (Ethernet, plus one 802.1Q tag when
  * nh->vlan is set), replacing whatever tags it came with, then decrement
@@ -135,28 +171,14 @@ static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		eth->h_proto = bpf_htons(eth_proto);
 		l3 = eth + 1;
 	}
-	/* dmac, smac: 8 + 4 bytes (the verifier allows unaligned access here) */
-	*(__u64 *)eth = *(const __u64 *)nh->dmac;
-	*(__u32 *)((void *)eth + 8) = *(const __u32 *)(nh->dmac + 8);
+	xgw_write_macs(eth, nh);
 
 	if (pkt->family == XGW_AF_INET) {
 		struct iphdr *iph = l3;
-		__be16 *word;
-		__u32 csum;
 
 		if ((void *)(iph + 1) > end)
 			return XGW_DROP_MALFORMED;
-		/*
-		 * TTL is the high byte of a 16-bit word with the protocol:
-		 * update the word in a register and store it once (a byte
-		 * store read back as a word stalls store forwarding).
-		 */
-		word = (__be16 *)&iph->ttl;
-		*word -= bpf_htons(0x0100);	/* TTL >= 2 here: no borrow */
-		/* the sum fell by 0x0100, its complement rises by as much,
-		 * end-around carry (RFC 1624; the kernel's ip_decrease_ttl()) */
-		csum = (__u32)iph->check + bpf_htons(0x0100);
-		iph->check = csum + (csum >= 0xffff);
+		xgw_ttl_dec4(iph);
 	} else {
 		struct ipv6hdr *ip6h = l3;
 
@@ -180,13 +202,10 @@ static __always_inline enum xgw_reason xgw_forward(struct xdp_md *ctx, struct xg
 						   __u32 nh_id)
 {
 	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
+	enum xgw_reason reason = xgw_nh_check(nh, pkt->ttl, pkt->l3_len);
 
-	if (!nh || !(nh->flags & XGW_NH_F_RESOLVED))
-		return XGW_PASS_UNRESOLVED;
-	if (pkt->ttl <= 1)
-		return XGW_PASS_TTL;	/* the kernel sends time exceeded */
-	if (nh->mtu && pkt->l3_len > nh->mtu)
-		return XGW_PASS_MTU;	/* the kernel fragments or says too big */
+	if (reason != XGW_FWD || !nh)
+		return reason;
 	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
 		return XGW_PASS_NO_PORT;
 	return xgw_rewrite(ctx, pkt, nh);

@@ -114,15 +114,15 @@ static __always_inline __u32 xgw_fls64(__u64 x)
 	return r + (x != 0);
 }
 
-static __always_inline void xgw_latency_finish(const struct xgw_pkt *pkt)
+static __always_inline void xgw_latency_finish(__u64 t_start)
 {
 	struct xgw_latency *lat;
 	__u32 zero = 0, b;
 	__u64 ns;
 
-	if (!pkt->t_start)
+	if (!t_start)
 		return;
-	ns = bpf_ktime_get_ns() - pkt->t_start;
+	ns = bpf_ktime_get_ns() - t_start;
 	lat = bpf_map_lookup_elem(&xgw_latency, &zero);
 	if (!lat)
 		return;
@@ -144,6 +144,15 @@ static __always_inline void xgw_counter_add(void *map, __u32 key, __u32 bytes)
 	}
 }
 
+/* A forward (XGW_FWD) of a frame of @frame_len to next hop @nh_id. */
+static __always_inline int xgw_account_fwd(__u32 frame_len, __u32 nh_id, __u64 t_start)
+{
+	xgw_counter_add(&xgw_stats, XGW_FWD, frame_len);	/* constant keys */
+	xgw_counter_add(&xgw_nh_stats, nh_id, frame_len);
+	xgw_latency_finish(t_start);
+	return XGW_VERDICT_FWD;
+}
+
 /*
  * Count @pkt under @reason (bytes: the frame as received) and, for a
  * forward, under next hop @nh_id; return the XDP verdict for @reason.
@@ -154,17 +163,13 @@ static __always_inline int xgw_account(const struct xgw_pkt *pkt, enum xgw_reaso
 {
 	int verdict;
 
-	if (reason == XGW_FWD) {	/* the common case, with constant keys */
-		xgw_counter_add(&xgw_stats, XGW_FWD, pkt->frame_len);
-		xgw_counter_add(&xgw_nh_stats, nh_id, pkt->frame_len);
-		xgw_latency_finish(pkt);
-		return XGW_VERDICT_FWD;
-	}
+	if (reason == XGW_FWD)	/* the common case */
+		return xgw_account_fwd(pkt->frame_len, nh_id, pkt->t_start);
 	verdict = xgw_reason_verdict(reason);
 	xgw_counter_add(&xgw_stats, reason, pkt->frame_len);
 	if (verdict == XGW_XDP_REDIRECT)
 		xgw_counter_add(&xgw_nh_stats, nh_id, pkt->frame_len);
-	xgw_latency_finish(pkt);
+	xgw_latency_finish(pkt->t_start);
 	return verdict;
 }
 

@@ -97,12 +97,17 @@ static __always_inline enum xgw_reason xgw_route_apply(struct xdp_md *ctx, struc
  * below 224/4; IPv6 not ICMPv6, from outside ::/32 and ff00::/8, to
  * outside ff00::/8 and fe80::/10.
  */
+static __always_inline bool xgw_is_plain4(__u32 src, __u32 dst)	/* host order */
+{
+	return dst < 0xe0000000 && src - 0x01000000 < 0xdf000000 && (src >> 24) != 127;
+}
+
 static __always_inline bool xgw_is_plain(const struct xgw_pkt *pkt)
 {
 	__u32 src = bpf_ntohl(pkt->src[0]), dst = bpf_ntohl(pkt->dst[0]);
 
 	if (pkt->family == XGW_AF_INET)
-		return dst < 0xe0000000 && src - 0x01000000 < 0xdf000000 && (src >> 24) != 127;
+		return xgw_is_plain4(src, dst);
 	return pkt->proto != XGW_IPPROTO_ICMPV6 && src && (src >> 24) != 0xff &&
 	       (dst >> 24) != 0xff && (dst >> 22) != (0xfe80 >> 6);
 }
@@ -121,19 +126,35 @@ static __always_inline enum xgw_reason xgw_screen(const struct xgw_pkt *pkt)
 	return XGW_FWD;
 }
 
-/* The decision for a parsed IP packet; *nh_id is set for a forward. */
+/* What xgw_fast4() leaves the general path when it declines a packet. */
+enum xgw_fast4_left {
+	XGW_FAST4_NOTHING = -1,	/* not its kind of packet */
+	XGW_FAST4_ROUTE = -2,	/* looked up: the route is in r4 */
+	XGW_FAST4_NO_ROUTE = -3,	/* looked up: no route */
+};
+
+/*
+ * The decision for a parsed IP packet; *nh_id is set for a forward. @r4
+ * holds the IPv4 route when xgw_fast4() already looked it up (@left).
+ */
 static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
-						  __u32 *nh_id)
+						  __u32 *nh_id, struct xgw_route *r4, int left)
 {
-	struct xgw_route *rt, r4;
+	struct xgw_route *rt;
 
-	if (!xgw_is_plain(pkt)) {
-		enum xgw_reason reason = xgw_screen(pkt);
+	if (left == XGW_FAST4_ROUTE) {	/* a plain IPv4 packet, route known */
+		rt = r4;
+	} else if (left == XGW_FAST4_NO_ROUTE) {
+		rt = NULL;
+	} else {
+		if (!xgw_is_plain(pkt)) {
+			enum xgw_reason reason = xgw_screen(pkt);
 
-		if (reason != XGW_FWD)
-			return reason;
+			if (reason != XGW_FWD)
+				return reason;
+		}
+		rt = xgw_route_lookup(pkt, r4);
 	}
-	rt = xgw_route_lookup(pkt, &r4);
 	if (rt && (rt->flags & XGW_RT_F_VIP)) {
 		int ret = xgw_lb_handle(ctx, pkt, nh_id);
 
@@ -145,18 +166,58 @@ static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw
 	return xgw_route_apply(ctx, pkt, rt, nh_id);
 }
 
+/*
+ * The common packet on a straight line: untagged IPv4 TCP or UDP between
+ * plain addresses (xgw_fast4_iph(), xgw_is_plain4()), whose route is a next
+ * hop with no flag (no VIP), resolved, untagged, that takes its TTL and
+ * size. The same checks, rewrite and accounting as xgw_parse() and
+ * xgw_decide() by the same helpers, from registers instead of a struct
+ * xgw_pkt: its stores and loads were ~3 ns of ~20. Returns the verdict,
+ * or, with the frame untouched, what the general path can take over
+ * (enum xgw_fast4_left: the route it found is in @r4).
+ */
+static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct xgw_route *r4)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct xgw_nexthop *nh;
+	struct xgw_route *rt;
+	struct iphdr *iph;
+	__u32 tot_len;
+
+	iph = xgw_fast4_iph(data, end, &tot_len);
+	if (!iph || !xgw_is_plain4(bpf_ntohl(iph->saddr), bpf_ntohl(iph->daddr)))
+		return XGW_FAST4_NOTHING;
+	rt = xgw_route_lookup4(iph->daddr, r4);
+	if (!rt)
+		return XGW_FAST4_NO_ROUTE;
+	if (rt->action != XGW_RT_NEXTHOP || rt->flags)
+		return XGW_FAST4_ROUTE;	/* a VIP, local, blackhole: r4 says */
+	nh = bpf_map_lookup_elem(&xgw_nexthops, &rt->nh_id);
+	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
+		return XGW_FAST4_ROUTE;
+	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
+		return XGW_FAST4_ROUTE;
+	xgw_write_macs(data, nh);	/* untagged in and out: EtherType stays */
+	xgw_ttl_dec4(iph);
+	return xgw_account_fwd(end - data, rt->nh_id, t_start);
+}
+
 SEC("xdp")
 int xgw_xdp(struct xdp_md *ctx)
 {
 	struct xgw_pkt pkt;	/* xgw_latency_start() and xgw_parse() fill it */
+	struct xgw_route r4;
 	__u32 nh_id = 0;
-	int ret;
+	int ret, left;
 
 	xgw_latency_start(&pkt);
+	left = xgw_fast4(ctx, pkt.t_start, &r4);
+	if (left >= 0)
+		return left;
 	ret = xgw_parse(ctx, &pkt);
 	if (ret < 0)
 		return xgw_account(&pkt, -ret, 0);
-	return xgw_account(&pkt, xgw_decide(ctx, &pkt, &nh_id), nh_id);
+	return xgw_account(&pkt, xgw_decide(ctx, &pkt, &nh_id, &r4, left), nh_id);
 }
 
 /* For veth peers: a redirect into a veth needs an XDP program on its peer. */
