@@ -368,7 +368,7 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 		snprintf(err, errlen, "backend %s of %s exists", abuf, buf);
 		return -EEXIST;
 	}
-	if (c->verb != XGW_V_ADD && c->verb != XGW_V_REPLACE && !b) {
+	if (c->verb != XGW_V_ADD && !b) {
 		snprintf(err, errlen, "no backend %s in %s", abuf, buf);
 		return -ENOENT;
 	}
@@ -950,11 +950,6 @@ static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 	switch (c->verb) {
 	case XGW_V_ADD:
 		return lb_backend_add(d, s, c, undo, err, errlen);
-	case XGW_V_REPLACE:
-		if (!b)
-			return lb_backend_add(d, s, c, undo, err, errlen);
-		ret = lb_backend_del(d, s, b, undo);
-		return ret ?: lb_backend_add(d, s, c, NULL, err, errlen);
 	case XGW_V_DEL:
 		return lb_backend_del(d, s, b, undo);
 	case XGW_V_SET:
