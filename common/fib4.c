@@ -527,30 +527,54 @@ void xgw_fib4_close(struct xgw_fib4 *f)
 	free(f);
 }
 
+/* Add a route not in the set, with its counts. Returns 0 or -ENOMEM, unchanged. */
+static int route_insert(struct xgw_fib4 *f, __u32 a, int len, __u32 e)
+{
+	__u32 *cnt;
+	int err = fhash_reserve(&f->routes);
+
+	if (!err && len > 24)
+		err = fhash_reserve(&f->longer);
+	if (err)
+		return err;
+	fhash_put(&f->routes, route_key(a, len), e);
+	f->nlen[len]++;
+	if (len > 24) {
+		cnt = fhash_find(&f->longer, a >> 8);
+		fhash_put(&f->longer, a >> 8, cnt ? *cnt + 1 : 1);
+	}
+	return 0;
+}
+
+/* Take a route out of the set, with its counts. */
+static void route_remove(struct xgw_fib4 *f, __u32 a, int len)
+{
+	__u32 *cnt;
+
+	fhash_del(&f->routes, route_key(a, len));
+	f->nlen[len]--;
+	if (len > 24) {
+		cnt = fhash_find(&f->longer, a >> 8);
+		if (cnt && *cnt > 1)
+			(*cnt)--;
+		else
+			fhash_del(&f->longer, a >> 8);
+	}
+}
+
 /* Undo a route-set change whose arrays could not be written, and rewrite them. */
 static void route_restore(struct xgw_fib4 *f, __u32 a, int len, bool had, __u32 old)
 {
-	__u32 slot = a >> 8, *cnt;
-
-	if (had) {
+	if (had)
 		fhash_put(&f->routes, route_key(a, len), old);
-	} else {
-		fhash_del(&f->routes, route_key(a, len));
-		f->nlen[len]--;
-		if (len > 24) {
-			cnt = fhash_find(&f->longer, slot);
-			if (cnt && *cnt > 1)
-				(*cnt)--;
-			else
-				fhash_del(&f->longer, slot);
-		}
-	}
+	else
+		route_remove(f, a, len);
 	prefix_apply(f, a, len);
 }
 
 int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_route *rt)
 {
-	__u32 a, e, slot, *old, *cnt, was = 0;
+	__u32 a, e, slot, *old, was = 0;
 	bool mark = rt->action == XGW_RT_NONE, had;
 	int err;
 
@@ -568,23 +592,16 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	had = old;
 	if (had) {
 		was = *old;
+		*old = e;
 	} else {
 		/* a /24 getting its first longer route needs a group: have one */
 		if (len > 24 && !f->deferred && !longer_in(f, slot) &&
 		    !(f->tbl24[slot] & XGW_FIB4_EXT) && f->nused >= f->ngroups)
 			return -ENOSPC;
-		err = fhash_reserve(&f->routes);
-		if (!err && len > 24)
-			err = fhash_reserve(&f->longer);
+		err = route_insert(f, a, len, e);
 		if (err)
 			return err;
-		f->nlen[len]++;
-		if (len > 24) {
-			cnt = fhash_find(&f->longer, slot);
-			fhash_put(&f->longer, slot, cnt ? *cnt + 1 : 1);
-		}
 	}
-	fhash_put(&f->routes, route_key(a, len), e);
 	if (f->deferred)
 		return 0;
 	/* a mark, or a mark replaced: flags to add or take away, recompute */
@@ -599,37 +616,22 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 
 int xgw_fib4_del(struct xgw_fib4 *f, __be32 addr, int len)
 {
-	__u32 a, slot, *cnt, was;
+	__u32 a, *cur, was;
 	int err;
 
 	if (len < 0 || len > 32)
 		return -EINVAL;
 	a = ntohl(addr) & mask_of(len);
-	slot = a >> 8;
-	if (!fhash_find(&f->routes, route_key(a, len)))
+	cur = fhash_find(&f->routes, route_key(a, len));
+	if (!cur)
 		return -ENOENT;
-	was = *fhash_find(&f->routes, route_key(a, len));
-	fhash_del(&f->routes, route_key(a, len));
-	f->nlen[len]--;
-	if (len > 24) {
-		cnt = fhash_find(&f->longer, slot);
-		if (cnt && *cnt > 1)
-			(*cnt)--;
-		else
-			fhash_del(&f->longer, slot);
-	}
+	was = *cur;
+	route_remove(f, a, len);
 	if (f->deferred)
 		return 0;
 	err = prefix_apply(f, a, len);
-	if (err) {	/* put it back as it was */
-		fhash_reserve(&f->routes);
-		fhash_put(&f->routes, route_key(a, len), was);
-		f->nlen[len]++;
-		if (len > 24) {
-			fhash_reserve(&f->longer);
-			cnt = fhash_find(&f->longer, slot);
-			fhash_put(&f->longer, slot, cnt ? *cnt + 1 : 1);
-		}
+	if (err) {	/* put it back as it was (its room is still there) */
+		route_insert(f, a, len, was);
 		prefix_apply(f, a, len);
 	}
 	return err;
