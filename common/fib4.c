@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
 #include "fib4.h"
 
 #define DEPTH_MASK	(0x3fu << XGW_FIB4_DEPTH_SHIFT)
@@ -175,6 +178,12 @@ static void store(__u32 *p, __u32 v)
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
+/* A mark's entry: flags only (action XGW_RT_NONE), for the route beneath. */
+static bool is_mark(__u32 e)
+{
+	return (e >> XGW_FIB4_ACTION_SHIFT & 0xf) == XGW_RT_NONE;
+}
+
 static __u32 longer_in(const struct xgw_fib4 *f, __u32 slot)
 {
 	const __u32 *n = fhash_find(&f->longer, slot);
@@ -200,7 +209,7 @@ static __u32 match(const struct xgw_fib4 *f, __u32 a, int lo, int hi, __u32 belo
 		e = fhash_find(&f->routes, route_key(a & mask_of(len), len));
 		if (!e)
 			continue;
-		if ((*e >> XGW_FIB4_ACTION_SHIFT & 0xf) == XGW_RT_NONE) {
+		if (is_mark(*e)) {
 			flags |= *e;
 			continue;
 		}
@@ -228,7 +237,7 @@ static void group_compute(const struct xgw_fib4 *f, __u32 slot, __u32 base, __u3
 
 			if (!e)
 				continue;
-			if ((*e >> XGW_FIB4_ACTION_SHIFT & 0xf) == XGW_RT_NONE)
+			if (is_mark(*e))
 				out[i] |= *e;	/* a /32 mark: flags on what is there */
 			else
 				for (j = i; j < i + step; j++)
@@ -605,7 +614,7 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	if (f->deferred)
 		return 0;
 	/* a mark, or a mark replaced: flags to add or take away, recompute */
-	if (mark || (had && !(was >> XGW_FIB4_ACTION_SHIFT & 0xf)))
+	if (mark || (had && is_mark(was)))
 		err = prefix_apply(f, a, len);
 	else
 		err = prefix_paint(f, a, len, e);
@@ -676,7 +685,7 @@ bool xgw_fib4_lookup(const struct xgw_fib4 *f, __be32 addr, struct xgw_route *rt
 
 static bool entry_is(__u32 e, int len)
 {
-	return !(e & XGW_FIB4_EXT) && (e >> XGW_FIB4_ACTION_SHIFT & 0xf) != XGW_RT_NONE &&
+	return !(e & XGW_FIB4_EXT) && !is_mark(e) &&
 	       (int)((e & DEPTH_MASK) >> XGW_FIB4_DEPTH_SHIFT) == len;
 }
 
@@ -744,6 +753,62 @@ int xgw_fib4_commit(struct xgw_fib4 *f)
 			err = slot_apply(f, k, want[k]);
 	free(want);
 	return err;
+}
+
+/*
+ * Map all of FIB array @fd: its u32 entries (*n of them) as one dense
+ * array. The kernel lays an array's elements out every round_up(value_size,
+ * 8) bytes, so the values must be a multiple of 8 bytes (several entries).
+ */
+static __u32 *fib4_map_one(int fd, int prot, size_t *len, __u32 *n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes;
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+	void *p;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return NULL;
+	if (info.type != BPF_MAP_TYPE_ARRAY || !info.value_size || info.value_size % 8) {
+		errno = EINVAL;
+		return NULL;
+	}
+	bytes = (size_t)info.max_entries * info.value_size;
+	*n = bytes / sizeof(__u32);
+	*len = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int xgw_fib4_map(int fd24, int fd8, int prot, struct xgw_fib4_maps *m)
+{
+	__u32 n24, n8;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->tbl24 = fib4_map_one(fd24, prot, &m->len24, &n24);
+	if (m->tbl24)
+		m->tbl8 = fib4_map_one(fd8, prot, &m->len8, &n8);
+	if (!m->tbl24 || !m->tbl8) {
+		err = -errno;
+		xgw_fib4_unmap(m);
+		return err;
+	}
+	if (n24 != XGW_FIB4_TBL24 || !n8 || n8 % 256) {
+		xgw_fib4_unmap(m);
+		return -EINVAL;
+	}
+	m->ngroups = n8 / 256;
+	return 0;
+}
+
+void xgw_fib4_unmap(struct xgw_fib4_maps *m)
+{
+	if (m->tbl24)
+		munmap(m->tbl24, m->len24);
+	if (m->tbl8)
+		munmap(m->tbl8, m->len8);
+	memset(m, 0, sizeof(*m));
 }
 
 void xgw_fib4_stats(const struct xgw_fib4 *f, struct xgw_fib4_stats *st)

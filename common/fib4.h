@@ -80,6 +80,23 @@ int xgw_fib4_commit(struct xgw_fib4 *f);
 
 void xgw_fib4_stats(const struct xgw_fib4 *f, struct xgw_fib4_stats *st);
 
+/* The two arrays' memory, mapped whole from the maps. */
+struct xgw_fib4_maps {
+	__u32 *tbl24, *tbl8;
+	__u32 ngroups;
+	size_t len24, len8;	/* bytes mapped */
+};
+
+/*
+ * Map the maps @fd24 (xgw_fib4_24) and @fd8 (xgw_fib4_8), from a skeleton
+ * or bpf_obj_get(), with @prot (PROT_READ, or PROT_READ | PROT_WRITE; the
+ * fds must be writable either way: a shared mapping of a read-only one is
+ * refused). Checks that their memory is the layout of common/xgw_shared.h.
+ * Returns 0, or -errno with nothing mapped.
+ */
+int xgw_fib4_map(int fd24, int fd8, int prot, struct xgw_fib4_maps *m);
+void xgw_fib4_unmap(struct xgw_fib4_maps *m);
+
 /* The same lookup on bare arrays (no struct xgw_fib4): tests and tools. */
 __u32 xgw_fib4_read(const __u32 *tbl24, const __u32 *tbl8, __u32 ngroups, __be32 addr);
 

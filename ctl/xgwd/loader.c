@@ -315,44 +315,10 @@ static int loader__lock(struct xgwd *d)
 
 static void loader__fib4_close(struct xgwd *d)
 {
-	int i;
-
 	if (d->fib4)
 		xgw_fib4_close(d->fib4);
 	d->fib4 = NULL;
-	for (i = 0; i < 2; i++) {
-		if (d->fib4_mem[i])
-			munmap(d->fib4_mem[i], d->fib4_len[i]);
-		d->fib4_mem[i] = NULL;
-	}
-}
-
-/*
- * Map all of FIB array @m: its u32 entries (*n of them) as one dense array.
- * The kernel lays an array's elements out every round_up(value_size, 8)
- * bytes, so the values must be a multiple of 8 bytes (several entries each).
- */
-static int loader__fib4_map(struct bpf_map *m, void **mem, size_t *len, __u32 *n)
-{
-	size_t page = sysconf(_SC_PAGESIZE), bytes;
-	__u32 vsize = bpf_map__value_size(m);
-	void *p;
-
-	if (vsize % 8) {
-		pr_warn("%s: %u-byte values are padded to 8 bytes in the kernel: "
-			"not a dense array", bpf_map__name(m), vsize);
-		return -EINVAL;
-	}
-	bytes = (size_t)bpf_map__max_entries(m) * vsize;
-	*n = bytes / sizeof(__u32);
-	*len = (bytes + page - 1) / page * page;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
-	if (p == MAP_FAILED) {
-		pr_warn("cannot mmap %s: %s", bpf_map__name(m), strerror(errno));
-		return -errno;
-	}
-	*mem = p;
-	return 0;
+	xgw_fib4_unmap(&d->fib4_maps);
 }
 
 /*
@@ -362,27 +328,20 @@ static int loader__fib4_map(struct bpf_map *m, void **mem, size_t *len, __u32 *n
  */
 static int loader__fib4_open(struct xgwd *d)
 {
-	struct bpf_map *maps[2] = { d->skel->maps.xgw_fib4_24, d->skel->maps.xgw_fib4_8 };
-	__u32 n[2];
-	int i, err;
+	struct xgw_fib4_maps *m = &d->fib4_maps;
+	int err;
 
-	for (i = 0; i < 2; i++) {
-		err = loader__fib4_map(maps[i], &d->fib4_mem[i], &d->fib4_len[i], &n[i]);
-		if (err)
-			goto fail;
+	err = xgw_fib4_map(bpf_map__fd(d->skel->maps.xgw_fib4_24),
+			   bpf_map__fd(d->skel->maps.xgw_fib4_8), PROT_READ | PROT_WRITE, m);
+	if (err) {
+		pr_warn("cannot map the IPv4 FIB (xgw_fib4_24, xgw_fib4_8): %s", strerror(-err));
+		return err;
 	}
-	err = -EINVAL;
-	if (n[0] != XGW_FIB4_TBL24 || !n[1] || n[1] % 256) {
-		pr_warn("IPv4 FIB arrays of %u and %u entries (want %u and groups of 256)",
-			n[0], n[1], XGW_FIB4_TBL24);
-		goto fail;
-	}
-	err = xgw_fib4_open(&d->fib4, d->fib4_mem[0], d->fib4_mem[1], n[1] / 256, d->adopted);
+	err = xgw_fib4_open(&d->fib4, m->tbl24, m->tbl8, m->ngroups, d->adopted);
 	if (!err)
 		return 0;
 	d->fib4 = NULL;
 	pr_warn("cannot set up the IPv4 FIB: %s", strerror(-err));
-fail:
 	loader__fib4_close(d);
 	return err;
 }

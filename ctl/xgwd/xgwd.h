@@ -23,9 +23,9 @@
 #include "xgw_shared.h"
 #include "addr.h"
 #include "cmd.h"
+#include "fib4.h"
 
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
-struct xgw_fib4;	/* common/fib4.h */
 
 /* ---- logging ------------------------------------------------------------ */
 extern int xgwd_verbose;	/* -v */
@@ -128,8 +128,7 @@ struct xgwd {
 	struct xgw_bpf *skel;
 	bool adopted;			/* pinned maps were reused at start */
 	struct xgw_fib4 *fib4;		/* the IPv4 FIB over xgw_fib4_24/_8 */
-	void *fib4_mem[2];		/* their mmaps (loader.c) */
-	size_t fib4_len[2];
+	struct xgw_fib4_maps fib4_maps;	/* their mmaps (loader.c) */
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link */

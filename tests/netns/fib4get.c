@@ -23,74 +23,44 @@
 #define FNV_OFFSET	0xcbf29ce484222325ull
 #define FNV_PRIME	0x100000001b3ull
 
-struct fib4_maps {
-	const __u32 *tbl24, *tbl8;
-	size_t len24, len8;
-	__u32 ngroups;
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: fib4get PIN_DIR ADDR...\n"
 		   "       fib4get PIN_DIR { --sum | --answers }\n");
 }
 
-/*
- * Map PIN_DIR/NAME read-only; *entries is its u32 entries (an 8-byte value
- * holds two, so the memory is one dense u32 array). The fd itself
- * must be writable: the kernel turns a shared mapping of a read-only file
- * into a private one, which a BPF map refuses (EINVAL).
- */
-static const __u32 *map_ro(const char *dir, const char *name, __u32 *entries, size_t *len)
+static int pinned(const char *dir, const char *name)
 {
-	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info);
-	long page = sysconf(_SC_PAGESIZE);
 	char path[4096];
-	void *p;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
-	if (fd < 0) {
+	if (fd < 0)
 		fprintf(stderr, "fib4get: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	/* values of 8 bytes or more: the kernel pads an array's to 8 bytes */
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.type != BPF_MAP_TYPE_ARRAY ||
-	    !info.value_size || info.value_size % 8) {
-		fprintf(stderr, "fib4get: %s: not an xgw_fib4 array\n", path);
-		close(fd);
-		return NULL;
-	}
-	*entries = (size_t)info.max_entries * info.value_size / sizeof(__u32);
-	*len = ((size_t)info.max_entries * info.value_size + page - 1) / page * page;
-	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "fib4get: mmap %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	return p;
+	return fd;
 }
 
-static int maps_open(const char *dir, struct fib4_maps *m)
+/*
+ * Map the pinned FIB read-only. The fds stay writable: the kernel turns a
+ * shared mapping of a read-only file into a private one, which a BPF map
+ * refuses (EINVAL).
+ */
+static int maps_open(const char *dir, struct xgw_fib4_maps *m)
 {
-	__u32 n24, n8;
+	int fd24 = pinned(dir, "xgw_fib4_24"), fd8 = pinned(dir, "xgw_fib4_8"), err = -EBADF;
 
-	m->tbl24 = map_ro(dir, "xgw_fib4_24", &n24, &m->len24);
-	if (!m->tbl24)
-		return -1;
-	if (n24 != XGW_FIB4_TBL24) {
-		fprintf(stderr, "fib4get: %s/xgw_fib4_24 has %u entries, not %u\n", dir, n24,
-			XGW_FIB4_TBL24);
-		return -1;
+	if (fd24 >= 0 && fd8 >= 0) {
+		err = xgw_fib4_map(fd24, fd8, PROT_READ, m);
+		if (err)
+			fprintf(stderr, "fib4get: %s: not xgw_fib4 arrays of this layout: %s\n",
+				dir, strerror(-err));
 	}
-	m->tbl8 = map_ro(dir, "xgw_fib4_8", &n8, &m->len8);
-	if (!m->tbl8)
-		return -1;
-	m->ngroups = n8 / 256;
-	return 0;
+	if (fd24 >= 0)
+		close(fd24);
+	if (fd8 >= 0)
+		close(fd8);
+	return err;
 }
 
 static __u64 fnv(__u64 h, const void *buf, size_t len)
@@ -105,7 +75,7 @@ static __u64 fnv(__u64 h, const void *buf, size_t len)
 
 /* The answer function as runs (entry, length), so group placement and
  * stale bytes in unused groups do not count. */
-static __u64 answers_sum(const struct fib4_maps *m)
+static __u64 answers_sum(const struct xgw_fib4_maps *m)
 {
 	__u64 h = FNV_OFFSET, run = 0;
 	__u32 cur = 0, i, j;
@@ -137,7 +107,7 @@ static __u64 answers_sum(const struct fib4_maps *m)
 	return fnv(fnv(h, &cur, sizeof(cur)), &run, sizeof(run));
 }
 
-static void print_answer(const struct fib4_maps *m, const char *s, __be32 addr)
+static void print_answer(const struct xgw_fib4_maps *m, const char *s, __be32 addr)
 {
 	__u32 e = xgw_fib4_read(m->tbl24, m->tbl8, m->ngroups, addr);
 	struct xgw_route rt;
@@ -166,7 +136,7 @@ static void print_answer(const struct fib4_maps *m, const char *s, __be32 addr)
 
 int main(int argc, char **argv)
 {
-	struct fib4_maps m = {};
+	struct xgw_fib4_maps m = {};
 	struct in_addr a;
 	int i;
 
@@ -197,7 +167,6 @@ int main(int argc, char **argv)
 			inet_pton(AF_INET, argv[i], &a);
 			print_answer(&m, argv[i], a.s_addr);
 		}
-	munmap((void *)m.tbl24, m.len24);
-	munmap((void *)m.tbl8, m.len8);
+	xgw_fib4_unmap(&m);
 	return ferror(stdout) ? 1 : 0;
 }

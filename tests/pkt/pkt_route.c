@@ -800,7 +800,7 @@ static void test_fib4_empty(struct t *t)
 	}
 	xgw_fib4_stats(t->fib4.fib, &st);
 	for (i = 0; i < XGW_FIB4_TBL24; i++)
-		nonzero += t->fib4.tbl24[i] != 0;
+		nonzero += t->fib4.m.tbl24[i] != 0;
 	if (st.routes || st.groups_used || nonzero) {
 		tap_diag("routes %u, groups in use %u, nonzero /24 entries %zu", st.routes,
 			 st.groups_used, nonzero);
