@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define XGW_LAYOUT_VERSION	2	/* 2: IPv4 FIB in DIR-24-8 arrays */
+#define XGW_LAYOUT_VERSION	3	/* 2: IPv4 FIB in DIR-24-8 arrays; 3: FIB v2, next-hop groups, NAT */
 
 /* ---- limits (each overridable at build time) ---------------------------- */
 #ifndef XGW_MAX_NEXTHOPS
