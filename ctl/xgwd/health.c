@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "lb.h"
+#include "announce.h"
 
 #define HEALTH_BATCH	256	/* probes in flight at once */
 
@@ -267,6 +268,7 @@ static void *health_thread(void *arg)
 		if (!health_lock(d, &stop))
 			break;
 		lb__adopt_finish(d);
+		announce__tick(d);	/* scale: VIP routes, once restored */
 		n = health_snapshot(st, &pr);
 		pthread_mutex_unlock(&d->lock);
 		/* in batches: a socket each, and the fd limit is finite */

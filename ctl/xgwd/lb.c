@@ -18,6 +18,7 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "announce.h"
 
 static const char *const lb_mode_name[] = {
 	[XGW_LB_DSR] = "dsr",
@@ -176,6 +177,8 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	err = bpf_map_update_elem(st->fd_maglev, &s->id, &fd, BPF_ANY);
 	if (err)
 		err = -errno;
+	else
+		announce__service(s->id, &s->svc.addr, k > 0);	/* scale: VIP routes */
 out:
 	if (fd >= 0)
 		close(fd);	/* the outer map holds the table now */
@@ -575,6 +578,7 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 		lb_backend_release(d, &s->be[i]);
 	}
 	lb_ct_purge(st, s->id, 0);
+	announce__service(s->id, &s->svc.addr, false);	/* scale: VIP routes */
 	route__set_vip(d, &s->svc.addr, false);
 	st->svc[s->id] = NULL;
 	free(s->be);
