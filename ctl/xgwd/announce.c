@@ -84,12 +84,6 @@ static int ann_inst_add(const struct xgw_addr *a)
 	return 0;
 }
 
-static const char *ann_why(void)
-{
-	if (!an.table)
-		return "announce-table 0";
-	return an.off ? "announce off" : "no usable backend";
-}
 
 static int ann_add(const struct xgw_addr *a)
 {
@@ -107,7 +101,7 @@ static int ann_add(const struct xgw_addr *a)
 	return err;
 }
 
-static int ann_del(size_t i)
+static int ann_del(size_t i, const char *why)
 {
 	char buf[XGW_ADDR_STRLEN];
 	int err;
@@ -119,7 +113,7 @@ static int ann_del(size_t i)
 			strerror(-err));
 		return err;
 	}
-	pr_info("announce: %s withdrawn (%s)", buf, ann_why());
+	pr_info("announce: %s withdrawn (%s)", buf, why);
 	an.inst[i] = an.inst[--an.n_inst];
 	return 0;
 }
@@ -132,7 +126,7 @@ static int ann_sync_one(const struct xgw_addr *a)
 
 	if (!an.serving || want == (i >= 0))
 		return 0;
-	return want ? ann_add(a) : ann_del(i);
+	return want ? ann_add(a) : ann_del(i, "no usable backend");
 }
 
 static void ann_dump_cb(void *arg, __u32 table, const struct xgw_addr *a)
@@ -162,8 +156,10 @@ static int ann_sync_all(void)
 		}
 	}
 	for (i = an.n_inst; i-- > 0;) {
-		if (!ann_wanted(&an.inst[i]) && (ret = ann_del(i)))
-			err = err ?: ret;
+		if (ann_wanted(&an.inst[i]))
+			continue;
+		ret = ann_del(i, "not a VIP with a usable backend");
+		err = err ?: ret;
 	}
 	for (s = 1; s < XGW_MAX_SERVICES; s++) {
 		if (an.svc[s].family && ann_inst_find(&an.svc[s]) < 0 &&
@@ -174,12 +170,12 @@ static int ann_sync_all(void)
 }
 
 /* Delete every route of ours from the current table (before leaving it). */
-static int ann_withdraw_all(void)
+static int ann_withdraw_all(const char *why)
 {
 	int err;
 
 	while (an.n_inst) {
-		err = ann_del(an.n_inst - 1);
+		err = ann_del(an.n_inst - 1, why);
 		if (err)
 			return err;
 	}
@@ -240,7 +236,7 @@ static int ann_configure(__u32 table, bool off)
 	int err = 0;
 
 	if (an.serving && (table != an.table || off))
-		err = ann_withdraw_all();
+		err = ann_withdraw_all(off ? "announce off" : "leaving the table");
 	if (err)
 		return err;
 	an.table = table;
