@@ -19,6 +19,9 @@
 #include "maglev.h"
 #include "lb.h"
 #include "announce.h"
+#include "local.h"
+#include "nexthop.h"
+#include "route.h"
 
 static const char *const lb_mode_name[] = {
 	[XGW_LB_DSR] = "dsr",
