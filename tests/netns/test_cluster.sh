@@ -27,7 +27,8 @@
 #    its connections stay open): its flows re-home (the next backend resets
 #    them, the client reconnects elsewhere), no other flow is touched;
 #  (d) every backend fails: every gateway withdraws the VIP, the router has
-#    no route to it; back up: three next hops again.
+#    no route to it; back up: three next hops again;
+#  - `xgwd --cleanup` (the datapath goes) withdraws the gateway's VIPs.
 # Takes about 60 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -39,7 +40,7 @@ GAP=0.3		# "no gap": no answer missing for more than 3 x 100 ms
 LAB=("$XT_ROOT/tools/lab" cluster --prefix "$XT_PFX")
 ECHO=$XT_ROOT/tools/cluster/echo.py
 
-xt_plan 19
+xt_plan 20
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v bird >/dev/null && command -v birdc >/dev/null ||
@@ -329,4 +330,13 @@ if wait_hops "gw1 gw2 gw3" 10; then
 	xt_ok "(d) backends back: the router has $VIP via gw1 gw2 gw3 again"
 else
 	xt_fail "(d) backends back: $VIP via gw1 gw2 gw3" "router: $(rtr_hops)"
+fi
+
+# ---- xgwd --cleanup: no datapath, no announcement --------------------------------------------------
+kill -9 "$(cat "$CL_RUN/xgwd-gw1.pid")"
+nsenter --net="/var/run/netns/$CL_GW1_NS" "$XT_BUILD/xgwd" --cleanup -P "$CL_GW1_PIN" >/dev/null 2>&1
+if wait_hops "gw2 gw3" 5 && [ -z "$(gw_table 1)" ]; then
+	xt_ok "xgwd --cleanup on gw1 deletes its VIP route: the router goes via gw2 gw3"
+else
+	xt_fail "xgwd --cleanup withdraws" "router: $(rtr_hops)" "gw1: $(gw_table 1)"
 fi
