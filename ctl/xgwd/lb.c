@@ -18,6 +18,9 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "local.h"
+#include "nexthop.h"
+#include "route.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {

@@ -14,6 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include "ctlsock.h"
+#include "lb.h"
+#include "link.h"
+#include "loader.h"
+#include "local.h"
+#include "metrics.h"
+#include "netlink.h"
+#include "nexthop.h"
+#include "route.h"
+#include "rtable.h"
+#include "state.h"
+#include "vip.h"
 #include "xgwd.h"
 
 static struct xgwd *the_daemon;
