@@ -110,7 +110,7 @@ $(BUILD)/bpf $(BUILD)/skel:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Further programs (tools, packet tests) bring their own rules.
-include $(wildcard tools/*/build.mk tests/*/build.mk)
+include $(wildcard ctl/*/build.mk tools/*/build.mk tests/*/build.mk)
 
 # ---- kernel types -------------------------------------------------------------------
 # vmlinux/vmlinux.h is committed so a machine without BTF still builds;

@@ -285,9 +285,10 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	s->use_all = use_all;
 	for (i = 0; use_all != was && i < s->n_be; i++)
 		lb_be_write(st, s, &s->be[i]);	/* DOWN flags follow use-all */
+	/* VIP routes: announced while a backend is usable (use-all is not) */
+	announce__service(s->id, &s->svc.addr, k > 0 && !use_all);
 	if (lb_table_digest(mb, k, table, s->table_size, &s->digest))
 		s->digest = 0;
-	announce__service(s->id, &s->svc.addr, k > 0);	/* scale: VIP routes */
 out:
 	if (fd >= 0)
 		close(fd);	/* the outer map holds the table now */
