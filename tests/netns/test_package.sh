@@ -280,22 +280,23 @@ else
 fi
 unit_stop
 nsenter --net="/var/run/netns/$GW" "$XGWD" --cleanup --pin-dir "$PIN" >/dev/null 2>&1
-if unit_start SYS_ADMIN; then
-	xt_fail "without CAP_SYS_ADMIN xgwd does not start" "it started"
-	unit_stop
-else
-	xt_ok "without CAP_SYS_ADMIN xgwd does not start ($(grep '^<4>' "$LOG" | tail -1))"
-	wait "$XPID" 2>/dev/null
-	kill "$NOTIFY_PID" 2>/dev/null
-fi
-if unit_start CHOWN --group daemon; then
-	xt_fail "without CAP_CHOWN, --group fails" "it started"
-	unit_stop
-else
-	xt_ok "without CAP_CHOWN xgwd --group GROUP does not start ($(grep -m1 control "$LOG"))"
-	wait "$XPID" 2>/dev/null
-	kill "$NOTIFY_PID" 2>/dev/null
-fi
+# no_start NAME CAP [XGWD OPTIONS]: xgwd started without CAP must fail.
+no_start()
+{
+	local name=$1
+
+	shift
+	if unit_start "$@"; then
+		xt_fail "$name" "it started"
+		unit_stop
+	else
+		xt_ok "$name ($(grep '^<4>' "$LOG" | tail -1))"
+		wait "$XPID" 2>/dev/null
+		kill "$NOTIFY_PID" 2>/dev/null
+	fi
+}
+no_start "without CAP_SYS_ADMIN xgwd does not start" SYS_ADMIN
+no_start "without CAP_CHOWN xgwd --group GROUP does not start" CHOWN --group daemon
 
 # Detached (no systemd): --pidfile, and where the log goes.
 PIDF=$XT_TMP/xgwd.pid
