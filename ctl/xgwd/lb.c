@@ -18,6 +18,9 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "local.h"
+#include "nexthop.h"
+#include "route.h"
 
 static const char *const lb_mode_name[] = {
 	[XGW_LB_DSR] = "dsr",

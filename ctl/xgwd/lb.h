@@ -23,6 +23,34 @@
 #include <stdbool.h>
 #include "xgwd.h"
 
+/* ---- the hooks the rest of xgwd calls (all with d->lock held) ------------- */
+/* After the maps are loaded or adopted, before the state file is replayed. */
+int lb__init(struct xgwd *d);
+/* At exit: stop the health checker; never clears any map (hitless restart). */
+void lb__fini(struct xgwd *d);
+/*
+ * Check c (a service or backend command) without applying it: everything
+ * decidable from the command and the current state. Batches call this for
+ * each line first. 0 or -errno with a one-line message in err.
+ */
+int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
+/*
+ * Apply c: obj XGW_OBJ_SERVICE or XGW_OBJ_BACKEND, any verb (add, replace,
+ * del, set, show). Reads print with common/json_print.h's calls (jp_open()
+ * was already called on the reply; text and JSON from the same calls).
+ * For a write, before changing anything, push onto undo (when not NULL) the command(s) that would restore the previous state, e.g.
+ * `service del` pushes `service add` plus one `backend add`/`set` per
+ * backend. 0, or -errno with a one-line message in err and nothing changed.
+ * xgwd saves the state file after a successful write.
+ */
+int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
+	      struct xgwd_undo *undo, char *err, size_t errlen);
+/* Write the desired state as command lines (xgw_cmd_format), services then
+ * their backends. 0 or -errno. */
+int lb__save(struct xgwd *d, FILE *f);
+/* Append Prometheus text (HELP/TYPE + samples) for services and backends. */
+void lb__metrics(struct xgwd *d, FILE *f);
+
 /* Health check defaults: a gateway wants to notice a dead backend fast. */
 #define LB_CHECK_INTERVAL_MS	1000
 #define LB_CHECK_TIMEOUT_MS	500

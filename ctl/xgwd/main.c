@@ -13,8 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include "ctlsock.h"
 #include "daemon.h"
+#include "lb.h"
+#include "link.h"
+#include "loader.h"
+#include "local.h"
+#include "metrics.h"
+#include "netlink.h"
+#include "nexthop.h"
+#include "route.h"
+#include "rtable.h"
+#include "state.h"
 #include "version.h"
+#include "vip.h"
 #include "xgwd.h"
 
 static struct xgwd *the_daemon;

@@ -20,6 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "json_print.h"
+#include "lb.h"
+#include "link.h"
+#include "nexthop.h"
+#include "route.h"
+#include "rtable.h"
+#include "state.h"
+#include "stats.h"
 #include "xgwd.h"
 
 #define XGWD_MAX_WORDS	64

@@ -5,6 +5,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "json_print.h"
+#include "link.h"
+#include "nexthop.h"
+#include "stats.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
