@@ -26,6 +26,7 @@
 #include "rtable.h"
 #include "state.h"
 #include "version.h"
+#include "xdpprog.h"
 #include "vip.h"
 #include "xgwd.h"
 
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"  -f, --foreground      do not daemonize; log to stderr (under systemd:\n"
 		"                        the journal; READY=1 once the state is applied)\n"
 		"  -p, --pidfile PATH    write the daemon's pid to PATH once it serves\n"
+		"      --run-prio N      libxdp run priority of xgw's programs when they\n"
+		"                        share a device (lower runs first; default 50)\n"
 		"      --cleanup         detach xgw from every device, remove the pins, exit\n"
 		"  -v, --verbose         more logging (twice: libbpf debug)\n"
 		"  -V, --version\n"
@@ -63,16 +66,19 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		{ "cleanup", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "run-prio", required_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	unsigned long prio;
 	int c;
 
 	o->config = XGWD_CONFIG_DEFAULT;
 	o->socket = XGWD_SOCKET_DEFAULT;
 	o->pin_dir = XGW_PIN_DIR_DEFAULT;
 	o->metrics = XGWD_METRICS_DEFAULT;
+	o->run_prio = XGWD_RUN_PRIO_DEFAULT;
 	while ((c = getopt_long(argc, argv, "c:s:P:m:g:fp:vVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
@@ -84,6 +90,13 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		case 'C': o->cleanup = true; break;
 		case 'v': xgwd_verbose++; break;
 		case 'p': pidfile = optarg; break;
+		case 'R':
+			if (xgw_uint_parse(optarg, 0, 1000000, &prio)) {
+				fprintf(stderr, "xgwd: invalid run priority \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			o->run_prio = prio;
+			break;
 		case 'V':
 			printf("xgwd %s (map layout %u)\n", xgw_version, XGW_LAYOUT_VERSION);
 			exit(0);
