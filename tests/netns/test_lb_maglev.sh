@@ -119,7 +119,8 @@ for i in range(n):
 EOF
 }
 
-# "sport backend-address" for every flow the gateway's connection table holds.
+# "sport backend-address" for every flow the gateway's connection table holds
+# (bpftool shows the port as its two network-order bytes: BTF view).
 ct_flows()
 {
 	local g=$1 map
@@ -127,13 +128,13 @@ ct_flows()
 	map=$(ctl "$g" -j service show | jq -c '[.[0].backends[] | {key: (.id | tostring), value: .addr}] | from_entries')
 	bpftool -j map dump pinned "/sys/fs/bpf/$XT_PFX-gw$g/xgw_conntrack" |
 		jq -r --argjson m "$map" '.[] | .formatted // . | select(.key.proto == 6) |
-			"\(.key.sport) \($m[.value.backend_id | tostring])"' | sort
+			"\(.key.sport[0] * 256 + .key.sport[1]) \($m[.value.backend_id | tostring])"' | sort
 }
 
 fwd_lb() { ctl "$1" -j stats | jq '[.reasons[] | select(.reason == "forward_lb") | .packets] | add // 0'; }
 
 # What the flow hash (common/lbhash.h, here in Python) and the canonical
-# table say: "sport backend-address" per flow, sport as the map shows it.
+# table say: "sport backend-address" per flow.
 model_flows()
 {
 	"$XT_PY" - "$XT_TMP/table.json" "$VIP" "$PORT" "$NFLOWS" "$LAB_CLIENT_IP4" <<'EOF'
@@ -158,7 +159,7 @@ for i in range(n):
     h = mix(h, (host16(sport) << 16) | host16(port))
     h = mix(h, (6 << 8) | socket.AF_INET)
     slot = final(h, 40) % t["table_size"]
-    print(host16(sport), t["backends"][t["slots"][slot]]["backend"])
+    print(sport, t["backends"][t["slots"][slot]]["backend"])
 EOF
 }
 
