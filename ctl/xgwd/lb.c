@@ -18,6 +18,7 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "ctgc.h"
 
 static const char *const lb_mode_name[] = {
 	[XGW_LB_DSR] = "dsr",
@@ -199,10 +200,13 @@ static int lb_svc_write(struct lb_state *st, struct lb_service *s)
 	return bpf_map_update_elem(st->fd_services, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
-static int lb_be_write(struct lb_state *st, const struct lb_backend *b)
+static int lb_be_write(struct lb_state *st, const struct lb_service *s,
+		       const struct lb_backend *b)
 {
 	struct xgw_backend v = {
 		.family = b->addr.family,
+		.mode = s->mode,	/* a connection-table hit needs no service lookup */
+		.svc_id = s->id,
 		.nh_id = b->nh_id,
 		.flags = (b->down ? XGW_BE_F_DOWN : 0) |
 			 (b->drain ? XGW_BE_F_DRAIN : 0),
@@ -707,7 +711,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
 	*b = nb;
-	ret = lb_be_write(st, b);
+	ret = lb_be_write(st, s, b);
 	if (!ret)
 		ret = lb_table_publish(st, s);
 	if (ret) {
@@ -771,12 +775,12 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 		b->weight = c->backend.weight;
 	else
 		b->drain = c->backend.op == XGW_BE_DRAIN;
-	err = lb_be_write(st, b);
+	err = lb_be_write(st, s, b);
 	if (!err)
 		err = lb_table_publish(st, s);
 	if (err) {
 		*b = old;
-		lb_be_write(st, b);
+		lb_be_write(st, s, b);
 		lb_table_publish(st, s);
 		return err;
 	}
@@ -821,7 +825,7 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 		return 0;
 	pr_info("service %s backend %s is %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
 		xgw_addr_str(&b->addr, abuf, sizeof(abuf)), b->down ? "down" : "up");
-	lb_be_write(st, b);
+	lb_be_write(st, s, b);
 	return lb_table_publish(st, s);
 }
 
@@ -1108,6 +1112,11 @@ int lb__init(struct xgwd *d)
 	st->adopt_pending = d->adopted;
 	d->lb = st;
 	err = health__start(d);
+	if (!err) {
+		err = ctgc__start(d);	/* the connection table's sweeper (lb-dp) */
+		if (err)
+			health__stop(d);
+	}
 	if (err) {
 		d->lb = NULL;
 		free(st);
@@ -1122,6 +1131,7 @@ void lb__fini(struct xgwd *d)
 
 	if (!st)
 		return;
+	ctgc__stop(d);
 	health__stop(d);
 	/* maps stay as they are: a restart adopts them and flows go on */
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
