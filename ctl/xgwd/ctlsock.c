@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include "json_print.h"
 #include "proto.h"
+#include "ctlsock.h"
+#include "state.h"
 #include "xgwd.h"
 #include "sockio.h"
 

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "fib4.h"
+#include "loader.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
