@@ -221,7 +221,7 @@ xt_sniff_start()
 	ip netns exec "$ns" "$XT_PY" "$XT_ROOT/tools/pktgen/sniff.py" --dev "$dev" \
 		--ready "$ready" "$@" >"$out" 2>"$out.err" &
 	XT_SNIFF_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -e "$ready" ] && return 0
 		sleep 0.05
 	done
@@ -243,7 +243,7 @@ xt_xgwd_start()
 	echo $! >"$XT_TMP/$name.pid"
 	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
 	# adopting pinned maps on a busy machine can take seconds
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -S "$XT_TMP/$name.sock" ] && return 0
 		sleep 0.05
 	done

@@ -301,7 +301,7 @@ while kill -0 \$pid 2>/dev/null; do sleep 0.05; done
 nsenter --net=/var/run/netns/$LAB_GW_NS '$XT_BUILD/xgwd' -f -c '$XT_TMP/gw.conf' -s '$GW_SOCK' \\
 	-P /sys/fs/bpf/$XT_PFX-gw -m 127.0.0.1:$METRICS_PORT >>'$XT_TMP/gw.log' 2>&1 &
 echo \$! > '$XT_TMP/gw.pid'
-for i in \$(seq 400); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
+for i in \$(seq 600); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
 exit 1
 EOF
 export RESTART_GW="bash '$XT_TMP/restart_gw.sh'"
