@@ -422,7 +422,9 @@ static int do_set(struct parser *p)
 
 /* ---- service and backend --------------------------------------------------- */
 
-static const char *const lb_modes[] = { [XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", NULL };
+static const char *const lb_modes[] = {
+	[XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", [XGW_LB_NAT] = "nat", NULL,
+};
 
 static const char *const checks[] = {
 	[XGW_CHECK_DEFAULT] = "default", [XGW_CHECK_TCP] = "tcp", [XGW_CHECK_HTTP] = "http",
@@ -632,20 +634,55 @@ static const unsigned int health_flag[] = {
 	XGW_LB_F_CHECK, XGW_LB_F_INTERVAL, XGW_LB_F_TIMEOUT, XGW_LB_F_RISE, XGW_LB_F_FALL,
 };
 
+/* The last 32 bits of an address, as a number (the rest must match). */
+static __u32 addr_low32(const struct xgw_addr *a)
+{
+	return ntohl(a->a[a->family == AF_INET ? 0 : 3]);
+}
+
+/* snat ADDR[-ADDR]: one family, in order, at most XGW_SNAT_POOL_MAX. */
+static int snat_parse(struct parser *p, const char *s)
+{
+	struct xgw_cmd *c = p->cmd;
+	char buf[2 * XGW_ADDR_STRLEN];
+	const char *dash;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	snprintf(buf, sizeof(buf), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
+	if (xgw_addr_parse(buf, &c->service.snat_first) ||
+	    xgw_addr_parse(dash ? dash + 1 : buf, &c->service.snat_last))
+		return perr(p, "invalid snat \"%s\" (ADDR or ADDR-ADDR)", s);
+	if (c->service.snat_first.family != c->service.snat_last.family)
+		return perr(p, "invalid snat \"%s\": both ends of one family", s);
+	if ((c->service.snat_first.family == AF_INET6 &&
+	     memcmp(c->service.snat_first.a, c->service.snat_last.a, 12)) ||
+	    addr_low32(&c->service.snat_last) < addr_low32(&c->service.snat_first) ||
+	    addr_low32(&c->service.snat_last) - addr_low32(&c->service.snat_first) >=
+		    XGW_SNAT_POOL_MAX)
+		return perr(p, "invalid snat \"%s\": first to last, at most %d addresses", s,
+			    XGW_SNAT_POOL_MAX);
+	return 0;
+}
+
 /*
  * add, replace: SERVICE [ mode M ] [ table-size M ] OPTS; set: SERVICE OPTS
- * OPTS := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
+ * OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ]
  *         [ all-down { drop | use-all } ]
+ * HEALTH := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
  */
 static int service_opts(struct parser *p, bool is_set)
 {
 	static const char *const kws[] = {
-		"check", "interval", "timeout", "rise", "fall", "all-down", "mode", "table-size",
-		NULL,
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		"mode", "table-size", NULL,
 	};
 	static const char *const set_kws[] = {
-		"check", "interval", "timeout", "rise", "fall", "all-down", NULL,
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		NULL,
 	};
+	unsigned long v;
 	struct xgw_cmd *c = p->cmd;
 	unsigned int seen = 0;
 	unsigned long m;
@@ -663,6 +700,15 @@ static int service_opts(struct parser *p, bool is_set)
 			c->service.all_down = r;
 			c->service.said |= XGW_LB_F_ALLDOWN;
 		} else if (r == 6) {
+			if (snat_parse(p, kw_arg(p)))
+				return -EINVAL;
+			c->service.said |= XGW_LB_F_SNAT;
+		} else if (r == 7) {
+			if (uint_arg(p, "persist", kw_arg(p), 0, XGW_PERSIST_MAX, &v))
+				return -EINVAL;
+			c->service.persist_s = v;
+			c->service.said |= XGW_LB_F_PERSIST;
+		} else if (r == 8) {
 			r = kw_choice(p, lb_modes, "service mode");
 			if (r < 0)
 				return r;
@@ -681,6 +727,9 @@ static int service_opts(struct parser *p, bool is_set)
 		return -EINVAL;
 	if (is_set && !c->service.said)
 		return perr(p, "missing what to set after \"%s\"", prev(p));
+	if (!is_set && (c->service.said & XGW_LB_F_SNAT) && c->service.mode != XGW_LB_NAT)
+		return perr(p, "\"snat\" needs \"mode nat\" (%s rewrites no source)",
+			    lb_modes[c->service.mode]);
 	return 0;
 }
 
@@ -1187,7 +1236,7 @@ const char *xgw_all_down_name(enum xgw_all_down a)
 
 const char *xgw_lb_mode_name(int mode)
 {
-	return mode >= 0 && mode <= XGW_LB_IPIP ? lb_modes[mode] : "?";
+	return mode >= 0 && mode <= XGW_LB_NAT ? lb_modes[mode] : "?";
 }
 
 static void format_service(const struct xgw_cmd *c, struct out *o)
@@ -1204,6 +1253,18 @@ static void format_service(const struct xgw_cmd *c, struct out *o)
 	}
 	if (said & XGW_LB_F_TABLE)
 		emit(o, " table-size %u", c->service.table_size);
+	if (said & XGW_LB_F_SNAT) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&c->service.snat_first, a, sizeof(a));
+		xgw_addr_str(&c->service.snat_last, b, sizeof(b));
+		if (xgw_addr_equal(&c->service.snat_first, &c->service.snat_last))
+			emit(o, " snat %s", a);
+		else
+			emit(o, " snat %s-%s", a, b);
+	}
+	if (said & XGW_LB_F_PERSIST)
+		emit(o, " persist %u", c->service.persist_s);
 	format_check(o, &c->service.check, said);
 	if (said & XGW_LB_F_ALLDOWN)
 		emit(o, " all-down %s", all_down_names[c->service.all_down]);
@@ -1275,7 +1336,7 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_SET:
 		return c->set.key <= XGW_SET_CT_FLOOD_LIMIT;
 	case XGW_OBJ_SERVICE:
-		return (c->service.mode == XGW_LB_DSR || c->service.mode == XGW_LB_IPIP) &&
+		return c->service.mode >= XGW_LB_DSR && c->service.mode <= XGW_LB_NAT &&
 		       c->service.check.type <= XGW_CHECK_NONE &&
 		       c->service.all_down <= XGW_ALLDOWN_USE_ALL;
 	case XGW_OBJ_BACKEND:
@@ -1355,9 +1416,9 @@ static const char *const help_text[] = {
 	"       xgwctl service show [ SERVICE [ table ] ]\n"
 	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
 	"PROTO := { tcp | udp }\n"
-	"MODE := { dsr | ipip }\n"
+	"MODE := { dsr | ipip | nat }\n"
 	"M := a prime <= 1048573 (default 65537)\n"
-	"OPTS := [ HEALTH ] [ all-down { drop | use-all } ]\n"
+	"OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ] [ all-down { drop | use-all } ]\n"
 	HEALTH_HELP,
 	[XGW_OBJ_BACKEND] =
 	"Usage: xgwctl backend add SERVICE BACKEND [ weight W ] [ HEALTH ]\n"

@@ -102,6 +102,8 @@ struct xgw_check {
 #define XGW_LB_F_ALLDOWN	0x080
 #define XGW_LB_F_MODE		0x100
 #define XGW_LB_F_TABLE		0x200
+#define XGW_LB_F_SNAT		0x400
+#define XGW_LB_F_PERSIST	0x800
 #define XGW_LB_F_HEALTH		(XGW_LB_F_CHECK | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT | \
 				 XGW_LB_F_RISE | XGW_LB_F_FALL)
 
@@ -113,6 +115,8 @@ enum xgw_setting {
 };
 
 #define XGW_WEIGHT_MAX		65535
+#define XGW_SNAT_POOL_MAX	256	/* addresses in one service's nat source pool */
+#define XGW_PERSIST_MAX		604800	/* seconds: a week */
 
 struct xgw_cmd {
 	enum xgw_obj obj;
@@ -141,6 +145,8 @@ struct xgw_cmd {
 			unsigned int table_size;	/* 0: default */
 			enum xgw_all_down all_down;
 			struct xgw_check check;	/* its backends' default */
+			struct xgw_addr snat_first, snat_last;	/* nat source pool */
+			unsigned int persist_s;	/* session persistence; 0 = off */
 			unsigned int said;	/* XGW_LB_F_* */
 			bool show_table;	/* show SERVICE table */
 		} service;

@@ -248,10 +248,11 @@ struct xgw_nexthop {
 };
 _Static_assert(sizeof(struct xgw_nexthop) == 24, "xgw_nexthop");
 
-/* ---- load balancing ---------------------------------------------------------- */
+/* ---- load balancing (stream lb-dp: datapath layouts) -------------------------- */
 enum xgw_lb_mode {
 	XGW_LB_DSR = 0,		/* rewrite dmac to the backend's */
 	XGW_LB_IPIP,		/* encapsulate: gateway -> backend */
+	XGW_LB_NAT,		/* full NAT: VIP:port -> backend addr:port, client -> gateway addr:port */
 };
 
 /* xgw_services key. family is AF_INET/AF_INET6; v4 uses addr[0]. */

@@ -361,8 +361,13 @@ static void lb_cmd_service(struct xgw_cmd *c, enum xgw_verb verb,
 	c->service.table_size = s->table_size;
 	c->service.all_down = s->all_down;
 	c->service.check = s->check;
+	c->service.snat_first = s->snat_first;
+	c->service.snat_last = s->snat_last;
+	c->service.persist_s = s->persist_s;
 	c->service.said = XGW_LB_F_MODE | XGW_LB_F_TABLE | xgw_check_said(&s->check) |
-			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0);
+			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0) |
+			  (s->snat_first.family ? XGW_LB_F_SNAT : 0) |
+			  (s->persist_s ? XGW_LB_F_PERSIST : 0);
 }
 
 static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
@@ -423,8 +428,14 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 				 m, XGW_MAGLEV_MAX);
 			return -EINVAL;
 		}
-		if (c->service.mode != XGW_LB_DSR && c->service.mode != XGW_LB_IPIP) {
+		if (c->service.mode < XGW_LB_DSR || c->service.mode > XGW_LB_NAT) {
 			snprintf(err, errlen, "invalid mode %d", c->service.mode);
+			return -EINVAL;
+		}
+		if ((c->service.said & XGW_LB_F_SNAT) &&
+		    c->service.snat_first.family != c->service.svc.addr.family) {
+			snprintf(err, errlen, "snat pool of another family than the VIP (nat "
+				 "translates within one family)");
 			return -EINVAL;
 		}
 		return 0;
@@ -459,6 +470,12 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 			snprintf(err, errlen, "no service %s", buf);
 			return -ENOENT;
 		}
+		if (c->verb == XGW_V_SET && (c->service.said & XGW_LB_F_SNAT) &&
+		    s->mode != XGW_LB_NAT) {
+			snprintf(err, errlen, "service %s is %s: snat needs mode nat", buf,
+				 xgw_lb_mode_name(s->mode));
+			return -EINVAL;
+		}
 		return 0;
 	}
 	if (!s) {
@@ -477,7 +494,13 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 		snprintf(err, errlen, "no backend %s in %s", bbuf, buf);
 		return -ENOENT;
 	}
-	if (c->verb == XGW_V_ADD && key.port) {
+	if (c->verb == XGW_V_ADD && s->mode == XGW_LB_NAT &&
+	    key.addr.family != s->svc.addr.family) {
+		snprintf(err, errlen, "backend %s: nat translates within one family, the VIP is IPv%d",
+			 bbuf, s->svc.addr.family == AF_INET ? 4 : 6);
+		return -EINVAL;
+	}
+	if (c->verb == XGW_V_ADD && key.port && s->mode != XGW_LB_NAT) {
 		/* dsr and ipip hand the client's packet over as it is */
 		snprintf(err, errlen, "backend %s: a port other than the service's (%u) needs "
 			 "mode nat, %s delivers to port %u", bbuf, sa->port,
@@ -595,6 +618,9 @@ static void lb_svc_settings(struct lb_service *s, const struct xgw_cmd *c)
 	s->table_size = lb_table_size(c);
 	s->all_down = c->service.all_down;
 	s->check = c->service.check;
+	s->snat_first = c->service.snat_first;
+	s->snat_last = c->service.snat_last;
+	s->persist_s = c->service.persist_s;
 }
 
 static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
@@ -771,6 +797,12 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		xgw_check_merge(&s->check, &c->service.check, c->service.said);
 		if (c->service.said & XGW_LB_F_ALLDOWN)
 			s->all_down = c->service.all_down;
+		if (c->service.said & XGW_LB_F_SNAT) {
+			s->snat_first = c->service.snat_first;
+			s->snat_last = c->service.snat_last;
+		}
+		if (c->service.said & XGW_LB_F_PERSIST)
+			s->persist_s = c->service.persist_s;
 	}
 	ret = lb_service_changed(st, s, &old);
 	if (ret) {
@@ -780,6 +812,9 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		s->table_size = old.table_size;
 		s->all_down = old.all_down;
 		s->check = old.check;
+		s->snat_first = old.snat_first;
+		s->snat_last = old.snat_last;
+		s->persist_s = old.persist_s;
 		lb_service_changed(st, s, &now);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
 	}
@@ -807,11 +842,13 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 		return -ENETUNREACH;
 	}
 	ret = local__pick(d, b->addr.family, &b->addr, &b->src);
-	if (ret && s->mode == XGW_LB_IPIP) {
+	/* ipip: the outer source; nat without a pool: the flows' source */
+	if (ret && (s->mode == XGW_LB_IPIP || (s->mode == XGW_LB_NAT && !s->snat_first.family))) {
 		nexthop__put(d, b->nh_id);
 		b->nh_id = 0;
-		snprintf(err, errlen, "no local %s address to reach backend %s (ipip)",
-			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf);
+		snprintf(err, errlen, "no local %s address to reach backend %s (%s)",
+			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf,
+			 xgw_lb_mode_name(s->mode));
 		return ret;
 	}
 	if (ret)
@@ -1093,6 +1130,15 @@ static void lb_show_service(struct lb_state *st, const struct lb_service *s)
 	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
 	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
 	print_uint(PRINT_ANY, "usable", " usable %u", up);
+	if (s->snat_first.family) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&s->snat_first, a, sizeof(a));
+		xgw_addr_str(&s->snat_last, b, sizeof(b));
+		print_string(PRINT_ANY, "snat_first", " snat %s", a);
+		print_string(PRINT_ANY, "snat_last", "-%s", b);
+	}
+	print_uint(PRINT_ANY, "persist", " persist %u", s->persist_s);
 	print_string(PRINT_ANY, "all_down", " all-down %s", xgw_all_down_name(s->all_down));
 	print_string(PRINT_TEXT, NULL, "%s", s->use_all ? " (in force: every backend down)" : "");
 	print_bool(PRINT_JSON, "all_down_in_force", NULL, s->use_all);

@@ -85,6 +85,8 @@ struct lb_service {
 	unsigned int table_size;
 	enum xgw_all_down all_down;
 	struct xgw_check check;		/* its backends' default, as said */
+	struct xgw_addr snat_first, snat_last;	/* nat source pool; family 0: none */
+	unsigned int persist_s;		/* session persistence, 0 = off */
 	bool use_all;			/* all-down use-all in force: every backend down */
 	__u64 digest;			/* maglev__digest() of the table published */
 	struct lb_backend *be;
