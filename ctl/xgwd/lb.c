@@ -1398,7 +1398,7 @@ void lb__metrics(struct xgwd *d, FILE *f)
 {
 	static const char *const what[] = { "packets", "bytes", "new_flows" };
 	struct lb_state *st = lb_state(d);
-	char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN], name[64];
+	char sbuf[XGW_SVC_STRLEN], abuf[LB_BE_STRLEN], name[64];
 	struct xgw_lb_counter c;
 	int w;
 	__u32 i;
@@ -1428,23 +1428,38 @@ void lb__metrics(struct xgwd *d, FILE *f)
 				lb_counter_sum(st->fd_be_stats, s->be[j].id, &c);
 				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %llu\n", name,
 					xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-					xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf)),
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
 					w == 0 ? c.packets : w == 1 ? c.bytes : c.new_flows);
 			}
 		}
 	}
-	lb_metric_head(f, "xgw_backend_up", "gauge", "1 when health checks pass");
-	lb_metric_head(f, "xgw_backend_drain", "gauge", "1 when drained by the operator");
-	for (i = 1; i < XGW_MAX_SERVICES; i++) {
-		struct lb_service *s = st->svc[i];
+	/* one metric's samples together, as the text format wants */
+	for (w = 0; w < 4; w++) {
+		static const char *const gauge[][2] = {
+			{ "xgw_backend_up", "1 when health checks pass" },
+			{ "xgw_backend_drain", "1 when drained by the operator" },
+			{ "xgw_service_table_info", "1, labelled with the digest of the service's "
+			  "Maglev table (equal on gateways that send each flow to the same backend)" },
+			{ "xgw_service_all_down_in_force", "1 when every backend is down and "
+			  "all-down use-all spreads flows anyway" },
+		};
 
-		for (j = 0; s && j < s->n_be; j++) {
+		lb_metric_head(f, gauge[w][0], "gauge", gauge[w][1]);
+		for (i = 1; i < XGW_MAX_SERVICES; i++) {
+			struct lb_service *s = st->svc[i];
+
+			if (!s)
+				continue;
 			xgw_svc_str(&s->svc, sbuf, sizeof(sbuf));
-			xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf));
-			fprintf(f, "xgw_backend_up{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, !s->be[j].down);
-			fprintf(f, "xgw_backend_drain{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, s->be[j].drain);
+			if (w == 2)
+				fprintf(f, "%s{service=\"%s\",digest=\"%016llx\"} 1\n", gauge[w][0],
+					sbuf, (unsigned long long)s->digest);
+			if (w == 3)
+				fprintf(f, "%s{service=\"%s\"} %d\n", gauge[w][0], sbuf, s->use_all);
+			for (j = 0; w < 2 && j < s->n_be; j++)
+				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %d\n", gauge[w][0], sbuf,
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
+					w == 0 ? !s->be[j].down : s->be[j].drain);
 		}
 	}
 	lb_metric_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
