@@ -57,7 +57,7 @@ ifneq ($(XGWCTL_OBJS),)
 PROGS += $(BUILD)/xgwctl
 endif
 
-.PHONY: all deps check bench demo install clean format vmlinux test-unit
+.PHONY: all deps check bench demo demo-cluster install clean format vmlinux test-unit
 .DEFAULT_GOAL := all
 # Keep intermediate objects (unit test .o files): no needless rebuilds.
 .SECONDARY:
@@ -140,6 +140,11 @@ bench: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo
+
+# Three gateways behind a BGP/ECMP router (scale, #13).
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/cluster/demo
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \

@@ -41,13 +41,25 @@ METRICS_PORT=$((20000 + $$ % 20000))
 
 # Per backend: VIP on lo, GRO so redirected frames are accepted, HTTP on two
 # ports (python's http.server serving a file naming the backend), echo server.
-ECHO_PY="$XT_ROOT/tests/netns/lb_servers.py"
+ECHO_PY=$XT_TMP/echo.py
+cat >"$ECHO_PY" <<'EOF'
+import socketserver, sys
+name = sys.argv[2].encode() + b"\n"
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for _ in self.rfile:
+            self.wfile.write(name)
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("0.0.0.0", int(sys.argv[1])), H).serve_forever()
+EOF
 
 start_echo()
 {
 	local i=$1
 
-	nsenter --net="/var/run/netns/$XT_PFX-be$i" python3 "$ECHO_PY" tcp $P_ECHO "be$i" >/dev/null 2>&1 &
+	nsenter --net="/var/run/netns/$XT_PFX-be$i" python3 "$ECHO_PY" $P_ECHO "be$i" >/dev/null 2>&1 &
 	echo $! >"$XT_TMP/echo$i.pid"
 	xt_defer "kill $! 2>/dev/null"
 }
@@ -290,7 +302,7 @@ EOF
 export STATE="'$XT_BUILD/xgwctl' -s '$GW_SOCK' -j service show"
 export BE1=10.10.101.2 BE2=10.10.102.2 DOWN_BOUND_MS UP_BOUND_MS
 export KILL_BE2="kill \$(cat '$XT_TMP/echo2.pid')"
-export START_BE2="nsenter --net=/var/run/netns/$XT_PFX-be2 python3 '$ECHO_PY' tcp $P_ECHO be2 >/dev/null 2>&1 & echo \$! > '$XT_TMP/echo2.pid'"
+export START_BE2="nsenter --net=/var/run/netns/$XT_PFX-be2 python3 '$ECHO_PY' $P_ECHO be2 >/dev/null 2>&1 & echo \$! > '$XT_TMP/echo2.pid'"
 xt_defer "kill \$(cat '$XT_TMP/echo2.pid') 2>/dev/null"
 # Restart the gateway's daemon: it adopts the pinned maps and attached links;
 # flows must not notice.
