@@ -22,6 +22,7 @@
 #include "local.h"
 #include "nexthop.h"
 #include "route.h"
+#include "ctgc.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
@@ -183,6 +184,9 @@ static int lb_be_write(struct lb_state *st, const struct lb_service *s,
 {
 	struct xgw_backend v = {
 		.family = b->addr.family,
+		.mode = s->mode,	/* a connection-table hit needs no service lookup */
+		.svc_id = s->id,
+		.port = htons(b->port),	/* nat; 0: the service's */
 		.nh_id = b->nh_id,
 		/* under use-all a down backend keeps its flows like any other */
 		.flags = (b->down && !s->use_all ? XGW_BE_F_DOWN : 0) |
@@ -1492,6 +1496,11 @@ int lb__init(struct xgwd *d)
 	st->adopt_pending = d->adopted;
 	d->lb = st;
 	err = health__start(d);
+	if (!err) {
+		err = ctgc__start(d);	/* the connection table's sweeper (lb-dp) */
+		if (err)
+			health__stop(d);
+	}
 	if (err) {
 		d->lb = NULL;
 		free(st);
@@ -1506,6 +1515,7 @@ void lb__fini(struct xgwd *d)
 
 	if (!st)
 		return;
+	ctgc__stop(d);
 	health__stop(d);
 	/* maps stay as they are: a restart adopts them and flows go on */
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
