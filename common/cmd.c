@@ -394,6 +394,12 @@ static const char *const settings[] = {
 	[XGW_SET_CT_FLOOD_LIMIT] = "ct-flood-limit",
 	[XGW_SET_ANNOUNCE_TABLE] = "announce-table",
 	[XGW_SET_ANNOUNCE] = "announce",
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = "ct-tcp-syn-timeout",
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = "ct-tcp-established-timeout",
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = "ct-tcp-fin-timeout",
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = "ct-tcp-time-wait-timeout",
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = "ct-tcp-close-timeout",
+	[XGW_SET_NAT_PORTS] = "nat-ports",
 	NULL,
 };
 
@@ -408,7 +414,36 @@ static const struct {
 	/* 253-255 are the kernel's default, main and local tables */
 	[XGW_SET_ANNOUNCE_TABLE] = { 0, 0xffffffffUL },
 	[XGW_SET_ANNOUNCE] = { 0, 1 },
+	/* a week at most: timeouts in jiffies stay below 2^31 */
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_NAT_PORTS] = { 1, 65535 },
 };
+
+/* nat-ports MIN-MAX */
+static int nat_ports_parse(struct parser *p, const char *s)
+{
+	char a[8], b[8];
+	const char *dash;
+	unsigned long lo, hi;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (!dash || dash - s >= (long)sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		goto bad;
+	snprintf(a, sizeof(a), "%.*s", (int)(dash - s), s);
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (xgw_uint_parse(a, 1, 65535, &lo) || xgw_uint_parse(b, 1, 65535, &hi) || lo > hi)
+		goto bad;
+	p->cmd->set.value = xgw_nat_ports(lo, hi);
+	return 0;
+bad:
+	return perr(p, "invalid nat-ports \"%s\" (MIN-MAX, 1..65535, MIN <= MAX)", s);
+}
 
 static int do_set(struct parser *p)
 {
@@ -430,6 +465,8 @@ static int do_set(struct parser *p)
 		c->set.value = r;
 		return no_more(p);
 	}
+	if (r == XGW_SET_NAT_PORTS)
+		return nat_ports_parse(p, kw_arg(p)) ?: no_more(p);
 	if (uint_arg(p, settings[r], kw_arg(p), setting_range[r].min,
 		     setting_range[r].max, &c->set.value))
 		return -EINVAL;
@@ -1123,6 +1160,14 @@ static void emit(struct out *o, const char *fmt, ...)
 		o->off += n;
 }
 
+static void format_nat_ports(struct out *o, unsigned long v)
+{
+	__u16 lo, hi;
+
+	xgw_nat_ports_split(v, &lo, &hi);
+	emit(o, " %s %u-%u", settings[XGW_SET_NAT_PORTS], lo, hi);
+}
+
 static const char *verb_name(const struct xgw_cmd *c)
 {
 	const struct verb *v = objects[c->obj].verbs;
@@ -1354,7 +1399,7 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_LINK:
 		return c->link.mode <= XGW_LINK_DECAP;
 	case XGW_OBJ_SET:
-		return c->set.key <= XGW_SET_ANNOUNCE &&
+		return c->set.key <= XGW_SET_NAT_PORTS &&
 		       (c->set.key != XGW_SET_ANNOUNCE || c->set.value <= 1);
 	case XGW_OBJ_SERVICE:
 		return c->service.mode >= XGW_LB_DSR && c->service.mode <= XGW_LB_NAT &&
@@ -1383,6 +1428,8 @@ int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
 			emit(&o, " help");
 		else if (cmd->set.key == XGW_SET_ANNOUNCE)
 			emit(&o, " %s %s", settings[cmd->set.key], on_off[cmd->set.value]);
+		else if (cmd->set.key == XGW_SET_NAT_PORTS)
+			format_nat_ports(&o, cmd->set.value);
 		else
 			emit(&o, " %s %lu", settings[cmd->set.key], cmd->set.value);
 	} else if (!(cmd->obj == XGW_OBJ_TOP && cmd->verb == XGW_V_SHOW)) {
@@ -1431,8 +1478,11 @@ static const char *const help_text[] = {
 	"Usage: xgwctl set SETTING\n"
 	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
 	"             ct-flood-limit FLOWS_PER_SEC | announce-table TABLE |\n"
-	"             announce { on | off } }\n"
-	"N := time one packet in N (0 = off); SECONDS := 1..86400\n"
+	"             announce { on | off } | CT_TIMEOUT SECONDS | nat-ports MIN-MAX }\n"
+	"CT_TIMEOUT := { ct-tcp-syn-timeout | ct-tcp-established-timeout |\n"
+	"                ct-tcp-fin-timeout | ct-tcp-time-wait-timeout | ct-tcp-close-timeout }\n"
+	"N := time one packet in N (0 = off); SECONDS := 1..86400 (udp), 1..604800 (tcp)\n"
+	"MIN-MAX := NAT source ports, 1..65535\n"
 	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n",
 	[XGW_OBJ_SERVICE] =
 	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ] [ OPTS ]\n"

@@ -115,7 +115,33 @@ enum xgw_setting {
 	/* scale: VIP announcement (ctl/xgwd/announce.c), not datapath config */
 	XGW_SET_ANNOUNCE_TABLE,	/* set announce-table TABLE (0: off) */
 	XGW_SET_ANNOUNCE,	/* set announce { on | off }: value 1 / 0 */
+	/* lb-cp: connection-table timeouts, NAT source ports (lb-dp's config fields) */
+	XGW_SET_CT_TCP_SYN_TIMEOUT,	/* set ct-tcp-syn-timeout SECONDS */
+	XGW_SET_CT_TCP_EST_TIMEOUT,	/* set ct-tcp-established-timeout SECONDS */
+	XGW_SET_CT_TCP_FIN_TIMEOUT,	/* set ct-tcp-fin-timeout SECONDS */
+	XGW_SET_CT_TCP_TW_TIMEOUT,	/* set ct-tcp-time-wait-timeout SECONDS */
+	XGW_SET_CT_TCP_CLOSE_TIMEOUT,	/* set ct-tcp-close-timeout SECONDS */
+	XGW_SET_NAT_PORTS,	/* set nat-ports MIN-MAX: value xgw_nat_ports() */
 };
+
+/*
+ * set nat-ports MIN-MAX as one value: the two 16-bit fields as they lie in
+ * memory (xgw_config.nat_port_min, nat_port_max), read as one 32-bit word.
+ */
+static inline unsigned long xgw_nat_ports(__u16 min, __u16 max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .p = { min, max } };
+
+	return u.v;
+}
+
+static inline void xgw_nat_ports_split(unsigned long v, __u16 *min, __u16 *max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .v = (__u32)v };
+
+	*min = u.p[0];
+	*max = u.p[1];
+}
 
 #define XGW_WEIGHT_MAX		65535
 #define XGW_SNAT_POOL_MAX	256	/* addresses in one service's nat source pool */

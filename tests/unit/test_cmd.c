@@ -68,6 +68,13 @@ static const struct {
 	{ "set l 64", "set latency-sample 64", true },
 	{ "set ct-udp-timeout 86400", "set ct-udp-timeout 86400", true },
 	{ "set ct-f 4294967295", "set ct-flood-limit 4294967295", true },
+	{ "set ct-tcp-s 20", "set ct-tcp-syn-timeout 20", true },
+	{ "set ct-tcp-e 604800", "set ct-tcp-established-timeout 604800", true },
+	{ "set ct-tcp-f 30", "set ct-tcp-fin-timeout 30", true },
+	{ "set ct-tcp-t 60", "set ct-tcp-time-wait-timeout 60", true },
+	{ "set ct-tcp-c 5", "set ct-tcp-close-timeout 5", true },
+	{ "set nat-ports 20000-20999", "set nat-ports 20000-20999", true },
+	{ "set n 7-7", "set nat-ports 7-7", true },
 	{ "service add 192.0.2.10:80/tcp", "service add 192.0.2.10:80/tcp mode dsr", true },
 	{ "service add [2001:db8::10]:443/tcp mode ipip table-size 251",
 	  "service add [2001:db8::10]:443/tcp mode ipip table-size 251", true },
@@ -208,6 +215,14 @@ static void test_fields(void **state)
 	assert_int_equal(c.obj, XGW_OBJ_SET);
 	assert_int_equal(c.set.key, XGW_SET_CT_UDP_TIMEOUT);
 	assert_int_equal(c.set.value, 45);
+	assert_int_equal(parse_line("set nat-ports 1024-2047", &c, err, sizeof(err)), 0);
+	{
+		__u16 lo, hi;
+
+		xgw_nat_ports_split(c.set.value, &lo, &hi);
+		assert_int_equal(lo, 1024);
+		assert_int_equal(hi, 2047);
+	}
 	assert_int_equal(parse_line("link attach eth3 decap", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.link.mode, XGW_LINK_DECAP);
 	assert_int_equal(parse_line("stats help", &c, err, sizeof(err)), 0);
@@ -266,7 +281,17 @@ static const struct {
 	{ "stats reset now", "unexpected \"now\"", "now" },
 	{ "top now", "unknown command \"now\" for top", "now" },
 	{ "set", "missing setting after \"set\"", "set" },
-	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit", "ct" },
+	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit, "
+		      "ct-tcp-syn-timeout, ct-tcp-established-timeout, ct-tcp-fin-timeout, "
+		      "ct-tcp-time-wait-timeout, ct-tcp-close-timeout", "ct" },
+	{ "set ct-tcp-established-timeout 604801", "invalid ct-tcp-established-timeout \"604801\" (1..604800)", "604801" },
+	{ "set ct-tcp-syn-timeout 0", "invalid ct-tcp-syn-timeout \"0\" (1..604800)", "0" },
+	{ "set nat-ports 2000", "invalid nat-ports \"2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "2000" },
+	{ "set nat-ports 3000-2000", "invalid nat-ports \"3000-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "3000-2000" },
+	{ "set nat-ports 0-2000", "invalid nat-ports \"0-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "0-2000" },
+	{ "set nat-ports 1000-65536", "invalid nat-ports \"1000-65536\" (MIN-MAX, 1..65535, MIN <= MAX)", "1000-65536" },
+	{ "set nat-ports", "missing argument after \"nat-ports\"", "nat-ports" },
+	{ "set nat-ports 1-2 3", "unexpected \"3\"", "3" },
 	{ "set mtu 1500", "unknown setting \"mtu\"", "mtu" },
 	{ "set latency-sample", "missing argument after \"latency-sample\"", "latency-sample" },
 	{ "set latency-sample -1", "invalid latency-sample \"-1\" (0..4294967295)", "-1" },
@@ -527,6 +552,8 @@ static void test_help_docs_agree(void **state)
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
+		{ XGW_OBJ_SET, { "ct-tcp-syn-timeout", "ct-tcp-established-timeout", "ct-tcp-fin-timeout",
+				 "ct-tcp-time-wait-timeout", "ct-tcp-close-timeout", "nat-ports" } },
 		{ XGW_OBJ_SERVICE, { "add", "replace", "set", "del", "show", "mode", "table-size", "dsr",
 				     "ipip", "all-down", "use-all", "table" } },
 		{ XGW_OBJ_SERVICE, { "nat", "snat", "persist" } },
