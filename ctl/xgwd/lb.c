@@ -168,6 +168,102 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 	return 0;
 }
 
+/* ---- nat sources ------------------------------------------------------------ */
+
+/* Addresses in the pool first..last (0: no pool). */
+static __u32 lb_snat_count(const struct xgw_addr *first, const struct xgw_addr *last)
+{
+	int w = first->family == AF_INET ? 0 : 3;
+
+	if (!first->family)
+		return 0;
+	return ntohl(last->a[w]) - ntohl(first->a[w]) + 1;
+}
+
+/* The i-th address of a pool starting at first. */
+static struct xgw_addr lb_snat_addr(const struct xgw_addr *first, __u32 i)
+{
+	struct xgw_addr a = *first;
+	int w = a.family == AF_INET ? 0 : 3;
+
+	a.a[w] = htonl(ntohl(a.a[w]) + i);
+	return a;
+}
+
+/*
+ * Replies of NAT flows come back to their source: the datapath looks at
+ * them only where the route says VIP, so every source address is marked.
+ */
+static int lb_snat_mark(struct xgwd *d, const struct xgw_addr *first, __u32 n, bool on)
+{
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		struct xgw_addr a = lb_snat_addr(first, i);
+
+		err = route__set_vip(d, &a, on);
+		if (err && on) {
+			lb_snat_mark(d, first, i, false);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Take n entries of xgw_snat in a row (prefer: where an adopted service
+ * had them), fill them with the pool from first and mark its addresses.
+ * 0 with *idx, or -errno and nothing taken.
+ */
+static int lb_snat_take(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 prefer,
+			__u32 *idx, char *err, size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	__u32 i, at, run = 0;
+	int ret;
+
+	for (at = 0; prefer + n <= XGW_MAX_SNAT && at < n && !st->snat_used[prefer + at]; at++)
+		;
+	if (at == n) {
+		at = prefer;
+	} else {
+		for (at = 0; at < XGW_MAX_SNAT && run < n; at++)
+			run = st->snat_used[at] ? 0 : run + 1;
+		if (run < n) {
+			snprintf(err, errlen, "snat: no room for %u addresses (%u in all services)",
+				 n, XGW_MAX_SNAT);
+			return -ENOSPC;
+		}
+		at -= n;
+	}
+	for (i = 0; i < n; i++) {
+		struct xgw_snat v = { .family = first->family };
+		struct xgw_addr a = lb_snat_addr(first, i);
+		__u32 k = at + i;
+
+		memcpy(v.addr, a.a, sizeof(v.addr));
+		if (bpf_map_update_elem(st->fd_snat, &k, &v, BPF_ANY)) {
+			snprintf(err, errlen, "cannot write xgw_snat: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	ret = lb_snat_mark(d, first, n, true);
+	if (ret) {
+		snprintf(err, errlen, "cannot mark snat addresses: %s", strerror(-ret));
+		return ret;
+	}
+	memset(st->snat_used + at, 1, n);
+	*idx = at;
+	return 0;
+}
+
+static void lb_snat_give(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 idx)
+{
+	lb_snat_mark(d, first, n, false);
+	memset(lb_state(d)->snat_used + idx, 0, n);
+}
+
 static bool lb_be_usable(const struct lb_backend *b)
 {
 	return b->weight && !b->drain && !b->down;
@@ -309,6 +405,9 @@ static int lb_svc_write(struct lb_state *st, struct lb_service *s)
 		.mode = s->mode,
 		.flags = XGW_SVC_F_ALLDOWN_DROP,
 		.table_size = s->table_size,
+		.persist_s = s->persist_s,
+		.snat_n = lb_snat_count(&s->snat_first, &s->snat_last),
+		.snat_first = s->snat_idx,
 	};
 	struct xgw_svc_key k;
 
@@ -345,6 +444,28 @@ static void lb_ct_purge(struct lb_state *st, __u32 svc_id, __u32 be_id)
 	if (n)
 		pr_debug("lb: purged %zu connection entries", n);
 	free(del);
+}
+
+/*
+ * Connection-table entries, and (nat_flows not NULL, XGW_MAX_SERVICES long)
+ * per service its NAT flows: one reply entry each, each holding one source
+ * address and port of the gateway's.
+ */
+static unsigned long lb_ct_census(struct lb_state *st, __u32 *nat_flows)
+{
+	struct xgw_flow_key key, next, *prev = NULL;
+	struct xgw_ct_entry ct;
+	unsigned long n = 0;
+
+	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+		if (nat_flows && !bpf_map_lookup_elem(st->fd_ct, &key, &ct) &&
+		    ct.kind == XGW_CT_NAT_REPLY && ct.svc_id < XGW_MAX_SERVICES)
+			nat_flows[ct.svc_id]++;
+	}
+	return n;
 }
 
 /* Publish the table after a backend set change, and the service value. */
@@ -526,61 +647,42 @@ static bool lb_adopting(struct xgwd *d)
 	return d->adopted && d->restoring;
 }
 
-static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa)
+/* The adopted id of a service, and its old entry (its NAT pool's place). */
+static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa,
+			     struct xgw_service *v)
 {
 	struct lb_state *st = lb_state(d);
-	struct xgw_service v;
 	struct xgw_svc_key k;
 
 	lb_svc_key(sa, &k);
-	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, &v) ||
-	    !v.id || v.id >= XGW_MAX_SERVICES || st->svc[v.id])
+	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, v) ||
+	    !v->id || v->id >= XGW_MAX_SERVICES || st->svc[v->id]) {
+		memset(v, 0, sizeof(*v));
 		return 0;
-	return v.id;
+	}
+	return v->id;
 }
 
-/* Does the service's live table point at backend id? */
-static bool lb_table_has(struct lb_state *st, __u32 svc_id, __u32 be_id)
-{
-	__u32 inner_id, slot, v;
-	bool found = false;
-	int fd;
-
-	if (bpf_map_lookup_elem(st->fd_maglev, &svc_id, &inner_id))
-		return false;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return false;
-	/* Maglev spreads every backend over the table: a short scan finds it */
-	for (slot = 0; slot < 4096 && !found; slot++)
-		found = !bpf_map_lookup_elem(fd, &slot, &v) && v == be_id;
-	close(fd);
-	return found;
-}
-
-/* The adopted backend id for (service, address), and its old entry. */
+/* The adopted backend id for (service, address, port), and its old entry. */
 static __u32 lb_adopt_be_id(struct xgwd *d, const struct lb_service *s,
-			    const struct xgw_addr *a, struct xgw_backend *old)
+			    const struct lb_backend *b, struct xgw_backend *old)
 {
 	struct lb_state *st = lb_state(d);
-	__u32 id, only = 0, n = 0;
 	struct xgw_backend v;
+	__u32 id;
 
 	if (!lb_adopting(d))
 		return 0;
+	/* a backend entry names its service: the match is exact */
 	for (id = 1; id < XGW_MAX_BACKENDS; id++) {
 		if (st->be_used[id] || bpf_map_lookup_elem(st->fd_backends, &id, &v) ||
-		    v.family != a->family || memcmp(v.addr, a->a, sizeof(v.addr)))
+		    v.svc_id != s->id || v.family != b->addr.family ||
+		    memcmp(v.addr, b->addr.a, sizeof(v.addr)) || v.port != htons(b->port))
 			continue;
-		if (lb_table_has(st, s->id, id)) {
-			*old = v;
-			return id;
-		}
-		only = id;
 		*old = v;
-		n++;
+		return id;
 	}
-	return n == 1 ? only : 0;	/* out of the table: only if unambiguous */
+	return 0;
 }
 
 void lb__adopt_finish(struct xgwd *d)
@@ -634,13 +736,14 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			  struct xgwd_undo *undo, char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
+	struct xgw_service old;
 	struct lb_service *s;
 	struct xgw_cmd inv;
 	bool adopted;
-	__u32 id;
+	__u32 id, n;
 	int ret;
 
-	id = lb_adopt_svc_id(d, &c->service.svc);
+	id = lb_adopt_svc_id(d, &c->service.svc, &old);
 	adopted = id != 0;
 	if (!id)
 		id = lb_exhume(st, &c->service.svc, NULL, 0);
@@ -671,11 +774,21 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;
 	}
+	n = lb_snat_count(&s->snat_first, &s->snat_last);
+	if (n) {
+		ret = lb_snat_take(d, &s->snat_first, n, old.snat_first, &s->snat_idx, err, errlen);
+		if (ret) {
+			route__set_vip(d, &s->svc.addr, false);
+			goto fail;
+		}
+	}
 	/* adopted: the old table serves until the restore is complete */
 	s->deferred = adopted;
 	/* table first: the service entry makes packets look for it */
 	ret = s->deferred ? 0 : lb_svc_publish(st, s);
 	if (ret) {
+		if (n)
+			lb_snat_give(d, &s->snat_first, n, s->snat_idx);
 		route__set_vip(d, &s->svc.addr, false);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
 		goto fail;
@@ -697,6 +810,9 @@ static void lb_backend_release(struct xgwd *d, struct lb_backend *b)
 	if (b->nh_id)
 		nexthop__put(d, b->nh_id);
 	b->nh_id = 0;
+	if (b->src_marked)
+		route__set_vip(d, &b->src, false);
+	b->src_marked = false;
 }
 
 static int lb_service_del(struct xgwd *d, struct lb_service *s,
@@ -730,6 +846,8 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	lb_ct_purge(st, s->id, 0);
 	announce__service(s->id, &s->svc.addr, false);	/* scale: VIP routes */
 	route__set_vip(d, &s->svc.addr, false);
+	lb_snat_give(d, &s->snat_first, lb_snat_count(&s->snat_first, &s->snat_last),
+		     s->snat_idx);
 	st->svc[s->id] = NULL;
 	free(s->be);
 	free(s);
@@ -769,11 +887,45 @@ static int lb_service_changed(struct lb_state *st, struct lb_service *s,
 	return lb_svc_write(st, s) ?: lb_table_publish(st, s);
 }
 
+/*
+ * After a replace or set: a new NAT pool if it changed (taken before the
+ * service entry points at it, the old one given back after), then the
+ * service written out. On failure s is old again.
+ */
+static int lb_service_repool(struct xgwd *d, struct lb_service *s, const struct lb_service *old,
+			     char *err, size_t errlen)
+{
+	__u32 n = lb_snat_count(&s->snat_first, &s->snat_last);
+	__u32 n_old = lb_snat_count(&old->snat_first, &old->snat_last);
+	bool moved = !xgw_addr_equal(&s->snat_first, &old->snat_first) ||
+		     !xgw_addr_equal(&s->snat_last, &old->snat_last);
+	struct lb_service now;
+	int ret = 0;
+
+	if (moved && n)
+		ret = lb_snat_take(d, &s->snat_first, n, XGW_MAX_SNAT, &s->snat_idx, err, errlen);
+	if (!ret) {
+		ret = lb_service_changed(lb_state(d), s, old);
+		if (ret)
+			snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
+	}
+	if (!ret) {
+		if (moved && n_old)
+			lb_snat_give(d, &old->snat_first, n_old, old->snat_idx);
+		return 0;
+	}
+	if (moved && n && s->snat_idx != old->snat_idx)
+		lb_snat_give(d, &s->snat_first, n, s->snat_idx);
+	now = *s;
+	*s = *old;
+	lb_service_changed(lb_state(d), s, &now);
+	return ret;
+}
+
 static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 			      const struct xgw_cmd *c, struct xgwd_undo *undo,
 			      char *err, size_t errlen)
 {
-	struct lb_state *st = lb_state(d);
 	struct lb_service old = *s;
 	struct xgw_cmd inv;
 	int ret;
@@ -812,21 +964,7 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		if (c->service.said & XGW_LB_F_PERSIST)
 			s->persist_s = c->service.persist_s;
 	}
-	ret = lb_service_changed(st, s, &old);
-	if (ret) {
-		struct lb_service now = *s;
-
-		s->mode = old.mode;
-		s->table_size = old.table_size;
-		s->all_down = old.all_down;
-		s->check = old.check;
-		s->snat_first = old.snat_first;
-		s->snat_last = old.snat_last;
-		s->persist_s = old.persist_s;
-		lb_service_changed(st, s, &now);
-		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
-	}
-	return ret;
+	return lb_service_repool(d, s, &old, err, errlen);
 }
 
 /* Next hop and (for ipip) outer source of a backend. */
@@ -878,7 +1016,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	nb.port = c->backend.port;
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
-	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
+	nb.id = lb_adopt_be_id(d, s, &nb, &old);
 	if (nb.id) {
 		struct xgw_check ck;
 
@@ -912,6 +1050,16 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	ret = lb_backend_route(d, s, &nb, old.nh_id, err, errlen);
 	if (ret)
 		return ret;
+	if (s->mode == XGW_LB_NAT && nb.src.family) {
+		/* the replies of flows sourced from it come back to it */
+		ret = route__set_vip(d, &nb.src, true);
+		if (ret) {
+			nexthop__put(d, nb.nh_id);
+			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+			return ret;
+		}
+		nb.src_marked = true;
+	}
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
 	*b = nb;
@@ -1122,7 +1270,8 @@ static void lb_show_backend(struct lb_state *st, const struct lb_service *s,
 	close_json_object();
 }
 
-static void lb_show_service(struct lb_state *st, const struct lb_service *s)
+static void lb_show_service(struct lb_state *st, const struct lb_service *s,
+			    const __u32 *nat_flows)
 {
 	char buf[XGW_SVC_STRLEN], dig[20];
 	struct xgw_check ck;
@@ -1147,6 +1296,8 @@ static void lb_show_service(struct lb_state *st, const struct lb_service *s)
 		print_string(PRINT_ANY, "snat_last", "-%s", b);
 	}
 	print_uint(PRINT_ANY, "persist", " persist %u", s->persist_s);
+	if (s->mode == XGW_LB_NAT && nat_flows)
+		print_uint(PRINT_ANY, "nat_flows", " nat-flows %u", nat_flows[s->id]);
 	print_string(PRINT_ANY, "all_down", " all-down %s", xgw_all_down_name(s->all_down));
 	print_string(PRINT_TEXT, NULL, "%s", s->use_all ? " (in force: every backend down)" : "");
 	print_bool(PRINT_JSON, "all_down_in_force", NULL, s->use_all);
@@ -1159,9 +1310,16 @@ static void lb_show_service(struct lb_state *st, const struct lb_service *s)
 static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 {
 	struct lb_state *st = lb_state(d);
-	__u32 i;
+	__u32 i, *nat = NULL;
 	size_t j;
 
+	/* the connection table is walked once, and only for a nat service */
+	for (i = 1; i < XGW_MAX_SERVICES && !nat; i++)
+		if (st->svc[i] && st->svc[i]->mode == XGW_LB_NAT &&
+		    (!filter || lb_svc_equal(&st->svc[i]->svc, filter)))
+			nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	if (nat)
+		lb_ct_census(st, nat);
 	open_json_array(PRINT_JSON, "services");
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
 		struct lb_service *s = st->svc[i];
@@ -1169,7 +1327,7 @@ static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 		if (!s || (filter && !lb_svc_equal(&s->svc, filter)))
 			continue;
 		open_json_object(NULL);
-		lb_show_service(st, s);
+		lb_show_service(st, s, nat);
 		open_json_array(PRINT_JSON, "backends");
 		for (j = 0; j < s->n_be; j++)
 			lb_show_backend(st, s, &s->be[j]);
@@ -1177,6 +1335,7 @@ static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
+	free(nat);
 }
 
 /* The live table of s, as the datapath reads it: slot -> backend id. */
@@ -1383,19 +1542,6 @@ int lb__save(struct xgwd *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static unsigned long lb_ct_count(struct lb_state *st)
-{
-	struct xgw_flow_key key, next, *prev = NULL;
-	unsigned long n = 0;
-
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 static void lb_metric_head(FILE *f, const char *name, const char *type,
 			   const char *help)
 {
@@ -1407,10 +1553,11 @@ void lb__metrics(struct xgwd *d, FILE *f)
 	static const char *const what[] = { "packets", "bytes", "new_flows" };
 	struct lb_state *st = lb_state(d);
 	char sbuf[XGW_SVC_STRLEN], abuf[LB_BE_STRLEN], name[64];
+	unsigned long entries;
 	struct xgw_lb_counter c;
-	int w;
-	__u32 i;
+	__u32 i, *nat;
 	size_t j;
+	int w;
 
 	if (!st)
 		return;
@@ -1470,8 +1617,19 @@ void lb__metrics(struct xgwd *d, FILE *f)
 					w == 0 ? !s->be[j].down : s->be[j].drain);
 		}
 	}
+	nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	entries = lb_ct_census(st, nat);
+	lb_metric_head(f, "xgw_nat_flows", "gauge",
+		       "NAT flows of a service: source ports of the gateway in use");
+	for (i = 1; nat && i < XGW_MAX_SERVICES; i++) {
+		if (!st->svc[i] || st->svc[i]->mode != XGW_LB_NAT)
+			continue;
+		fprintf(f, "xgw_nat_flows{service=\"%s\"} %u\n",
+			xgw_svc_str(&st->svc[i]->svc, sbuf, sizeof(sbuf)), nat[i]);
+	}
+	free(nat);
 	lb_metric_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
-	fprintf(f, "xgw_conntrack_entries %lu\n", lb_ct_count(st));
+	fprintf(f, "xgw_conntrack_entries %lu\n", entries);
 	lb_metric_head(f, "xgw_conntrack_capacity", "gauge", "connection table size");
 	fprintf(f, "xgw_conntrack_capacity %u\n", XGW_CT_SIZE);
 }
@@ -1490,6 +1648,7 @@ int lb__init(struct xgwd *d)
 	st->fd_maglev = bpf_map__fd(d->skel->maps.xgw_maglev);
 	st->fd_backends = bpf_map__fd(d->skel->maps.xgw_backends);
 	st->fd_ct = bpf_map__fd(d->skel->maps.xgw_conntrack);
+	st->fd_snat = bpf_map__fd(d->skel->maps.xgw_snat);
 	st->fd_svc_stats = bpf_map__fd(d->skel->maps.xgw_svc_stats);
 	st->fd_be_stats = bpf_map__fd(d->skel->maps.xgw_be_stats);
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;
