@@ -14,6 +14,8 @@
 #  - port exhaustion: with nat-ports of two ports and a pool of one address,
 #    a third flow is refused and counted nat_no_port, the two stay;
 #  - the state file keeps mode nat, snat, persist and the settings;
+#  - xgwd restarted over its pins: open NAT connections (through a pool)
+#    carry on, new ones too;
 #  - wrk through a NAT service to nginx: no error, figures printed.
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +25,7 @@ BE_PORT=8080
 NGINX_PORT=8081
 NCONN=20
 
-xt_plan 12
+xt_plan 13
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v jq >/dev/null || xt_skip_rest "no jq"
@@ -231,6 +233,45 @@ settings_state()
 		{ bpftool -j map lookup pinned "/sys/fs/bpf/$XT_PFX-gw/xgw_config" key 0 0 0 0; return 1; }
 }
 xt_check "settings reach xgw_config; the state file keeps nat services, ports, pools, settings" settings_state
+
+# Connections through the pool stay open across a restart of xgwd.
+restart_keeps()
+{
+	xt_nsenter "$LAB_CLIENT_NS" "$XT_PY" - $VIP 83 "$XT_TMP" <<'EOF'
+import os, socket, subprocess, sys, time
+vip, port, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+conns = []
+for _ in range(8):
+    s = socket.create_connection((vip, port), timeout=2)
+    f = s.makefile("rb")
+    s.sendall(b"x\n")
+    conns.append((s, f, f.readline()))
+pid = int(open(tmp + "/gw.pid").read())
+os.kill(pid, 15)
+while os.path.exists("/proc/%d" % pid):
+    time.sleep(0.05)
+if os.path.exists(tmp + "/gw.sock"):
+    os.unlink(tmp + "/gw.sock")
+subprocess.Popen(os.environ["RESTART"], shell=True).wait()
+for _ in range(400):
+    if os.path.exists(tmp + "/gw.sock"):
+        break
+    time.sleep(0.05)
+time.sleep(1.5)    # restored, the checker's first round done
+same = 0
+for s, f, name in conns:
+    s.sendall(b"x\n")
+    same += f.readline() == name
+s = socket.create_connection((vip, port), timeout=2)
+s.sendall(b"x\n")
+fresh = s.makefile("rb").readline().strip()
+print(same, fresh.decode())
+sys.exit(0 if same == len(conns) and fresh.startswith(b"be") else 1)
+EOF
+}
+export RESTART="nsenter --net=/var/run/netns/$LAB_GW_NS '$XT_BUILD/xgwd' -f -c '$XT_TMP/gw.conf' \
+	-s '$XT_TMP/gw.sock' -P /sys/fs/bpf/$XT_PFX-gw -m none >>'$XT_TMP/gw.log' 2>&1 & echo \$! > '$XT_TMP/gw.pid'"
+xt_check "xgwd restarted: 8 open NAT connections through the pool carry on, a new one works" restart_keeps
 
 wrk_nat()
 {
