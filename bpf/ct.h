@@ -46,10 +46,10 @@ static __always_inline __u32 xgw_ct_now(void)
 	return (__u32)bpf_jiffies64();
 }
 
-/* Store the time only when it moved by XGW_CT_TOUCH_S: a hit stays a read. */
+/* Store the time only when it moved by 1/XGW_CT_TOUCH_DIV s: a hit stays a read. */
 static __always_inline void xgw_ct_touch(const struct xgw_config *cfg, __u32 *atime, __u32 now)
 {
-	if ((__s32)(now - *atime) >= (__s32)(XGW_CT_TOUCH_S * xgw_ct_hz(cfg)))
+	if ((__s32)(now - *atime) >= (__s32)(xgw_ct_hz(cfg) / XGW_CT_TOUCH_DIV))
 		*atime = now;
 }
 

@@ -197,6 +197,21 @@ static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u
 }
 
 /*
+ * Where a packet of NAT entry @e goes: *nh = the backend's next hop @be_nh
+ * for the orig direction, the route towards the client for a reply. 0 when
+ * the packet can be forwarded, -1 when the client has no route, or the
+ * reason the next hop refuses it (the frame still untouched).
+ */
+static __always_inline int xgw_nat_next_hop(const struct xgw_pkt *pkt,
+					    const struct xgw_ct_entry *e, __u32 be_nh, __u32 *nh)
+{
+	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt->family);
+	if (!*nh)
+		return -1;
+	return xgw_lb_fwd_check(pkt, *nh, 0);
+}
+
+/*
  * A packet of an established NAT flow, either direction: rewritten with its
  * entry and sent to the backend (@be_nh) or, for a reply, towards the
  * client. -1: the reply's client has no route (the packet is left alone).
@@ -205,16 +220,13 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       struct xgw_ct_entry *e, __u8 tcp_flags, __u32 be_nh,
 				       const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
 {
-	bool orig = e->kind == XGW_CT_NAT_ORIG;
-	__u32 nh = orig ? be_nh : xgw_nat_client_nh(e, pkt->family);
+	__u32 nh;
 	int ret;
 
-	if (!nh)
-		return -1;
-	ret = xgw_lb_fwd_check(pkt, nh, 0);
+	ret = xgw_nat_next_hop(pkt, e, be_nh, &nh);
 	if (ret)
 		return ret;
-	xgw_nat_state(e, pkt, tcp_flags, orig);
+	xgw_nat_state(e, pkt, tcp_flags, e->kind == XGW_CT_NAT_ORIG);
 	xgw_ct_touch(cfg, &e->atime, now);
 	ret = xgw_nat_rewrite(ctx, pkt, e);
 	if (ret)
@@ -234,16 +246,14 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 					__u32 *nh_id)
 {
 	bool v6 = pkt->family == XGW_AF_INET6;
-	__u32 nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt->family);
 	__u8 *icmp, qproto;
 	__u64 dq, dp, di = 0;
 	__be16 *ports;
 	__u16 *c, old;
+	__u32 nh;
 	int ret;
 
-	if (!nh)
-		return -1;
-	ret = xgw_lb_fwd_check(pkt, nh, 0);
+	ret = xgw_nat_next_hop(pkt, e, be_nh, &nh);
 	if (ret)
 		return ret;
 	icmp = xgw_lb_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);

@@ -376,7 +376,7 @@ _Static_assert(sizeof(struct xgw_flow_key) == 40, "xgw_flow_key");
  * allocates the gateway's port, so two CPUs can never take the same one.
  *
  * Time is jiffies (bpf_jiffies64(), low 32 bits; xgw_config.hz per second);
- * atime is stored only when it moved by XGW_CT_TOUCH_S seconds or more.
+ * atime is stored only when it moved by 1/XGW_CT_TOUCH_DIV s or more.
  * TCP state: one byte per event, each written by one direction only, so no
  * update is lost between CPUs; a FIN or RST is written into both entries of
  * a NAT flow. The timeout is the first that applies: rst -> ct_tcp_close_s,
@@ -441,7 +441,7 @@ xgw_ct_expired(const struct xgw_config *cfg, const struct xgw_ct_entry *e, __u8 
 	return (__s32)(now - e->atime) > (__s32)(xgw_ct_timeout_s(cfg, e, proto) * xgw_ct_hz(cfg));
 }
 
-#define XGW_CT_TOUCH_S		1	/* atime granularity, seconds */
+#define XGW_CT_TOUCH_DIV	4	/* atime granularity: 1/4 s (a few stores a second per flow) */
 #define XGW_CT_SEEN_SLOTS	(1u << 18)	/* xgw_ct_seen: flows seen once, by hash */
 
 /*
