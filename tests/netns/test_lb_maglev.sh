@@ -44,6 +44,9 @@ lab_up()
 		ip -n "$LAB_CLIENT_NS" route add $VIP/32 via "$LAB_GW_CLIENT_IP4" || return 1
 	done
 }
+# The daemons start inside xt_check's subshell, where their own cleanup is
+# lost: their pins go here (before the labs go down and kill the daemons).
+xt_defer "rm -rf /sys/fs/bpf/$XT_PFX-gwa /sys/fs/bpf/$XT_PFX-gwb"
 # not in xt_check's subshell: the variables must stay
 if lab_up >"$XT_TMP/lab.out" 2>&1; then
 	xt_ok "two labs (gateway, client, four backends each) up"
