@@ -9,7 +9,7 @@ flows.py NAME=PIN_DIR...   (tools/lab cluster flows)
     "backend", "atime_ns", "age_ms"}. atime_ns is the entry's last use on
     CLOCK_MONOTONIC, age_ms how long ago that was: an entry stays after its
     flow moved to another gateway, so the gateway carrying a flow now is the
-    one whose entry is youngest. IPv4 only, like the cluster lab.
+    one whose entry is youngest. IPv4 flows only.
 """
 import ipaddress
 import json
