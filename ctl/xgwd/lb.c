@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Services and backends: xgwd's side of the load balancer. Keeps the
- * desired state (lb.h), writes xgw_services, xgw_backends and one Maglev
- * table per service, and answers service/backend commands.
+ * desired state (lb.h), writes xgw_services, xgw_backends, xgw_snat (NAT
+ * source pools) and one Maglev table per service, marks VIPs and NAT
+ * source addresses in the FIB, and answers service/backend commands.
  *
  * A Maglev table is never edited in place: every change builds a complete
  * new inner map and swaps it into xgw_maglev[id] with one update, so a
