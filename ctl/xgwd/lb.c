@@ -1232,7 +1232,9 @@ static void lb_show_check(const struct xgw_check *ck)
 {
 	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
-	if (xgw_check_format(ck, XGW_LB_F_HEALTH, txt, sizeof(txt)) < 0)
+	/* no check: its timing would only be noise */
+	if (xgw_check_format(ck, ck->type == XGW_CHECK_NONE ? XGW_LB_F_CHECK : XGW_LB_F_HEALTH,
+			     txt, sizeof(txt)) < 0)
 		txt[0] = '\0';
 	print_string(PRINT_TEXT, NULL, "%s", txt);
 	open_json_object("check");
