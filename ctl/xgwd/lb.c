@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Services and backends: xgwd's side of the load balancer. Keeps the
- * desired state (lb.h), writes xgw_services, xgw_backends and one Maglev
- * table per service, and answers service/backend commands.
+ * desired state (lb.h), writes xgw_services, xgw_backends, xgw_snat (NAT
+ * source pools) and one Maglev table per service, marks VIPs and NAT
+ * source addresses in the FIB, and answers service/backend commands.
  *
  * A Maglev table is never edited in place: every change builds a complete
  * new inner map and swaps it into xgw_maglev[id] with one update, so a
@@ -1231,7 +1232,9 @@ static void lb_show_check(const struct xgw_check *ck)
 {
 	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
-	if (xgw_check_format(ck, XGW_LB_F_HEALTH, txt, sizeof(txt)) < 0)
+	/* no check: its timing would only be noise */
+	if (xgw_check_format(ck, ck->type == XGW_CHECK_NONE ? XGW_LB_F_CHECK : XGW_LB_F_HEALTH,
+			     txt, sizeof(txt)) < 0)
 		txt[0] = '\0';
 	print_string(PRINT_TEXT, NULL, "%s", txt);
 	open_json_object("check");
@@ -1371,6 +1374,51 @@ static int lb_table_read(struct lb_state *st, const struct lb_service *s, __u32 
 	return err;
 }
 
+/* A table in canonical form: its backends by rank, then rank per slot. */
+static void lb_print_canonical(const char *svc, const struct maglev_backend *mb, size_t k,
+			       const __u32 *rank, __u32 m)
+{
+	char dig[20], bbuf[LB_BE_STRLEN];
+	size_t j;
+	__u32 i;
+
+	snprintf(dig, sizeof(dig), "%016llx",
+		 (unsigned long long)maglev__digest(mb, k, rank, m));
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "service", "service %s", svc);
+	print_uint(PRINT_ANY, "table_size", " table-size %u", m);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_nl();
+	open_json_array(PRINT_JSON, "backends");
+	for (j = 0; j < k; j++) {
+		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
+
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "rank", "rank %u", j);
+		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
+		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
+	open_json_array(PRINT_JSON, "slots");
+	for (i = 0; i < m; i++) {
+		if (rank[i] == MAGLEV_RANK_EMPTY) {
+			print_int(PRINT_JSON, NULL, NULL, -1);
+			print_text("%u -\n", i);
+		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
+			print_int(PRINT_JSON, NULL, NULL, -2);
+			print_text("%u ?\n", i);
+		} else {
+			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
+			print_text("%u %u\n", i, rank[i]);
+		}
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+}
+
 /*
  * service show SERVICE table: the live table in canonical form (backends
  * in address order, each slot the rank of its backend), which is what two
@@ -1382,12 +1430,11 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 {
 	struct lb_state *st = lb_state(d);
 	struct lb_service *s = lb_find_svc(st, sa);
-	char buf[XGW_SVC_STRLEN], dig[20], bbuf[LB_BE_STRLEN];
+	char buf[XGW_SVC_STRLEN];
 	struct maglev_backend *mb = NULL;
-	__u32 *table = NULL, *rank = NULL, i;
+	__u32 *table = NULL, *rank = NULL;
 	bool use_all;
-	__u64 digest;
-	size_t k, j;
+	size_t k;
 	int ret;
 
 	xgw_svc_str(sa, buf, sizeof(buf));
@@ -1410,41 +1457,7 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 	ret = maglev__canonical(mb, k, table, s->table_size, rank);
 	if (ret)
 		goto out;
-	digest = maglev__digest(mb, k, rank, s->table_size);
-	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)digest);
-	open_json_object(NULL);
-	print_string(PRINT_ANY, "service", "service %s", buf);
-	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
-	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
-	print_nl();
-	open_json_array(PRINT_JSON, "backends");
-	for (j = 0; j < k; j++) {
-		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
-
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "rank", "rank %u", j);
-		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
-		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
-		print_nl();
-		close_json_object();
-	}
-	close_json_array(PRINT_JSON, NULL);
-	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
-	open_json_array(PRINT_JSON, "slots");
-	for (i = 0; i < s->table_size; i++) {
-		if (rank[i] == MAGLEV_RANK_EMPTY) {
-			print_int(PRINT_JSON, NULL, NULL, -1);
-			print_text("%u -\n", i);
-		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
-			print_int(PRINT_JSON, NULL, NULL, -2);
-			print_text("%u ?\n", i);
-		} else {
-			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
-			print_text("%u %u\n", i, rank[i]);
-		}
-	}
-	close_json_array(PRINT_JSON, NULL);
-	close_json_object();
+	lb_print_canonical(buf, mb, k, rank, s->table_size);
 out:
 	free(rank);
 	free(table);
