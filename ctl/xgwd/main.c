@@ -29,6 +29,7 @@
 #include "xdpprog.h"
 #include "vip.h"
 #include "xgwd.h"
+#include "announce.h"
 
 static struct xgwd *the_daemon;
 static const char *pidfile;	/* --pidfile */
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &d.opts))
 		return 2;
 	if (d.opts.cleanup)
-		return loader__cleanup(&d) ? 1 : 0;
+		return loader__cleanup(&d) | announce__cleanup() ? 1 : 0;
 	if (ctlsock__in_use(d.opts.socket)) {
 		pr_warn("another xgwd answers on %s", d.opts.socket);
 		return 1;
