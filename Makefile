@@ -172,14 +172,15 @@ SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
-INSTALLED   := $(SBINDIR)/xgwd $(SBINDIR)/xgwctl $(MANDIR)/man8/xgwd.8 \
-	       $(MANDIR)/man8/xgwctl.8 $(BASHCOMPDIR)/xgwctl $(UNITDIR)/xgwd.service
+SHIPPED     := xgwd xgwctl xgw-decap
+INSTALLED   := $(addprefix $(SBINDIR)/,$(SHIPPED)) $(SHIPPED:%=$(MANDIR)/man8/%.8) \
+	       $(BASHCOMPDIR)/xgwctl $(UNITDIR)/xgwd.service
 
-install: $(BUILD)/xgwd $(BUILD)/xgwctl $(BUILD)/xgwd.service
+install: $(addprefix $(BUILD)/,$(SHIPPED)) $(BUILD)/xgwd.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR)
-	install -m 0755 $(BUILD)/xgwd $(BUILD)/xgwctl $(DESTDIR)$(SBINDIR)/
-	install -m 0644 docs/xgwd.8 docs/xgwctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0755 $(addprefix $(BUILD)/,$(SHIPPED)) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(SHIPPED:%=docs/%.8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/xgwctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/xgwctl
 	install -m 0644 $(BUILD)/xgwd.service $(DESTDIR)$(UNITDIR)/xgwd.service
 

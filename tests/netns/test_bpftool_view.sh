@@ -4,13 +4,14 @@
 # bpftool prints addresses and ports as network-order bytes: the maps that
 # hold them are declared with the BTF views of common/xgw_shared.h. A
 # service, a backend, an IPv6 prefix and an IPv6 host route pushed with
-# xgwctl read back from `bpftool map dump -j` byte for byte.
+# xgwctl, and a backend address xgw-decap keeps, read back from
+# `bpftool map dump -j` byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 
-xt_plan 4
+xt_plan 5
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
@@ -46,3 +47,13 @@ xt_is "$(dump xgw_lpm6 '.[] | select(.key.prefixlen == 32) | .key.addr')" \
 	"[253,0,0,153,0,0,0,0,0,0,0,0,0,0,0,0]" "xgw_lpm6: the prefix as bytes (fd00:99::/32)"
 xt_is "$(dump xgw_host6 '[.[].key.addr | select(.[3] == 152)][0]')" \
 	"[253,0,0,152,0,0,0,0,0,0,0,0,0,0,0,5]" "xgw_host6: the host as bytes (fd00:98::5)"
+
+# xgw-decap's map of the host's addresses (its own object).
+DECAP=$XT_BUILD/xgw-decap
+DPIN=/sys/fs/bpf/${XT_PFX}bd
+xt_defer "nsenter --net=/var/run/netns/$NS $DECAP -P $DPIN cleanup"
+nsenter --net="/var/run/netns/$NS" "$DECAP" -P "$DPIN" attach xbv1 >/dev/null 2>&1
+PIN=$DPIN
+xt_is "$(dump xgw_decap_addrs '[.[].key | select(.family == 2)][0]')" \
+	"{\"addr\":[10,77,0,1,$z12],\"family\":2,\"pad\":[0,0,0]}" \
+	"xgw_decap_addrs (xgw-decap): the host's address as bytes"

@@ -48,15 +48,17 @@ xt_is "$(basename "$DEB")" "xgw_${DEB_VER}_${DEB_ARCH}.deb" "named xgw_VERSION_A
 
 want_files="/etc/default/xgwd
 /lib/systemd/system/xgwd.service
+/usr/sbin/xgw-decap
 /usr/sbin/xgwctl
 /usr/sbin/xgwd
 /usr/share/bash-completion/completions/xgwctl
 /usr/share/doc/xgw/changelog.gz
 /usr/share/doc/xgw/copyright
+/usr/share/man/man8/xgw-decap.8.gz
 /usr/share/man/man8/xgwctl.8.gz
 /usr/share/man/man8/xgwd.8.gz"
 got_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
-xt_is "$got_files" "$want_files" "the package holds the programs, man pages, completion, unit and default config"
+xt_is "$got_files" "$want_files" "the package holds the three programs, man pages, completion, unit and default config"
 
 X=$XT_TMP/x
 dpkg-deb -x "$DEB" "$X"
@@ -72,9 +74,11 @@ mk() { make -s --no-print-directory -C "$XT_ROOT" BUILD="$XT_BUILD" DESTDIR="$DE
 if mk install >"$XT_TMP/install.out" 2>&1; then
 	got=$(cd "$DEST" && find . -type f | sed 's/^\.//' | sort)
 	xt_is "$got" "/opt/xgwt/lib/systemd/system/xgwd.service
+/opt/xgwt/sbin/xgw-decap
 /opt/xgwt/sbin/xgwctl
 /opt/xgwt/sbin/xgwd
 /opt/xgwt/share/bash-completion/completions/xgwctl
+/opt/xgwt/share/man/man8/xgw-decap.8
 /opt/xgwt/share/man/man8/xgwctl.8
 /opt/xgwt/share/man/man8/xgwd.8" "make install: every file under DESTDIR/PREFIX"
 else
