@@ -16,20 +16,12 @@ xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 
 NS=${XT_PFX}bv
-PIN=/sys/fs/bpf/${XT_PFX}bv
-SOCK=$XT_TMP/xgw.sock
-ip netns add "$NS" || { xt_fail "netns"; exit 1; }
-xt_defer "ip netns del $NS"
-ip -n "$NS" link add xbv0 type veth peer name xbv1
+PIN=/sys/fs/bpf/$XT_PFX-gw
+SOCK=$XT_TMP/gw.sock
+xt_ns "$NS" && xt_veth "$NS" xbv0 "$NS" xbv1 || { xt_fail "netns"; exit 1; }
 ip -n "$NS" addr add 10.77.0.1/24 dev xbv0
 ip -n "$NS" addr add fd00:77::1/64 dev xbv0 nodad
-ip -n "$NS" link set lo up && ip -n "$NS" link set xbv0 up && ip -n "$NS" link set xbv1 up
-xt_defer "nsenter --net=/var/run/netns/$NS $XGWD --cleanup --pin-dir $PIN"
-out=$(nsenter --net="/var/run/netns/$NS" "$XGWD" --config "$XT_TMP/xgw.conf" --socket "$SOCK" \
-	--pin-dir "$PIN" --metrics none 2>&1)
-pid=$(echo "$out" | sed -n 's/.*running as pid \([0-9]*\).*/\1/p')
-[ -n "$pid" ] || { xt_fail "xgwd starts" "$out"; exit 1; }
-xt_defer "kill $pid"
+xt_xgwd_start gw "$NS" || { xt_fail "xgwd starts"; exit 1; }
 ctl() { "$XGWCTL" -s "$SOCK" "$@" >/dev/null; }
 ctl link attach xbv0 && ctl service add 10.99.0.1:8080/tcp && ctl backend add 10.99.0.1:8080/tcp 10.77.0.2 &&
 	ctl route add fd00:99::/32 via fd00:77::2 && ctl route add fd00:98::5 via fd00:77::2 ||
@@ -54,6 +46,6 @@ DPIN=/sys/fs/bpf/${XT_PFX}bd
 xt_defer "nsenter --net=/var/run/netns/$NS $DECAP -P $DPIN cleanup"
 nsenter --net="/var/run/netns/$NS" "$DECAP" -P "$DPIN" attach xbv1 >/dev/null 2>&1
 PIN=$DPIN
-xt_is "$(dump xgw_decap_addrs '[.[].key | select(.family == 2)][0]')" \
+xt_is "$(dump xgw_decap_addrs '[.[].key | select(.family == 2 and .addr[0] == 10)][0]')" \
 	"{\"addr\":[10,77,0,1,$z12],\"family\":2,\"pad\":[0,0,0]}" \
 	"xgw_decap_addrs (xgw-decap): the host's address as bytes"

@@ -18,20 +18,11 @@ xt_require_root
 
 GW=${XT_PFX}tg
 CL=${XT_PFX}tc
-PIN=/sys/fs/bpf/${XT_PFX}tp
-SOCK=$XT_TMP/xgw.sock
-ip netns add "$GW" && ip netns add "$CL" || { xt_fail "netns"; exit 1; }
-xt_defer "ip netns del $GW; ip netns del $CL"
-ip -n "$GW" link add xta0 type veth peer name xtb0 netns "$CL"
+SOCK=$XT_TMP/gw.sock
+xt_ns "$GW" "$CL" && xt_veth "$GW" xta0 "$CL" xtb0 || { xt_fail "netns"; exit 1; }
 ip -n "$GW" addr add 10.78.0.1/24 dev xta0
 ip -n "$CL" addr add 10.78.0.2/24 dev xtb0
-ip -n "$GW" link set xta0 up && ip -n "$CL" link set xtb0 up && ip -n "$GW" link set lo up
-xt_defer "nsenter --net=/var/run/netns/$GW $XGWD --cleanup --pin-dir $PIN"
-out=$(nsenter --net="/var/run/netns/$GW" "$XGWD" --config "$XT_TMP/xgw.conf" --socket "$SOCK" \
-	--pin-dir "$PIN" --metrics none 2>&1)
-pid=$(echo "$out" | sed -n 's/.*running as pid \([0-9]*\).*/\1/p')
-[ -n "$pid" ] || { xt_fail "xgwd starts" "$out"; exit 1; }
-xt_defer "kill $pid"
+xt_xgwd_start gw "$GW" || { xt_fail "xgwd starts"; exit 1; }
 ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
 ctl link attach xta0 >/dev/null || xt_fail "link attach"
 ip netns exec "$CL" ping -c 1 -W 2 10.78.0.1 >/dev/null 2>&1	# ARP first
@@ -42,9 +33,10 @@ SENDER=$!
 xt_defer "kill $SENDER"
 sleep 0.5
 ctl top -n 2 >"$XT_TMP/top.txt" 2>&1 &
+TEXT=$!
 ctl -j top -n 3 >"$XT_TMP/top.json" 2>"$XT_TMP/top.err"
 rc=$?
-wait
+wait "$TEXT" "$SENDER"	# (xgwd is a background job too)
 
 xt_is "$rc:$(wc -l <"$XT_TMP/top.json"):$(jq -c 'type' "$XT_TMP/top.json" | sort -u)" \
 	'0:3:"object"' "-j top -n 3: three lines, each a JSON object" ||
