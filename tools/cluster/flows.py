@@ -24,25 +24,26 @@ def dump(pin, name):
     return [e["formatted"] for e in json.loads(out) if "formatted" in e]
 
 
-def ip4(be32):
-    # a __be32 as bpftool prints it: the bytes read as a host (LE) integer
-    return str(ipaddress.IPv4Address(int(be32).to_bytes(4, "little")))
+def ip4(addr):
+    # bpftool prints addresses as network-order bytes (BTF views,
+    # common/xgw_shared.h); IPv4 is the first four
+    return str(ipaddress.IPv4Address(bytes(addr[:4])))
 
 
-def port(be16):
-    return int(be16).to_bytes(2, "little")[0] << 8 | int(be16).to_bytes(2, "little")[1]
+def port(b):
+    return b[0] << 8 | b[1]
 
 
 def main(args):
     for arg in args:
         gw, pin = arg.split("=", 1)
-        backends = {e["key"]: ip4(e["value"]["addr"][0]) for e in dump(pin, "xgw_backends")
+        backends = {e["key"]: ip4(e["value"]["addr"]) for e in dump(pin, "xgw_backends")
                     if e["value"]["family"]}
         now = time.monotonic_ns()
         for e in dump(pin, "xgw_conntrack"):
             k, v = e["key"], e["value"]
-            print(json.dumps({"gw": gw, "src": ip4(k["src"][0]), "sport": port(k["sport"]),
-                              "dst": ip4(k["dst"][0]), "dport": port(k["dport"]),
+            print(json.dumps({"gw": gw, "src": ip4(k["src"]), "sport": port(k["sport"]),
+                              "dst": ip4(k["dst"]), "dport": port(k["dport"]),
                               "proto": k["proto"], "backend": backends.get(v["backend_id"]),
                               "atime_ns": v["atime_ns"],
                               "age_ms": (now - v["atime_ns"]) // 1000000}))
