@@ -68,8 +68,7 @@ ifneq ($(XGWCTL_OBJS),)
 PROGS += $(BUILD)/xgwctl
 endif
 
-.PHONY: all deps check bench demo demo-cluster install uninstall deb clean format vmlinux \
-	test-unit FORCE
+.PHONY: all deps check bench demo demo-cluster install uninstall deb clean format vmlinux test-unit FORCE
 .DEFAULT_GOAL := all
 # Keep intermediate objects (unit test .o files): no needless rebuilds.
 .SECONDARY:
@@ -172,15 +171,15 @@ SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
-SHIPPED     := xgwd xgwctl xgw-decap
-INSTALLED   := $(addprefix $(SBINDIR)/,$(SHIPPED)) $(SHIPPED:%=$(MANDIR)/man8/%.8) \
+INSTALLED   := $(SBINDIR)/xgwd $(SBINDIR)/xgwctl $(SBINDIR)/xgw-decap \
+	       $(MANDIR)/man8/xgwd.8 $(MANDIR)/man8/xgwctl.8 $(MANDIR)/man8/xgw-decap.8 \
 	       $(BASHCOMPDIR)/xgwctl $(UNITDIR)/xgwd.service
 
-install: $(addprefix $(BUILD)/,$(SHIPPED)) $(BUILD)/xgwd.service
+install: $(BUILD)/xgwd $(BUILD)/xgwctl $(BUILD)/xgw-decap $(BUILD)/xgwd.service
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR)
-	install -m 0755 $(addprefix $(BUILD)/,$(SHIPPED)) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 $(SHIPPED:%=docs/%.8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0755 $(BUILD)/xgwd $(BUILD)/xgwctl $(BUILD)/xgw-decap $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/xgwd.8 docs/xgwctl.8 docs/xgw-decap.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/xgwctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/xgwctl
 	install -m 0644 $(BUILD)/xgwd.service $(DESTDIR)$(UNITDIR)/xgwd.service
 

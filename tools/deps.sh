@@ -15,7 +15,7 @@ pkgs=(
 	# demo and benchmarks
 	wrk nginx-light gnuplot-nox
 	# cluster lab (tools/lab cluster, make demo-cluster, tests/netns/test_cluster*)
-	bird2
+	bird2 bc
 )
 
 missing=()

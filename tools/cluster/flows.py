@@ -25,13 +25,21 @@ def dump(pin, name):
 
 
 def ip4(addr):
-    # bpftool prints addresses as network-order bytes (BTF views,
-    # common/xgw_shared.h); IPv4 is the first four
-    return str(ipaddress.IPv4Address(bytes(addr[:4])))
+    # the maps' BTF views print an address as its network-order bytes
+    # ([10,0,0,1,0,...]); a bare __be32 prints as the bytes read as a
+    # host (LE) integer, or in an array of four of them
+    if isinstance(addr, list) and len(addr) >= 4 and all(b < 256 for b in addr[:4]) \
+            and len(addr) != 4:
+        return str(ipaddress.IPv4Address(bytes(addr[:4])))
+    if isinstance(addr, list):
+        addr = addr[0]
+    return str(ipaddress.IPv4Address(int(addr).to_bytes(4, "little")))
 
 
-def port(b):
-    return b[0] << 8 | b[1]
+def port(be16):
+    if isinstance(be16, list):  # a view: the two network-order bytes
+        return be16[0] << 8 | be16[1]
+    return int(be16).to_bytes(2, "little")[0] << 8 | int(be16).to_bytes(2, "little")[1]
 
 
 def main(args):
