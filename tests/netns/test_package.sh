@@ -58,7 +58,7 @@ want_files="/etc/default/xgwd
 /usr/share/man/man8/xgwctl.8.gz
 /usr/share/man/man8/xgwd.8.gz"
 got_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
-xt_is "$got_files" "$want_files" "the package holds the programs, man pages, completion, unit and default config"
+xt_is "$got_files" "$want_files" "the package holds the three programs, man pages, completion, unit and default config"
 
 X=$XT_TMP/x
 dpkg-deb -x "$DEB" "$X"
