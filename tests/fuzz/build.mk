@@ -14,7 +14,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fu
 # What each target links besides its own source.
 FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c
 FUZZ_SRCS_fuzz_addr  := common/addr.c
-FUZZ_SRCS_fuzz_proto :=
+FUZZ_SRCS_fuzz_proto := common/proto.c
 FUZZ_SRCS_fuzz_json  := ctl/xgwctl/json_scan.c common/json_print.c
 # Without clang's libFuzzer runtime (libclang-rt-dev, see tools/deps.sh) the
 # runner says so as a skip instead of breaking the whole build.
