@@ -5,6 +5,10 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "util.h"
 #include "xgwd.h"
 
 int xgwd_verbose;
@@ -77,4 +81,27 @@ int xgwd_undo__push(struct xgwd_undo *u, const struct xgw_cmd *inverse)
 	}
 	u->cmds[u->n++] = *inverse;
 	return 0;
+}
+
+int xgw_mkdir_parent(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+long long xgw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The control socket: concurrent, non-blocking clients served from the
+ * main loop (ctlsock.c). ctlsock__open/close/serve/in_use are declared in
+ * xgwd.h with the other daemon parts.
+ */
+#ifndef XGWD_CTLSOCK_H
+#define XGWD_CTLSOCK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define XGWD_CTL_MAX_CONN	64	/* more are refused with one error line */
+#define XGWD_CTL_REQUEST_MS	10000	/* accept to complete request */
+#define XGWD_CTL_REPLY_MS	30000	/* for the client to take its reply */
+#define XGWD_CTL_READ_MAX	(1 << 20) /* bytes per connection per loop turn */
+
+/* The epoll fd to poll() for: readable when any client needs service. */
+int ctlsock__fd(void);
+/* Drop clients past their deadline. Returns ms until the next deadline,
+ * -1 if none. */
+int ctlsock__tick(void);
+/* May a peer with this gid and these supplementary groups write? */
+bool ctlsock__gid_may_write(gid_t gid, const gid_t *groups, int n);
+
+struct ctlsock_stats {
+	unsigned int open;		/* connections now */
+	unsigned long refused;		/* over XGWD_CTL_MAX_CONN */
+	unsigned long timed_out;	/* request or reply past its deadline */
+	unsigned long cut;		/* ended before the request was complete */
+};
+void ctlsock__stats(struct ctlsock_stats *st);
+
+#endif /* XGWD_CTLSOCK_H */
