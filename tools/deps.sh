@@ -7,6 +7,7 @@ pkgs=(
 	# build
 	clang llvm gcc make pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
 	libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
+	libmicrohttpd-dev	# xgwd: the metrics server (its own thread)
 	# tests
 	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps python3 curl util-linux
 	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)

@@ -18,6 +18,7 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "state.h"
 
 static const char *const lb_mode_name[] = {
 	[XGW_LB_DSR] = "dsr",
@@ -450,7 +451,7 @@ void lb__adopt_finish(struct xgwd *d)
 	__u32 id;
 
 	/* only once the daemon is serving: a failed restore must not sweep */
-	if (!st->adopt_pending || d->ctl_fd < 0)
+	if (!st->adopt_pending || d->ctl_fd < 0 || state__status() == STATE_NOT_LOADED)
 		return;
 	st->adopt_pending = false;
 	while (!bpf_map_get_next_key(st->fd_services, prev, &next)) {
@@ -1006,19 +1007,6 @@ int lb__save(struct xgwd *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static unsigned long lb_ct_count(struct lb_state *st)
-{
-	struct xgw_flow_key key, next, *prev = NULL;
-	unsigned long n = 0;
-
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 static void lb_metric_head(FILE *f, const char *name, const char *type,
 			   const char *help)
 {
@@ -1078,10 +1066,6 @@ void lb__metrics(struct xgwd *d, FILE *f)
 				sbuf, abuf, s->be[j].drain);
 		}
 	}
-	lb_metric_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
-	fprintf(f, "xgw_conntrack_entries %lu\n", lb_ct_count(st));
-	lb_metric_head(f, "xgw_conntrack_capacity", "gauge", "connection table size");
-	fprintf(f, "xgw_conntrack_capacity %u\n", XGW_CT_SIZE);
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */

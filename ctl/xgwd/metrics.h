@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The metrics server (metrics.c): libmicrohttpd in its own thread, serving
+ * a snapshot the main loop writes when asked. metrics__open/close/write
+ * are declared in xgwd.h with the other daemon parts.
+ */
+#ifndef XGWD_METRICS_H
+#define XGWD_METRICS_H
+
+#include <linux/types.h>
+
+struct xgwd;
+
+#define XGWD_METRICS_MAX_CONN	32	/* MHD refuses more */
+#define XGWD_METRICS_TIMEOUT_S	5	/* idle connection closed after */
+#define XGWD_METRICS_FRESH_MS	1000	/* a snapshot younger than this is served */
+#define XGWD_METRICS_WAIT_MS	500	/* for a fresh one; else the last one */
+
+/* The eventfd the main loop polls: a scraper wants a snapshot. -1: off. */
+int metrics__fd(void);
+/* Main loop: write the snapshot (takes d->lock). */
+void metrics__refresh(struct xgwd *d);
+/* Entries in a hash map (batch lookups). Count or -errno. */
+long xgw_map_count(int fd, __u32 key_size, __u32 value_size);
+
+#endif /* XGWD_METRICS_H */
