@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 #include "fib4.h"
 #include "json_print.h"
+#include "state.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
@@ -647,11 +648,12 @@ static bool route__wanted(struct xgwd *d, bool host, const void *key)
 		memcpy(p.addr.a, key, 16);
 		p.len = 128;
 		return route__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
-		       vip__find(d, &p.addr, NULL) || onlink__get(d, &p.addr);
+		       vip__find(d, &p.addr, NULL) || onlink__get(d, &p.addr) ||
+		       state__keeps(&p);
 	}
 	p.len = *(const __u32 *)key;
 	memcpy(p.addr.a, (const char *)key + 4, 16);
-	return route__find(d, &p, NULL);
+	return route__find(d, &p, NULL) || state__keeps(&p);
 }
 
 /* Delete entries of one IPv6 route map that the desired state does not have. */

@@ -82,7 +82,8 @@ static void test_state_text(void **st)
 		"set ct-flood-limit 65536\n"
 		"route add 10.0.0.0/8 via 192.0.2.1 dev eth9\n"
 		"route add 198.51.100.7 dev eth9\n"
-		"route add 2001:db8::1 blackhole\n";
+		"route add 2001:db8::1 blackhole\n"
+		"# end of xgw state\n";
 	char *text, *body;
 
 	(void)st;
@@ -94,8 +95,8 @@ static void test_state_text(void **st)
 	add_route(&d, "route add 2001:db8::1 blackhole");
 	add_route(&d, "route add 198.51.100.7 dev eth9");
 	text = write_state(&d);
-	/* two comment lines, then the commands */
-	body = strchr(strchr(text, '\n') + 1, '\n') + 1;
+	/* three comment lines, then the commands, then the end line */
+	body = strchr(strchr(strchr(text, '\n') + 1, '\n') + 1, '\n') + 1;
 	assert_string_equal(body, want);
 	free(text);
 	free_daemon(&d);
