@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_print.h"
+#include "loader.h"
 #include "state.h"
 #include "xgwd.h"
 
@@ -275,7 +276,10 @@ int daemon__apply(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t err
 {
 	switch (c->verb) {
 	case XGW_V_SHOW:
+		open_json_object(NULL);
 		state__show(d);
+		loader__tracing_show();
+		close_json_object();
 		return 0;
 	case XGW_V_RELOAD:
 		return state__reload(d, err, errlen);

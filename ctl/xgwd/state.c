@@ -954,7 +954,6 @@ void state__show(struct xgwd *d)
 {
 	size_t i;
 
-	open_json_object(NULL);
 	print_string(PRINT_ANY, "state", "state %s", status_name[st.status]);
 	print_string(PRINT_ANY, "config", " file %s", d->opts.config);
 	print_nl();
@@ -981,7 +980,6 @@ void state__show(struct xgwd *d)
 	if (st.last_reload[0])
 		print_string(PRINT_ANY, "last_reload_error", ", last: %s", st.last_reload);
 	print_nl();
-	close_json_object();
 }
 
 void state__metrics(struct xgwd *d, FILE *f)
