@@ -168,6 +168,29 @@ int loader__ensure_bpffs(const char *pin_dir)
 	return 0;
 }
 
+/* Remove every pin in dir (maps and links), then with rm dir if empty. */
+static int loader__unpin_all(const char *pin_dir, bool rm)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir(pin_dir);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path))
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(dir);
+	if (rm && rmdir(pin_dir) && errno != EBUSY)
+		pr_debug("rmdir %s: %s", pin_dir, strerror(errno));
+	return 0;
+}
+
 /* Refuse pins of another layout before libbpf gets a chance to reuse them. */
 static int loader__check_layout(struct xgwd *d, bool *pinned)
 {
@@ -182,6 +205,21 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 	*pinned = fd >= 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size == sizeof(cfg) &&
+	    !bpf_map_lookup_elem(fd, &key, &cfg) && !cfg.layout_version) {
+		/*
+		 * Never written: an xgwd was killed between pinning the maps and
+		 * writing xgw_config, before it served, so before any link could
+		 * run a program over them. Start afresh instead of refusing
+		 * them forever.
+		 */
+		close(fd);
+		pr_warn("pinned maps in %s are from a start that did not finish: removed",
+			d->opts.pin_dir);
+		loader__unpin_all(d->opts.pin_dir, false);
+		*pinned = false;
+		return 0;
+	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
 	    info.value_size != sizeof(cfg) ||
 	    bpf_map_lookup_elem(fd, &key, &cfg) ||
@@ -576,10 +614,7 @@ out:
 int loader__cleanup(struct xgwd *d)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
-	char path[PATH_MAX];
 	__u32 ids[64];
-	struct dirent *de;
-	DIR *dir;
 	int n = 0, n_ids;
 
 	libbpf_set_print(libbpf_log);
@@ -596,18 +631,5 @@ int loader__cleanup(struct xgwd *d)
 		if_freenameindex(ifs);
 	pr_info("detached xgw from %d device(s)%s", n,
 		n_ids > 0 ? "" : " (no maps pinned here: no program is this pin dir's)");
-	dir = opendir(d->opts.pin_dir);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", d->opts.pin_dir, de->d_name);
-		if (unlink(path))
-			pr_warn("cannot remove %s: %s", path, strerror(errno));
-	}
-	closedir(dir);
-	if (rmdir(d->opts.pin_dir) && errno != EBUSY)
-		pr_debug("rmdir %s: %s", d->opts.pin_dir, strerror(errno));
-	return 0;
+	return loader__unpin_all(d->opts.pin_dir, true);
 }
