@@ -12,7 +12,8 @@
 # - 30 clients at once, each a complete write: all applied;
 # - a device named x"q: the scrape stays valid (labels escaped);
 # - a veth whose peer has neither GRO nor XDP drops redirects: counted as
-#   redirect_error (the tracing program xgwd attached), not only forwarded.
+#   redirect_error (the tracing program xgwd attached), not only forwarded,
+#   and link show warns of it until the peer has GRO.
 # XGW_CTLFUZZ_COUNT sets the fuzzed requests (default 300; make fuzz: more).
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +23,7 @@ FIB4GET=$XT_BUILD/tests/netns/fib4get
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
-xt_plan 11
+xt_plan 12
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
@@ -189,3 +190,14 @@ xt_diag "50 frames to a veth whose peer has no GRO nor XDP: forward +$((f1 - f0)
 	xt_ok "redirects into a veth without GRO or XDP on its peer count as redirect_error" ||
 	xt_fail "redirects into a veth without GRO or XDP on its peer count as redirect_error" \
 		"forward +$((f1 - f0)), redirect_error +$((r1 - r0))"
+
+# ---- ... and link show says why, live --------------------------------------------------------
+warn() { ctl -j link show | jq -r ".[] | select(.dev == \"$1\") | .warning // \"\""; }
+w1=$(warn ya)
+ip netns exec "$NS" ethtool -K yb gro on >/dev/null
+w2=$(warn ya)
+echo "$w1" | grep -q "cannot take redirected frames" && ! echo "$w2" | grep -q "cannot take redirected" &&
+	echo "$w1" | grep -q "IPv4 and IPv6 kernel forwarding is off" &&
+	xt_ok "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" ||
+	xt_fail "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" \
+		"before: $w1" "after: $w2"
