@@ -57,7 +57,7 @@ ifneq ($(XGWCTL_OBJS),)
 PROGS += $(BUILD)/xgwctl
 endif
 
-.PHONY: all deps check bench demo install clean format vmlinux test-unit
+.PHONY: all deps check bench demo demo-cluster install clean format vmlinux test-unit
 .DEFAULT_GOAL := all
 # Keep intermediate objects (unit test .o files): no needless rebuilds.
 .SECONDARY:
@@ -110,7 +110,7 @@ $(BUILD)/bpf $(BUILD)/skel:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Further programs (tools, packet tests) bring their own rules.
-include $(wildcard tools/*/build.mk tests/*/build.mk)
+include $(wildcard ctl/*/build.mk tools/*/build.mk tests/*/build.mk)
 
 # ---- kernel types -------------------------------------------------------------------
 # vmlinux/vmlinux.h is committed so a machine without BTF still builds;
@@ -140,6 +140,11 @@ bench: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo
+
+# Three gateways behind a BGP/ECMP router (scale, #13).
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/cluster/demo
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \

@@ -315,6 +315,34 @@ struct xgw_flood {
 };
 _Static_assert(sizeof(struct xgw_flood) == 16, "xgw_flood");
 
+/* ---- xgw-decap (lb-cp): the backend's own small decapsulation object ------------ */
+/*
+ * bpf/decap_only.bpf.c and ctl/xgw-decap: a backend behind an ipip service
+ * strips the outer header of tunnel packets addressed to one of its own
+ * addresses (xgw_decap_addrs, kept from the kernel's by xgw-decap) and
+ * counts what it saw (xgw_decap_stats). No xgwd, no FIB.
+ */
+#ifndef XGW_DECAP_ADDRS
+#define XGW_DECAP_ADDRS		256	/* the host's addresses, both families */
+#endif
+
+/* xgw_decap_addrs key (value: __u8 1). IPv4 uses addr[0], the rest is 0. */
+struct xgw_decap_addr {
+	__be32 addr[4];
+	__u8   family;		/* AF_INET / AF_INET6 */
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct xgw_decap_addr) == 20, "xgw_decap_addr");
+
+/* xgw_decap_stats index (per CPU, struct xgw_counter). */
+enum xgw_decap_stat {
+	XGW_DECAP_DONE,		/* outer header stripped, inner packet to the stack */
+	XGW_DECAP_NOT_OURS,	/* a tunnel packet to an address not ours: passed as is */
+	XGW_DECAP_OTHER,	/* not a tunnel packet (or one we do not strip): passed */
+	XGW_DECAP_MALFORMED,	/* a tunnel packet for us with a broken inner header: dropped */
+	XGW_DECAP_STAT_MAX,
+};
+
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__
 struct xgw_reason_desc {

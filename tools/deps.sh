@@ -13,6 +13,8 @@ pkgs=(
 	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)
 	# demo and benchmarks
 	wrk nginx-light gnuplot-nox
+	# cluster lab (tools/lab cluster, make demo-cluster, tests/netns/test_cluster*)
+	bird2
 )
 
 missing=()

@@ -27,6 +27,7 @@
 #include "ctlsock.h"
 #include "json_print.h"
 #include "proto.h"
+#include "state.h"
 #include "sockio.h"
 #include "util.h"
 #include "xgwd.h"

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The control socket: concurrent, non-blocking clients served from the
- * main loop (ctlsock.c). ctlsock__open/close/serve/in_use are declared in
- * xgwd.h with the other daemon parts.
+ * The control socket (ctlsock.c; protocol: common/proto.h): concurrent,
+ * non-blocking clients served from the main loop.
  */
 #ifndef XGWD_CTLSOCK_H
 #define XGWD_CTLSOCK_H
@@ -10,10 +9,18 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct xgwd;
+
 #define XGWD_CTL_MAX_CONN	64	/* more are refused with one error line */
 #define XGWD_CTL_REQUEST_MS	10000	/* accept to complete request */
 #define XGWD_CTL_REPLY_MS	30000	/* for the client to take its reply */
 #define XGWD_CTL_READ_MAX	(1 << 20) /* bytes per connection per loop turn */
+
+int ctlsock__open(struct xgwd *d);
+bool ctlsock__in_use(const char *path);
+/* Serve what is ready (the epoll fd polled readable). */
+void ctlsock__serve(struct xgwd *d);
+void ctlsock__close(struct xgwd *d);
 
 /* The epoll fd to poll() for: readable when any client needs service. */
 int ctlsock__fd(void);

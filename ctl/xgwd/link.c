@@ -15,8 +15,9 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "json_print.h"
+#include "link.h"
 #include "linkcheck.h"
-#include "xgwd.h"
+#include "loader.h"
 #include "xgw.skel.h"
 
 static const char *const mode_name[] = {
@@ -200,15 +201,20 @@ static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 	return 0;
 }
 
-static unsigned int link__users(struct xgwd *d, int ifindex)
+void link__hold(struct xgwd *d, int ifindex)
 {
-	unsigned int n = 0;
-	__u32 id;
+	struct xgwd_link *l = link__find(d, ifindex);
 
-	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
-		if (d->nexthops[id].id && d->nexthops[id].ifindex == ifindex)
-			n += d->nexthops[id].refcnt;
-	return n;
+	if (l)
+		l->users++;
+}
+
+void link__release(struct xgwd *d, int ifindex)
+{
+	struct xgwd_link *l = link__find(d, ifindex);
+
+	if (l && l->users)
+		l->users--;
 }
 
 static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
@@ -216,17 +222,15 @@ static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 {
 	struct xgwd_link *l = link__find_name(d, c->link.dev);
 	struct xgw_cmd inv = { .obj = XGW_OBJ_LINK, .verb = XGW_V_ATTACH };
-	unsigned int users;
 	int ret;
 
 	if (!l) {
 		snprintf(err, errlen, "link %s is not attached", c->link.dev);
 		return -ENOENT;
 	}
-	users = link__users(d, l->ifindex) + route__count_dev(d, l->name);
-	if (users) {
+	if (l->users) {
 		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
-			 "delete them first", l->name, users);
+			 "delete them first", l->name, l->users);
 		return -EBUSY;
 	}
 	ret = link__xdp_detach(l);
@@ -283,14 +287,13 @@ int link__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	}
 }
 
-/* From netlink: keep MAC/MTU/state current and the next hops with them. */
-void link__changed(struct xgwd *d, int ifindex, const char *name,
-		   const __u8 *mac, unsigned int mtu, bool up, bool gone)
+struct xgwd_link *link__changed(struct xgwd *d, int ifindex, const char *name,
+				const __u8 *mac, unsigned int mtu, bool up, bool gone)
 {
 	struct xgwd_link *l = link__find(d, ifindex);
 
 	if (!l)
-		return;
+		return NULL;
 	if (gone) {
 		pr_warn("attached link %s disappeared", l->name);
 		up = false;
@@ -304,7 +307,5 @@ void link__changed(struct xgwd *d, int ifindex, const char *name,
 	if (l->up != up)
 		pr_info("%s is %s", l->name, up ? "up" : "down");
 	l->up = up;
-	nexthop__link_changed(d, ifindex);
-	if (up)
-		nexthop__retry(d);	/* the kernel flushed its neighbours */
+	return l;
 }

@@ -15,9 +15,19 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include "ctlsock.h"
+#include "lb.h"
+#include "link.h"
+#include "loader.h"
+#include "local.h"
 #include "metrics.h"
+#include "netlink.h"
+#include "nexthop.h"
+#include "route.h"
+#include "rtable.h"
 #include "state.h"
+#include "vip.h"
 #include "xgwd.h"
+#include "announce.h"
 
 static struct xgwd *the_daemon;
 
@@ -245,7 +255,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &d.opts))
 		return 2;
 	if (d.opts.cleanup)
-		return loader__cleanup(&d) ? 1 : 0;
+		return loader__cleanup(&d) | announce__cleanup() ? 1 : 0;
 	if (ctlsock__in_use(d.opts.socket)) {
 		pr_warn("another xgwd answers on %s", d.opts.socket);
 		return 1;

@@ -23,6 +23,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fib4.h"
+#include "lb.h"
+#include "link.h"
+#include "metrics.h"
+#include "nexthop.h"
+#include "rtable.h"
+#include "stats.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 #include "ctlsock.h"

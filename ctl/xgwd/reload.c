@@ -14,6 +14,8 @@
 #include <string.h>
 #include "json_print.h"
 #include "loader.h"
+#include "nexthop.h"
+#include "route.h"
 #include "state.h"
 #include "xgwd.h"
 
@@ -57,8 +59,12 @@ static unsigned long setting_default(enum xgw_setting k)
 		return XGW_LATENCY_SAMPLE_DEFAULT;
 	case XGW_SET_CT_UDP_TIMEOUT:
 		return XGW_CT_UDP_TIMEOUT_DEFAULT;
-	default:
+	case XGW_SET_CT_FLOOD_LIMIT:
 		return XGW_CT_FLOOD_DEFAULT;
+	case XGW_SET_ANNOUNCE:
+		return 1;	/* on, unless a line says off */
+	default:
+		return 0;	/* announce-table: none */
 	}
 }
 
@@ -75,7 +81,8 @@ static void removal(const struct xgw_cmd *c, struct xgw_cmd *out)
 		break;
 	case XGW_OBJ_BACKEND:
 		if (c->verb == XGW_V_SET) {
-			out->backend.op = XGW_BE_UNDRAIN;
+			out->backend.said = XGW_LB_F_DRAIN;
+			out->backend.drain = false;
 			break;
 		}
 		/* fall through */
@@ -104,6 +111,17 @@ static int plan_removals(const struct parsed *run, const struct parsed *file,
 	return 0;
 }
 
+/* Do two backend lines say the same health check? */
+static bool same_health(const struct xgw_cmd *a, const struct xgw_cmd *b)
+{
+	char ha[256], hb[256];
+
+	return (a->backend.said & XGW_LB_F_HEALTH) == (b->backend.said & XGW_LB_F_HEALTH) &&
+	       xgw_check_format(&a->backend.check, a->backend.said, ha, sizeof(ha)) >= 0 &&
+	       xgw_check_format(&b->backend.check, b->backend.said, hb, sizeof(hb)) >= 0 &&
+	       !strcmp(ha, hb);
+}
+
 /* File line c differs from running line old (same key): what changes it. */
 static int plan_change(const struct xgw_cmd *c, const struct xgw_cmd *old, int line,
 		       struct parsed *plan)
@@ -117,10 +135,9 @@ static int plan_change(const struct xgw_cmd *c, const struct xgw_cmd *old, int l
 		x.verb = XGW_V_REPLACE;
 		return parsed__push(plan, &x, line);
 	case XGW_OBJ_BACKEND:
-		if (c->verb == XGW_V_ADD && c->backend.check == old->backend.check &&
-		    !strcmp(c->backend.path, old->backend.path)) {
+		if (c->verb == XGW_V_ADD && same_health(c, old)) {
 			x.verb = XGW_V_SET;	/* weight only: keeps drain and flows */
-			x.backend.op = XGW_BE_SET_WEIGHT;
+			x.backend.said = XGW_LB_F_WEIGHT;
 			return parsed__push(plan, &x, line);
 		}
 		if (c->verb == XGW_V_ADD) {
@@ -145,6 +162,7 @@ static bool readded(const struct parsed *plan, const struct xgw_cmd *c)
 	return c->obj == XGW_OBJ_BACKEND && c->verb == XGW_V_SET && last &&
 	       last->obj == XGW_OBJ_BACKEND && last->verb == XGW_V_ADD &&
 	       xgw_addr_equal(&last->backend.addr, &c->backend.addr) &&
+	       last->backend.port == c->backend.port &&
 	       xgw_addr_equal(&last->backend.svc.addr, &c->backend.svc.addr) &&
 	       last->backend.svc.port == c->backend.svc.port &&
 	       last->backend.svc.proto == c->backend.svc.proto;

@@ -35,8 +35,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "json_print.h"
+#include "announce.h"
+#include "entry.h"
+#include "lb.h"
+#include "link.h"
+#include "loader.h"
+#include "nexthop.h"
 #include "prom.h"
+#include "route.h"
+#include "rtable.h"
 #include "state.h"
+#include "stats.h"
 #include "util.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
@@ -86,6 +95,8 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	case XGW_OBJ_STATS:
 		return stats__apply(d, c, err, errlen);
 	case XGW_OBJ_SET:
+		if (announce__is_setting(c))
+			return announce__apply(d, c, undo, err, errlen);
 		return settings__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_SERVICE:
 	case XGW_OBJ_BACKEND:
@@ -150,10 +161,10 @@ int state__key(const struct xgw_cmd *c, char *buf, size_t len)
 		break;
 	case XGW_OBJ_BACKEND:
 		/* a drain line is a fact of its own next to the backend's add */
-		n = snprintf(buf, len, "backend%s %s %s",
+		n = snprintf(buf, len, "backend%s %s %s %u",
 			     c->verb == XGW_V_SET ? "-set" : "",
 			     xgw_svc_str(&c->backend.svc, a, sizeof(a)),
-			     xgw_addr_str(&c->backend.addr, b, sizeof(b)));
+			     xgw_addr_str(&c->backend.addr, b, sizeof(b)), c->backend.port);
 		break;
 	default:
 		return -EINVAL;
@@ -206,21 +217,6 @@ static int failed__push(int line, const struct xgw_cmd *c, const char *err)
 	return 0;
 }
 
-/* The datapath entry the adopted map holds for a route, as it was. */
-static int kept__lookup(struct xgwd *d, const struct xgw_prefix *p, struct xgw_route *v)
-{
-	struct xgw_lpm6_key key = { .prefixlen = p->len };
-	bool host = p->len == 128;
-
-	if (p->addr.family == AF_INET)
-		return xgw_fib4_adopted(d->fib4, p->addr.a[0], p->len, v);
-	if (host)
-		return bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_host6), p->addr.a, v) ?
-		       -errno : 0;
-	memcpy(key.addr, p->addr.a, sizeof(key.addr));
-	return bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key, v) ? -errno : 0;
-}
-
 /*
  * Hold next hop slot id for a kept entry, as the adopted map has it, so no
  * new next hop takes it (and netlink keeps its MAC current). It is the
@@ -262,7 +258,7 @@ void state__keep_failed(struct xgwd *d)
 		struct xgw_route v;
 
 		if (c->obj != XGW_OBJ_ROUTE || c->verb == XGW_V_DEL ||
-		    kept__lookup(d, &c->route.dst, &v))
+		    entry__adopted(d, &c->route.dst, &v))
 			continue;
 		if (v.action == XGW_RT_NEXTHOP) {
 			const struct xgw_addr *gw = c->route.type == XGW_ROUTE_VIA ?
@@ -272,8 +268,7 @@ void state__keep_failed(struct xgwd *d)
 				continue;
 			f->kept_nh = v.nh_id;
 		}
-		if (c->route.dst.addr.family == AF_INET &&
-		    xgw_fib4_set(d->fib4, c->route.dst.addr.a[0], c->route.dst.len, &v)) {
+		if (entry__keep(d, &c->route.dst, &v)) {
 			if (f->kept_nh)
 				nexthop__put(d, f->kept_nh);
 			f->kept_nh = 0;
@@ -300,29 +295,13 @@ bool state__keeps(const struct xgw_prefix *p)
 	return false;
 }
 
-/* Take a kept entry out of the datapath (its line was deleted). */
-static void kept__remove(struct xgwd *d, const struct state_failed *f)
-{
-	const struct xgw_prefix *p = &f->cmd.route.dst;
-	struct xgw_lpm6_key key = { .prefixlen = p->len };
-
-	if (p->addr.family == AF_INET) {
-		xgw_fib4_del(d->fib4, p->addr.a[0], p->len);
-	} else if (p->len == 128) {
-		route__host_sync(d, &p->addr);
-	} else {
-		memcpy(key.addr, p->addr.a, sizeof(key.addr));
-		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key);
-	}
-}
-
 /* Forget failed line i; with remove, its kept entry leaves the datapath. */
 static void failed__drop(struct xgwd *d, size_t i, bool remove)
 {
 	struct state_failed *f = &st.failed[i];
 
 	if (f->kept && remove)
-		kept__remove(d, f);
+		entry__unkeep(d, &f->cmd.route.dst);
 	if (f->kept_nh)
 		nexthop__put(d, f->kept_nh);
 	st.failed[i] = st.failed[--st.n_failed];
@@ -589,7 +568,7 @@ static int write_running(struct xgwd *d, FILE *f, bool failed)
 	}
 	if (failed)
 		write_failed(f, XGW_OBJ_LINK, XGW_OBJ_LINK);
-	err = settings__save(d, f);
+	err = settings__save(d, f) ?: announce__save(f);
 	if (err)
 		return err;
 	idx = route__sorted(d);

@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The state file, transactions and reloads (state.c, reload.c).
- * state__load/write/save and xgwd__run/apply are declared in xgwd.h.
+ * Applying commands, all-or-nothing batches, the state file and reloads
+ * (state.c, reload.c).
  */
 #ifndef XGWD_STATE_H
 #define XGWD_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "cmd.h"
 
 struct xgwd;
 struct xgwd_undo;
+
+/* Replay the state file (fail-safe: see state.c). 0, or -ENOMEM. */
+int state__load(struct xgwd *d, const char *path);
+int state__write(struct xgwd *d, FILE *f);
+/* Rewrite the state file now (lb.c: after a change made outside a request). */
+int state__save(struct xgwd *d);
+int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c,
+		struct xgwd_undo *undo, char *err, size_t errlen);
+int xgwd__batch(struct xgwd *d, char *text, char *err, size_t errlen);
+/* One transaction of command lines; writes need may_write (peer creds). */
+int xgwd__run(struct xgwd *d, char *text, bool may_write, bool numbered,
+	      char *err, size_t errlen);
 
 enum state_status {
 	STATE_OK,

@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "../../ctl/xgwd/link.h"
+#include "../../ctl/xgwd/local.h"
+#include "../../ctl/xgwd/route.h"
+#include "../../ctl/xgwd/rtable.h"
+#include "../../ctl/xgwd/state.h"
+#include "../../ctl/xgwd/stats.h"
+#include "../../ctl/xgwd/vip.h"
 #include "../../ctl/xgwd/xgwd.h"
 
 static void init_daemon(struct xgwd *d)
