@@ -14,6 +14,7 @@
 # - a veth whose peer has neither GRO nor XDP drops redirects: counted as
 #   redirect_error (the tracing program xgwd attached), not only forwarded,
 #   and link show warns of it until the peer has GRO.
+# - xgwctl -batch out of memory mid-file fails and applies nothing (#14.6).
 # XGW_CTLFUZZ_COUNT sets the fuzzed requests (default 300; make fuzz: more).
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +24,7 @@ FIB4GET=$XT_BUILD/tests/netns/fib4get
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
-xt_plan 12
+xt_plan 13
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
@@ -153,6 +154,16 @@ kill -0 "$XPID" && ctl route show >/dev/null && xt_ok "xgwd serves on" || xt_fai
 
 n=$("$XT_PY" "$FUZZ" concurrent "$SOCK" 30 10.59)
 xt_is "$n $(fib4 10.59.0.1 10.59.29.1 | grep -c blackhole)" "30 2" "30 clients at once: all 30 writes applied"
+
+# ---- xgwctl -batch: a read that fails is not the end of the file (#14.6) ------------------
+{ echo "route add 10.95.0.0/16 blackhole"; head -c $((48 << 20)) /dev/zero | tr '\0' x; } >"$XT_TMP/huge"
+(ulimit -v 40000; "$XGWCTL" -s "$SOCK" -batch "$XT_TMP/huge") >"$XT_TMP/out" 2>&1
+rc=$?
+rm -f "$XT_TMP/huge"
+[ $rc -ne 0 ] && grep -q 'after line 1: Cannot allocate memory; nothing applied' "$XT_TMP/out" &&
+	[ "$(fib4 10.95.0.1)" = "10.95.0.1 none" ] &&
+	xt_ok "-batch out of memory after line 1: fails, applies nothing" ||
+	xt_fail "-batch out of memory after line 1: fails, applies nothing" "rc $rc" "$(cat "$XT_TMP/out")"
 
 # ---- labels escaped ---------------------------------------------------------------------------
 promcheck()

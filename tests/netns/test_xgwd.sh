@@ -30,39 +30,11 @@ SOCK=$XT_TMP/xgw.sock
 GW=$LAB_GW_NS
 PIDF=$XT_TMP/xgwd.pid
 
-gw() { xt_nsenter "$GW" "$@"; }
-ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
-# Start the daemon (daemonized: returns once it serves) in the gateway's
-# network namespace; the mount namespace stays ours so the pins persist.
-xgwd_start()
-{
-	local out
-
-	out=$(gw "$XGWD" --config "$CONF" --socket "$SOCK" --pin-dir "$PIN" "$@" 2>&1) ||
-		{ echo "$out"; return 1; }
-	echo "$out" | sed -n 's/.*running as pid \([0-9]*\).*/\1/p' >"$PIDF"
-	[ -s "$PIDF" ]
-}
-xgwd_stop()
-{
-	local pid
-
-	pid=$(cat "$PIDF" 2>/dev/null) && [ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	rm -f "$PIDF"
-}
+. "$(dirname "$0")/xgwd_lib.sh"
 xt_defer 'xgwd_stop; gw "$XGWD" --cleanup --pin-dir "$PIN"'
 
-# ping COUNT INTERVAL DST -> "transmitted received"
-ping_count()
-{
-	ip netns exec "$LAB_CLIENT_NS" ping -n -q -c "$1" -i "$2" -W 1 "$3" 2>/dev/null |
-		sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p'
-}
 reason() { ctl -j stats show | jq -r ".reasons[] | select(.reason == \"$1\") | .packets"; }
 
-fib4() { "$FIB4GET" "$PIN" "$@"; }
 # Map and state-file snapshot for "nothing changed" checks. The IPv4 FIB's
 # arrays by digest: of their bytes, and of what every address resolves to
 # (with "answers" only that: a group handed out and released again leaves
@@ -367,14 +339,6 @@ xt_is "$(ping_count 5 0.05 "$LAB_REMOTE4_HOST")" "5 5" "traffic still crosses af
 
 # ---- neighbour and link changes, live -------------------------------------------------------
 nh_mac() { ctl -j neigh show | jq -r "[.[] | select(.addr == \"$LAB_SRV_IP4\")][0].lladdr"; }
-wait_for() # EXPECTED CMD...
-{
-	local want=$1 i
-
-	shift
-	for i in $(seq 30); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
-	return 1
-}
 gw ip neigh replace "$LAB_SRV_IP4" lladdr 02:00:00:00:00:99 dev gw-s nud permanent
 wait_for 02:00:00:00:00:99 nh_mac && xt_ok "neighbour MAC change followed live" ||
 	xt_fail "neighbour MAC change followed live" "$(nh_mac)"
