@@ -120,7 +120,7 @@ int ctlsock__open(struct xgwd *d)
 			pr_warn("unknown group \"%s\"", d->opts.group);
 			return -ENOENT;
 		}
-		ctl.gid = g->gr_gid;
+		ctlsock__set_group(g->gr_gid);
 	}
 	ctl.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ctl.ep < 0)
@@ -170,6 +170,11 @@ void ctlsock__close(struct xgwd *d)
 int ctlsock__fd(void)
 {
 	return ctl.ep;
+}
+
+void ctlsock__set_group(gid_t gid)
+{
+	ctl.gid = gid;
 }
 
 bool ctlsock__gid_may_write(gid_t gid, const gid_t *groups, int n)

@@ -27,6 +27,8 @@ int ctlsock__fd(void);
 /* Drop clients past their deadline. Returns ms until the next deadline,
  * -1 if none. */
 int ctlsock__tick(void);
+/* The group that may write besides root ((gid_t)-1: none). */
+void ctlsock__set_group(gid_t gid);
 /* May a peer with this gid and these supplementary groups write? */
 bool ctlsock__gid_may_write(gid_t gid, const gid_t *groups, int n);
 
