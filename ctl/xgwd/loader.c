@@ -582,6 +582,20 @@ static bool prog_uses_maps(struct xdp_program *p, const __u32 *ids, int n)
 	return false;
 }
 
+/* Is p ours to detach? An xgw program of another pin dir (or of pins that
+ * are gone: a private bpffs that died with its mount namespace) is left
+ * attached, and said so. */
+static bool prog_is_ours(struct xdp_program *p, const __u32 *ids, int n, const char *dev)
+{
+	if (prog_uses_maps(p, ids, n))
+		return true;
+	if (prog_is_xgw(xdp_program__name(p)))
+		pr_warn("%s: %s uses no map pinned here: left attached (another xgwd's, or its "
+			"pins are gone: ip link set dev %s xdp off)", dev, xdp_program__name(p),
+			dev);
+	return false;
+}
+
 /* Detach from ifindex the xgw programs that use maps ids[]; count them. */
 static int loader__detach_dev(int ifindex, const char *name, const __u32 *ids, int n_ids)
 {
@@ -593,13 +607,13 @@ static int loader__detach_dev(int ifindex, const char *name, const __u32 *ids, i
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && prog_uses_maps(p, ids, n_ids) && !xdp_multiprog__detach(mp))
+		if (p && prog_is_ours(p, ids, n_ids, name) && !xdp_multiprog__detach(mp))
 			n++;
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = next) {
 		next = xdp_multiprog__next_prog(p, mp);
-		if (!prog_uses_maps(p, ids, n_ids))
+		if (!prog_is_ours(p, ids, n_ids, name))
 			continue;
 		if (!xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0))
 			n++;
@@ -625,7 +639,7 @@ int loader__cleanup(struct xgwd *d)
 	 * never touched.
 	 */
 	n_ids = pinned_map_ids(d->opts.pin_dir, ids, 64);
-	for (i = ifs; n_ids > 0 && i && i->if_index; i++)
+	for (i = ifs; i && i->if_index; i++)
 		n += loader__detach_dev(i->if_index, i->if_name, ids, n_ids);
 	if (ifs)
 		if_freenameindex(ifs);

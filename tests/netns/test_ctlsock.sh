@@ -70,7 +70,7 @@ nsenter --net="/var/run/netns/$NS" "$XGWD" -f --config "$CONF" --socket "$SOCK" 
 	--pin-dir "$PIN" --metrics "$MET" >"$XT_TMP/xgwd.log" 2>&1 &
 XPID=$!
 xt_defer "kill $XPID 2>/dev/null; sleep 0.3; nsenter --net=/var/run/netns/$NS '$XGWD' --cleanup --pin-dir '$PIN'"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.05; done
 setup_ok()
 {
 	ctl link attach xa && ctl link attach ya && ctl link attach 'x"q' mode generic &&
@@ -99,7 +99,7 @@ nsenter --net="/var/run/netns/$NS" "$XT_PY" "$FUZZ" stall "$SOCK" 127.0.0.1 "$PO
 	>"$XT_TMP/stall" 2>&1 &
 SPID=$!
 xt_defer "kill $SPID 2>/dev/null"
-for _ in $(seq 100); do grep -q ready "$XT_TMP/stall" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q ready "$XT_TMP/stall" && break; sleep 0.05; done
 sleep 1
 t0=$(date +%s%N)
 ctl route show >/dev/null

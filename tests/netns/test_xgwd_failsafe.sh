@@ -134,7 +134,7 @@ gw "$XGWD" -f --config "$XT_TMP/other.conf" --socket "$XT_TMP/other.sock" --pin-
 	--metrics none >"$XT_TMP/other.log" 2>&1 &
 OPID=$!
 xt_defer "kill $OPID 2>/dev/null; rm -rf '$OTHER'"
-for _ in $(seq 50); do [ -S "$XT_TMP/other.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$XT_TMP/other.sock" ] && break; sleep 0.1; done
 kill "$OPID"; wait "$OPID" 2>/dev/null
 gw "$XGWD" --cleanup --pin-dir "$OTHER" 2>/dev/null
 gw "$XGWD" --cleanup --pin-dir "$PIN-nonexistent" 2>/dev/null
