@@ -14,24 +14,9 @@
 # strict Prometheus text.
 . "$(dirname "$0")/lib.sh"
 
-XGWD=$XT_BUILD/xgwd
-XGWCTL=$XT_BUILD/xgwctl
-FIB4GET=$XT_BUILD/tests/netns/fib4get
-
 xt_plan 60
-xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
-	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
-
-xt_lab_up || { xt_fail "lab up"; exit 1; }
-PIN=$LAB_PIN_DIR
-CONF=$XT_TMP/xgw.conf
-SOCK=$XT_TMP/xgw.sock
-GW=$LAB_GW_NS
-PIDF=$XT_TMP/xgwd.pid
-
 . "$(dirname "$0")/xgwd_lib.sh"
-xt_defer 'xgwd_stop; gw "$XGWD" --cleanup --pin-dir "$PIN"'
+xgwd_lab
 
 reason() { ctl -j stats show | jq -r ".reasons[] | select(.reason == \"$1\") | .packets"; }
 

@@ -1,8 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Helpers of the xgwd suites on the lab (source after lib.sh and xt_lab_up):
-# start and stop the daemon in the gateway's network namespace (our mount
-# namespace, so pins persist), read the IPv4 FIB, snapshot state and maps.
-#   needs XGWD XGWCTL FIB4GET CONF SOCK PIN GW PIDF set by the suite
+# Helpers of the xgwd suites on the lab (source after lib.sh and xt_plan):
+# the lab and the daemon's files, start and stop the daemon in the
+# gateway's network namespace (our mount namespace, so pins persist), read
+# the IPv4 FIB, snapshot state and maps.
+#
+#   . "$(dirname "$0")/xgwd_lib.sh"	# XGWD XGWCTL FIB4GET; skips without them
+#   xgwd_lab [LAB OPTIONS]		# the lab; PIN CONF SOCK GW PIDF
+
+XGWD=$XT_BUILD/xgwd
+XGWCTL=$XT_BUILD/xgwctl
+FIB4GET=$XT_BUILD/tests/netns/fib4get
+xt_require_root
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
+
+# Bring up the lab; the daemon's pin dir, state file, socket and pidfile.
+# At exit the daemon stops and its pins go.
+xgwd_lab()
+{
+	xt_lab_up "$@" || { xt_fail "lab up"; exit 1; }
+	PIN=$LAB_PIN_DIR
+	CONF=$XT_TMP/xgw.conf
+	SOCK=$XT_TMP/xgw.sock
+	GW=$LAB_GW_NS
+	PIDF=$XT_TMP/xgwd.pid
+	xt_defer 'xgwd_stop; gw "$XGWD" --cleanup --pin-dir "$PIN"'
+}
 
 gw() { xt_nsenter "$GW" "$@"; }
 ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
