@@ -218,30 +218,28 @@ static int failed__push(int line, const struct xgw_cmd *c, const char *err)
 }
 
 /*
- * Hold next hop slot id for a kept entry, as the adopted map has it, so no
- * new next hop takes it (and netlink keeps its MAC current). It is the
- * next-hop module's table: this fills a slot the way its adopting path
- * does (nexthop__get_hint() with a hint), for a gateway it cannot resolve.
+ * Hold next hop slot id for a kept entry, on the device the adopted map
+ * has for it (so no egress lookup: that is what failed), so no new next hop
+ * takes the slot and netlink keeps its MAC current. 0, or -errno when the
+ * slot cannot be had as it is (its link is not attached, another next hop
+ * has it).
  */
 static int kept__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
 {
-	struct xgwd_nexthop *nh = &d->nexthops[id];
 	struct xgw_nexthop v;
+	char err[128];
+	__u32 got;
+	int ret;
 
 	if (id >= XGW_MAX_NEXTHOPS ||
 	    bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v))
 		return -ENOENT;
-	if (nh->id)
-		return nh->ifindex == (int)v.ifindex && xgw_addr_equal(&nh->gw, gw) ?
-		       (nh->refcnt++, 0) : -EBUSY;
-	memset(nh, 0, sizeof(*nh));
-	nh->id = id;
-	nh->gw = *gw;
-	nh->ifindex = v.ifindex;
-	nh->refcnt = 1;
-	if (v.flags & XGW_NH_F_RESOLVED) {
-		memcpy(nh->mac, v.dmac, 6);
-		nh->has_mac = true;
+	ret = nexthop__get_hint(d, gw, v.ifindex, id, &got, err, sizeof(err));
+	if (ret)
+		return ret;
+	if (got != id) {
+		nexthop__put(d, got);
+		return -EBUSY;
 	}
 	return 0;
 }
