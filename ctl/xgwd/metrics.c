@@ -526,8 +526,10 @@ int metrics__open(struct xgwd *d)
 
 void metrics__close(struct xgwd *d)
 {
-	if (mx.mhd)
-		MHD_stop_daemon(mx.mhd);
+	if (mx.mhd) {
+		MHD_stop_daemon(mx.mhd);	/* closes the listening socket too */
+		mx.lfd = -1;
+	}
 	mx.mhd = NULL;
 	if (mx.lfd >= 0)
 		close(mx.lfd);
