@@ -75,7 +75,8 @@ struct lb_backend {
 	bool probing;			/* health.c has a probe in flight */
 	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */
 	__u32 nh_id;			/* reference held on the next hop */
-	struct xgw_addr src;		/* ipip outer source */
+	struct xgw_addr src;		/* ipip outer source, nat source without a pool */
+	bool src_marked;		/* nat: src marked VIP (replies come back to it) */
 };
 
 struct lb_service {
@@ -85,6 +86,9 @@ struct lb_service {
 	unsigned int table_size;
 	enum xgw_all_down all_down;
 	struct xgw_check check;		/* its backends' default, as said */
+	struct xgw_addr snat_first, snat_last;	/* nat source pool; family 0: none */
+	__u32 snat_idx;			/* its first entry in xgw_snat */
+	unsigned int persist_s;		/* session persistence, 0 = off */
 	bool use_all;			/* all-down use-all in force: every backend down */
 	__u64 digest;			/* maglev__digest() of the table published */
 	struct lb_backend *be;
@@ -109,7 +113,8 @@ struct lb_state {
 	 * re-add) gets its old id, and so its counters, when still free */
 	struct lb_grave grave[LB_GRAVES];
 	unsigned int grave_next;
-	int fd_services, fd_maglev, fd_backends, fd_ct;
+	int fd_services, fd_maglev, fd_backends, fd_ct, fd_snat;
+	__u8 snat_used[XGW_MAX_SNAT];			/* xgw_snat entries taken */
 	int fd_svc_stats, fd_be_stats;
 
 	bool adopt_pending;		/* sweep leftovers once the restore is done */

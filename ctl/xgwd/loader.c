@@ -191,13 +191,17 @@ static int loader__unpin_all(const char *pin_dir, bool rm)
 	return 0;
 }
 
-/* Refuse pins of another layout before libbpf gets a chance to reuse them. */
+/*
+ * Refuse pins of another layout before libbpf gets a chance to reuse them.
+ * The version is the first word of xgw_config whatever its size, so pins of
+ * a layout whose config was shorter or longer are still named correctly.
+ */
 static int loader__check_layout(struct xgwd *d, bool *pinned)
 {
 	char path[PATH_MAX];
 	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info), key = 0;
-	struct xgw_config cfg = {};
+	__u32 ilen = sizeof(info), key = 0, version = 0;
+	__u8 val[256] = {};
 	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/xgw_config", d->opts.pin_dir);
@@ -205,28 +209,28 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 	*pinned = fd >= 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size == sizeof(cfg) &&
-	    !bpf_map_lookup_elem(fd, &key, &cfg) && !cfg.layout_version) {
-		/*
-		 * Never written: an xgwd was killed between pinning the maps and
-		 * writing xgw_config, before it served, so before any link could
-		 * run a program over them. Start afresh instead of refusing
-		 * them forever.
-		 */
-		close(fd);
-		pr_warn("pinned maps in %s are from a start that did not finish: removed",
-			d->opts.pin_dir);
-		loader__unpin_all(d->opts.pin_dir, false);
-		*pinned = false;
-		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size >= sizeof(version) &&
+	    info.value_size <= sizeof(val) && !bpf_map_lookup_elem(fd, &key, val)) {
+		memcpy(&version, val, sizeof(version));
+		if (!version && info.value_size == sizeof(struct xgw_config)) {
+			/*
+			 * Never written: an xgwd was killed between pinning the
+			 * maps and writing xgw_config, before it served, so before
+			 * any link could run a program over them. Start afresh
+			 * instead of refusing them forever.
+			 */
+			close(fd);
+			pr_warn("pinned maps in %s are from a start that did not finish: "
+				"removed", d->opts.pin_dir);
+			loader__unpin_all(d->opts.pin_dir, false);
+			*pinned = false;
+			return 0;
+		}
 	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    info.value_size != sizeof(cfg) ||
-	    bpf_map_lookup_elem(fd, &key, &cfg) ||
-	    cfg.layout_version != XGW_LAYOUT_VERSION) {
+	if (info.value_size != sizeof(struct xgw_config) || version != XGW_LAYOUT_VERSION) {
 		pr_warn("pinned maps in %s are from an incompatible xgw layout "
 			"(version %u, expected %u); run xgwd --cleanup",
-			d->opts.pin_dir, cfg.layout_version, XGW_LAYOUT_VERSION);
+			d->opts.pin_dir, version, XGW_LAYOUT_VERSION);
 		err = -EPROTO;
 	}
 	close(fd);

@@ -8,8 +8,10 @@
  * writes under d->lock: the scraper asks for a fresh one (an eventfd the
  * main loop polls) and waits for it at most XGWD_METRICS_WAIT_MS; a main
  * loop busy with a long batch gets the previous snapshot served instead.
- * The connection table is counted in the scraping thread, outside the
- * lock, with bpf_map_lookup_batch() (thousands of entries per syscall).
+ * Hash maps are counted with bpf_map_lookup_batch() (thousands of entries
+ * per syscall): xgw_host6 and the devmap in the scraping thread, off the
+ * lock; the connection table by lb.c in the snapshot (NAT flows per service
+ * need its services).
  * Label values are escaped per the exposition format (prom.c).
  */
 #include <arpa/inet.h>
@@ -211,7 +213,7 @@ static struct {
 		const char *name;
 		int fd;
 		__u32 ksz, vsz, max;
-	} maps[3];			/* counted per scrape, off the lock */
+	} maps[2];			/* counted per scrape, off the lock */
 	struct MHD_Daemon *mhd;
 	int lfd;
 } mx = {
@@ -259,74 +261,15 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
-/*
- * Entries of a hash map: bpf_map_lookup_batch() takes thousands per
- * syscall; a map without batch operations (the devmap) is walked key by
- * key, which is fine for its 256 entries.
- */
-long xgw_map_count(int fd, __u32 ksz, __u32 vsz)
-{
-	__u32 in, out, count, batch = 4096;
-	char *keys = NULL, *vals = NULL, cur[64], next[64];
-	void *prev = NULL;
-	bool first = true;
-	long n = 0;
-	int err;
-
-	for (;;) {
-		if (!keys) {
-			keys = malloc((size_t)batch * ksz);
-			vals = malloc((size_t)batch * vsz);
-			if (!keys || !vals)
-				goto walk;
-		}
-		count = batch;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
-		if (err && errno == ENOSPC && batch < (1u << 20)) {
-			/* one bucket holds more than batch entries */
-			free(keys);
-			free(vals);
-			keys = vals = NULL;
-			batch *= 4;
-			continue;
-		}
-		if (err && errno != ENOENT) {
-			if (first)
-				goto walk;
-			n = -errno;
-			break;
-		}
-		n += count;
-		if (err)
-			break;
-		in = out;
-		first = false;
-	}
-	free(keys);
-	free(vals);
-	return n;
-walk:
-	free(keys);
-	free(vals);
-	n = 0;
-	if (ksz > sizeof(cur))
-		return -E2BIG;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(cur, next, ksz);
-		prev = cur;
-		n++;
-	}
-	return n;
-}
-
-/* The families counted in the scraping thread. */
+/* The families counted in the scraping thread (the connection table is
+ * lb.c's, in the snapshot: it counts NAT flows per service too). */
 static void mx_maps(FILE *f, long lpm6, unsigned int nh_used)
 {
-	long count[3];
+	long count[2];
 	int i;
 
-	for (i = 0; i < 3; i++)
-		count[i] = xgw_map_count(mx.maps[i].fd, mx.maps[i].ksz, mx.maps[i].vsz);
+	for (i = 0; i < 2; i++)
+		count[i] = xgw_map_walk(mx.maps[i].fd, mx.maps[i].ksz, mx.maps[i].vsz, NULL, NULL);
 	xgw_prom_head(f, "xgw_map_entries", "gauge", "Entries in use per map.");
 	for (i = 0; i < 2; i++)
 		fprintf(f, "xgw_map_entries{map=\"%s\"} %ld\n", mx.maps[i].name, count[i]);
@@ -338,10 +281,6 @@ static void mx_maps(FILE *f, long lpm6, unsigned int nh_used)
 			mx.maps[i].max);
 	fprintf(f, "xgw_map_capacity{map=\"xgw_lpm6\"} %u\n", XGW_MAX_PREFIX6);
 	fprintf(f, "xgw_map_capacity{map=\"xgw_nexthops\"} %u\n", XGW_MAX_NEXTHOPS - 1);
-	xgw_prom_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
-	fprintf(f, "xgw_conntrack_entries %ld\n", count[2]);
-	xgw_prom_head(f, "xgw_conntrack_capacity", "gauge", "connection table size");
-	fprintf(f, "xgw_conntrack_capacity %u\n", mx.maps[2].max);
 }
 
 /* Main loop: a scraper asked (wake_fd); write a snapshot under d->lock. */
@@ -483,9 +422,8 @@ static int mx_listen(const char *addr)
 
 int metrics__open(struct xgwd *d)
 {
-	struct bpf_map *maps[3] = {
+	struct bpf_map *maps[2] = {
 		d->skel->maps.xgw_host6, d->skel->maps.xgw_tx_ports,
-		d->skel->maps.xgw_conntrack,
 	};
 	pthread_condattr_t ca;
 	int i;
@@ -493,7 +431,7 @@ int metrics__open(struct xgwd *d)
 	d->metrics_fd = -1;
 	if (!d->opts.metrics[0] || !strcmp(d->opts.metrics, "none"))
 		return 0;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		mx.maps[i].name = bpf_map__name(maps[i]);
 		mx.maps[i].fd = bpf_map__fd(maps[i]);
 		mx.maps[i].ksz = bpf_map__key_size(maps[i]);

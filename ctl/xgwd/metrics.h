@@ -7,7 +7,6 @@
 #define XGWD_METRICS_H
 
 #include <stdio.h>
-#include <linux/types.h>
 
 struct xgwd;
 
@@ -24,7 +23,5 @@ int metrics__write(struct xgwd *d, FILE *f);
 int metrics__fd(void);
 /* Main loop: write the snapshot (takes d->lock). */
 void metrics__refresh(struct xgwd *d);
-/* Entries in a hash map (batch lookups). Count or -errno. */
-long xgw_map_count(int fd, __u32 key_size, __u32 value_size);
 
 #endif /* XGWD_METRICS_H */

@@ -10,6 +10,8 @@
 # run of the phases below. Which gateway carries which flow comes from the
 # gateways' connection tables (tools/lab cluster flows).
 #
+#  - the three gateways, given the backends in different orders, publish the
+#    same Maglev table (table-digest);
 #  - each gateway announces the VIP (a blackhole /32 of protocol 88 in table
 #    100); the router has one route with three next hops; the flows spread
 #    over all three gateways;
@@ -40,7 +42,7 @@ GAP=0.3		# "no gap": no answer missing for more than 3 x 100 ms
 LAB=("$XT_ROOT/tools/lab" cluster --prefix "$XT_PFX")
 ECHO=$XT_ROOT/tools/cluster/echo.py
 
-xt_plan 20
+xt_plan 21
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v bird >/dev/null && command -v birdc >/dev/null ||
@@ -101,6 +103,12 @@ setup()
 }
 xt_check "echo servers on 3 backends; service $VIP:$PORT/tcp (DSR, 3 backends) on every gateway" setup
 
+digests=$(for i in 1 2 3; do x "$i" -j service show | jq -r '.[0].table_digest'; done | sort -u)
+if [ "$(echo "$digests" | wc -l)" = 1 ] && [ -n "$digests" ] && [ "$digests" != null ]; then
+	xt_ok "the 3 gateways publish the same Maglev table (table-digest $digests)"
+else
+	xt_fail "the 3 gateways publish the same Maglev table" "digests: $digests"
+fi
 if wait_hops "gw1 gw2 gw3" 10; then
 	xt_ok "router: $VIP via gw1 gw2 gw3 (one multipath route from BGP)"
 else
