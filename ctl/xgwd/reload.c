@@ -64,7 +64,9 @@ static unsigned long setting_default(enum xgw_setting k)
 	case XGW_SET_ANNOUNCE:
 		return 1;	/* on, unless a line says off */
 	default:
-		return 0;	/* announce-table: none */
+		/* announce-table: none; ct-tcp-*-timeout and nat-ports: 0 is
+		 * the datapath's default (stats.c never writes those lines) */
+		return 0;
 	}
 }
 
