@@ -52,10 +52,12 @@ $(BUILD)/tests/unit/test_fuzz: tests/fuzz/run.sh tests/fuzz/build.mk
 	$(Q)chmod +x $@.tmp && mv $@.tmp $@
 
 # `make fuzz`: the long run (libFuzzer targets 5 minutes each, the control
-# socket fuzzer 20000 requests, 30 kill -9 rounds); make check runs a short
-# slice of each (8 s per target, 300 requests, 6 rounds).
+# socket fuzzer 20000 requests, 30 kill -9 rounds, a 1M-route state file);
+# make check runs a short slice of each (8 s per target, 300 requests, 6
+# rounds, 500k routes).
 .PHONY: fuzz
 fuzz: all
 	$(Q)XGW_FUZZ_SECONDS=$${XGW_FUZZ_SECONDS:-300} $(BUILD)/tests/unit/test_fuzz
 	$(Q)BUILD=$(BUILD) XGW_CTLFUZZ_COUNT=$${XGW_CTLFUZZ_COUNT:-20000} tests/netns/test_ctlsock.sh
-	$(Q)BUILD=$(BUILD) XGW_FAULT_ROUNDS=$${XGW_FAULT_ROUNDS:-30} tests/netns/test_xgwd_faults.sh
+	$(Q)BUILD=$(BUILD) XGW_FAULT_ROUNDS=$${XGW_FAULT_ROUNDS:-30} \
+		XGW_FAULT_ROUTES=$${XGW_FAULT_ROUTES:-1000000} tests/netns/test_xgwd_faults.sh
