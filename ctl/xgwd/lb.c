@@ -24,6 +24,8 @@
 #include "nexthop.h"
 #include "route.h"
 #include "ctgc.h"
+#include "state.h"
+#include "util.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
@@ -458,26 +460,28 @@ static void lb_ct_purge(struct lb_state *st, __u32 svc_id, __u32 be_id)
 	free(del);
 }
 
+static void lb_ct_count_nat(const void *key, const void *value, void *arg)
+{
+	const struct xgw_ct_entry *ct = value;
+	__u32 *nat_flows = arg;
+
+	(void)key;
+	if (ct->kind == XGW_CT_NAT_REPLY && ct->svc_id < XGW_MAX_SERVICES)
+		nat_flows[ct->svc_id]++;
+}
+
 /*
  * Connection-table entries, and (nat_flows not NULL, XGW_MAX_SERVICES long)
  * per service its NAT flows: one reply entry each, each holding one source
- * address and port of the gateway's.
+ * address and port of the gateway's. By batches (ops-daemon, #12: not one
+ * or two syscalls per entry while d->lock is held).
  */
 static unsigned long lb_ct_census(struct lb_state *st, __u32 *nat_flows)
 {
-	struct xgw_flow_key key, next, *prev = NULL;
-	struct xgw_ct_entry ct;
-	unsigned long n = 0;
+	long n = xgw_map_walk(st->fd_ct, sizeof(struct xgw_flow_key), sizeof(struct xgw_ct_entry),
+			      nat_flows ? lb_ct_count_nat : NULL, nat_flows);
 
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-		if (nat_flows && !bpf_map_lookup_elem(st->fd_ct, &key, &ct) &&
-		    ct.kind == XGW_CT_NAT_REPLY && ct.svc_id < XGW_MAX_SERVICES)
-			nat_flows[ct.svc_id]++;
-	}
-	return n;
+	return n < 0 ? 0 : n;
 }
 
 /* Publish the table after a backend set change, and the service value. */
@@ -706,7 +710,7 @@ void lb__adopt_finish(struct xgwd *d)
 	__u32 id;
 
 	/* only once the daemon is serving: a failed restore must not sweep */
-	if (!st->adopt_pending || d->ctl_fd < 0)
+	if (!st->adopt_pending || d->ctl_fd < 0 || state__status() == STATE_NOT_LOADED)
 		return;
 	st->adopt_pending = false;
 	while (!bpf_map_get_next_key(st->fd_services, prev, &next)) {

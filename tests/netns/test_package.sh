@@ -65,7 +65,8 @@ dpkg-deb -x "$DEB" "$X"
 xt_is "$("$X/usr/sbin/xgwd" --version)" "xgwd $DEB_VER (map layout $(sed -n \
 	's/^#define XGW_LAYOUT_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$XT_ROOT/common/xgw_shared.h"))" \
 	"the packaged xgwd, built without .git, prints the package version"
-xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol XGW/1)" \
+PROTO=$(sed -n 's/^#define XGW_PROTO_MAGIC[[:space:]]*"\(.*\)"$/\1/p' "$XT_ROOT/common/proto.h")
+xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol $PROTO)" \
 	"the packaged xgwctl prints it too"
 
 # ---- make install / uninstall --------------------------------------------------------
