@@ -23,6 +23,7 @@
 #ifndef XGW_NAT_H
 #define XGW_NAT_H
 
+#include "csum.h"
 #include "ct.h"
 #include "route.h"
 #include "lbhash.h"
@@ -30,33 +31,7 @@
 #define XGW_NAT_PROBES	16	/* source candidates tried per new flow */
 #define XGW_EEXIST	17
 
-/* ---- incremental checksums ---------------------------------------------------- */
-
-/* What replacing 32-bit word @old by @new adds to a one's complement sum. */
-static __always_inline __u64 xgw_csum_d32(__u32 old, __u32 new)
-{
-	return (__u64)(__u32)~old + new;
-}
-
-static __always_inline __u64 xgw_csum_d16(__u16 old, __u16 new)
-{
-	return (__u64)(__u16)~old + new;
-}
-
-static __always_inline __u16 xgw_csum_fold(__u64 s)
-{
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/* Checksum @csum once the words summed in @d have changed (RFC 1624 eq. 3). */
-static __always_inline __u16 xgw_csum_apply(__u16 csum, __u64 d)
-{
-	return ~xgw_csum_fold((__u64)(__u16)~csum + d);
-}
+/* ---- incremental checksums (csum.h) ------------------------------------------- */
 
 /* Replace the address at @a (1 or 4 words) by @v; returns the sum's change. */
 static __always_inline __u64 xgw_nat_addr(__be32 *a, const __be32 *v, bool v6)
@@ -162,7 +137,7 @@ static __always_inline void xgw_nat_state(struct xgw_ct_entry *e, const struct x
  */
 static __always_inline int xgw_lb_fwd_check(const struct xgw_pkt *pkt, __u32 nh_id, __u32 grow)
 {
-	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
+	struct xgw_nexthop *nh = xgw_nexthop_get(nh_id);
 	enum xgw_reason r = xgw_nh_check(nh, pkt->ttl, pkt->l3_len + grow);
 	__u32 ifindex;
 

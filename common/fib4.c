@@ -587,7 +587,7 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	bool mark = rt->action == XGW_RT_NONE, had;
 	int err;
 
-	if (len < 0 || len > 32 || rt->action > XGW_RT_BLACKHOLE ||
+	if (len < 0 || len > 32 || rt->action > XGW_RT_MULTIPATH ||
 	    ((mark || rt->flags) && len != 32) || (rt->flags & ~XGW_RT_F_MASK) ||
 	    rt->nh_id > XGW_FIB4_NH_MASK)
 		return -EINVAL;

@@ -7,6 +7,7 @@
  * of the routing side: nothing below calls up here.
  */
 #include "entry.h"
+#include "ifinfo.h"
 #include "kernel.h"
 #include "link.h"
 #include "local.h"
@@ -33,8 +34,10 @@ static void on_addr(void *arg, const struct kernel_addr *k)
 	int changed = k->gone ? local__del(d, &k->addr, k->ifindex) :
 				local__add(d, &k->addr, k->ifindex, k->prefixlen);
 
-	if (changed > 0)
+	if (changed > 0) {
 		entry__sync_host(d, &k->addr);
+		ifinfo__sync(d, k->ifindex);	/* the link's ICMP error source */
+	}
 }
 
 static void on_neigh(void *arg, const struct kernel_neigh *k)

@@ -37,6 +37,7 @@
 #include "json_print.h"
 #include "announce.h"
 #include "entry.h"
+#include "ifinfo.h"
 #include "lb.h"
 #include "link.h"
 #include "loader.h"
@@ -87,7 +88,7 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	}
 	switch (c->obj) {
 	case XGW_OBJ_LINK:
-		return link__apply(d, c, undo, err, errlen);
+		return ifinfo__link_apply(d, c, undo, err, errlen);
 	case XGW_OBJ_ROUTE:
 		return route__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_NEIGH:
@@ -103,6 +104,8 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 		return lb__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_DAEMON:
 		return daemon__apply(d, c, err, errlen);
+	case XGW_OBJ_VLAN:
+		return ifinfo__apply(d, c, undo, err, errlen);
 	default:
 		snprintf(err, errlen, "command not handled by xgwd");
 		return -EOPNOTSUPP;
@@ -149,6 +152,9 @@ int state__key(const struct xgw_cmd *c, char *buf, size_t len)
 	switch (c->obj) {
 	case XGW_OBJ_LINK:
 		n = snprintf(buf, len, "link %s", c->link.dev);
+		break;
+	case XGW_OBJ_VLAN:
+		n = snprintf(buf, len, "vlan %s %u-%u", c->vlan.dev, c->vlan.vid_lo, c->vlan.vid_hi);
 		break;
 	case XGW_OBJ_SET:
 		n = snprintf(buf, len, "set %d", c->set.key);
@@ -565,8 +571,10 @@ static int write_running(struct xgwd *d, FILE *f, bool failed)
 		fprintf(f, "%s\n", line);
 	}
 	if (failed)
-		write_failed(f, XGW_OBJ_LINK, XGW_OBJ_LINK);
-	err = settings__save(d, f) ?: announce__save(f);
+		write_failed(f, XGW_OBJ_LINK, XGW_OBJ_VLAN);
+	err = ifinfo__save(d, f);	/* vlan lines need their links */
+	if (!err)
+		err = settings__save(d, f) ?: announce__save(f);
 	if (err)
 		return err;
 	idx = route__sorted(d);

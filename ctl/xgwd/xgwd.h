@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "fib4.h"
 #include "log.h"
+#include "nhtable.h"
 
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
 struct kernel;		/* kernel.h */
@@ -86,6 +87,7 @@ struct xgwd {
 	bool adopted;			/* pinned maps were reused at start */
 	struct xgw_fib4 *fib4;		/* the IPv4 FIB over xgw_fib4_24/_8 */
 	struct xgw_fib4_maps fib4_maps;	/* their mmaps (loader.c) */
+	struct xgw_nh_table nh_table;	/* xgw_nexthops, xgw_nh_groups (loader.c) */
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link (link.h) */
@@ -104,6 +106,7 @@ struct xgwd {
 	volatile int stop;		/* SIGTERM/SIGINT */
 
 	void *lb;			/* lb.c's private state */
+	void *ifinfo;			/* ifinfo.c's private state */
 };
 
 #endif /* XGWD_H */

@@ -4,6 +4,9 @@
  *
  *   pktbench baseline [--v6]
  *   pktbench xgw { --host | --lpm N } [--v6] [--sample N]
+ *   pktbench xgw --host --multipath N [--sample N]  (IPv4: a group of N)
+ *   xgw rows take --no-icmp: the object with ICMP errors compiled out
+ *   (tools/bench/xgw_noicmp.bpf.c), the "before" of the same row
  *   pktbench fib [--v6]                 (routes: the namespace's FIB)
  *   pktbench prefixes --lpm N [--v6]    (print them as `ip -batch` lines)
  *   common: --dev DEV (default bench0) --runs R (5) --calls C (400) -j
@@ -18,6 +21,11 @@
  * The service path has its own bench, lbbench: repeat reuses one buffer,
  * so a learnt flow would turn every "new flow" round after the first into
  * an established one.
+ *
+ * --multipath N: the host route is a multipath route over a group of N
+ * resolved next hops (resilient buckets from common/nhgroup.c), and every
+ * call sends another flow (UDP source port 10000 + call), so the hash and
+ * the bucket are the real ones each time and the flows spread.
  *
  * BPF_PROG_TEST_RUN's repeat reuses one buffer, so xgw's TTL decrement
  * accumulates: the frame starts at TTL 255 and each call repeats at most
@@ -41,7 +49,9 @@
 
 #include "fib4_skel.h"
 #include "xgw_shared.h"
+#include "nhgroup.h"
 #include "xgw.skel.h"
+#include "xgw_noicmp.skel.h"
 #include "baseline.skel.h"
 #include "fib.skel.h"
 
@@ -51,8 +61,8 @@
 
 struct bench_opts {
 	const char *cmd, *dev;
-	bool v6, host, json;
-	unsigned long lpm, sample, runs, calls;
+	bool v6, host, json, noicmp;
+	unsigned long lpm, sample, runs, calls, multipath;
 	int ifindex;
 };
 
@@ -185,6 +195,9 @@ static int measure(const struct bench_opts *o, int prog_fd, double *runs, double
 	for (r = 0; r < o->runs; r++) {
 		total = 0;
 		for (c = 0; c < o->calls; c++) {
+			if (o->multipath)	/* another flow: UDP source port */
+				*(__be16 *)(frame + ETH_HLEN + sizeof(struct iphdr)) =
+					htons(10000 + c);
 			err = bpf_prog_test_run_opts(prog_fd, &run);
 			if (err)
 				return err;
@@ -251,6 +264,8 @@ static int xgw_routes4(const struct bench_opts *o, struct xgw_fib4 *fib)
 	int err = 0;
 
 	target(false, dst, pfx, &len);
+	if (o->multipath)
+		rt = (struct xgw_route){ .action = XGW_RT_MULTIPATH, .nh_id = 1 };
 	if (o->host)
 		return xgw_fib4_set(fib, dst[0], 32, &rt);
 	for (i = 0; i < o->lpm && !err; i++) {
@@ -264,12 +279,37 @@ static int xgw_routes4(const struct bench_opts *o, struct xgw_fib4 *fib)
 	return err;
 }
 
+/* Group 1: next hops 1..N (each its own MAC), equal weights. */
+static int xgw_group(const struct bench_opts *o, struct xgw_bpf *skel)
+{
+	struct xgw_nhg_member m[XGW_NHG_BUCKETS];
+	struct xgw_nh_group g = {};
+	__u32 i, id = 1;
+
+	for (i = 0; i < o->multipath; i++) {
+		struct xgw_nh_slot nh = { .v[0] = {
+			.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
+			.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 2, i + 1 },
+		} };
+		__u32 nh_id = i + 1;
+
+		m[i] = (struct xgw_nhg_member){ nh_id, 1, true };
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &nh_id, &nh, 0))
+			return -1;
+	}
+	if (xgw_nhg_fill(g.bucket, m, o->multipath) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nh_groups), &id, &g, 0);
+}
+
 static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib)
 {
-	struct xgw_nexthop nh = {
+	struct xgw_nh_slot nh = { .v[0] = {	/* gen 0: v[0] is live */
 		.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
 		.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 0, 4 },
-	};
+	} };
 	struct xgw_config cfg = {
 		.layout_version = XGW_LAYOUT_VERSION, .latency_sample = o->sample,
 		.ct_udp_timeout_s = XGW_CT_UDP_TIMEOUT_DEFAULT,
@@ -280,6 +320,8 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_config), &zero, &cfg, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &one, &nh, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_tx_ports), &key, &dv, 0))
+		return -errno;
+	if (o->multipath && xgw_group(o, skel))
 		return -errno;
 	return o->v6 ? xgw_routes6(o, skel) : xgw_routes4(o, fib);
 }
@@ -309,6 +351,35 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The xgw object, or with --no-icmp the same source built without ICMP
+ * errors: its bytes in an xgw_bpf skeleton (the same maps and programs).
+ */
+static struct xgw_bpf *xgw_open(bool noicmp)
+{
+	struct xgw_bpf *skel;
+	int err;
+
+	if (!noicmp)
+		return xgw_bpf__open_and_load();
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		return NULL;
+	err = xgw_bpf__create_skeleton(skel);
+	if (!err) {
+		skel->skeleton->data = (void *)xgw_noicmp_bpf__elf_bytes(&skel->skeleton->data_sz);
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	}
+	if (!err)
+		err = xgw_bpf__load(skel);
+	if (err) {
+		xgw_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 /* Setup time: load, and every route written (the IPv4 arrays cleared first). */
 static int bench_xgw(const struct bench_opts *o, double *runs, double *median, double *setup)
 {
@@ -317,7 +388,7 @@ static int bench_xgw(const struct bench_opts *o, double *runs, double *median, d
 	double t0 = now();
 	int err;
 
-	skel = xgw_bpf__open_and_load();
+	skel = xgw_open(o->noicmp);
 	if (!skel)
 		return -errno;
 	err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
@@ -393,6 +464,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "lpm", required_argument, NULL, 'l' },	{ "sample", required_argument, NULL, 's' },
 		{ "dev", required_argument, NULL, 'd' },	{ "runs", required_argument, NULL, 'r' },
 		{ "calls", required_argument, NULL, 'c' },	{ "json", no_argument, NULL, 'j' },
+		{ "multipath", required_argument, NULL, 'm' },
+		{ "no-icmp", no_argument, NULL, 'N' },
 		{}
 	};
 	unsigned long *num;
@@ -404,6 +477,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case '6': o->v6 = true; continue;
 		case 'H': o->host = true; continue;
 		case 'j': o->json = true; continue;
+		case 'N': o->noicmp = true; continue;
+		case 'm': num = &o->multipath; break;
 		case 'd': o->dev = optarg; continue;
 		case 'l': num = &o->lpm; break;
 		case 's': num = &o->sample; break;
@@ -417,6 +492,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			fprintf(stderr, "pktbench: invalid number \"%s\"\n", optarg);
 			return -EINVAL;
 		}
+	}
+	if (o->multipath && (o->v6 || !o->host || o->multipath > XGW_NHG_BUCKETS)) {
+		fprintf(stderr, "pktbench: --multipath N needs --host, IPv4, N <= %d\n",
+			XGW_NHG_BUCKETS);
+		return -EINVAL;
 	}
 	if (o->runs < 1 || o->runs > MAX_RUNS || o->calls < 1) {
 		fprintf(stderr, "pktbench: --runs 1..%d, --calls >= 1\n", MAX_RUNS);
@@ -432,8 +512,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2 || parse_args(argc - 1, argv + 1, &o)) {
-		fprintf(stderr, "usage: pktbench { baseline | xgw {--host|--lpm N}"
-				" [--sample N] |"
+		fprintf(stderr, "usage: pktbench { baseline | xgw {--host [--multipath N]|--lpm N}"
+				" [--sample N] [--no-icmp] |"
 				" fib | prefixes --lpm N } [--v6] [--dev DEV] [--runs R]"
 				" [--calls C] [-j]\n");
 		return 2;
