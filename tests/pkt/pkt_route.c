@@ -304,7 +304,8 @@ static int service6_program(struct t *t)
 	struct xgw_svc_key key = { .port = htons(SVC6_PORT), .proto = IPPROTO_TCP,
 				   .family = AF_INET6 };
 	struct xgw_service svc = { .id = 1, .mode = XGW_LB_DSR, .table_size = 7 };
-	struct xgw_backend be = { .family = AF_INET6, .nh_id = SVC6_BACKEND_NH };
+	struct xgw_backend be = { .family = AF_INET6, .nh_id = SVC6_BACKEND_NH, .svc_id = 1,
+				  .mode = XGW_LB_DSR };
 	uint32_t i, one = 1;
 	int fd, err = 0;
 
