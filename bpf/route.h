@@ -116,24 +116,59 @@ static __always_inline bool xgw_nh_is_resolved(const struct xgw_nexthop *nh)
 }
 
 /*
- * The member of multipath group @group a flow of hash @h (xgw_mp_hash4/6)
- * takes: its bucket's next hop, or, when that one is not resolved, the
- * next resolved one of the following XGW_NHG_PROBE buckets (only the
- * unresolved member's flows move), else the bucket's own (the caller finds
- * it unresolved). *nh_id is set to the member's id. NULL: no such group.
+ * Multipath group @group, and in *b the bucket a flow of hash @h
+ * (xgw_mp_hash4/6) takes in it. NULL: no such group.
  */
-static __always_inline struct xgw_nexthop *xgw_mp_pick(__u32 group, __u32 h, __u32 *nh_id)
+static __always_inline struct xgw_nh_group *xgw_mp_group(__u32 group, __u32 h, __u32 *b)
 {
-	struct xgw_nh_group *g = bpf_map_lookup_elem(&xgw_nh_groups, &group);
-	struct xgw_nexthop *nh, *first;
-	__u32 b, id;
-	int i;
+	struct xgw_nh_group *g;
 
+	/* the hash before the lookup: one register across the call rather
+	 * than its inputs spilled to the stack */
+	xgw_lookup_barrier(h);
+	g = bpf_map_lookup_elem(&xgw_nh_groups, &group);
 	xgw_lookup_barrier(g);
 	if (!g)
 		return NULL;
-	b = xgw_mp_bucket(h, g->seed);
-	*nh_id = g->bucket[b];
+	*b = xgw_mp_bucket(h, g->seed);
+	return g;
+}
+
+/*
+ * The next hop in the bucket of a flow of hash @h in group @group, resolved
+ * or not, its id in *nh_id; NULL: no such group. xgw_fast4()'s: a member
+ * that is not resolved leaves the packet to xgw_mp_pick().
+ */
+static __always_inline struct xgw_nexthop *xgw_mp_first(__u32 group, __u32 h, __u32 *nh_id)
+{
+	struct xgw_nh_group *g;
+	__u32 b;
+
+	g = xgw_mp_group(group, h, &b);
+	if (!g)
+		return NULL;
+	*nh_id = g->bucket[b & (XGW_NHG_BUCKETS - 1)];
+	return xgw_nexthop_get(*nh_id);
+}
+
+/*
+ * The member of multipath group @group a flow of hash @h takes: its
+ * bucket's next hop, or, when that one is not resolved, the next resolved
+ * one of the following XGW_NHG_PROBE buckets (only the unresolved member's
+ * flows move), else the bucket's own (the caller finds it unresolved).
+ * *nh_id is set to the member's id. NULL: no such group.
+ */
+static __always_inline struct xgw_nexthop *xgw_mp_pick(__u32 group, __u32 h, __u32 *nh_id)
+{
+	struct xgw_nexthop *nh, *first;
+	struct xgw_nh_group *g;
+	__u32 b, id;
+	int i;
+
+	g = xgw_mp_group(group, h, &b);
+	if (!g)
+		return NULL;
+	*nh_id = g->bucket[b & (XGW_NHG_BUCKETS - 1)];
 	first = xgw_nexthop_get(*nh_id);
 	if (xgw_nh_is_resolved(first))
 		return first;

@@ -186,58 +186,101 @@ static __always_inline enum xgw_reason xgw_screen(const struct xgw_pkt *pkt, str
 /* What xgw_fast4() leaves the general path when it declines a packet. */
 enum xgw_fast4_left {
 	XGW_FAST4_NOTHING = -1,	/* not its kind of packet */
-	XGW_FAST4_ROUTE = -2,	/* looked up: the route is in r4 */
+	XGW_FAST4_ROUTE = -2,	/* looked up: the route is in st->rt */
 	XGW_FAST4_NO_ROUTE = -3,	/* looked up: no route */
+	XGW_PAST_LB = -4,	/* xgw_general() again: the service path declined */
 };
 
 /*
- * The decision for a parsed IP packet; *nh_id is set for a forward. @r4
- * holds the IPv4 route when xgw_fast4() already looked it up (@left).
+ * What the general path keeps between its calls, on xgw_xdp()'s stack:
+ * the packet, its route (a copy: an IPv6 route is a map value), and the
+ * next hop of a forward.
  */
-static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw_pkt *pkt,
-						  __u32 *nh_id, struct xgw_route *r4, int left)
+struct xgw_state {
+	struct xgw_pkt pkt;
+	struct xgw_route rt;
+	__u32 nh_id;
+};
+
+#define XGW_GENERAL_VIP	-1	/* xgw_general(): a VIP's packet, for xgw_lb_handle() */
+
+/*
+ * The decision for a parsed IP packet up to the service path: the reason,
+ * or XGW_GENERAL_VIP with the route in st->rt.
+ */
+static __always_inline int xgw_decide(struct xdp_md *ctx, struct xgw_state *st, int left)
 {
+	struct xgw_pkt *pkt = &st->pkt;
 	struct xgw_route *rt;
 
 	if (left == XGW_FAST4_ROUTE) {	/* a plain IPv4 packet, route known */
-		rt = r4;
+		rt = &st->rt;
 	} else if (left == XGW_FAST4_NO_ROUTE) {
 		rt = NULL;
 	} else {
 		if (pkt->vlan_depth && !xgw_vlan_is_attached(ctx, pkt->vlan_id))
 			return XGW_PASS_VLAN;
 		if (!xgw_is_plain(pkt)) {
-			enum xgw_reason reason = xgw_screen(pkt, r4);
+			enum xgw_reason reason = xgw_screen(pkt, &st->rt);
 
 			if (reason != XGW_FWD)
 				return reason;
 		}
-		rt = xgw_route_lookup(pkt, r4);
+		rt = xgw_route_lookup(pkt, &st->rt);
 	}
 	/* before the service lookup: no link-local source reaches a backend */
 	if (rt && rt->action != XGW_RT_LOCAL && xgw_src_is_link_local6(pkt))
 		return XGW_DROP_MARTIAN;
 	if (rt && (rt->flags & XGW_RT_F_VIP)) {
-		int ret = xgw_lb_handle(ctx, pkt, nh_id);
-
-		if (ret >= 0)
-			return ret;
-		if (rt->action == XGW_RT_NONE && pkt->family == XGW_AF_INET6)
-			rt = xgw_prefix_lookup6(pkt->dst);
+		if (rt != &st->rt)
+			st->rt = *rt;
+		return XGW_GENERAL_VIP;
 	}
-	return xgw_route_apply(ctx, pkt, rt, nh_id);
+	return xgw_route_apply(ctx, pkt, rt, &st->nh_id);
+}
+
+/*
+ * Every packet xgw_fast4() declines (@left says how): parse, screen, route
+ * lookup and forward. Returns the packet's reason, or XGW_GENERAL_VIP: the
+ * service path's turn (xgw_xdp() calls xgw_lb_handle(), then, if that
+ * declines, this again with @left XGW_PAST_LB to route it as any packet).
+ *
+ * A global function, on its own frame: the verifier caps the frames of a
+ * call chain at 512 bytes together, and xgw_xdp() calls xgw_lb_handle()
+ * with the packet on its stack. Here the general path's registers spill
+ * beside neither (it was 208 bytes of xgw_xdp()'s frame).
+ */
+__noinline int xgw_general(struct xdp_md *ctx, struct xgw_state *st, int left)
+{
+	struct xgw_route *rt;
+	int ret;
+
+	if (!st)
+		return XGW_DROP_MALFORMED;	/* never: the verifier asks */
+	if (left == XGW_PAST_LB) {
+		rt = &st->rt;
+		if (rt->action == XGW_RT_NONE && st->pkt.family == XGW_AF_INET6)
+			rt = xgw_prefix_lookup6(st->pkt.dst);	/* a bare VIP mark */
+		return xgw_route_apply(ctx, &st->pkt, rt, &st->nh_id);
+	}
+	ret = xgw_parse(ctx, &st->pkt);
+	if (ret < 0)
+		return -ret;
+	return xgw_decide(ctx, st, left);
 }
 
 /*
  * The common packet on a straight line: untagged IPv4 TCP or UDP between
  * plain addresses (xgw_fast4_iph(), xgw_is_plain4()), whose route is a next
- * hop (or a multipath group) with no flag (no VIP), resolved, untagged,
- * that takes its TTL and size. The same checks, rewrite and accounting as
- * xgw_parse() and xgw_decide() by the same helpers, from registers instead
- * of a struct xgw_pkt: its stores and loads were ~3 ns of ~20. Returns the
- * verdict, or, with the frame untouched, what the general path can take
- * over (enum xgw_fast4_left: the route it found is in @r4); a TTL or MTU
- * the next hop refuses is the general path's too (ICMP errors live there).
+ * hop (or a multipath group whose member in the flow's bucket is resolved)
+ * with no flag (no VIP), resolved, untagged, that takes its TTL and size.
+ * The same checks, rewrite and accounting as xgw_parse() and xgw_decide()
+ * by the same helpers, from registers instead of a struct xgw_pkt: its
+ * stores and loads were ~3 ns of ~20. Returns the verdict, or, with the
+ * frame untouched, what the general path can take over (enum
+ * xgw_fast4_left: the route it found is in @r4); a TTL or MTU the next hop
+ * refuses is the general path's too (ICMP errors live there), and so is
+ * the probe past an unresolved member (xgw_mp_pick()).
  */
 static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct xgw_route *r4)
 {
@@ -261,9 +304,9 @@ static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct x
 	} else if (rt->action == XGW_RT_MULTIPATH) {
 		__be16 *ports = (void *)(iph + 1);
 
-		nh = xgw_mp_pick(nh_id, xgw_mp_hash4(iph->saddr, iph->daddr, (__u32)ports[0] |
-						     (__u32)ports[1] << 16, iph->protocol),
-				 &nh_id);
+		nh = xgw_mp_first(nh_id, xgw_mp_hash4(iph->saddr, iph->daddr, (__u32)ports[0] |
+						      (__u32)ports[1] << 16, iph->protocol),
+				  &nh_id);
 	} else {
 		return XGW_FAST4_ROUTE;	/* local, blackhole: r4 says */
 	}
@@ -279,24 +322,25 @@ static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct x
 SEC("xdp")
 int xgw_xdp(struct xdp_md *ctx)
 {
-	struct xgw_pkt pkt;	/* xgw_latency_start() and xgw_parse() fill it */
-	struct xgw_route r4;
-	__u32 nh_id = 0;
-	int ret, left;
+	struct xgw_state st;	/* xgw_latency_start() and xgw_parse() fill pkt */
+	int ret;
 
-	xgw_latency_start(&pkt);
-	left = xgw_fast4(ctx, pkt.t_start, &r4);
-	if (left >= 0)
-		return left;
-	ret = xgw_parse(ctx, &pkt);
-	if (ret < 0)
-		return xgw_account(&pkt, -ret, 0);
-	ret = xgw_decide(ctx, &pkt, &nh_id, &r4, left);
+	st.nh_id = 0;
+	xgw_latency_start(&st.pkt);
+	ret = xgw_fast4(ctx, st.pkt.t_start, &st.rt);
+	if (ret >= 0)
+		return ret;
+	ret = xgw_general(ctx, &st, ret);
+	if (ret == XGW_GENERAL_VIP) {
+		ret = xgw_lb_handle(ctx, &st.pkt, &st.nh_id);
+		if (ret < 0)
+			ret = xgw_general(ctx, &st, XGW_PAST_LB);
+	}
 #ifndef XGW_NO_ICMP	/* tools/bench/xgw_noicmp.bpf.c: the bench's "before" */
 	if (ret == XGW_PASS_TTL || ret == XGW_PASS_MTU)
-		ret = xgw_icmp_error(ctx, &pkt, ret);
+		ret = xgw_icmp_error(ctx, &st.pkt, ret);
 #endif
-	return xgw_account(&pkt, ret, nh_id);
+	return xgw_account(&st.pkt, ret, st.nh_id);
 }
 
 /* For veth peers: a redirect into a veth needs an XDP program on its peer. */
