@@ -6,7 +6,9 @@
  *   pktbench xgw { --host | --lpm N } [--v6] [--sample N]
  *   pktbench xgw --host --multipath N [--sample N]  (IPv4: a group of N)
  *   xgw rows take --no-icmp: the object with ICMP errors compiled out
- *   (tools/bench/xgw_noicmp.bpf.c), the "before" of the same row
+ *   (tools/bench/xgw_noicmp.bpf.c), the "before" of the same row, or
+ *   --obj FILE: another build of xgw.bpf.c (same maps and programs), to
+ *   time a change against the object before it in the same run
  *   pktbench fib [--v6]                 (routes: the namespace's FIB)
  *   pktbench prefixes --lpm N [--v6]    (print them as `ip -batch` lines)
  *   common: --dev DEV (default bench0) --runs R (5) --calls C (400) -j
@@ -62,6 +64,7 @@
 struct bench_opts {
 	const char *cmd, *dev;
 	bool v6, host, json, noicmp;
+	const char *obj;
 	unsigned long lpm, sample, runs, calls, multipath;
 	int ifindex;
 };
@@ -351,29 +354,64 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The whole of file @path in a buffer of *len bytes (free() it), or NULL. */
+static void *file_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET)) {
+		buf = malloc(n);
+		if (buf && fread(buf, 1, n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+		*len = n;
+	}
+	fclose(f);
+	return buf;
+}
+
 /*
  * The xgw object, or with --no-icmp the same source built without ICMP
- * errors: its bytes in an xgw_bpf skeleton (the same maps and programs).
+ * errors, or the object in file o->obj: its bytes in an xgw_bpf skeleton
+ * (the same maps and programs). *elf: what to free after the skeleton.
  */
-static struct xgw_bpf *xgw_open(bool noicmp)
+static struct xgw_bpf *xgw_open(const struct bench_opts *o, void **elf)
 {
 	struct xgw_bpf *skel;
 	int err;
 
-	if (!noicmp)
+	*elf = NULL;
+	if (!o->noicmp && !o->obj)
 		return xgw_bpf__open_and_load();
 	skel = calloc(1, sizeof(*skel));
 	if (!skel)
 		return NULL;
 	err = xgw_bpf__create_skeleton(skel);
-	if (!err) {
+	if (!err && o->obj) {
+		*elf = file_read(o->obj, &skel->skeleton->data_sz);
+		if (*elf)
+			skel->skeleton->data = *elf;
+		else
+			err = -errno;
+		if (err)
+			fprintf(stderr, "pktbench: read %s: %s\n", o->obj, strerror(-err));
+	} else if (!err) {
 		skel->skeleton->data = (void *)xgw_noicmp_bpf__elf_bytes(&skel->skeleton->data_sz);
-		err = bpf_object__open_skeleton(skel->skeleton, NULL);
 	}
+	if (!err)
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
 	if (!err)
 		err = xgw_bpf__load(skel);
 	if (err) {
 		xgw_bpf__destroy(skel);
+		free(*elf);
+		*elf = NULL;
 		errno = -err;
 		return NULL;
 	}
@@ -386,9 +424,10 @@ static int bench_xgw(const struct bench_opts *o, double *runs, double *median, d
 	struct fib4_skel fs = {};
 	struct xgw_bpf *skel;
 	double t0 = now();
+	void *elf;
 	int err;
 
-	skel = xgw_open(o->noicmp);
+	skel = xgw_open(o, &elf);
 	if (!skel)
 		return -errno;
 	err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
@@ -401,6 +440,7 @@ static int bench_xgw(const struct bench_opts *o, double *runs, double *median, d
 		err = measure(o, bpf_program__fd(skel->progs.xgw_xdp), runs, median);
 	fib4_skel_close(&fs);
 	xgw_bpf__destroy(skel);
+	free(elf);
 	return err;
 }
 
@@ -465,7 +505,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "dev", required_argument, NULL, 'd' },	{ "runs", required_argument, NULL, 'r' },
 		{ "calls", required_argument, NULL, 'c' },	{ "json", no_argument, NULL, 'j' },
 		{ "multipath", required_argument, NULL, 'm' },
-		{ "no-icmp", no_argument, NULL, 'N' },
+		{ "no-icmp", no_argument, NULL, 'N' },	{ "obj", required_argument, NULL, 'o' },
 		{}
 	};
 	unsigned long *num;
@@ -478,6 +518,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case 'H': o->host = true; continue;
 		case 'j': o->json = true; continue;
 		case 'N': o->noicmp = true; continue;
+		case 'o': o->obj = optarg; continue;
 		case 'm': num = &o->multipath; break;
 		case 'd': o->dev = optarg; continue;
 		case 'l': num = &o->lpm; break;
@@ -498,6 +539,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			XGW_NHG_BUCKETS);
 		return -EINVAL;
 	}
+	if (o->noicmp && o->obj) {
+		fprintf(stderr, "pktbench: --no-icmp or --obj FILE, not both\n");
+		return -EINVAL;
+	}
 	if (o->runs < 1 || o->runs > MAX_RUNS || o->calls < 1) {
 		fprintf(stderr, "pktbench: --runs 1..%d, --calls >= 1\n", MAX_RUNS);
 		return -EINVAL;
@@ -513,7 +558,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || parse_args(argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: pktbench { baseline | xgw {--host [--multipath N]|--lpm N}"
-				" [--sample N] [--no-icmp] |"
+				" [--sample N] [--no-icmp | --obj FILE] |"
 				" fib | prefixes --lpm N } [--v6] [--dev DEV] [--runs R]"
 				" [--calls C] [-j]\n");
 		return 2;
