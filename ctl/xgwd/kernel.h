@@ -36,11 +36,39 @@ struct kernel_neigh {
 	const __u8 *mac;	/* NULL: gone, incomplete, failed or no lladdr */
 };
 
+#define KERNEL_ROUTE_NH_MAX	64	/* next hops passed up per route */
+
+struct kernel_nh {
+	struct xgw_addr gw;	/* family 0: none (on-link) */
+	int ifindex;
+	unsigned int weight;	/* 1..256 */
+	bool dead;		/* RTNH_F_DEAD or RTNH_F_LINKDOWN */
+	bool other;		/* a gateway of another family, or an encapsulation */
+};
+
+/* A route of any table (routes are followed once kernel__routes_open()). */
+struct kernel_route {
+	struct xgw_prefix dst;
+	__u32 table;
+	__u32 priority;
+	__u8 protocol;		/* RTPROT_* */
+	__u8 type;		/* RTN_* */
+	__u8 tos;
+	bool gone;
+	unsigned int n_nh;	/* next hops in nh[] */
+	bool nh_truncated;	/* the route had more than KERNEL_ROUTE_NH_MAX */
+	struct kernel_nh nh[KERNEL_ROUTE_NH_MAX];
+};
+
 /* Called from kernel__replay() and kernel__process() only. */
 struct kernel_ops {
 	void (*link)(void *arg, const struct kernel_link *l);
 	void (*addr)(void *arg, const struct kernel_addr *a);
 	void (*neigh)(void *arg, const struct kernel_neigh *n);
+	void (*route)(void *arg, const struct kernel_route *r);
+	/* After events were lost and the caches refilled: everything the
+	 * caches hold was just replayed; what was not is gone. */
+	void (*resynced)(void *arg);
 };
 
 /* What kernel__replay() delivers, in this order. */
@@ -48,6 +76,7 @@ enum {
 	KERNEL_ADDRS = 1 << 0,
 	KERNEL_LINKS = 1 << 1,
 	KERNEL_NEIGHS = 1 << 2,
+	KERNEL_ROUTES = 1 << 3,
 };
 
 /* Fill the caches and subscribe; events flow once kernel__process() runs. */
@@ -60,6 +89,15 @@ int kernel__fd(const struct kernel *k);
 int kernel__process(struct kernel *k);
 /* Deliver what the caches hold now, as if it had just appeared. */
 void kernel__replay(struct kernel *k, unsigned int what);
+/*
+ * Follow routes too: add the route cache (a dump of every table, which may
+ * take seconds for a million routes); route events flow from then on.
+ * Idempotent. 0 or -errno.
+ */
+int kernel__routes_open(struct kernel *k);
+/* Call fn for every cached route (not through the callback table). */
+void kernel__route_foreach(struct kernel *k,
+			   void (*fn)(void *arg, const struct kernel_route *r), void *arg);
 /* Call fn for every cached neighbour (not through the callback table). */
 void kernel__neigh_foreach(struct kernel *k,
 			   void (*fn)(void *arg, const struct kernel_neigh *n), void *arg);

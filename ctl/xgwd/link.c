@@ -38,6 +38,24 @@ struct xgwd_link *link__find(struct xgwd *d, int ifindex)
 	return NULL;
 }
 
+bool link__usable(struct xgwd *d, int ifindex)
+{
+	struct xgwd_link *l = link__find(d, ifindex);
+
+	return l && !l->detaching;
+}
+
+void link__set_ops(struct xgwd *d, const struct link_ops *ops)
+{
+	d->link_ops = ops;
+}
+
+static void link__changed_attach(struct xgwd *d, int ifindex)
+{
+	if (d->link_ops && d->link_ops->changed)
+		d->link_ops->changed(d, ifindex);
+}
+
 struct xgwd_link *link__find_name(struct xgwd *d, const char *name)
 {
 	size_t i;
@@ -196,6 +214,7 @@ static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 	}
 	memcpy(inv.link.dev, l.name, sizeof(inv.link.dev));
 	xgwd_undo__push(undo, &inv);
+	link__changed_attach(d, l.ifindex);
 	return 0;
 }
 
@@ -227,6 +246,13 @@ static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 		return -ENOENT;
 	}
 	if (l->users) {
+		/* followed routes let go (the kernel takes their packets) */
+		l->detaching = true;
+		link__changed_attach(d, l->ifindex);
+		l->detaching = false;
+	}
+	if (l->users) {
+		link__changed_attach(d, l->ifindex);	/* staying after all */
 		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
 			 "delete them first", l->name, l->users);
 		return -EBUSY;

@@ -15,11 +15,22 @@ struct xgwd_link {
 	bool up;		/* IFF_UP and carrier (IFF_RUNNING) */
 	bool adopted;		/* found attached at start: left as it was */
 	unsigned int users;	/* link__hold()s: next-hop references, dev routes */
+	bool detaching;		/* link__detach() asks its followers to let go */
+};
+
+/* What the layers above want to hear from the links (link__set_ops()). */
+struct link_ops {
+	/* ifindex was attached, is being detached (link__usable() is false),
+	 * or stays after all: routes through it may take another path. */
+	void (*changed)(struct xgwd *d, int ifindex);
 };
 
 int link__apply(struct xgwd *d, const struct xgw_cmd *c,
 		struct xgwd_undo *undo, char *err, size_t errlen);
 struct xgwd_link *link__find(struct xgwd *d, int ifindex);
+/* Attached and staying: new paths may use it. */
+bool link__usable(struct xgwd *d, int ifindex);
+void link__set_ops(struct xgwd *d, const struct link_ops *ops);
 struct xgwd_link *link__find_name(struct xgwd *d, const char *name);
 /* From the kernel: keep MAC, MTU, name and state current. The link, or
  * NULL when ifindex is not attached. */

@@ -3,10 +3,12 @@
  * Following the kernel: xgwd's callback table for the kernel adapter. Each
  * event goes to the module that owns it, lowest first: a link's MAC, MTU
  * and state (then its next hops), the gateway's own addresses (then their
- * host entries), neighbours (next-hop MACs, on-link host entries). The top
- * of the routing side: nothing below calls up here.
+ * host entries), neighbours (next-hop MACs, on-link host entries), routes
+ * of followed tables; and attach/detach of links to the followed routes.
+ * The top of the routing side: nothing below calls up here.
  */
 #include "entry.h"
+#include "follow.h"
 #include "kernel.h"
 #include "link.h"
 #include "local.h"
@@ -42,10 +44,26 @@ static void on_neigh(void *arg, const struct kernel_neigh *k)
 	onlink__neigh(arg, k);
 }
 
+static void on_route(void *arg, const struct kernel_route *k)
+{
+	follow__route(arg, k);
+}
+
+static void on_resynced(void *arg)
+{
+	follow__resynced(arg);
+}
+
 static const struct kernel_ops netlink_ops = {
 	.link = on_link,
 	.addr = on_addr,
 	.neigh = on_neigh,
+	.route = on_route,
+	.resynced = on_resynced,
+};
+
+static const struct link_ops netlink_link_ops = {
+	.changed = follow__link,
 };
 
 int netlink__open(struct xgwd *d)
@@ -54,6 +72,7 @@ int netlink__open(struct xgwd *d)
 
 	if (err)
 		return err;
+	link__set_ops(d, &netlink_link_ops);
 	d->nl_fd = kernel__fd(d->kernel);
 	return 0;
 }
@@ -71,6 +90,7 @@ int netlink__process(struct xgwd *d)
 
 void netlink__close(struct xgwd *d)
 {
+	follow__close(d);
 	kernel__close(d->kernel);
 	d->kernel = NULL;
 	d->nl_fd = -1;

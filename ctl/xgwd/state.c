@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "json_print.h"
+#include "follow.h"
 #include "lb.h"
 #include "link.h"
 #include "nexthop.h"
@@ -240,6 +241,9 @@ int state__write(struct xgwd *d, FILE *f)
 		fprintf(f, "%s\n", line);
 	}
 	free(idx);
+	err = follow__save(d, f);
+	if (err)
+		return err;
 	err = d->lb ? lb__save(d, f) : 0;	/* no lb state: nothing to save */
 	if (err)
 		return err;

@@ -88,8 +88,12 @@ struct xgwd {
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link (link.h) */
+	const struct link_ops *link_ops;	/* link.h: who hears of attach/detach */
 	struct xgwd_vec routes;		/* struct xgwd_route (rtable.h), any order */
 	__u32 *rt_heads, rt_nb;		/* rtable.c's hash index over routes */
+	struct xgwd_vec kroutes;	/* followed routes (rtable.h) */
+	__u32 *krt_heads, krt_nb;	/* their index */
+	struct follow *follow;		/* follow.c's private state */
 	struct xgwd_vec locals;		/* struct xgwd_local (local.h) */
 	struct xgwd_vec vips;		/* struct xgwd_vip (vip.h) */
 	struct xgwd_vec onlink;		/* struct xgwd_onlink (rtable.h) */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Following kernel routing tables (follow.c): `route follow table T
+ * [proto P]` makes every route of that table (of that protocol) an xgw
+ * route, kept current from the kernel's route events. Own routes win over
+ * followed ones for the same prefix (rtable.h).
+ */
+#ifndef XGWD_FOLLOW_H
+#define XGWD_FOLLOW_H
+
+#include <stdio.h>
+#include "xgwd.h"
+
+struct kernel_route;
+
+/* route follow / unfollow / follow show. */
+int follow__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
+		  char *err, size_t errlen);
+/* A route of some kernel table appeared, changed or went away. */
+void follow__route(struct xgwd *d, const struct kernel_route *kr);
+/* The kernel's routes were replayed after lost events: forget the rest. */
+void follow__resynced(struct xgwd *d);
+/* A link was attached or detached: routes through it change their path. */
+void follow__link(struct xgwd *d, int ifindex);
+/* The follow lines of the state file. */
+int follow__save(struct xgwd *d, FILE *f);
+/* Routes followed now, for show and metrics. */
+size_t follow__count(struct xgwd *d);
+/* At exit: free memory only, the datapath keeps forwarding. */
+void follow__close(struct xgwd *d);
+
+#endif /* XGWD_FOLLOW_H */
