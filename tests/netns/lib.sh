@@ -221,7 +221,7 @@ xt_sniff_start()
 	ip netns exec "$ns" "$XT_PY" "$XT_ROOT/tools/pktgen/sniff.py" --dev "$dev" \
 		--ready "$ready" "$@" >"$out" 2>"$out.err" &
 	XT_SNIFF_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -e "$ready" ] && return 0
 		sleep 0.05
 	done

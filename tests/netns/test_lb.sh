@@ -49,7 +49,7 @@ start_xgwd()
 		-P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" >>"$XT_TMP/$name.log" 2>&1 &
 	echo $! >"$XT_TMP/$name.pid"
 	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -S "$XT_TMP/$name.sock" ] && return 0
 		sleep 0.05
 	done
@@ -331,7 +331,7 @@ while kill -0 \$pid 2>/dev/null; do sleep 0.05; done
 nsenter --net=/var/run/netns/$LAB_GW_NS '$XT_BUILD/xgwd' -f -c '$XT_TMP/gw.conf' -s '$GW_SOCK' \\
 	-P /sys/fs/bpf/$XT_PFX-gw -m 127.0.0.1:$METRICS_PORT >>'$XT_TMP/gw.log' 2>&1 &
 echo \$! > '$XT_TMP/gw.pid'
-for i in \$(seq 100); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
+for i in \$(seq 600); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
 exit 1
 EOF
 export RESTART_GW="bash '$XT_TMP/restart_gw.sh'"

@@ -490,7 +490,7 @@ nsexec_ok()
 	ip netns exec "$GW" "$XGWD" -f --config "$XT_TMP/ns.conf" --socket "$XT_TMP/ns.sock" \
 		--pin-dir "/sys/fs/bpf/$XT_PFX-ns" --metrics none >"$XT_TMP/ns.log" 2>&1 &
 	pid=$!
-	for i in $(seq 50); do [ -S "$XT_TMP/ns.sock" ] && break; sleep 0.1; done
+	for i in $(seq 300); do [ -S "$XT_TMP/ns.sock" ] && break; sleep 0.1; done
 	"$XGWCTL" -s "$XT_TMP/ns.sock" link attach xd0 mode generic &&
 	[ "$("$XGWCTL" -s "$XT_TMP/ns.sock" -j link show | jq -r '.[0].mode')" = generic ] &&
 	grep -q "GENERIC mode" "$XT_TMP/ns.log" &&
