@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/cache.h>
@@ -29,6 +31,9 @@ struct kernel {
 	void *arg;
 	struct nl_cache_mngr *mngr;
 	struct nl_cache *links, *addrs, *neighs, *routes;
+	int link_fd;		/* raw RTMGRP_LINK socket: IFLA_XDP */
+	int ep_fd;		/* both sockets, for one poll() */
+	bool link_lost;		/* link_fd overflowed: dump the links again */
 };
 
 /* Receive buffer of the event socket: a burst of route changes (a full
@@ -66,8 +71,11 @@ static const __u8 *neigh_mac(struct rtnl_neigh *n)
 
 static bool neigh_event(struct rtnl_neigh *n, int action, struct kernel_neigh *ev)
 {
+	int st = rtnl_neigh_get_state(n);
+
 	ev->ifindex = rtnl_neigh_get_ifindex(n);
 	ev->mac = action == NL_ACT_DEL ? NULL : neigh_mac(n);
+	ev->stale = ev->mac && st >= 0 && (st & NUD_STALE);
 	return nl_to_addr(rtnl_neigh_get_dst(n), &ev->addr);
 }
 
@@ -171,6 +179,95 @@ static void on_initial(struct nl_object *o, void *arg)
 	on_change(NULL, o, NL_ACT_NEW, arg);
 }
 
+/* ---- IFLA_XDP: a raw link socket beside libnl's ---------------------------------- */
+static int kernel__link_dump(struct kernel *k)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.h.nlmsg_type = RTM_GETLINK,
+		.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+	};
+
+	return send(k->link_fd, &req, req.h.nlmsg_len, 0) < 0 ? -errno : 0;
+}
+
+static int kernel__xdp_open(struct kernel *k)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int sz = 4 << 20;
+
+	k->link_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (k->link_fd < 0)
+		return -errno;
+	if (setsockopt(k->link_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		pr_debug("netlink: link socket SO_RCVBUFFORCE: %s", strerror(errno));
+	if (bind(k->link_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	k->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (k->ep_fd < 0)
+		return -errno;
+	if (epoll_ctl(k->ep_fd, EPOLL_CTL_ADD, k->link_fd, &ev))
+		return -errno;
+	if (epoll_ctl(k->ep_fd, EPOLL_CTL_ADD, nl_cache_mngr_get_fd(k->mngr), &ev))
+		return -errno;
+	return 0;
+}
+
+/* One RTM_NEWLINK: its IFLA_XDP programs, if it says. */
+static void kernel__xdp_msg(struct kernel *k, struct nlmsghdr *h)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	struct kernel_xdp ev = { .ifindex = ifi->ifi_index };
+	struct rtattr *a, *x;
+	int len = IFLA_PAYLOAD(h), xl;
+
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return;
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if ((a->rta_type & ~NLA_F_NESTED) != IFLA_XDP)
+			continue;
+		xl = RTA_PAYLOAD(a);
+		for (x = RTA_DATA(a); RTA_OK(x, xl); x = RTA_NEXT(x, xl)) {
+			if (RTA_PAYLOAD(x) < sizeof(__u32))
+				continue;
+			if (x->rta_type == IFLA_XDP_DRV_PROG_ID)
+				ev.drv_prog_id = *(__u32 *)RTA_DATA(x);
+			else if (x->rta_type == IFLA_XDP_SKB_PROG_ID)
+				ev.skb_prog_id = *(__u32 *)RTA_DATA(x);
+		}
+		k->ops->xdp(k->arg, &ev);
+		return;
+	}
+}
+
+/* Everything waiting on the link socket; after an overflow, a fresh dump. */
+static void kernel__xdp_process(struct kernel *k)
+{
+	char buf[32768];
+	struct nlmsghdr *h;
+	int n;
+
+	for (;;) {
+		n = recv(k->link_fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			k->link_lost = true;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n))
+			kernel__xdp_msg(k, h);
+	}
+	if (k->link_lost && !kernel__link_dump(k)) {
+		pr_warn("netlink: link events lost; asking for every link again");
+		k->link_lost = false;
+	}
+}
+
 int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
@@ -181,6 +278,8 @@ int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
 		return -ENOMEM;
 	k->ops = ops;
 	k->arg = arg;
+	k->link_fd = -1;
+	k->ep_fd = -1;
 	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &k->mngr);
 	if (!err) {
 		int sz = KERNEL_RCVBUF, fd = nl_cache_mngr_get_fd(k->mngr);
@@ -199,6 +298,12 @@ int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
 		kernel__close(k);
 		return -EIO;
 	}
+	err = kernel__xdp_open(k);
+	if (err) {
+		pr_warn("netlink: link socket: %s", strerror(-err));
+		kernel__close(k);
+		return err;
+	}
 	*kp = k;
 	return 0;
 }
@@ -209,12 +314,16 @@ void kernel__close(struct kernel *k)
 		return;
 	if (k->mngr)
 		nl_cache_mngr_free(k->mngr);
+	if (k->link_fd >= 0)
+		close(k->link_fd);
+	if (k->ep_fd >= 0)
+		close(k->ep_fd);
 	free(k);
 }
 
 int kernel__fd(const struct kernel *k)
 {
-	return nl_cache_mngr_get_fd(k->mngr);
+	return k->ep_fd;
 }
 
 void kernel__replay(struct kernel *k, unsigned int what)
@@ -231,7 +340,10 @@ void kernel__replay(struct kernel *k, unsigned int what)
 
 int kernel__process(struct kernel *k)
 {
-	int err = nl_cache_mngr_data_ready(k->mngr);
+	int err;
+
+	kernel__xdp_process(k);
+	err = nl_cache_mngr_data_ready(k->mngr);
 
 	if (err < 0 && err != -NLE_AGAIN) {
 		/* lost events (ENOBUFS): resync everything from scratch */
@@ -340,11 +452,11 @@ void kernel__neigh_foreach(struct kernel *k,
 }
 
 bool kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
-		       __u8 *mac)
+		       struct kernel_neigh *out, __u8 *mac)
 {
 	struct nl_addr *na;
 	struct rtnl_neigh *n;
-	const __u8 *m;
+	bool ok;
 
 	if (!k)
 		return false;
@@ -355,11 +467,13 @@ bool kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
 	nl_addr_put(na);
 	if (!n)
 		return false;
-	m = neigh_mac(n);
-	if (m)
-		memcpy(mac, m, 6);
+	ok = neigh_event(n, NL_ACT_NEW, out) && out->mac;
+	if (ok) {
+		memcpy(mac, out->mac, 6);
+		out->mac = mac;
+	}
 	rtnl_neigh_put(n);
-	return m != NULL;
+	return ok;
 }
 
 /* ---- one-shot rtnetlink requests -------------------------------------------- */

@@ -23,6 +23,13 @@ struct kernel_link {
 	bool gone;		/* deleted */
 };
 
+/* A link's XDP programs, from its RTM_NEWLINK (libnl does not parse IFLA_XDP). */
+struct kernel_xdp {
+	int ifindex;
+	__u32 drv_prog_id;	/* native mode, 0: none */
+	__u32 skb_prog_id;	/* generic mode, 0: none */
+};
+
 struct kernel_addr {
 	struct xgw_addr addr;
 	int ifindex;
@@ -34,6 +41,8 @@ struct kernel_neigh {
 	struct xgw_addr addr;
 	int ifindex;
 	const __u8 *mac;	/* NULL: gone, incomplete, failed or no lladdr */
+	bool stale;		/* NUD_STALE: the MAC is unconfirmed; only use
+				 * by the kernel's own traffic revalidates it */
 };
 
 #define KERNEL_ROUTE_NH_MAX	64	/* next hops passed up per route */
@@ -66,6 +75,7 @@ struct kernel_ops {
 	void (*addr)(void *arg, const struct kernel_addr *a);
 	void (*neigh)(void *arg, const struct kernel_neigh *n);
 	void (*route)(void *arg, const struct kernel_route *r);
+	void (*xdp)(void *arg, const struct kernel_xdp *x);
 	/* After events were lost and the caches refilled: everything the
 	 * caches hold was just replayed; what was not is gone. */
 	void (*resynced)(void *arg);
@@ -82,7 +92,7 @@ enum {
 /* Fill the caches and subscribe; events flow once kernel__process() runs. */
 int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg);
 void kernel__close(struct kernel *k);
-/* The event socket, for poll(). */
+/* The event descriptor (libnl's socket and our own link socket), for poll(). */
 int kernel__fd(const struct kernel *k);
 /* Handle what is ready on the socket; after lost events (ENOBUFS) refill
  * every cache and replay all of it. */
@@ -101,9 +111,10 @@ void kernel__route_foreach(struct kernel *k,
 /* Call fn for every cached neighbour (not through the callback table). */
 void kernel__neigh_foreach(struct kernel *k,
 			   void (*fn)(void *arg, const struct kernel_neigh *n), void *arg);
-/* The cached neighbour a on ifindex: true and its MAC if usable. */
+/* The cached neighbour a on ifindex: true when its MAC is usable (*n
+ * filled in; n->mac points into *mac, 6 bytes). */
 bool kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
-		       __u8 *mac);
+		       struct kernel_neigh *n, __u8 *mac);
 /*
  * Ask the kernel to resolve a on ifindex: a neighbour "use" (NTF_USE)
  * creates the entry if needed and starts ARP/ND as if a packet were

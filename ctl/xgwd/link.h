@@ -6,6 +6,13 @@
 
 #include "xgwd.h"
 
+/* xgw's program on an attached link, as the device's IFLA_XDP tells. */
+enum link_xdp_state {
+	LINK_XDP_OK,
+	LINK_XDP_DETACHED,	/* ip link set dev X xdp off, or alike */
+	LINK_XDP_REPLACED,	/* another program in its place */
+};
+
 struct xgwd_link {
 	int ifindex;
 	char name[IF_NAMESIZE];
@@ -16,6 +23,11 @@ struct xgwd_link {
 	bool adopted;		/* found attached at start: left as it was */
 	unsigned int users;	/* link__hold()s: next-hop references, dev routes */
 	bool detaching;		/* link__detach() asks its followers to let go */
+	enum link_xdp_state xdp;	/* someone else's doing, when not OK */
+	__u32 prog_id;		/* xgw's program on the device */
+	__u32 xdp_id;		/* the device's program in our mode (xgw's or a
+				 * libxdp dispatcher holding it) */
+	unsigned long xdp_lost;	/* times xgw's program was found gone */
 };
 
 /* What the layers above want to hear from the links (link__set_ops()). */
@@ -36,6 +48,11 @@ struct xgwd_link *link__find_name(struct xgwd *d, const char *name);
  * NULL when ifindex is not attached. */
 struct xgwd_link *link__changed(struct xgwd *d, int ifindex, const char *name,
 				const __u8 *mac, unsigned int mtu, bool up, bool gone);
+struct kernel_xdp;
+/* The device's XDP programs changed: is xgw's still there? */
+void link__xdp_changed(struct xgwd *d, const struct kernel_xdp *x);
+/* Prometheus text for the links (state of xgw's program, losses). */
+void link__metrics(struct xgwd *d, FILE *f);
 /* Users of an attached link (a next-hop reference, a route naming it): a
  * link with users cannot be detached. */
 void link__hold(struct xgwd *d, int ifindex);

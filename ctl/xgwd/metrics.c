@@ -282,6 +282,7 @@ int metrics__write(struct xgwd *d, FILE *f)
 	metrics__latency(d, f);
 	metrics__maps(d, f);
 	metrics__fib4(d, f);
+	link__metrics(d, f);
 	lb__metrics(d, f);
 	return ferror(f) ? -EIO : 0;
 }

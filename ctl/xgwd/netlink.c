@@ -49,6 +49,11 @@ static void on_route(void *arg, const struct kernel_route *k)
 	follow__route(arg, k);
 }
 
+static void on_xdp(void *arg, const struct kernel_xdp *k)
+{
+	link__xdp_changed(arg, k);
+}
+
 static void on_resynced(void *arg)
 {
 	follow__resynced(arg);
@@ -59,6 +64,7 @@ static const struct kernel_ops netlink_ops = {
 	.addr = on_addr,
 	.neigh = on_neigh,
 	.route = on_route,
+	.xdp = on_xdp,
 	.resynced = on_resynced,
 };
 
