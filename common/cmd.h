@@ -59,16 +59,57 @@ enum xgw_route_type {
 };
 
 enum xgw_check_type {
-	XGW_CHECK_TCP,		/* default: TCP connect */
-	XGW_CHECK_HTTP,		/* GET path, expect 2xx */
+	XGW_CHECK_DEFAULT,	/* not said: the service's check (backend), or the
+				 * protocol's default (service): tcp for TCP, none for UDP */
+	XGW_CHECK_TCP,		/* TCP connect */
+	XGW_CHECK_HTTP,		/* GET path, expect a 2xx (or the given) status */
+	XGW_CHECK_UDP,		/* send payload, expect a reply starting with expect */
 	XGW_CHECK_NONE,
 };
 
-enum xgw_backend_op {
-	XGW_BE_SET_WEIGHT,
-	XGW_BE_DRAIN,
-	XGW_BE_UNDRAIN,
+/* What to do with new flows when every backend of a service is down. */
+enum xgw_all_down {
+	XGW_ALLDOWN_DROP,	/* default: drop them (reason no_backend) */
+	XGW_ALLDOWN_USE_ALL,	/* spread them over all backends, down or not */
 };
+
+#define XGW_HTTP_PATH_MAX	128
+#define XGW_CHECK_DATA_MAX	64	/* udp check payload / expected reply */
+
+/*
+ * A health check as said on a service or a backend. Whatever is not said
+ * (type XGW_CHECK_DEFAULT, a time or count of 0) is inherited: a backend's
+ * from its service, a service's from the defaults (ctl/xgwd/lb.h).
+ */
+struct xgw_check {
+	enum xgw_check_type type;
+	unsigned int expect_code;	/* http: the wanted status, 0 = any 2xx */
+	unsigned int interval_ms;	/* between probe starts */
+	unsigned int timeout_ms;	/* of one probe */
+	unsigned int rise;		/* successes in a row to come up */
+	unsigned int fall;		/* failures in a row to go down */
+	unsigned int payload_len, expect_len;
+	char path[XGW_HTTP_PATH_MAX];	/* http */
+	__u8 payload[XGW_CHECK_DATA_MAX];	/* udp */
+	__u8 expect[XGW_CHECK_DATA_MAX];	/* udp: a prefix of the reply */
+};
+
+/*
+ * Which fields of a service or backend command were said: `set` changes
+ * those and leaves the rest; add and replace take the rest as defaults.
+ */
+#define XGW_LB_F_WEIGHT		0x001
+#define XGW_LB_F_DRAIN		0x002	/* drain or undrain: backend.drain */
+#define XGW_LB_F_CHECK		0x004	/* check type and its arguments */
+#define XGW_LB_F_INTERVAL	0x008
+#define XGW_LB_F_TIMEOUT	0x010
+#define XGW_LB_F_RISE		0x020
+#define XGW_LB_F_FALL		0x040
+#define XGW_LB_F_ALLDOWN	0x080
+#define XGW_LB_F_MODE		0x100
+#define XGW_LB_F_TABLE		0x200
+#define XGW_LB_F_HEALTH		(XGW_LB_F_CHECK | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT | \
+				 XGW_LB_F_RISE | XGW_LB_F_FALL)
 
 /* `set` keys */
 enum xgw_setting {
@@ -77,7 +118,6 @@ enum xgw_setting {
 	XGW_SET_CT_FLOOD_LIMIT,	/* set ct-flood-limit FLOWS_PER_SEC */
 };
 
-#define XGW_HTTP_PATH_MAX	128
 #define XGW_ROUTE_NH_MAX	8	/* next hops of one typed multipath route */
 #define XGW_ROUTE_WEIGHT_MAX	256	/* as ip(8): weight 1..256 */
 
@@ -87,6 +127,7 @@ struct xgw_route_nh {
 	char dev[IF_NAMESIZE];		/* "" when not given */
 	unsigned int weight;		/* 1..XGW_ROUTE_WEIGHT_MAX */
 };
+
 #define XGW_WEIGHT_MAX		65535
 
 struct xgw_cmd {
@@ -121,14 +162,19 @@ struct xgw_cmd {
 			struct xgw_svc_addr svc;
 			int mode;		/* enum xgw_lb_mode */
 			unsigned int table_size;	/* 0: default */
+			enum xgw_all_down all_down;
+			struct xgw_check check;	/* its backends' default */
+			unsigned int said;	/* XGW_LB_F_* */
+			bool show_table;	/* show SERVICE table */
 		} service;
 		struct {
 			struct xgw_svc_addr svc;
 			struct xgw_addr addr;
-			unsigned int weight;	/* add: default 1; set: new value */
-			enum xgw_check_type check;
-			char path[XGW_HTTP_PATH_MAX];	/* XGW_CHECK_HTTP */
-			enum xgw_backend_op op;	/* with XGW_V_SET */
+			__u16 port;		/* 0: the service's port */
+			unsigned int weight;	/* add: default 1 */
+			bool drain;
+			struct xgw_check check;
+			unsigned int said;	/* XGW_LB_F_* */
 		} backend;
 	};
 };
@@ -151,6 +197,21 @@ int xgw_cmd_split(char *line, char **argv, int max);
 /* Canonical line for a state-changing command (no trailing newline).
  * Returns the length, or -ENOSPC. */
 int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len);
+
+/* The XGW_LB_F_HEALTH bits ck says: a check type, times and counts not 0. */
+unsigned int xgw_check_said(const struct xgw_check *ck);
+
+/* Copy into dst the fields of src that said (XGW_LB_F_*) names. */
+void xgw_check_merge(struct xgw_check *dst, const struct xgw_check *src, unsigned int said);
+
+/* " check ... interval ... " for the fields in said (XGW_LB_F_*), as the
+ * grammar writes them. Returns the length, or -ENOSPC. */
+int xgw_check_format(const struct xgw_check *ck, unsigned int said, char *buf, size_t len);
+
+/* Name of a check type, all-down policy or service mode (enum xgw_lb_mode). */
+const char *xgw_check_name(enum xgw_check_type t);
+const char *xgw_all_down_name(enum xgw_all_down a);
+const char *xgw_lb_mode_name(int mode);
 
 /* True for commands that change state (only root / the group may send). */
 bool xgw_cmd_is_write(const struct xgw_cmd *cmd);

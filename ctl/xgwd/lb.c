@@ -22,17 +22,6 @@
 #include "nexthop.h"
 #include "route.h"
 
-static const char *const lb_mode_name[] = {
-	[XGW_LB_DSR] = "dsr",
-	[XGW_LB_IPIP] = "ipip",
-};
-
-static const char *const lb_check_name[] = {
-	[XGW_CHECK_TCP] = "tcp",
-	[XGW_CHECK_HTTP] = "http",
-	[XGW_CHECK_NONE] = "none",
-};
-
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -59,15 +48,62 @@ static struct lb_service *lb_find_svc(struct lb_state *st,
 	return NULL;
 }
 
-static struct lb_backend *lb_find_be(struct lb_service *s,
-				     const struct xgw_addr *a)
+/* A backend is its address and port (0: the service's). */
+static struct lb_backend *lb_find_be(struct lb_service *s, const struct xgw_addr *a,
+				     __u16 port)
 {
 	size_t i;
 
 	for (i = 0; i < s->n_be; i++)
-		if (xgw_addr_equal(&s->be[i].addr, a))
+		if (xgw_addr_equal(&s->be[i].addr, a) && s->be[i].port == port)
 			return &s->be[i];
 	return NULL;
+}
+
+/* "ADDR", "ADDR:PORT" or "[ADDR6]:PORT", as the grammar writes a backend. */
+static const char *lb_be_str(const struct lb_backend *b, char *buf, size_t len)
+{
+	char a[XGW_ADDR_STRLEN];
+
+	xgw_addr_str(&b->addr, a, sizeof(a));
+	if (!b->port)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, b->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, b->port);
+	return buf;
+}
+#define LB_BE_STRLEN	(XGW_ADDR_STRLEN + 8)
+
+void lb__check_effective(const struct lb_service *s, const struct lb_backend *b,
+			 struct xgw_check *out)
+{
+	const struct xgw_check *layer[2] = { &s->check, b ? &b->check : NULL };
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->type = s->svc.proto == IPPROTO_UDP ? XGW_CHECK_NONE : XGW_CHECK_TCP;
+	out->interval_ms = LB_CHECK_INTERVAL_MS;
+	out->timeout_ms = LB_CHECK_TIMEOUT_MS;
+	out->rise = LB_CHECK_RISE;
+	out->fall = LB_CHECK_FALL;
+	for (i = 0; i < 2 && layer[i]; i++) {
+		const struct xgw_check *c = layer[i];
+
+		if (c->type != XGW_CHECK_DEFAULT) {
+			struct xgw_check t = *c;
+
+			/* the check and its arguments are one thing */
+			t.interval_ms = out->interval_ms;
+			t.timeout_ms = out->timeout_ms;
+			t.rise = out->rise;
+			t.fall = out->fall;
+			*out = t;
+		}
+		out->interval_ms = c->interval_ms ?: out->interval_ms;
+		out->timeout_ms = c->timeout_ms ?: out->timeout_ms;
+		out->rise = c->rise ?: out->rise;
+		out->fall = c->fall ?: out->fall;
+	}
 }
 
 /* Round-robin over [1, max): an id comes back only after all others. */
@@ -97,20 +133,22 @@ static bool lb_be_id_used(void *arg, __u32 id)
 }
 
 static void lb_bury(struct lb_state *st, const struct xgw_svc_addr *svc,
-		    const struct xgw_addr *addr, __u32 id)
+		    const struct lb_backend *b, __u32 id)
 {
 	struct lb_grave *g = &st->grave[st->grave_next++ % LB_GRAVES];
 
 	memset(g, 0, sizeof(*g));
 	g->svc = *svc;
-	if (addr)
-		g->addr = *addr;
+	if (b) {
+		g->addr = b->addr;
+		g->port = b->port;
+	}
 	g->id = id;
 }
 
 /* The old id of this service (addr NULL) or backend, if free again. */
 static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
-		       const struct xgw_addr *addr)
+		       const struct xgw_addr *addr, __u16 port)
 {
 	unsigned int i;
 
@@ -118,7 +156,8 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 		struct lb_grave *g = &st->grave[i];
 
 		if (!g->id || !lb_svc_equal(&g->svc, svc) ||
-		    (addr ? !xgw_addr_equal(&g->addr, addr) : g->addr.family != 0))
+		    (addr ? !xgw_addr_equal(&g->addr, addr) || g->port != port :
+			    g->addr.family != 0))
 			continue;
 		if (addr ? st->be_used[g->id] : st->svc[g->id] != NULL)
 			continue;
@@ -132,6 +171,73 @@ static bool lb_be_usable(const struct lb_backend *b)
 	return b->weight && !b->drain && !b->down;
 }
 
+/* In the table under all-down use-all: whatever the operator did not take out. */
+static bool lb_be_eligible(const struct lb_backend *b)
+{
+	return b->weight && !b->drain;
+}
+
+static int lb_be_write(struct lb_state *st, const struct lb_service *s,
+		       const struct lb_backend *b)
+{
+	struct xgw_backend v = {
+		.family = b->addr.family,
+		.nh_id = b->nh_id,
+		/* under use-all a down backend keeps its flows like any other */
+		.flags = (b->down && !s->use_all ? XGW_BE_F_DOWN : 0) |
+			 (b->drain ? XGW_BE_F_DRAIN : 0),
+	};
+
+	memcpy(v.addr, b->addr.a, sizeof(v.addr));
+	memcpy(v.src, b->src.a, sizeof(v.src));
+	return bpf_map_update_elem(st->fd_backends, &b->id, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The backends the table holds, as Maglev sees them: the usable ones, or
+ * under all-down use-all with none usable, every eligible one. Sets *use_all.
+ */
+static size_t lb_table_backends(const struct lb_service *s, struct maglev_backend *mb,
+				bool *use_all)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->n_be; i++)
+		k += lb_be_usable(&s->be[i]);
+	*use_all = !k && s->all_down == XGW_ALLDOWN_USE_ALL;
+	k = 0;
+	for (i = 0; i < s->n_be; i++) {
+		const struct lb_backend *b = &s->be[i];
+
+		if (!(*use_all ? lb_be_eligible(b) : lb_be_usable(b)))
+			continue;
+		mb[k].addr = b->addr;
+		mb[k].port = b->port;
+		mb[k].weight = b->weight;
+		mb[k].id = b->id;
+		k++;
+	}
+	*use_all = *use_all && k;
+	return k;
+}
+
+/* Digest of a table's canonical form over its backends mb[] (sorted here). */
+static int lb_table_digest(struct maglev_backend *mb, size_t k, const __u32 *table,
+			   __u32 m, __u64 *digest)
+{
+	__u32 *rank = calloc(m, sizeof(*rank));
+	int err;
+
+	if (!rank)
+		return -ENOMEM;
+	maglev__sort(mb, k);
+	err = maglev__canonical(mb, k, table, m, rank);
+	if (!err)
+		*digest = maglev__digest(mb, k, rank, m);
+	free(rank);
+	return err;
+}
+
 /* Build the Maglev table into a fresh inner map and swap it in. */
 static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 {
@@ -139,8 +245,9 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 	struct maglev_backend *mb = NULL;
 	__u32 *table = NULL, *keys = NULL, i, count;
+	bool use_all, was = s->use_all;
 	int fd = -1, err;
-	size_t k = 0;
+	size_t k;
 
 	if (s->deferred)
 		return 0;	/* lb__adopt_finish() publishes it */
@@ -151,14 +258,7 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < s->n_be; i++) {
-		if (!lb_be_usable(&s->be[i]))
-			continue;
-		mb[k].addr = s->be[i].addr;
-		mb[k].weight = s->be[i].weight;
-		mb[k].id = s->be[i].id;
-		k++;
-	}
+	k = lb_table_backends(s, mb, &use_all);
 	err = maglev__build(mb, k, s->table_size, table);
 	if (err)
 		goto out;
@@ -177,8 +277,15 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 		goto out;
 	}
 	err = bpf_map_update_elem(st->fd_maglev, &s->id, &fd, BPF_ANY);
-	if (err)
+	if (err) {
 		err = -errno;
+		goto out;
+	}
+	s->use_all = use_all;
+	for (i = 0; use_all != was && i < s->n_be; i++)
+		lb_be_write(st, s, &s->be[i]);	/* DOWN flags follow use-all */
+	if (lb_table_digest(mb, k, table, s->table_size, &s->digest))
+		s->digest = 0;
 out:
 	if (fd >= 0)
 		close(fd);	/* the outer map holds the table now */
@@ -200,20 +307,6 @@ static int lb_svc_write(struct lb_state *st, struct lb_service *s)
 
 	lb_svc_key(&s->svc, &k);
 	return bpf_map_update_elem(st->fd_services, &k, &v, BPF_ANY) ? -errno : 0;
-}
-
-static int lb_be_write(struct lb_state *st, const struct lb_backend *b)
-{
-	struct xgw_backend v = {
-		.family = b->addr.family,
-		.nh_id = b->nh_id,
-		.flags = (b->down ? XGW_BE_F_DOWN : 0) |
-			 (b->drain ? XGW_BE_F_DRAIN : 0),
-	};
-
-	memcpy(v.addr, b->addr.a, sizeof(v.addr));
-	memcpy(v.src, b->src.a, sizeof(v.src));
-	return bpf_map_update_elem(st->fd_backends, &b->id, &v, BPF_ANY) ? -errno : 0;
 }
 
 /* Forget connection-table entries of a service (be_id 0) or of a backend.
@@ -266,6 +359,10 @@ static void lb_cmd_service(struct xgw_cmd *c, enum xgw_verb verb,
 	c->service.svc = s->svc;
 	c->service.mode = s->mode;
 	c->service.table_size = s->table_size;
+	c->service.all_down = s->all_down;
+	c->service.check = s->check;
+	c->service.said = XGW_LB_F_MODE | XGW_LB_F_TABLE | xgw_check_said(&s->check) |
+			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0);
 }
 
 static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
@@ -276,9 +373,11 @@ static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
 	c->verb = verb;
 	c->backend.svc = s->svc;
 	c->backend.addr = b->addr;
+	c->backend.port = b->port;
 	c->backend.weight = b->weight;
+	c->backend.drain = b->drain;
 	c->backend.check = b->check;
-	memcpy(c->backend.path, b->path, sizeof(c->backend.path));
+	c->backend.said = XGW_LB_F_WEIGHT | xgw_check_said(&b->check);
 }
 
 /* Commands recreating backend b (add, then drain if it is drained), pushed
@@ -291,7 +390,7 @@ static int lb_undo_backend_readd(struct xgwd_undo *u, const struct lb_service *s
 
 	if (b->drain) {
 		lb_cmd_backend(&c, XGW_V_SET, s, b);
-		c.backend.op = XGW_BE_DRAIN;
+		c.backend.said = XGW_LB_F_DRAIN;
 		err = xgwd_undo__push(u, &c);
 		if (err)
 			return err;
@@ -343,7 +442,8 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 {
 	struct lb_state *st = lb_state(d);
 	const struct xgw_svc_addr *sa;
-	char buf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
+	char buf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
+	struct lb_backend key = {};
 	struct lb_service *s;
 	struct lb_backend *b;
 
@@ -355,7 +455,7 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 			snprintf(err, errlen, "service %s exists", buf);
 			return -EEXIST;
 		}
-		if (c->verb == XGW_V_DEL && !s) {
+		if ((c->verb == XGW_V_DEL || c->verb == XGW_V_SET) && !s) {
 			snprintf(err, errlen, "no service %s", buf);
 			return -ENOENT;
 		}
@@ -365,15 +465,24 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 		snprintf(err, errlen, "no service %s", buf);
 		return -ENOENT;
 	}
-	xgw_addr_str(&c->backend.addr, abuf, sizeof(abuf));
-	b = lb_find_be(s, &c->backend.addr);
+	key.addr = c->backend.addr;
+	key.port = c->backend.port;
+	lb_be_str(&key, bbuf, sizeof(bbuf));
+	b = lb_find_be(s, &key.addr, key.port);
 	if (c->verb == XGW_V_ADD && b) {
-		snprintf(err, errlen, "backend %s of %s exists", abuf, buf);
+		snprintf(err, errlen, "backend %s of %s exists", bbuf, buf);
 		return -EEXIST;
 	}
 	if (c->verb != XGW_V_ADD && !b) {
-		snprintf(err, errlen, "no backend %s in %s", abuf, buf);
+		snprintf(err, errlen, "no backend %s in %s", bbuf, buf);
 		return -ENOENT;
+	}
+	if (c->verb == XGW_V_ADD && key.port) {
+		/* dsr and ipip hand the client's packet over as it is */
+		snprintf(err, errlen, "backend %s: a port other than the service's (%u) needs "
+			 "mode nat, %s delivers to port %u", bbuf, sa->port,
+			 xgw_lb_mode_name(s->mode), sa->port);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -479,6 +588,15 @@ void lb__adopt_finish(struct xgwd *d)
 	}
 }
 
+/* What add and replace say of a service: all of it, defaults for the rest. */
+static void lb_svc_settings(struct lb_service *s, const struct xgw_cmd *c)
+{
+	s->mode = c->service.mode;
+	s->table_size = lb_table_size(c);
+	s->all_down = c->service.all_down;
+	s->check = c->service.check;
+}
+
 static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			  struct xgwd_undo *undo, char *err, size_t errlen)
 {
@@ -492,7 +610,7 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	id = lb_adopt_svc_id(d, &c->service.svc);
 	adopted = id != 0;
 	if (!id)
-		id = lb_exhume(st, &c->service.svc, NULL);
+		id = lb_exhume(st, &c->service.svc, NULL, 0);
 	if (!id)
 		id = lb_alloc_id(&st->next_svc_id, XGW_MAX_SERVICES, lb_svc_id_used, st);
 	if (!id) {
@@ -504,8 +622,7 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 		return -ENOMEM;
 	s->svc = c->service.svc;
 	s->id = id;
-	s->mode = c->service.mode;
-	s->table_size = lb_table_size(c);
+	lb_svc_settings(s, c);
 	if (undo) {
 		lb_cmd_service(&inv, XGW_V_DEL, s);
 		ret = xgwd_undo__push(undo, &inv);
@@ -574,7 +691,7 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	bpf_map_delete_elem(st->fd_maglev, &s->id);
 	lb_bury(st, &s->svc, NULL, s->id);
 	for (i = 0; i < s->n_be; i++) {
-		lb_bury(st, &s->svc, &s->be[i].addr, s->be[i].id);
+		lb_bury(st, &s->svc, &s->be[i], s->be[i].id);
 		lb_backend_release(d, &s->be[i]);
 	}
 	lb_ct_purge(st, s->id, 0);
@@ -585,21 +702,54 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	return 0;
 }
 
+/*
+ * A backend whose check changed starts counting again, probed at once; with
+ * no check at all it is up.
+ */
+static void lb_health_reset(const struct lb_service *s, struct lb_backend *b)
+{
+	struct xgw_check ck;
+
+	lb__check_effective(s, b, &ck);
+	b->ok_run = b->fail_run = 0;
+	b->next_probe_ms = 0;
+	if (ck.type == XGW_CHECK_NONE)
+		b->down = false;
+}
+
+/* After a change to s's settings (old: what they were), write it all out. */
+static int lb_service_changed(struct lb_state *st, struct lb_service *s,
+			      const struct lb_service *old)
+{
+	size_t i;
+
+	if (memcmp(&old->check, &s->check, sizeof(s->check)))
+		for (i = 0; i < s->n_be; i++)
+			lb_health_reset(s, &s->be[i]);
+	/*
+	 * Growing: table then size; shrinking: size then table. Either way a
+	 * packet in between indexes within the table it sees.
+	 */
+	if (s->table_size >= old->table_size)
+		return lb_svc_publish(st, s);
+	return lb_svc_write(st, s) ?: lb_table_publish(st, s);
+}
+
 static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 			      const struct xgw_cmd *c, struct xgwd_undo *undo,
 			      char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
-	unsigned int old_size = s->table_size;
-	int old_mode = s->mode, ret;
+	struct lb_service old = *s;
 	struct xgw_cmd inv;
+	int ret;
 
 	/*
 	 * A backend was checked for its service's mode when it was added (dsr:
 	 * on-link; ipip: a local source address). Rather than re-route every
 	 * backend at once, a mode change needs the service empty.
 	 */
-	if (c->service.mode != s->mode && s->n_be) {
+	if (c->verb == XGW_V_REPLACE && c->service.mode != s->mode && s->n_be) {
 		char buf[XGW_SVC_STRLEN];
 
 		snprintf(err, errlen, "service %s has backends: delete them before changing its mode",
@@ -607,25 +757,30 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		return -EBUSY;
 	}
 	if (undo) {
-		lb_cmd_service(&inv, XGW_V_REPLACE, s);
+		lb_cmd_service(&inv, c->verb, s);
+		/* set: the inverse says the same fields, with their old values */
+		if (c->verb == XGW_V_SET)
+			inv.service.said = c->service.said;
 		ret = xgwd_undo__push(undo, &inv);
 		if (ret)
 			return ret;
 	}
-	s->mode = c->service.mode;
-	s->table_size = lb_table_size(c);
-	/*
-	 * Growing: table then size; shrinking: size then table. Either way a
-	 * packet in between indexes within the table it sees.
-	 */
-	if (s->table_size >= old_size)
-		ret = lb_svc_publish(st, s);
-	else
-		ret = lb_svc_write(st, s) ?: lb_table_publish(st, s);
+	if (c->verb == XGW_V_REPLACE) {
+		lb_svc_settings(s, c);
+	} else {
+		xgw_check_merge(&s->check, &c->service.check, c->service.said);
+		if (c->service.said & XGW_LB_F_ALLDOWN)
+			s->all_down = c->service.all_down;
+	}
+	ret = lb_service_changed(st, s, &old);
 	if (ret) {
-		s->mode = old_mode;
-		s->table_size = old_size;
-		lb_svc_publish(st, s);
+		struct lb_service now = *s;
+
+		s->mode = old.mode;
+		s->table_size = old.table_size;
+		s->all_down = old.all_down;
+		s->check = old.check;
+		lb_service_changed(st, s, &now);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
 	}
 	return ret;
@@ -675,14 +830,19 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	int ret;
 
 	nb.addr = c->backend.addr;
+	nb.port = c->backend.port;
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
-	memcpy(nb.path, c->backend.path, sizeof(nb.path));
 	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
-	if (nb.id)
-		nb.down = old.flags & XGW_BE_F_DOWN;	/* until it rises again */
+	if (nb.id) {
+		struct xgw_check ck;
+
+		lb__check_effective(s, &nb, &ck);
+		/* down until it rises again, if it is checked at all */
+		nb.down = (old.flags & XGW_BE_F_DOWN) && ck.type != XGW_CHECK_NONE;
+	}
 	if (!nb.id)
-		nb.id = lb_exhume(st, &s->svc, &nb.addr);
+		nb.id = lb_exhume(st, &s->svc, &nb.addr, nb.port);
 	if (!nb.id)
 		nb.id = lb_alloc_id(&st->next_be_id, XGW_MAX_BACKENDS, lb_be_id_used, st);
 	if (!nb.id) {
@@ -710,7 +870,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
 	*b = nb;
-	ret = lb_be_write(st, b);
+	ret = lb_be_write(st, s, b);
 	if (!ret)
 		ret = lb_table_publish(st, s);
 	if (ret) {
@@ -744,7 +904,7 @@ static int lb_backend_del(struct xgwd *d, struct lb_service *s,
 		b->weight = old_weight;
 		return err;
 	}
-	lb_bury(st, &s->svc, &b->addr, b->id);
+	lb_bury(st, &s->svc, b, b->id);
 	lb_backend_release(d, b);
 	memmove(b, b + 1, (s->be + s->n_be - (b + 1)) * sizeof(*b));
 	s->n_be--;
@@ -757,38 +917,40 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 			  struct xgwd_undo *undo)
 {
 	struct lb_state *st = lb_state(d);
+	unsigned int said = c->backend.said;
 	struct lb_backend old = *b;
 	struct xgw_cmd inv;
 	int err;
 
 	if (undo) {
+		/* the same fields, with their old values */
 		lb_cmd_backend(&inv, XGW_V_SET, s, b);
-		inv.backend.op = c->backend.op;
-		if (c->backend.op != XGW_BE_SET_WEIGHT)
-			inv.backend.op = b->drain ? XGW_BE_DRAIN : XGW_BE_UNDRAIN;
+		inv.backend.said = said;
 		err = xgwd_undo__push(undo, &inv);
 		if (err)
 			return err;
 	}
-	if (c->backend.op == XGW_BE_SET_WEIGHT)
+	if (said & XGW_LB_F_WEIGHT)
 		b->weight = c->backend.weight;
-	else
-		b->drain = c->backend.op == XGW_BE_DRAIN;
-	err = lb_be_write(st, b);
+	if (said & XGW_LB_F_DRAIN)
+		b->drain = c->backend.drain;
+	xgw_check_merge(&b->check, &c->backend.check, said);
+	if (memcmp(&old.check, &b->check, sizeof(b->check)))
+		lb_health_reset(s, b);
+	err = lb_be_write(st, s, b);
 	if (!err)
 		err = lb_table_publish(st, s);
 	if (err) {
 		*b = old;
-		lb_be_write(st, b);
+		lb_be_write(st, s, b);
 		lb_table_publish(st, s);
 		return err;
 	}
 	if (old.drain != b->drain) {
-		char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
+		char sbuf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
 
 		pr_info("service %s backend %s %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-			xgw_addr_str(&b->addr, abuf, sizeof(abuf)),
-			b->drain ? "draining" : "undrained");
+			lb_be_str(b, bbuf, sizeof(bbuf)), b->drain ? "draining" : "undrained");
 	}
 	return 0;
 }
@@ -796,9 +958,10 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 {
 	struct lb_state *st = lb_state(d);
-	char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
-	struct lb_service *s;
+	char sbuf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
 	struct lb_backend *b = NULL;
+	struct lb_service *s;
+	struct xgw_check ck;
 	bool was_down;
 	size_t i;
 
@@ -808,23 +971,27 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 			b = &s->be[i];
 	if (!b)
 		return -ENOENT;	/* deleted while it was being checked */
+	b->probing = false;
+	lb__check_effective(s, b, &ck);
+	if (ck.type == XGW_CHECK_NONE)
+		return 0;	/* its check went away meanwhile */
 	was_down = b->down;
 	if (ok) {
 		b->ok_run++;
 		b->fail_run = 0;
-		if (b->down && b->ok_run >= st->rise)
+		if (b->down && b->ok_run >= ck.rise)
 			b->down = false;
 	} else {
 		b->fail_run++;
 		b->ok_run = 0;
-		if (!b->down && b->fail_run >= st->fall)
+		if (!b->down && b->fail_run >= ck.fall)
 			b->down = true;
 	}
 	if (was_down == b->down)
 		return 0;
 	pr_info("service %s backend %s is %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-		xgw_addr_str(&b->addr, abuf, sizeof(abuf)), b->down ? "down" : "up");
-	lb_be_write(st, b);
+		lb_be_str(b, bbuf, sizeof(bbuf)), b->down ? "down" : "up");
+	lb_be_write(st, s, b);
 	return lb_table_publish(st, s);
 }
 
@@ -866,17 +1033,41 @@ static void lb_show_counters(int fd, __u32 id)
 	print_u64(PRINT_ANY, "new_flows", " new-flows %llu", c.new_flows);
 }
 
-static void lb_show_backend(struct lb_state *st, const struct lb_backend *b)
+/* The check in force: text as the grammar writes it, JSON field by field. */
+static void lb_show_check(const struct xgw_check *ck)
 {
-	char abuf[XGW_ADDR_STRLEN];
+	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
+	if (xgw_check_format(ck, XGW_LB_F_HEALTH, txt, sizeof(txt)) < 0)
+		txt[0] = '\0';
+	print_string(PRINT_TEXT, NULL, "%s", txt);
+	open_json_object("check");
+	print_string(PRINT_JSON, "type", NULL, xgw_check_name(ck->type));
+	if (ck->type == XGW_CHECK_HTTP) {
+		print_string(PRINT_JSON, "path", NULL, ck->path);
+		print_uint(PRINT_JSON, "expect", NULL, ck->expect_code);
+	}
+	print_uint(PRINT_JSON, "interval_ms", NULL, ck->interval_ms);
+	print_uint(PRINT_JSON, "timeout_ms", NULL, ck->timeout_ms);
+	print_uint(PRINT_JSON, "rise", NULL, ck->rise);
+	print_uint(PRINT_JSON, "fall", NULL, ck->fall);
+	close_json_object();
+}
+
+static void lb_show_backend(struct lb_state *st, const struct lb_service *s,
+			    const struct lb_backend *b)
+{
+	char abuf[XGW_ADDR_STRLEN], bbuf[LB_BE_STRLEN];
+	struct xgw_check ck;
+
+	lb__check_effective(s, b, &ck);
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "addr", "\tbackend %s", xgw_addr_str(&b->addr, abuf, sizeof(abuf)));
+	print_string(PRINT_TEXT, NULL, "\tbackend %s", lb_be_str(b, bbuf, sizeof(bbuf)));
+	print_string(PRINT_JSON, "addr", NULL, xgw_addr_str(&b->addr, abuf, sizeof(abuf)));
+	print_uint(PRINT_JSON, "port", NULL, lb_backend_port(s, b));
 	print_uint(PRINT_ANY, "id", " id %u", b->id);
 	print_uint(PRINT_ANY, "weight", " weight %u", b->weight);
-	print_string(PRINT_ANY, "check", " check %s", lb_check_name[b->check]);
-	if (b->check == XGW_CHECK_HTTP)
-		print_string(PRINT_ANY, "path", " %s", b->path);
+	lb_show_check(&ck);
 	print_string(PRINT_ANY, "state", " state %s", lb_be_state(b));
 	print_bool(PRINT_JSON, "healthy", NULL, !b->down);
 	print_bool(PRINT_JSON, "drain", NULL, b->drain);
@@ -886,38 +1077,166 @@ static void lb_show_backend(struct lb_state *st, const struct lb_backend *b)
 	close_json_object();
 }
 
+static void lb_show_service(struct lb_state *st, const struct lb_service *s)
+{
+	char buf[XGW_SVC_STRLEN], dig[20];
+	struct xgw_check ck;
+	size_t j, up = 0;
+
+	for (j = 0; j < s->n_be; j++)
+		up += lb_be_usable(&s->be[j]);
+	lb__check_effective(s, NULL, &ck);
+	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)s->digest);
+	print_string(PRINT_ANY, "service", "service %s", xgw_svc_str(&s->svc, buf, sizeof(buf)));
+	print_uint(PRINT_ANY, "id", " id %u", s->id);
+	print_string(PRINT_ANY, "mode", " mode %s", xgw_lb_mode_name(s->mode));
+	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_uint(PRINT_ANY, "usable", " usable %u", up);
+	print_string(PRINT_ANY, "all_down", " all-down %s", xgw_all_down_name(s->all_down));
+	print_string(PRINT_TEXT, NULL, "%s", s->use_all ? " (in force: every backend down)" : "");
+	print_bool(PRINT_JSON, "all_down_in_force", NULL, s->use_all);
+	print_uint(PRINT_JSON, "backends_total", NULL, s->n_be);
+	lb_show_check(&ck);
+	lb_show_counters(st->fd_svc_stats, s->id);
+	print_nl();
+}
+
 static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 {
 	struct lb_state *st = lb_state(d);
-	char buf[XGW_SVC_STRLEN];
 	__u32 i;
 	size_t j;
 
 	open_json_array(PRINT_JSON, "services");
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
 		struct lb_service *s = st->svc[i];
-		size_t up = 0;
 
 		if (!s || (filter && !lb_svc_equal(&s->svc, filter)))
 			continue;
-		for (j = 0; j < s->n_be; j++)
-			up += lb_be_usable(&s->be[j]);
 		open_json_object(NULL);
-		print_string(PRINT_ANY, "service", "service %s", xgw_svc_str(&s->svc, buf, sizeof(buf)));
-		print_uint(PRINT_ANY, "id", " id %u", s->id);
-		print_string(PRINT_ANY, "mode", " mode %s", lb_mode_name[s->mode]);
-		print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
-		print_uint(PRINT_ANY, "usable", " usable %u", up);
-		print_uint(PRINT_JSON, "backends_total", NULL, s->n_be);
-		lb_show_counters(st->fd_svc_stats, s->id);
-		print_nl();
+		lb_show_service(st, s);
 		open_json_array(PRINT_JSON, "backends");
 		for (j = 0; j < s->n_be; j++)
-			lb_show_backend(st, &s->be[j]);
+			lb_show_backend(st, s, &s->be[j]);
 		close_json_array(PRINT_JSON, NULL);
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
+}
+
+/* The live table of s, as the datapath reads it: slot -> backend id. */
+static int lb_table_read(struct lb_state *st, const struct lb_service *s, __u32 *table)
+{
+	__u32 inner_id, *keys, count = s->table_size, i;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(st->fd_maglev, &s->id, &inner_id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	keys = calloc(s->table_size, sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->table_size; i++)
+		keys[i] = i;
+	/* one batch; the lookup batch API wants an in/out cursor */
+	{
+		__u32 out_batch = 0;
+
+		if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, table, &count, NULL) &&
+		    errno != ENOENT)
+			err = -errno;
+		else if (count != s->table_size)
+			err = -EIO;
+	}
+	free(keys);
+	close(fd);
+	return err;
+}
+
+/*
+ * service show SERVICE table: the live table in canonical form (backends
+ * in address order, each slot the rank of its backend), which is what two
+ * gateways with the same service and backends must agree on byte for
+ * byte, and its digest.
+ */
+static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *err,
+			 size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	struct lb_service *s = lb_find_svc(st, sa);
+	char buf[XGW_SVC_STRLEN], dig[20], bbuf[LB_BE_STRLEN];
+	struct maglev_backend *mb = NULL;
+	__u32 *table = NULL, *rank = NULL, i;
+	bool use_all;
+	__u64 digest;
+	size_t k, j;
+	int ret;
+
+	xgw_svc_str(sa, buf, sizeof(buf));
+	if (!s) {
+		snprintf(err, errlen, "no service %s", buf);
+		return -ENOENT;
+	}
+	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
+	table = calloc(s->table_size, sizeof(*table));
+	rank = calloc(s->table_size, sizeof(*rank));
+	ret = mb && table && rank ? 0 : -ENOMEM;
+	if (!ret)
+		ret = lb_table_read(st, s, table);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the table of %s: %s", buf, strerror(-ret));
+		goto out;
+	}
+	k = lb_table_backends(s, mb, &use_all);
+	maglev__sort(mb, k);
+	ret = maglev__canonical(mb, k, table, s->table_size, rank);
+	if (ret)
+		goto out;
+	digest = maglev__digest(mb, k, rank, s->table_size);
+	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)digest);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "service", "service %s", buf);
+	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_nl();
+	open_json_array(PRINT_JSON, "backends");
+	for (j = 0; j < k; j++) {
+		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
+
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "rank", "rank %u", j);
+		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
+		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
+	open_json_array(PRINT_JSON, "slots");
+	for (i = 0; i < s->table_size; i++) {
+		if (rank[i] == MAGLEV_RANK_EMPTY) {
+			print_int(PRINT_JSON, NULL, NULL, -1);
+			print_text("%u -\n", i);
+		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
+			print_int(PRINT_JSON, NULL, NULL, -2);
+			print_text("%u ?\n", i);
+		} else {
+			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
+			print_text("%u %u\n", i, rank[i]);
+		}
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+out:
+	free(rank);
+	free(table);
+	free(mb);
+	return ret;
 }
 
 static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
@@ -929,9 +1248,10 @@ static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 	int ret;
 
 	if (c->verb == XGW_V_SHOW) {
-		const struct xgw_svc_addr *f = c->obj == XGW_OBJ_SERVICE ?
-			&c->service.svc : &c->backend.svc;
+		const struct xgw_svc_addr *f = &c->service.svc;
 
+		if (c->service.show_table)
+			return lb_show_table(d, f, err, errlen);
 		lb_show(d, f->addr.family ? f : NULL);
 		return 0;
 	}
@@ -949,7 +1269,7 @@ static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 		return lb_service_add(d, c, undo, err, errlen);
 	}
 	s = lb_find_svc(st, &c->backend.svc);
-	b = lb_find_be(s, &c->backend.addr);
+	b = lb_find_be(s, &c->backend.addr, c->backend.port);
 	switch (c->verb) {
 	case XGW_V_ADD:
 		return lb_backend_add(d, s, c, undo, err, errlen);
@@ -1000,7 +1320,7 @@ int lb__save(struct xgwd *d, FILE *f)
 			if (!s->be[j].drain)
 				continue;
 			c.verb = XGW_V_SET;
-			c.backend.op = XGW_BE_DRAIN;
+			c.backend.said = XGW_LB_F_DRAIN;
 			if (xgw_cmd_format(&c, line, sizeof(line)) < 0)
 				return -ENOSPC;
 			fprintf(f, "%s\n", line);
@@ -1103,10 +1423,6 @@ int lb__init(struct xgwd *d)
 	st->fd_ct = bpf_map__fd(d->skel->maps.xgw_conntrack);
 	st->fd_svc_stats = bpf_map__fd(d->skel->maps.xgw_svc_stats);
 	st->fd_be_stats = bpf_map__fd(d->skel->maps.xgw_be_stats);
-	st->interval_ms = LB_CHECK_INTERVAL_MS;
-	st->timeout_ms = LB_CHECK_TIMEOUT_MS;
-	st->rise = LB_CHECK_RISE;
-	st->fall = LB_CHECK_FALL;
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;
 	st->adopt_pending = d->adopted;
 	d->lb = st;

@@ -51,7 +51,13 @@ int lb__save(struct xgwd *d, FILE *f);
 /* Append Prometheus text (HELP/TYPE + samples) for services and backends. */
 void lb__metrics(struct xgwd *d, FILE *f);
 
-/* Health check defaults: a gateway wants to notice a dead backend fast. */
+/*
+ * Health-check defaults: a gateway wants to notice a dead backend fast. A
+ * service overrides them for its backends, a backend for itself (struct
+ * xgw_check: what is not said is inherited). TCP services check with a TCP
+ * connect by default, UDP services not at all (a TCP check would mark a
+ * UDP-only backend down).
+ */
 #define LB_CHECK_INTERVAL_MS	1000
 #define LB_CHECK_TIMEOUT_MS	500
 #define LB_CHECK_RISE		2
@@ -59,14 +65,16 @@ void lb__metrics(struct xgwd *d, FILE *f);
 
 struct lb_backend {
 	struct xgw_addr addr;
+	__u16 port;			/* 0: the service's port */
 	__u32 id;			/* xgw_backends / xgw_be_stats index */
 	unsigned int weight;
-	enum xgw_check_type check;
-	char path[XGW_HTTP_PATH_MAX];
 	bool drain;
+	struct xgw_check check;		/* as said: the rest is the service's */
 	bool down;			/* health: failed `fall` checks in a row */
 	unsigned int ok_run, fail_run;	/* consecutive results */
-	__u32 nh_id;			/* reference held on h3's next hop */
+	bool probing;			/* health.c has a probe in flight */
+	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */
+	__u32 nh_id;			/* reference held on the next hop */
 	struct xgw_addr src;		/* ipip outer source */
 };
 
@@ -75,6 +83,10 @@ struct lb_service {
 	__u32 id;
 	int mode;			/* enum xgw_lb_mode */
 	unsigned int table_size;
+	enum xgw_all_down all_down;
+	struct xgw_check check;		/* its backends' default, as said */
+	bool use_all;			/* all-down use-all in force: every backend down */
+	__u64 digest;			/* maglev__digest() of the table published */
 	struct lb_backend *be;
 	size_t n_be, cap_be;
 	bool deferred;			/* adopted: table published after restore */
@@ -84,6 +96,7 @@ struct lb_service {
 struct lb_grave {
 	struct xgw_svc_addr svc;
 	struct xgw_addr addr;
+	__u16 port;
 	__u32 id;
 };
 #define LB_GRAVES	256
@@ -104,7 +117,6 @@ struct lb_state {
 	pthread_t health;
 	bool health_running;
 	int health_stop_fd[2];		/* pipe: wakes the checker to stop */
-	unsigned int interval_ms, timeout_ms, rise, fall;
 };
 
 static inline struct lb_state *lb_state(struct xgwd *d)
@@ -118,20 +130,30 @@ static inline struct lb_state *lb_state(struct xgwd *d)
  * services and backends the state file no longer has, publish the tables.
  */
 void lb__adopt_finish(struct xgwd *d);
-/* lb.c: called by health.c with d->lock held when a backend changed state. */
+/* lb.c: called by health.c with d->lock held with each probe's result. */
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok);
+/*
+ * The check backend b of s runs: the defaults, overridden by what s says,
+ * overridden by what b says (b NULL: the service's own view).
+ */
+void lb__check_effective(const struct lb_service *s, const struct lb_backend *b,
+			 struct xgw_check *out);
+/* The port b listens on: its own, else the service's. */
+static inline __u16 lb_backend_port(const struct lb_service *s, const struct lb_backend *b)
+{
+	return b->port ? b->port : s->svc.port;
+}
 
 /* health.c */
 int health__start(struct xgwd *d);
 void health__stop(struct xgwd *d);
 /*
- * One probe, blocking up to timeout_ms: TCP connect to addr:port, plus for
- * XGW_CHECK_HTTP a GET of path expecting a 2xx status. 0 = healthy, else
- * -errno (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for a non-2xx answer).
- * Exposed for tests.
+ * One probe of check ck, blocking up to ck->timeout_ms: TCP connect to
+ * addr:port, plus for http a GET of ck->path expecting ck->expect_code (any
+ * 2xx when 0), or for udp a datagram of ck->payload whose answer must start
+ * with ck->expect. 0 = healthy, else -errno (-ETIMEDOUT, -ECONNREFUSED,
+ * -EPROTO for a wrong answer). Exposed for tests.
  */
-int health__probe(const struct xgw_addr *addr, __u16 port,
-		  enum xgw_check_type check, const char *path,
-		  unsigned int timeout_ms);
+int health__probe(const struct xgw_addr *addr, __u16 port, const struct xgw_check *ck);
 
 #endif /* XGWD_LB_H */

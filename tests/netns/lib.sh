@@ -227,3 +227,26 @@ xt_sniff_start()
 	done
 	return 1
 }
+
+# Start xgwd in namespace NS under the name NAME, with its own pin dir
+# (/sys/fs/bpf/$XT_PFX-NAME), socket ($XT_TMP/NAME.sock), state file and
+# log; metrics on ADDR:PORT or off. Killed and unpinned at exit.
+# xt_xgwd_start NAME NS [METRICS]
+xt_xgwd_start()
+{
+	local name=$1 ns=$2 i
+
+	# nsenter execs: $! is the daemon itself, and /sys/fs/bpf stays shared
+	nsenter --net="/var/run/netns/$ns" "$XT_BUILD/xgwd" -f -c "$XT_TMP/$name.conf" \
+		-s "$XT_TMP/$name.sock" -P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" \
+		>>"$XT_TMP/$name.log" 2>&1 &
+	echo $! >"$XT_TMP/$name.pid"
+	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
+	# adopting pinned maps on a busy machine can take seconds
+	for ((i = 0; i < 600; i++)); do
+		[ -S "$XT_TMP/$name.sock" ] && return 0
+		sleep 0.05
+	done
+	cat "$XT_TMP/$name.log" >&2
+	return 1
+}

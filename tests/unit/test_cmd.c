@@ -86,19 +86,43 @@ static const struct {
 	{ "service add 192.0.2.10:80/tcp", "service add 192.0.2.10:80/tcp mode dsr", true },
 	{ "service add [2001:db8::10]:443/tcp mode ipip table-size 251",
 	  "service add [2001:db8::10]:443/tcp mode ipip table-size 251", true },
-	{ "service replace 192.0.2.10:53/udp t 1048573 m i",
+	{ "service replace 192.0.2.10:53/udp ta 1048573 m i",
 	  "service replace 192.0.2.10:53/udp mode ipip table-size 1048573", true },
 	{ "service add 192.0.2.10:80/tcp table-size 65537",
 	  "service add 192.0.2.10:80/tcp mode dsr table-size 65537", true },
 	{ "service del 192.0.2.10:80/tcp", "service del 192.0.2.10:80/tcp", true },
 	{ "service show", "service show", false },
 	{ "service", "service show", false },
+	{ "service show 192.0.2.10:80/tcp table", "service show 192.0.2.10:80/tcp table", false },
+	{ "service show [2001:db8::10]:443/tcp", "service show [2001:db8::10]:443/tcp", false },
+	{ "service add 192.0.2.10:53/udp all-down use-all fall 2 rise 1 timeout 100ms interval 200ms check udp ping\\x00 pong",
+	  "service add 192.0.2.10:53/udp mode dsr check udp ping\\x00 pong interval 200ms timeout 100ms rise 1 fall 2 all-down use-all", true },
+	{ "service add 192.0.2.10:53/udp check udp a\\\\b\\x23\\x20 \\n\\r\\t\\0",
+	  "service add 192.0.2.10:53/udp mode dsr check udp a\\x5cb\\x23\\x20 \\x0a\\x0d\\x09\\x00", true },
+	{ "service set 192.0.2.10:80/tcp check http /h expect 204",
+	  "service set 192.0.2.10:80/tcp check http /h expect 204", true },
+	{ "service set 192.0.2.10:80/tcp fall 5 interval 2s", "service set 192.0.2.10:80/tcp interval 2 fall 5", true },
+	{ "service set 192.0.2.10:80/tcp a d", "service set 192.0.2.10:80/tcp all-down drop", true },
+	{ "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1",
+	  "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1", true },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11",
-	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1 check tcp", true },
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1", true },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11:8080",
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11:8080 weight 1", true },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11:80",
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1", true },
+	{ "backend add [2001:db8::10]:443/tcp [2001:db8::11]:8443 check tcp timeout 2s",
+	  "backend add [2001:db8::10]:443/tcp [2001:db8::11]:8443 weight 1 check tcp timeout 2", true },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 check none drain weight 3",
+	  "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3 drain check none", true },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 interval 1500ms",
+	  "backend set 192.0.2.10:80/tcp 10.1.0.11 interval 1500ms", true },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 5 check http /healthz?x=1",
 	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 5 check http /healthz?x=1", true },
 	{ "backend add 192.0.2.10:80/tcp 2001:db8::11 c n w 65535",
 	  "backend add 192.0.2.10:80/tcp 2001:db8::11 weight 65535 check none", true },
+	{ "backend del [2001:db8::10]:443/tcp [2001:db8::11]:443",
+	  "backend del [2001:db8::10]:443/tcp 2001:db8::11", true },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3",
 	  "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3", true },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain",
@@ -159,11 +183,32 @@ static void test_fields(void **state)
 	assert_int_equal(c.service.svc.port, 80);
 	assert_int_equal(parse_line("backend add 192.0.2.10:80/tcp 10.1.0.11 check http /h", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.backend.weight, 1);
-	assert_int_equal(c.backend.check, XGW_CHECK_HTTP);
-	assert_string_equal(c.backend.path, "/h");
+	assert_int_equal(c.backend.check.type, XGW_CHECK_HTTP);
+	assert_string_equal(c.backend.check.path, "/h");
+	assert_int_equal(c.backend.check.expect_code, 0);
+	assert_int_equal(c.backend.said, XGW_LB_F_WEIGHT | XGW_LB_F_CHECK);
 	assert_int_equal(parse_line("backend set 192.0.2.10:80/tcp 10.1.0.11 drain", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.verb, XGW_V_SET);
-	assert_int_equal(c.backend.op, XGW_BE_DRAIN);
+	assert_int_equal(c.backend.said, XGW_LB_F_DRAIN);
+	assert_true(c.backend.drain);
+	assert_int_equal(parse_line("backend set 192.0.2.10:80/tcp [2001:db8::1]:8080 undrain "
+				    "interval 250ms timeout 3 rise 4", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.backend.said, XGW_LB_F_DRAIN | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT |
+					  XGW_LB_F_RISE);
+	assert_false(c.backend.drain);
+	assert_int_equal(c.backend.port, 8080);
+	assert_int_equal(c.backend.addr.family, AF_INET6);
+	assert_int_equal(c.backend.check.interval_ms, 250);
+	assert_int_equal(c.backend.check.timeout_ms, 3000);
+	assert_int_equal(c.backend.check.rise, 4);
+	assert_int_equal(c.backend.check.type, XGW_CHECK_DEFAULT);
+	assert_int_equal(parse_line("service add 192.0.2.10:53/udp check udp \\x01\\x02 ok", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.service.check.type, XGW_CHECK_UDP);
+	assert_int_equal(c.service.check.payload_len, 2);
+	assert_memory_equal(c.service.check.payload, "\x01\x02", 2);
+	assert_int_equal(c.service.check.expect_len, 2);
+	assert_memory_equal(c.service.check.expect, "ok", 2);
+	assert_int_equal(c.service.all_down, XGW_ALLDOWN_DROP);
 	assert_int_equal(parse_line("set ct-udp-timeout 45", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.obj, XGW_OBJ_SET);
 	assert_int_equal(c.set.key, XGW_SET_CT_UDP_TIMEOUT);
@@ -278,19 +323,45 @@ static const struct {
 	{ "service add 192.0.2.10:80/tcp weight 3", "unexpected \"weight\"", "weight" },
 	{ "service del 192.0.2.10:80/tcp mode dsr", "unexpected \"mode\"", "mode" },
 	{ "backend add 192.0.2.10:80/tcp", "missing ADDR after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
-	{ "backend add 192.0.2.10:80/tcp 10.1.0.256", "invalid address \"10.1.0.256\"", "10.1.0.256" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.256", "invalid backend \"10.1.0.256\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "10.1.0.256" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1:0", "invalid backend \"10.1.0.1:0\": port must be 1..65535", "10.1.0.1:0" },
+	{ "backend add 192.0.2.10:80/tcp [10.1.0.1]:80", "invalid backend \"[10.1.0.1]:80\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "[10.1.0.1]:80" },
+	{ "backend add 192.0.2.10:80/tcp [2001:db8::1]", "invalid backend \"[2001:db8::1]\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "[2001:db8::1]" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1:65536", "invalid backend \"10.1.0.1:65536\": port must be 1..65535", "10.1.0.1:65536" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 interval 50ms", "invalid interval \"50ms\" (100ms..3600s; N is seconds, Nms milliseconds)", "50ms" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 interval 3601", "invalid interval \"3601\" (100ms..3600s; N is seconds, Nms milliseconds)", "3601" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 timeout 1m", "invalid timeout \"1m\" (10ms..60s; N is seconds, Nms milliseconds)", "1m" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 timeout", "missing argument after \"timeout\"", "timeout" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 rise 0", "invalid rise \"0\" (1..100)", "0" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 fall 101", "invalid fall \"101\" (1..100)", "101" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check default", "unknown check \"default\"", "default" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check http /x expect 99", "invalid http status \"99\" (100..599)", "99" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check http /x expect", "missing argument after \"expect\"", "expect" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp ping", "missing EXPECT after \"ping\"", "ping" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp", "missing PAYLOAD after \"udp\"", "udp" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp \\xZZ pong", "invalid udp check payload \"\\xZZ\": escapes are \\xHH \\n \\r \\t \\0 \\\\", "\\xZZ" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp ping 0123456789012345678901234567890123456789012345678901234567890123456789",
+	  "invalid udp check reply \"0123456789012345678901234567890123456789012345678901234567890123456789\": more than 64 bytes",
+	  "0123456789012345678901234567890123456789012345678901234567890123456789" },
+	{ "service add 192.0.2.10:80/tcp all-down maybe", "unknown all-down policy \"maybe\"", "maybe" },
+	{ "service add 192.0.2.10:80/tcp check tcp check none", "duplicate \"check\"", "check" },
+	{ "service add 192.0.2.10:80/tcp t 3", "ambiguous keyword \"t\": could be timeout, table-size", "t" },
+	{ "service set 192.0.2.10:80/tcp", "missing what to set after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
+	{ "service set 192.0.2.10:80/tcp mode ipip", "unexpected \"mode\"", "mode" },
+	{ "service show 192.0.2.10:80/tcp tables", "unexpected \"tables\"", "tables" },
+	{ "service show 192.0.2.10:80/tcp table now", "unexpected \"now\"", "now" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 0", "invalid weight \"0\" (1..65535)", "0" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 65536", "invalid weight \"65536\" (1..65535)", "65536" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight", "missing argument after \"weight\"", "weight" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check", "missing argument after \"check\"", "check" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check icmp", "unknown check \"icmp\"", "icmp" },
-	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http", "missing argument after \"http\"", "http" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http", "missing PATH after \"http\"", "http" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http healthz", "invalid http path \"healthz\" (/..., at most 127 characters)", "healthz" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 2 weight 3", "duplicate \"weight\"", "weight" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 drain", "unexpected \"drain\"", "drain" },
-	{ "backend set 192.0.2.10:80/tcp 10.1.0.11", "missing weight W, drain or undrain after \"10.1.0.11\"", "10.1.0.11" },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11", "missing weight W, drain, undrain or a check setting after \"10.1.0.11\"", "10.1.0.11" },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 pause", "unexpected \"pause\"", "pause" },
-	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain undrain", "unexpected \"undrain\"", "undrain" },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain undrain", "\"undrain\" conflicts with \"drain\"", "undrain" },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 weight", "missing argument after \"weight\"", "weight" },
 	{ "backend del 192.0.2.10:80/tcp", "missing ADDR after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
 	{ "backend del 192.0.2.10:80/tcp 10.1.0.11 now", "unexpected \"now\"", "now" },
@@ -400,6 +471,8 @@ static void test_random_words(void **state)
 		"drain", "undrain", "10.0.0.0/8", "10.0.0.1", "2001:db8::/32", "fe80::1",
 		"eth0", "192.0.2.1:80/tcp", "[2001:db8::1]:443/udp", "7", "0", "251",
 		"/hc", "latency-sample", "ct-flood-limit", "r", "a", "s", "d", "",
+		"interval", "timeout", "rise", "fall", "udp", "expect", "all-down", "use-all",
+		"table", "200", "500ms", "3", "ping", "10.0.0.1:8080", "[2001:db8::1]:80",
 	};
 	char *argv[8], err[256], out[512];
 	struct xgw_cmd c, d;
@@ -468,15 +541,17 @@ static void test_help_docs_agree(void **state)
 {
 	static const struct {
 		int obj;
-		const char *words[12];
+		const char *words[16];
 	} kw[] = {
 		{ XGW_OBJ_LINK, { "attach", "detach", "show", "mode", "native", "generic", "decap" } },
 		{ XGW_OBJ_ROUTE, { "add", "replace", "del", "show", "get", "via", "dev", "blackhole" } },
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
-		{ XGW_OBJ_SERVICE, { "add", "replace", "del", "show", "mode", "table-size", "dsr", "ipip" } },
+		{ XGW_OBJ_SERVICE, { "add", "replace", "set", "del", "show", "mode", "table-size", "dsr",
+				     "ipip", "all-down", "use-all", "table" } },
 		{ XGW_OBJ_BACKEND, { "add", "set", "del", "weight", "check", "http", "none", "drain", "undrain" } },
+		{ XGW_OBJ_BACKEND, { "tcp", "udp", "expect", "interval", "timeout", "rise", "fall" } },
 		{ XGW_OBJ_TOP, { "top" } },
 	};
 	char *man = slurp("docs/xgwctl.8"), *comp = slurp("docs/xgwctl.bash-completion");
