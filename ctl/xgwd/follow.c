@@ -21,6 +21,7 @@
 #include <linux/rtnetlink.h>
 #include "entry.h"
 #include "follow.h"
+#include "group.h"
 #include "json_print.h"
 #include "kernel.h"
 #include "link.h"
@@ -58,24 +59,59 @@ static bool follow_wants(const struct follow *f, const struct kernel_route *kr)
 	return false;
 }
 
+/* Its next hops XDP can use (not dead); false when one is beyond XDP (an
+ * egress not attached, a gateway of the other family, an encapsulation):
+ * then the kernel must decide for the whole route. */
+static bool follow__nexthops(struct xgwd *d, const struct kernel_route *kr,
+			     struct group_nh *nh, unsigned int *n)
+{
+	unsigned int i;
+
+	*n = 0;
+	if (kr->nh_truncated)
+		return false;
+	for (i = 0; i < kr->n_nh; i++) {
+		const struct kernel_nh *k = &kr->nh[i];
+
+		if (k->dead)
+			continue;
+		if (k->other || !link__usable(d, k->ifindex))
+			return false;
+		nh[*n].gw = k->gw;
+		nh[*n].ifindex = k->ifindex;
+		nh[(*n)++].weight = k->weight;
+	}
+	return *n > 0;
+}
+
 /* A unicast route's path in xgw's terms; KERNEL when XDP cannot take it. */
 static void follow__unicast(struct xgwd *d, const struct kernel_route *kr,
 			    struct xgwd_route *r)
 {
-	const struct kernel_nh *nh = &kr->nh[0];
+	struct group_nh nh[KERNEL_ROUTE_NH_MAX];
+	unsigned int n, i;
 	char err[128];
 
 	r->type = XGW_ROUTE_KERNEL;
-	if (kr->n_nh != 1 || nh->other || !link__usable(d, nh->ifindex))
+	if (!follow__nexthops(d, kr, nh, &n))
 		return;
-	r->type = nh->gw.family ? XGW_ROUTE_VIA : XGW_ROUTE_DEV;
-	r->via = nh->gw;
-	r->ifindex = nh->ifindex;
-	if (path__get(d, r, entry__adopted_nh(d, &r->dst), err, sizeof(err))) {
+	if (n > XGWD_GROUP_MAX_NH) {
+		pr_debug("follow: %u next hops, more than a group holds (%d)", n,
+			 XGWD_GROUP_MAX_NH);
+		return;
+	}
+	for (i = 0; n > 1 && i < n; i++)
+		if (!nh[i].gw.family)
+			return;		/* a multipath member without a gateway */
+	r->type = n > 1 ? XGW_ROUTE_MULTIPATH : nh[0].gw.family ? XGW_ROUTE_VIA : XGW_ROUTE_DEV;
+	r->via = n > 1 ? (struct xgw_addr){} : nh[0].gw;
+	r->ifindex = n > 1 ? 0 : nh[0].ifindex;
+	if (path__get(d, r, entry__adopted_nh(d, &r->dst), nh, n, err, sizeof(err))) {
 		pr_debug("follow: %s; handing it to the kernel", err);
 		r->type = XGW_ROUTE_KERNEL;
 		r->ifindex = 0;
 		r->nh_id = 0;
+		r->group = 0;
 		memset(&r->via, 0, sizeof(r->via));
 	}
 }

@@ -9,6 +9,7 @@
  */
 #include "entry.h"
 #include "follow.h"
+#include "group.h"
 #include "kernel.h"
 #include "link.h"
 #include "local.h"
@@ -72,6 +73,10 @@ static const struct link_ops netlink_link_ops = {
 	.changed = follow__link,
 };
 
+static const struct nexthop_ops netlink_nexthop_ops = {
+	.changed = group__nexthop_changed,
+};
+
 int netlink__open(struct xgwd *d)
 {
 	int err = kernel__open(&d->kernel, &netlink_ops, d);
@@ -79,6 +84,7 @@ int netlink__open(struct xgwd *d)
 	if (err)
 		return err;
 	link__set_ops(d, &netlink_link_ops);
+	nexthop__set_ops(d, &netlink_nexthop_ops);
 	d->nl_fd = kernel__fd(d->kernel);
 	return 0;
 }
@@ -97,6 +103,7 @@ int netlink__process(struct xgwd *d)
 void netlink__close(struct xgwd *d)
 {
 	follow__close(d);
+	group__free(d);
 	kernel__close(d->kernel);
 	d->kernel = NULL;
 	d->nl_fd = -1;

@@ -23,6 +23,11 @@ int nexthop__init(struct xgwd *d)
 	return d->nexthops ? 0 : -ENOMEM;
 }
 
+void nexthop__set_ops(struct xgwd *d, const struct nexthop_ops *ops)
+{
+	d->nexthop_ops = ops;
+}
+
 const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id)
 {
 	if (!nh_id || nh_id >= XGW_MAX_NEXTHOPS || !d->nexthops[nh_id].id)
@@ -52,6 +57,8 @@ static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 		v.flags = XGW_NH_F_RESOLVED;
 	if (bpf_map_update_elem(fd, &nh->id, &v, BPF_ANY))
 		return -errno;
+	if (d->nexthop_ops && d->nexthop_ops->changed)
+		d->nexthop_ops->changed(d, nh->id);
 	return 0;
 }
 

@@ -21,7 +21,14 @@ struct xgwd_nexthop {
 	__u64 seen_packets;	/* xgw_nh_stats when last looked at, while stale */
 };
 
+/* What the layers above want to hear (nexthop__set_ops()). */
+struct nexthop_ops {
+	/* nh_id's datapath entry was rewritten (MAC, link, resolution) */
+	void (*changed)(struct xgwd *d, __u32 nh_id);
+};
+
 int nexthop__init(struct xgwd *d);
+void nexthop__set_ops(struct xgwd *d, const struct nexthop_ops *ops);
 /*
  * Find or create the next hop for reaching gw: via the matching xgw route,
  * or on-link when gw is inside an attached link's connected subnet, or by

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "entry.h"
 #include "follow.h"
+#include "group.h"
 #include "json_print.h"
 #include "link.h"
 #include "local.h"
@@ -69,6 +70,10 @@ void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cm
 	c->route.type = r->type;
 	c->route.via = r->via;
 	memcpy(c->route.dev, r->dev, sizeof(c->route.dev));
+	if (r->type == XGW_ROUTE_MULTIPATH && r->mp) {
+		c->route.n_nh = r->n_mp;
+		memcpy(c->route.nh, r->mp, r->n_mp * sizeof(*r->mp));
+	}
 }
 
 /* A command's gateway may not be one of the gateway's own addresses. */
@@ -86,6 +91,55 @@ static int route__check_via(struct xgwd *d, const struct xgw_addr *via, char *er
 	return -EINVAL;
 }
 
+/* An attached link named dev: its ifindex, or -ENODEV with a message. */
+static int route__dev(struct xgwd *d, const char *dev, int *ifindex, char *err,
+		      size_t errlen)
+{
+	*ifindex = if_nametoindex(dev);
+	if (!*ifindex) {
+		snprintf(err, errlen, "unknown device \"%s\"", dev);
+		return -ENODEV;
+	}
+	if (!link__find(d, *ifindex)) {
+		snprintf(err, errlen, "device \"%s\" is not an attached link "
+			 "(xgwctl link attach %s)", dev, dev);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* A multipath route's group, and its next hops as typed (for the state file). */
+static int route__build_mp(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_route *r,
+			   char *err, size_t errlen)
+{
+	struct group_nh nh[XGW_ROUTE_NH_MAX] = {};
+	unsigned int i, n = c->route.n_nh;
+	int ret;
+
+	for (i = 0; i < n && i < XGW_ROUTE_NH_MAX; i++) {
+		const struct xgw_route_nh *t = &c->route.nh[i];
+
+		nh[i].gw = t->via;
+		nh[i].weight = t->weight;
+		ret = route__check_via(d, &t->via, err, errlen);
+		if (!ret && t->dev[0])
+			ret = route__dev(d, t->dev, &nh[i].ifindex, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = path__get(d, r, 0, nh, n, err, errlen);
+	if (ret)
+		return ret;
+	r->mp = malloc(n * sizeof(*r->mp));
+	if (!r->mp) {
+		path__put(d, r);
+		return -ENOMEM;
+	}
+	memcpy(r->mp, c->route.nh, n * sizeof(*r->mp));
+	r->n_mp = n;
+	return 0;
+}
+
 /* Resolve a new route's device and next hop into *r, taking hold of what
  * it uses (path__put() lets go). */
 static int route__build(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_route *r,
@@ -99,31 +153,22 @@ static int route__build(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_rou
 	r->via = c->route.via;
 	memcpy(r->dev, c->route.dev, sizeof(r->dev));
 	if (r->dev[0]) {
-		r->ifindex = if_nametoindex(r->dev);
-		if (!r->ifindex) {
-			snprintf(err, errlen, "unknown device \"%s\"", r->dev);
-			return -ENODEV;
-		}
-		if (!link__find(d, r->ifindex)) {
-			snprintf(err, errlen, "device \"%s\" is not an attached link "
-				 "(xgwctl link attach %s)", r->dev, r->dev);
-			return -ENODEV;
-		}
+		ret = route__dev(d, r->dev, &r->ifindex, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (r->type == XGW_ROUTE_LOCAL || r->type == XGW_ROUTE_KERNEL) {
 		snprintf(err, errlen, "local routes come from the kernel's addresses");
 		return -EINVAL;
 	}
-	if (r->type == XGW_ROUTE_MULTIPATH) {
-		snprintf(err, errlen, "multipath routes are not supported yet");
-		return -EOPNOTSUPP;
-	}
+	if (r->type == XGW_ROUTE_MULTIPATH)
+		return route__build_mp(d, c, r, err, errlen);
 	if (r->type == XGW_ROUTE_VIA) {
 		ret = route__check_via(d, &r->via, err, errlen);
 		if (ret)
 			return ret;
 	}
-	return path__get(d, r, entry__adopted_nh(d, &r->dst), err, errlen);
+	return path__get(d, r, entry__adopted_nh(d, &r->dst), NULL, 0, err, errlen);
 }
 
 static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
@@ -258,11 +303,50 @@ static void route__print_origin(struct xgwd *d, const struct xgwd_route *r)
 		print_text(" shadowed");
 }
 
+/* One next hop: via, dev, nh id, resolution (JSON keys alike for members). */
+static void route__print_nh(struct xgwd *d, const struct xgwd_nexthop *nh, const char *dev,
+			    int ifindex)
+{
+	struct xgwd_link *l = link__find(d, nh ? nh->ifindex : ifindex);
+
+	if (l)
+		print_string(PRINT_ANY, "dev", " dev %s", l->name);
+	else if (dev && dev[0])
+		print_string(PRINT_ANY, "dev", " dev %s", dev);
+	if (!nh)
+		return;
+	print_uint(PRINT_ANY, "nh_id", " nh %u", nh->id);
+	print_bool(PRINT_JSON, "resolved", NULL, nexthop__is_resolved(d, nh));
+	if (!nexthop__is_resolved(d, nh))
+		print_text(" unresolved");
+}
+
+static void route__print_group(struct xgwd *d, const struct xgwd_route *r)
+{
+	const struct xgwd_group *g = group__find(d, r->group);
+	char buf[XGW_ADDR_STRLEN];
+	unsigned int i;
+
+	if (!g)
+		return;
+	print_uint(PRINT_JSON, "group", NULL, g->id);
+	open_json_array(PRINT_JSON, "nexthops");
+	for (i = 0; i < g->n; i++) {
+		const struct xgwd_nexthop *nh = nexthop__find(d, g->m[i].nh_id);
+
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "via", " nexthop via %s",
+			     nh ? xgw_addr_str(&nh->gw, buf, sizeof(buf)) : "?");
+		route__print_nh(d, nh, NULL, 0);
+		print_uint(PRINT_ANY, "weight", " weight %u", g->m[i].weight);
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
 static void route__print(struct xgwd *d, const struct xgwd_route *r)
 {
 	char buf[XGW_PREFIX_STRLEN];
-	const struct xgwd_nexthop *nh = nexthop__find(d, r->nh_id);
-	struct xgwd_link *l = nh ? link__find(d, nh->ifindex) : NULL;
 
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "dst", "%s", xgw_prefix_str(&r->dst, buf, sizeof(buf)));
@@ -273,16 +357,10 @@ static void route__print(struct xgwd *d, const struct xgwd_route *r)
 		print_text(" blackhole");
 	if (r->type == XGW_ROUTE_KERNEL)
 		print_text(" to kernel");
-	if (l)
-		print_string(PRINT_ANY, "dev", " dev %s", l->name);
-	else if (r->dev[0])
-		print_string(PRINT_ANY, "dev", " dev %s", r->dev);
-	if (nh) {
-		print_uint(PRINT_ANY, "nh_id", " nh %u", r->nh_id);
-		print_bool(PRINT_JSON, "resolved", NULL, nexthop__is_resolved(d, nh));
-		if (!nexthop__is_resolved(d, nh))
-			print_text(" unresolved");
-	}
+	if (r->type == XGW_ROUTE_MULTIPATH)
+		route__print_group(d, r);
+	else
+		route__print_nh(d, nexthop__find(d, r->nh_id), r->dev, r->ifindex);
 	route__print_origin(d, r);
 	print_nl();
 	close_json_object();
@@ -370,17 +448,34 @@ static int route__get(struct xgwd *d, const struct xgw_addr *a, char *err, size_
 	return 0;
 }
 
-int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
+/* What a next hop of a command can be checked for before anything runs. */
+static int route__check_nh(struct xgwd *d, const struct xgw_addr *via, const char *dev,
+			   char *err, size_t errlen)
 {
-	if (c->verb == XGW_V_FOLLOW || c->verb == XGW_V_UNFOLLOW)
-		return 0;
-	if ((c->verb == XGW_V_ADD || c->verb == XGW_V_REPLACE) &&
-	    c->route.type == XGW_ROUTE_VIA && route__check_via(d, &c->route.via, err, errlen))
+	if (via && route__check_via(d, via, err, errlen))
 		return -EINVAL;
-	if (c->route.dev[0] && !if_nametoindex(c->route.dev)) {
-		snprintf(err, errlen, "unknown device \"%s\"", c->route.dev);
+	if (dev[0] && !if_nametoindex(dev)) {
+		snprintf(err, errlen, "unknown device \"%s\"", dev);
 		return -ENODEV;
 	}
+	return 0;
+}
+
+int route__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
+{
+	bool change = c->verb == XGW_V_ADD || c->verb == XGW_V_REPLACE;
+	unsigned int i;
+	int ret;
+
+	if (c->verb == XGW_V_FOLLOW || c->verb == XGW_V_UNFOLLOW)
+		return 0;
+	ret = route__check_nh(d, change && c->route.type == XGW_ROUTE_VIA ? &c->route.via : NULL,
+			      c->route.dev, err, errlen);
+	for (i = 0; !ret && change && c->route.type == XGW_ROUTE_MULTIPATH &&
+		    i < c->route.n_nh && i < XGW_ROUTE_NH_MAX; i++)
+		ret = route__check_nh(d, &c->route.nh[i].via, c->route.nh[i].dev, err, errlen);
+	if (ret)
+		return ret;
 	if (c->verb != XGW_V_DEL && c->route.type == XGW_ROUTE_LOCAL) {
 		snprintf(err, errlen, "local routes come from the kernel's addresses");
 		return -EINVAL;

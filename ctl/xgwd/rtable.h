@@ -31,6 +31,10 @@ struct xgwd_route {
 	__u32 table;		/* kernel routes */
 	__u32 priority;		/* kernel routes: metric */
 	__u8 epoch;		/* kernel routes: follow.c's resync mark */
+	__u32 group;		/* XGW_ROUTE_MULTIPATH: its next-hop group */
+	/* own XGW_ROUTE_MULTIPATH routes: the next hops as typed (owned) */
+	struct xgw_route_nh *mp;
+	unsigned int n_mp;
 };
 
 /* A neighbour inside an on-link (dev) prefix route: its own host entry. */
