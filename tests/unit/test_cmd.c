@@ -544,7 +544,8 @@ static void test_help_docs_agree(void **state)
 		const char *words[16];
 	} kw[] = {
 		{ XGW_OBJ_LINK, { "attach", "detach", "show", "mode", "native", "generic", "decap" } },
-		{ XGW_OBJ_ROUTE, { "add", "replace", "del", "show", "get", "via", "dev", "blackhole" } },
+		{ XGW_OBJ_ROUTE, { "add", "replace", "del", "show", "get", "via", "dev", "blackhole",
+				   "nexthop", "weight", "follow", "unfollow", "table", "proto" } },
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
