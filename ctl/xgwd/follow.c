@@ -166,7 +166,7 @@ static void follow__remove(struct xgwd *d, size_t i)
 	struct xgwd_route old = *rtable__kern_at(d, i);
 	int err;
 
-	rtable__kern_del(d, i);
+	rtable__del(d, XGWD_ORIGIN_KERNEL, i);
 	err = entry__sync(d, &old.dst);
 	if (err)
 		follow__failed(d, &old.dst, err);
@@ -196,8 +196,8 @@ void follow__route(struct xgwd *d, const struct kernel_route *kr)
 	}
 	if (r) {
 		old = *r;
-		rtable__kern_replace(d, i, &nr);
-	} else if (rtable__kern_add(d, &nr)) {
+		rtable__replace(d, i, &nr);
+	} else if (rtable__add(d, &nr)) {
 		path__put(d, &nr);
 		follow__failed(d, &nr.dst, -ENOMEM);
 		return;
@@ -206,7 +206,7 @@ void follow__route(struct xgwd *d, const struct kernel_route *kr)
 	if (err) {
 		/* not in the datapath: not in the table either */
 		rtable__kern_find(d, &nr.dst, nr.table, nr.priority, &i);
-		rtable__kern_del(d, i);
+		rtable__del(d, XGWD_ORIGIN_KERNEL, i);
 		entry__sync(d, &nr.dst);
 		path__put(d, &nr);
 		follow__failed(d, &nr.dst, err);

@@ -212,7 +212,7 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		if (r)
 			rtable__replace(d, i, &old);
 		else
-			rtable__del(d, d->routes.n - 1);
+			rtable__del(d, XGWD_ORIGIN_OWN, d->routes.n - 1);
 		entry__sync(d, &nr.dst);
 		entry__errmsg(ret, &nr.dst, "cannot write route", err, errlen);
 		goto fail;
@@ -248,7 +248,7 @@ static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 	ret = xgwd_undo__push(undo, &inv);
 	if (ret)
 		return ret;
-	rtable__del(d, i);
+	rtable__del(d, XGWD_ORIGIN_OWN, i);
 	ret = entry__sync(d, &old.dst);
 	if (ret) {
 		rtable__add(d, &old);

@@ -148,39 +148,29 @@ static struct xgwd_route *set_find(struct rtset s, const struct xgw_prefix *p,
 	return NULL;
 }
 
-int rtable__add(struct xgwd *d, const struct xgwd_route *r)
+static struct rtset set_of(struct xgwd *d, __u8 origin)
 {
-	return set_add(own_set(d), r);
+	return origin == XGWD_ORIGIN_KERNEL ? kern_set(d) : own_set(d);
 }
 
-void rtable__del(struct xgwd *d, size_t i)
+int rtable__add(struct xgwd *d, const struct xgwd_route *r)
 {
-	set_del(own_set(d), i);
+	return set_add(set_of(d, r->origin), r);
+}
+
+void rtable__del(struct xgwd *d, __u8 origin, size_t i)
+{
+	set_del(set_of(d, origin), i);
 }
 
 void rtable__replace(struct xgwd *d, size_t i, const struct xgwd_route *r)
 {
-	set_replace(own_set(d), i, r);
+	set_replace(set_of(d, r->origin), i, r);
 }
 
 struct xgwd_route *rtable__find(struct xgwd *d, const struct xgw_prefix *p, size_t *idx)
 {
 	return set_find(own_set(d), p, NULL, NULL, idx);
-}
-
-int rtable__kern_add(struct xgwd *d, const struct xgwd_route *r)
-{
-	return set_add(kern_set(d), r);
-}
-
-void rtable__kern_del(struct xgwd *d, size_t i)
-{
-	set_del(kern_set(d), i);
-}
-
-void rtable__kern_replace(struct xgwd *d, size_t i, const struct xgwd_route *r)
-{
-	set_replace(kern_set(d), i, r);
 }
 
 struct kern_key {

@@ -54,11 +54,11 @@ static inline struct xgwd_route *rtable__at(struct xgwd *d, size_t i)
 	return xgwd_vec__at(&d->routes, struct xgwd_route, i);
 }
 
-/* Add r (a copy); -ENOMEM. */
+/* Add r (a copy) to the own or the followed routes, by r->origin; -ENOMEM. */
 int rtable__add(struct xgwd *d, const struct xgwd_route *r);
-/* Remove routes[i]; the last route moves into its place. */
-void rtable__del(struct xgwd *d, size_t i);
-/* Replace routes[i] by r, keeping its place in the index. */
+/* Remove route i of that origin; the last one moves into its place. */
+void rtable__del(struct xgwd *d, __u8 origin, size_t i);
+/* Replace route i of r's origin by r, keeping its place in the index. */
 void rtable__replace(struct xgwd *d, size_t i, const struct xgwd_route *r);
 /* The own route of exactly p; its index in *idx. */
 struct xgwd_route *rtable__find(struct xgwd *d, const struct xgw_prefix *p, size_t *idx);
@@ -74,9 +74,6 @@ static inline struct xgwd_route *rtable__kern_at(struct xgwd *d, size_t i)
 	return xgwd_vec__at(&d->kroutes, struct xgwd_route, i);
 }
 
-int rtable__kern_add(struct xgwd *d, const struct xgwd_route *r);
-void rtable__kern_del(struct xgwd *d, size_t i);
-void rtable__kern_replace(struct xgwd *d, size_t i, const struct xgwd_route *r);
 struct xgwd_route *rtable__kern_find(struct xgwd *d, const struct xgw_prefix *p,
 				     __u32 table, __u32 priority, size_t *idx);
 /* The followed route that wins for exactly p, or NULL. */

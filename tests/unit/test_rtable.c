@@ -66,21 +66,21 @@ static void test_effective(void **st)
 	(void)st;
 	assert_null(rtable__effective(&d, &p));
 	k = route("10.1.0.0/16", XGWD_ORIGIN_KERNEL, 254, 20, 1);
-	assert_int_equal(rtable__kern_add(&d, &k), 0);
+	assert_int_equal(rtable__add(&d, &k), 0);
 	k = route("10.1.0.0/16", XGWD_ORIGIN_KERNEL, 100, 10, 2);
-	assert_int_equal(rtable__kern_add(&d, &k), 0);
+	assert_int_equal(rtable__add(&d, &k), 0);
 	k = route("10.1.0.0/16", XGWD_ORIGIN_KERNEL, 90, 10, 3);
-	assert_int_equal(rtable__kern_add(&d, &k), 0);
+	assert_int_equal(rtable__add(&d, &k), 0);
 	/* lowest metric, then lowest table */
 	assert_int_equal(tag_of(rtable__effective(&d, &p)), 3);
 	k = route("10.1.0.0/16", XGWD_ORIGIN_OWN, 0, 0, 9);
 	assert_int_equal(rtable__add(&d, &k), 0);
 	assert_int_equal(tag_of(rtable__effective(&d, &p)), 9);	/* own wins */
 	assert_non_null(rtable__find(&d, &p, &i));
-	rtable__del(&d, i);
+	rtable__del(&d, XGWD_ORIGIN_OWN, i);
 	assert_int_equal(tag_of(rtable__effective(&d, &p)), 3);	/* back */
 	assert_non_null(rtable__kern_find(&d, &p, 90, 10, &i));
-	rtable__kern_del(&d, i);
+	rtable__del(&d, XGWD_ORIGIN_KERNEL, i);
 	assert_int_equal(tag_of(rtable__effective(&d, &p)), 2);
 	assert_null(rtable__kern_find(&d, &p, 90, 10, NULL));
 	assert_int_equal(tag_of(rtable__kern_find(&d, &p, 254, 20, NULL)), 1);
@@ -98,7 +98,7 @@ static void test_longest(void **st)
 	r = route("10.0.0.0/8", XGWD_ORIGIN_OWN, 0, 0, 1);
 	assert_int_equal(rtable__add(&d, &r), 0);
 	r = route("10.1.0.0/16", XGWD_ORIGIN_KERNEL, 254, 0, 2);
-	assert_int_equal(rtable__kern_add(&d, &r), 0);
+	assert_int_equal(rtable__add(&d, &r), 0);
 	assert_int_equal(tag_of(rtable__longest_prefix(&d, &a)), 2);
 	r = route("10.1.2.0/24", XGWD_ORIGIN_OWN, 0, 0, 3);
 	assert_int_equal(rtable__add(&d, &r), 0);
@@ -109,7 +109,7 @@ static void test_longest(void **st)
 
 		snprintf(s, sizeof(s), "20.%d.%d.0/24", i / 256, i % 256);
 		r = route(s, XGWD_ORIGIN_KERNEL, 100, 0, 100 + i);
-		assert_int_equal(rtable__kern_add(&d, &r), 0);
+		assert_int_equal(rtable__add(&d, &r), 0);
 	}
 	a = addr("20.19.135.77");	/* i = 19 * 256 + 135 */
 	assert_int_equal(tag_of(rtable__longest_prefix(&d, &a)), 100 + 19 * 256 + 135);
