@@ -217,17 +217,20 @@ void follow__route(struct xgwd *d, const struct kernel_route *kr)
 		onlink__refresh(d);
 }
 
-void follow__resynced(struct xgwd *d)
+void follow__resync(struct xgwd *d, bool done)
 {
 	struct follow *f = d->follow;
 	size_t i;
 
 	if (!f)
 		return;
+	if (!done) {
+		f->epoch++;	/* what the replay touches carries the new one */
+		return;
+	}
 	for (i = d->kroutes.n; i--;)
-		if (rtable__kern_at(d, i)->epoch != f->epoch && i < d->kroutes.n)
+		if (rtable__kern_at(d, i)->epoch != f->epoch)
 			follow__remove(d, i);
-	f->epoch++;
 }
 
 /* ---- follow lines -------------------------------------------------------------- */

@@ -18,8 +18,9 @@ int follow__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *und
 		  char *err, size_t errlen);
 /* A route of some kernel table appeared, changed or went away. */
 void follow__route(struct xgwd *d, const struct kernel_route *kr);
-/* The kernel's routes were replayed after lost events: forget the rest. */
-void follow__resynced(struct xgwd *d);
+/* After lost events the kernel's routes are replayed: done false before,
+ * true after (followed routes the replay did not bring are forgotten). */
+void follow__resync(struct xgwd *d, bool done);
 /* A link was attached or detached: routes through it change their path. */
 void follow__link(struct xgwd *d, int ifindex);
 /* The follow lines of the state file. */

@@ -31,14 +31,12 @@ struct kernel {
 	void *arg;
 	struct nl_cache_mngr *mngr;
 	struct nl_cache *links, *addrs, *neighs, *routes;
+	struct nl_sock *sync;	/* dumps after lost events */
 	int link_fd;		/* raw RTMGRP_LINK socket: IFLA_XDP */
 	int ep_fd;		/* both sockets, for one poll() */
 	bool link_lost;		/* link_fd overflowed: dump the links again */
 };
 
-/* Receive buffer of the event socket: a burst of route changes (a full
- * table from a routing daemon) must not overflow it. */
-#define KERNEL_RCVBUF	(64 << 20)
 
 static bool nl_to_addr(struct nl_addr *na, struct xgw_addr *a)
 {
@@ -268,7 +266,7 @@ static void kernel__xdp_process(struct kernel *k)
 	}
 }
 
-int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
+int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg, int rcvbuf)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	int err;
@@ -282,7 +280,9 @@ int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
 	k->ep_fd = -1;
 	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &k->mngr);
 	if (!err) {
-		int sz = KERNEL_RCVBUF, fd = nl_cache_mngr_get_fd(k->mngr);
+		/* a burst of route changes (a full table from a routing
+		 * daemon) must not overflow it */
+		int sz = rcvbuf ? rcvbuf : KERNEL_RCVBUF, fd = nl_cache_mngr_get_fd(k->mngr);
 
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
 			pr_debug("netlink: SO_RCVBUFFORCE: %s", strerror(errno));
@@ -293,6 +293,10 @@ int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg)
 		err = nl_cache_mngr_add(k->mngr, "route/addr", on_change, k, &k->addrs);
 	if (!err)
 		err = nl_cache_mngr_add(k->mngr, "route/neigh", on_change, k, &k->neighs);
+	if (!err && !(k->sync = nl_socket_alloc()))
+		err = -NLE_NOMEM;
+	if (!err)
+		err = nl_connect(k->sync, NETLINK_ROUTE);
 	if (err) {
 		pr_warn("netlink: %s", nl_geterror(err));
 		kernel__close(k);
@@ -314,6 +318,8 @@ void kernel__close(struct kernel *k)
 		return;
 	if (k->mngr)
 		nl_cache_mngr_free(k->mngr);
+	if (k->sync)
+		nl_socket_free(k->sync);
 	if (k->link_fd >= 0)
 		close(k->link_fd);
 	if (k->ep_fd >= 0)
@@ -338,6 +344,31 @@ void kernel__replay(struct kernel *k, unsigned int what)
 		nl_cache_foreach(k->routes, on_initial, k);
 }
 
+/*
+ * Events were lost (ENOBUFS). What is still queued is older than the loss:
+ * applied after a fresh dump it would undo newer changes, so it goes first;
+ * then every cache is dumped again (on the sync socket: the event socket
+ * must stay the cache manager's).
+ */
+static void kernel__refill(struct kernel *k)
+{
+	struct nl_cache *caches[] = { k->links, k->addrs, k->neighs, k->routes };
+	static const char *const names[] = { "links", "addresses", "neighbours", "routes" };
+	int fd = nl_cache_mngr_get_fd(k->mngr), err;
+	char buf[16384];
+	size_t i;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+		;
+	for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		if (!caches[i])
+			continue;
+		err = nl_cache_refill(k->sync, caches[i]);
+		if (err < 0)
+			pr_warn("netlink: reading the %s again: %s", names[i], nl_geterror(err));
+	}
+}
+
 int kernel__process(struct kernel *k)
 {
 	int err;
@@ -346,15 +377,11 @@ int kernel__process(struct kernel *k)
 	err = nl_cache_mngr_data_ready(k->mngr);
 
 	if (err < 0 && err != -NLE_AGAIN) {
-		/* lost events (ENOBUFS): resync everything from scratch */
 		pr_warn("netlink: %s; resyncing", nl_geterror(err));
-		nl_cache_refill(NULL, k->links);
-		nl_cache_refill(NULL, k->addrs);
-		nl_cache_refill(NULL, k->neighs);
-		if (k->routes)
-			nl_cache_refill(NULL, k->routes);
+		kernel__refill(k);
+		k->ops->resync(k->arg, false);
 		kernel__replay(k, KERNEL_ADDRS | KERNEL_LINKS | KERNEL_NEIGHS | KERNEL_ROUTES);
-		k->ops->resynced(k->arg);
+		k->ops->resync(k->arg, true);
 	}
 	return 0;
 }

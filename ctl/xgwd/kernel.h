@@ -76,9 +76,10 @@ struct kernel_ops {
 	void (*neigh)(void *arg, const struct kernel_neigh *n);
 	void (*route)(void *arg, const struct kernel_route *r);
 	void (*xdp)(void *arg, const struct kernel_xdp *x);
-	/* After events were lost and the caches refilled: everything the
-	 * caches hold was just replayed; what was not is gone. */
-	void (*resynced)(void *arg);
+	/* Events were lost: the caches are refilled and everything in them
+	 * replayed, between resync(false) and resync(true); what was not
+	 * replayed is gone. */
+	void (*resync)(void *arg, bool done);
 };
 
 /* What kernel__replay() delivers, in this order. */
@@ -89,8 +90,10 @@ enum {
 	KERNEL_ROUTES = 1 << 3,
 };
 
-/* Fill the caches and subscribe; events flow once kernel__process() runs. */
-int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg);
+/* Fill the caches and subscribe; events flow once kernel__process() runs.
+ * rcvbuf: the event socket's receive buffer, bytes (0: KERNEL_RCVBUF). */
+#define KERNEL_RCVBUF	(64 << 20)
+int kernel__open(struct kernel **kp, const struct kernel_ops *ops, void *arg, int rcvbuf);
 void kernel__close(struct kernel *k);
 /* The event descriptor (libnl's socket and our own link socket), for poll(). */
 int kernel__fd(const struct kernel *k);

@@ -7,6 +7,7 @@
  * of followed tables; and attach/detach of links to the followed routes.
  * The top of the routing side: nothing below calls up here.
  */
+#include <stdlib.h>
 #include "entry.h"
 #include "follow.h"
 #include "group.h"
@@ -55,9 +56,9 @@ static void on_xdp(void *arg, const struct kernel_xdp *k)
 	link__xdp_changed(arg, k);
 }
 
-static void on_resynced(void *arg)
+static void on_resync(void *arg, bool done)
 {
-	follow__resynced(arg);
+	follow__resync(arg, done);
 }
 
 static const struct kernel_ops netlink_ops = {
@@ -66,7 +67,7 @@ static const struct kernel_ops netlink_ops = {
 	.neigh = on_neigh,
 	.route = on_route,
 	.xdp = on_xdp,
-	.resynced = on_resynced,
+	.resync = on_resync,
 };
 
 static const struct link_ops netlink_link_ops = {
@@ -77,9 +78,12 @@ static const struct nexthop_ops netlink_nexthop_ops = {
 	.changed = group__nexthop_changed,
 };
 
+/* XGWD_NETLINK_BUFFER (bytes) overrides the event socket's buffer: tests
+ * make it overflow with a small one. */
 int netlink__open(struct xgwd *d)
 {
-	int err = kernel__open(&d->kernel, &netlink_ops, d);
+	const char *env = getenv("XGWD_NETLINK_BUFFER");
+	int err = kernel__open(&d->kernel, &netlink_ops, d, env ? atoi(env) : 0);
 
 	if (err)
 		return err;

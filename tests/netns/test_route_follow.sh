@@ -15,7 +15,7 @@
 #  - a route via the gateway's own address is refused (issue 14.6).
 . "$(dirname "$0")/lib.sh"
 
-xt_plan 32
+xt_plan 35
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fib4get" ] ||
 	xt_skip_rest "no xgwd, xgwctl or fib4get in $XT_BUILD (run make)"
@@ -147,6 +147,35 @@ within_1s "$N routes with ip -batch: the last one is in xgw's FIB within a secon
 xt_is "$(ctl -j route follow show | jq '.[0].routes')" $((N + 2)) "route follow show counts them all"
 sed 's/^route add/route del/' "$XT_TMP/batch" | ip -n "$GW" -batch -
 within_1s "and deleted, they leave within a second" "$(wait_fib "$last" "none")"
+
+# ---- lost events: xgwd stopped while 30k routes change ---------------------------
+# xgwd restarted with a 1 MiB event buffer (XGWD_NETLINK_BUFFER), then
+# stopped: deleting 1000 followed routes and adding 30k overflows it.
+# Resumed, xgwd reads the whole table again and forgets what it did not see.
+sed -n '1,1000p' "$XT_TMP/batch" | ip -n "$GW" -batch -
+kill "$(cat "$XT_TMP/gw.pid")"
+for _ in $(seq 100); do kill -0 "$(cat "$XT_TMP/gw.pid")" 2>/dev/null || break; sleep 0.1; done
+XGWD_NETLINK_BUFFER=1048576 xt_xgwd_start gw "$GW"
+wait_fib 40.0.3.9 nexthop >/dev/null
+"$XT_PY" - 30000 "$LAB_SRV_IP4" $T >"$XT_TMP/batch2" <<'EOF'
+import sys
+n, via, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for i in range(n):
+    a = (50 << 24) + (i << 8)
+    print("route add %d.%d.%d.0/24 via %s table %s proto bird" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, via, t))
+EOF
+xt_defer "kill -CONT \$(cat '$XT_TMP/gw.pid') 2>/dev/null"	# runs before the kill
+kill -STOP "$(cat "$XT_TMP/gw.pid")"
+sed -n '1,1000p' "$XT_TMP/batch" | sed 's/^route add/route del/' | ip -n "$GW" -batch -
+ip -n "$GW" -batch "$XT_TMP/batch2"
+kill -CONT "$(cat "$XT_TMP/gw.pid")"
+ms=$(wait_fib 50.117.47.9 nexthop)
+xt_is "$(grep -c 'resyncing' "$XT_TMP/gw.log")" 1 "events were lost (the log says so) and the table read again"
+xt_is "$ms,$(fib4 40.0.3.9)" "${ms%timeout},40.0.3.9 none" \
+	"after the resync the 30k routes are in, the 1000 deleted meanwhile are gone"
+sed 's/^route add/route del/' "$XT_TMP/batch2" | ip -n "$GW" -batch -
+xt_is "$(wait_fib 50.117.47.9 none >/dev/null; ctl -j route follow show | jq '.[0].routes')" 2 \
+	"and deleted again, none is left"
 
 # ---- a link attached later, then detached ---------------------------------------------------
 kroute add 10.30.0.0/16 via "$LAB_BE1_IP4" table $T proto bird
