@@ -516,8 +516,12 @@ static const char *const settings[] = {
 	[XGW_SET_LATENCY_SAMPLE] = "latency-sample",
 	[XGW_SET_CT_UDP_TIMEOUT] = "ct-udp-timeout",
 	[XGW_SET_CT_FLOOD_LIMIT] = "ct-flood-limit",
+	[XGW_SET_ANNOUNCE_TABLE] = "announce-table",
+	[XGW_SET_ANNOUNCE] = "announce",
 	NULL,
 };
+
+static const char *const on_off[] = { "off", "on", NULL };
 
 static const struct {
 	unsigned long min, max;
@@ -525,6 +529,9 @@ static const struct {
 	[XGW_SET_LATENCY_SAMPLE] = { 0, 0xffffffffUL },	/* 0 = off */
 	[XGW_SET_CT_UDP_TIMEOUT] = { 1, 86400 },
 	[XGW_SET_CT_FLOOD_LIMIT] = { 1, 0xffffffffUL },
+	/* 253-255 are the kernel's default, main and local tables */
+	[XGW_SET_ANNOUNCE_TABLE] = { 0, 0xffffffffUL },
+	[XGW_SET_ANNOUNCE] = { 0, 1 },
 };
 
 static int do_set(struct parser *p)
@@ -538,9 +545,22 @@ static int do_set(struct parser *p)
 	if (r < 0)
 		return r;
 	c->set.key = r;
+	if (r == XGW_SET_ANNOUNCE) {
+		if (!more(p))
+			return perr(p, "missing on or off after \"announce\"");
+		r = expect_word(p, on_off, "value", "announce");
+		if (r < 0)
+			return r;
+		c->set.value = r;
+		return no_more(p);
+	}
 	if (uint_arg(p, settings[r], kw_arg(p), setting_range[r].min,
 		     setting_range[r].max, &c->set.value))
 		return -EINVAL;
+	if (r == XGW_SET_ANNOUNCE_TABLE && c->set.value >= 253 && c->set.value <= 255)
+		return perr(p, "invalid announce-table \"%s\" (253-255 are the kernel's "
+			    "default, main and local tables: give xgwd a table of its own)",
+			    p->argv[p->i - 1]);
 	return no_more(p);
 }
 
@@ -1432,7 +1452,8 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_LINK:
 		return c->link.mode <= XGW_LINK_DECAP;
 	case XGW_OBJ_SET:
-		return c->set.key <= XGW_SET_CT_FLOOD_LIMIT;
+		return c->set.key <= XGW_SET_ANNOUNCE &&
+		       (c->set.key != XGW_SET_ANNOUNCE || c->set.value <= 1);
 	case XGW_OBJ_SERVICE:
 		return (c->service.mode == XGW_LB_DSR || c->service.mode == XGW_LB_IPIP) &&
 		       c->service.check.type <= XGW_CHECK_NONE &&
@@ -1458,6 +1479,8 @@ int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
 	if (cmd->obj == XGW_OBJ_SET) {
 		if (cmd->verb == XGW_V_HELP)
 			emit(&o, " help");
+		else if (cmd->set.key == XGW_SET_ANNOUNCE)
+			emit(&o, " %s %s", settings[cmd->set.key], on_off[cmd->set.value]);
 		else
 			emit(&o, " %s %lu", settings[cmd->set.key], cmd->set.value);
 	} else if (!(cmd->obj == XGW_OBJ_TOP && cmd->verb == XGW_V_SHOW)) {
@@ -1511,8 +1534,10 @@ static const char *const help_text[] = {
 	[XGW_OBJ_SET] =
 	"Usage: xgwctl set SETTING\n"
 	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
-	"             ct-flood-limit FLOWS_PER_SEC }\n"
-	"N := time one packet in N (0 = off); SECONDS := 1..86400\n",
+	"             ct-flood-limit FLOWS_PER_SEC | announce-table TABLE |\n"
+	"             announce { on | off } }\n"
+	"N := time one packet in N (0 = off); SECONDS := 1..86400\n"
+	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n",
 	[XGW_OBJ_SERVICE] =
 	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ] [ OPTS ]\n"
 	"       xgwctl service set SERVICE OPTS\n"

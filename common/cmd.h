@@ -116,6 +116,9 @@ enum xgw_setting {
 	XGW_SET_LATENCY_SAMPLE,	/* set latency-sample N */
 	XGW_SET_CT_UDP_TIMEOUT,	/* set ct-udp-timeout SECONDS */
 	XGW_SET_CT_FLOOD_LIMIT,	/* set ct-flood-limit FLOWS_PER_SEC */
+	/* scale: VIP announcement (ctl/xgwd/announce.c), not datapath config */
+	XGW_SET_ANNOUNCE_TABLE,	/* set announce-table TABLE (0: off) */
+	XGW_SET_ANNOUNCE,	/* set announce { on | off }: value 1 / 0 */
 };
 
 #define XGW_ROUTE_NH_MAX	8	/* next hops of one typed multipath route */

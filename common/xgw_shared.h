@@ -315,6 +315,112 @@ struct xgw_flood {
 };
 _Static_assert(sizeof(struct xgw_flood) == 16, "xgw_flood");
 
+/* ---- xgw-decap (lb-cp): the backend's own small decapsulation object ------------ */
+/*
+ * bpf/decap_only.bpf.c and ctl/xgw-decap: a backend behind an ipip service
+ * strips the outer header of tunnel packets addressed to one of its own
+ * addresses (xgw_decap_addrs, kept from the kernel's by xgw-decap) and
+ * counts what it saw (xgw_decap_stats). No xgwd, no FIB.
+ */
+#ifndef XGW_DECAP_ADDRS
+#define XGW_DECAP_ADDRS		256	/* the host's addresses, both families */
+#endif
+
+/* xgw_decap_addrs key (value: __u8 1). IPv4 uses addr[0], the rest is 0. */
+struct xgw_decap_addr {
+	__be32 addr[4];
+	__u8   family;		/* AF_INET / AF_INET6 */
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct xgw_decap_addr) == 20, "xgw_decap_addr");
+
+/* xgw_decap_stats index (per CPU, struct xgw_counter). */
+enum xgw_decap_stat {
+	XGW_DECAP_DONE,		/* outer header stripped, inner packet to the stack */
+	XGW_DECAP_NOT_OURS,	/* a tunnel packet to an address not ours: passed as is */
+	XGW_DECAP_OTHER,	/* not a tunnel packet (or one we do not strip): passed */
+	XGW_DECAP_MALFORMED,	/* a tunnel packet for us with a broken inner header: dropped */
+	XGW_DECAP_STAT_MAX,
+};
+
+/* ---- BTF views of map keys and values (ops-package) ------------------------- */
+/*
+ * bpftool prints a map's entries through the BTF type the map was declared
+ * with. The structs above hold addresses and ports as __be32/__be16 (the
+ * datapath compares them as words), which bpftool would print as host-order
+ * numbers (10.77.0.1 as 16796938, port 80 as 20480). bpf/maps.h therefore
+ * declares these maps with a view of the same layout whose addresses and
+ * ports are network-order byte arrays: bpftool prints 10.77.0.1 as
+ * [10,77,0,1,0,...] and port 80 as [0,80]. The code never uses the views;
+ * the asserts keep each one the same layout as its struct (a changed
+ * struct must change its view). Sizes and offsets are unchanged, so
+ * pinned maps stay compatible (the kernel checks sizes, not BTF).
+ */
+#define XGW_VIEW_SAME(s, v, f)                                                   \
+	_Static_assert(__builtin_offsetof(struct s, f) == __builtin_offsetof(struct v, f) && \
+		       sizeof(((struct s *)0)->f) == sizeof(((struct v *)0)->f),      \
+		       #v "." #f " is " #s "." #f)
+#define XGW_VIEW_SIZE(s, v)                                                      \
+	_Static_assert(sizeof(struct s) == sizeof(struct v), #v " is the size of " #s)
+
+struct xgw_in6_view {
+	__u8 addr[16];
+};
+XGW_VIEW_SIZE(xgw_in6, xgw_in6_view);
+XGW_VIEW_SAME(xgw_in6, xgw_in6_view, addr);
+
+struct xgw_lpm6_key_view {
+	__u32 prefixlen;
+	__u8  addr[16];
+};
+XGW_VIEW_SIZE(xgw_lpm6_key, xgw_lpm6_key_view);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, prefixlen);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, addr);
+
+struct xgw_svc_key_view {
+	__u8 addr[16];		/* IPv4: the first 4 */
+	__u8 port[2];
+	__u8 proto;
+	__u8 family;
+};
+XGW_VIEW_SIZE(xgw_svc_key, xgw_svc_key_view);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, addr);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, port);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, proto);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, family);
+
+struct xgw_backend_view {
+	__u8  addr[16];
+	__u8  src[16];
+	__u8  family;
+	__u8  pad;
+	__u16 flags;
+	__u32 nh_id;
+};
+XGW_VIEW_SIZE(xgw_backend, xgw_backend_view);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, addr);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, src);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, family);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, flags);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, nh_id);
+
+struct xgw_flow_key_view {
+	__u8  src[16];
+	__u8  dst[16];
+	__u8  sport[2];
+	__u8  dport[2];
+	__u8  proto;
+	__u8  family;
+	__u16 pad;
+};
+XGW_VIEW_SIZE(xgw_flow_key, xgw_flow_key_view);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, src);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dst);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, sport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
+
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__
 struct xgw_reason_desc {

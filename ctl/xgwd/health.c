@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "lb.h"
+#include "announce.h"
 
 #define HEALTH_INFLIGHT_MAX	256	/* probes (sockets) at once */
 #define HEALTH_TICK_MS		200	/* longest sleep: picks up new backends */
@@ -329,6 +330,7 @@ static void *health_thread(void *arg)
 		if (!health_lock(d, &stop))
 			break;
 		lb__adopt_finish(d);
+		announce__tick(d);	/* scale: VIP routes, once restored */
 		n = health_report(d, pr, n);
 		n0 = n;
 		now = now_ms();

@@ -18,6 +18,7 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
+#include "announce.h"
 #include "local.h"
 #include "nexthop.h"
 #include "route.h"
@@ -284,6 +285,8 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	s->use_all = use_all;
 	for (i = 0; use_all != was && i < s->n_be; i++)
 		lb_be_write(st, s, &s->be[i]);	/* DOWN flags follow use-all */
+	/* VIP routes: announced while a backend is usable (use-all is not) */
+	announce__service(s->id, &s->svc.addr, k > 0 && !use_all);
 	if (lb_table_digest(mb, k, table, s->table_size, &s->digest))
 		s->digest = 0;
 out:
@@ -695,6 +698,7 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 		lb_backend_release(d, &s->be[i]);
 	}
 	lb_ct_purge(st, s->id, 0);
+	announce__service(s->id, &s->svc.addr, false);	/* scale: VIP routes */
 	route__set_vip(d, &s->svc.addr, false);
 	st->svc[s->id] = NULL;
 	free(s->be);

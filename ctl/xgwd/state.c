@@ -29,6 +29,7 @@
 #include "state.h"
 #include "stats.h"
 #include "xgwd.h"
+#include "announce.h"
 
 #define XGWD_MAX_WORDS	64
 
@@ -49,6 +50,8 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	case XGW_OBJ_STATS:
 		return stats__apply(d, c, err, errlen);
 	case XGW_OBJ_SET:
+		if (announce__is_setting(c))
+			return announce__apply(d, c, undo, err, errlen);
 		return settings__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_SERVICE:
 	case XGW_OBJ_BACKEND:
@@ -225,7 +228,7 @@ int state__write(struct xgwd *d, FILE *f)
 			return -EINVAL;
 		fprintf(f, "%s\n", line);
 	}
-	err = settings__save(d, f);
+	err = settings__save(d, f) ?: announce__save(f);
 	if (err)
 		return err;
 	idx = route__sorted(d);

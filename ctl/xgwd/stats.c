@@ -284,6 +284,8 @@ static __u32 *setting_field(struct xgw_config *cfg, enum xgw_setting key)
 		return &cfg->ct_udp_timeout_s;
 	case XGW_SET_CT_FLOOD_LIMIT:
 		return &cfg->ct_flood_limit;
+	default:	/* not datapath config (announce.c) */
+		break;
 	}
 	return NULL;
 }

@@ -43,27 +43,7 @@ xt_ok "lab $XT_PFX up with 2 backends"
 GW_SOCK=$XT_TMP/gw.sock
 X=("$XT_BUILD/xgwctl" -s "$GW_SOCK")
 
-SRV_PY=$XT_TMP/servers.py
-cat >"$SRV_PY" <<'EOF'
-# proto port name: a TCP line server answering NAME, or a UDP server
-# answering "pong-NAME" to "ping" (anything else: "what").
-import socket, socketserver, sys
-proto, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-if proto == "tcp":
-    class H(socketserver.StreamRequestHandler):
-        def handle(self):
-            for _ in self.rfile:
-                self.wfile.write(name.encode() + b"\n")
-    class S(socketserver.ThreadingTCPServer):
-        allow_reuse_address = True
-        daemon_threads = True
-    S(("0.0.0.0", port), H).serve_forever()
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", port))
-while True:
-    data, peer = s.recvfrom(2048)
-    s.sendto(b"pong-" + name.encode() if data == b"ping" else b"what", peer)
-EOF
+SRV_PY="$XT_ROOT/tests/netns/lb_servers.py"
 
 # start_srv BE PROTO: (re)start backend BE's server, pid in $XT_TMP/BE-PROTO.pid
 start_srv()
