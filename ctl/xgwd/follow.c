@@ -424,9 +424,27 @@ int follow__save(struct xgwd *d, FILE *f)
 	return 0;
 }
 
-size_t follow__count(struct xgwd *d)
+void follow__metrics(struct xgwd *d, FILE *f)
 {
-	return d->kroutes.n;
+	struct follow *fl = d->follow;
+	char n[32], p[32];
+	size_t i;
+
+	fprintf(f, "# HELP xgw_routes_followed Routes followed from a kernel table.\n"
+		   "# TYPE xgw_routes_followed gauge\n");
+	for (i = 0; fl && i < fl->n; i++) {
+		const struct follow_spec *s = &fl->spec[i];
+
+		fprintf(f, "xgw_routes_followed{table=\"%s\",proto=\"%s\"} %zu\n",
+			xgw_rtname_str(XGW_RTNAME_TABLE, s->table, false, n, sizeof(n)),
+			s->proto < 0 ? "" : xgw_rtname_str(XGW_RTNAME_PROTO, s->proto, false,
+							    p, sizeof(p)),
+			follow__spec_routes(d, s));
+	}
+	fprintf(f, "# HELP xgw_route_follow_failed_total Followed routes the datapath "
+		   "could not take (IPv4 FIB full, no memory).\n"
+		   "# TYPE xgw_route_follow_failed_total counter\n"
+		   "xgw_route_follow_failed_total %lu\n", fl ? fl->failed : 0);
 }
 
 void follow__close(struct xgwd *d)

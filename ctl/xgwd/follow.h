@@ -25,8 +25,8 @@ void follow__resync(struct xgwd *d, bool done);
 void follow__link(struct xgwd *d, int ifindex);
 /* The follow lines of the state file. */
 int follow__save(struct xgwd *d, FILE *f);
-/* Routes followed now, for show and metrics. */
-size_t follow__count(struct xgwd *d);
+/* Prometheus text: routes followed per follow line, routes not taken. */
+void follow__metrics(struct xgwd *d, FILE *f);
 /* At exit: free memory only, the datapath keeps forwarding. */
 void follow__close(struct xgwd *d);
 

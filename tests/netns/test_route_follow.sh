@@ -19,7 +19,7 @@ xt_plan 35
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fib4get" ] ||
 	xt_skip_rest "no xgwd, xgwctl or fib4get in $XT_BUILD (run make)"
-command -v jq >/dev/null || xt_skip_rest "no jq"
+command -v jq >/dev/null && command -v curl >/dev/null || xt_skip_rest "no jq or curl"
 
 xt_lab_up --backends 1 || { xt_fail "lab up"; xt_skip_rest "no lab"; }
 GW=$LAB_GW_NS
@@ -120,7 +120,8 @@ xt_is "$(grep -c "^route follow table $T proto bird$" "$CONF"),$(grep -c '10\.20
 kill "$(cat "$XT_TMP/gw.pid")"
 for _ in $(seq 100); do kill -0 "$(cat "$XT_TMP/gw.pid")" 2>/dev/null || break; sleep 0.1; done
 kroute del 10.20.5.0/24 table $T
-xt_check "xgwd restarts" xt_xgwd_start gw "$GW"
+METRICS=127.0.0.1:$((20000 + $$ % 20000))
+xt_check "xgwd restarts" xt_xgwd_start gw "$GW" "$METRICS"
 xt_is "$(ping_recv 3 "$LAB_REMOTE4_HOST"),$(fib4 10.20.5.1 | cut -d' ' -f2),$(kroutes | jq length)" \
 	"3,nexthop,1" "after the restart the followed route is back, the one deleted meanwhile is not"
 ip -n "$GW" -6 route add fd00:20::/48 via "$LAB_SRV_IP6" table $T proto bird
@@ -144,7 +145,9 @@ last=$(tail -1 "$XT_TMP/batch" | awk '{ sub("0/24", "9", $3); print $3 }')
 ms=$(wait_fib "$last" "nexthop")
 xt_diag "ip -batch of $N routes: $(((t1 - t0) / 1000000)) ms; the last in xgw $ms ms after"
 within_1s "$N routes with ip -batch: the last one is in xgw's FIB within a second of the kernel" "$ms"
-xt_is "$(ctl -j route follow show | jq '.[0].routes')" $((N + 2)) "route follow show counts them all"
+xt_is "$(ctl -j route follow show | jq '.[0].routes'),$(ip netns exec "$GW" curl -s "http://$METRICS/metrics" |
+	sed -n 's/^xgw_routes_followed{table="100",proto="bird"} //p')" "$((N + 2)),$((N + 2))" \
+	"route follow show and the metric xgw_routes_followed count them all"
 sed 's/^route add/route del/' "$XT_TMP/batch" | ip -n "$GW" -batch -
 within_1s "and deleted, they leave within a second" "$(wait_fib "$last" "none")"
 
