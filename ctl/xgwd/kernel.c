@@ -478,29 +478,29 @@ void kernel__neigh_foreach(struct kernel *k,
 		nl_cache_foreach(k->neighs, neigh_walk_one, &w);
 }
 
-bool kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
-		       struct kernel_neigh *out, __u8 *mac)
+int kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
+		      struct kernel_neigh *out, __u8 *mac)
 {
 	struct nl_addr *na;
 	struct rtnl_neigh *n;
-	bool ok;
+	int ret;
 
 	if (!k)
-		return false;
+		return -ENOENT;
 	na = nl_addr_build(a->family, a->a, a->family == AF_INET ? 4 : 16);
 	if (!na)
-		return false;
+		return -ENOMEM;
 	n = rtnl_neigh_get(k->neighs, ifindex, na);
 	nl_addr_put(na);
 	if (!n)
-		return false;
-	ok = neigh_event(n, NL_ACT_NEW, out) && out->mac;
-	if (ok) {
+		return -ENOENT;
+	ret = neigh_event(n, NL_ACT_NEW, out) && out->mac;
+	if (ret) {
 		memcpy(mac, out->mac, 6);
 		out->mac = mac;
 	}
 	rtnl_neigh_put(n);
-	return ok;
+	return ret;
 }
 
 /* ---- one-shot rtnetlink requests -------------------------------------------- */

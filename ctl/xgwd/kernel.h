@@ -114,10 +114,11 @@ void kernel__route_foreach(struct kernel *k,
 /* Call fn for every cached neighbour (not through the callback table). */
 void kernel__neigh_foreach(struct kernel *k,
 			   void (*fn)(void *arg, const struct kernel_neigh *n), void *arg);
-/* The cached neighbour a on ifindex: true when its MAC is usable (*n
- * filled in; n->mac points into *mac, 6 bytes). */
-bool kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
-		       struct kernel_neigh *n, __u8 *mac);
+/* The cached neighbour a on ifindex, into *n (n->mac points into mac[6]
+ * when usable): 1 its MAC is usable, 0 it is not (incomplete, failed),
+ * -ENOENT no entry. */
+int kernel__neigh_get(struct kernel *k, const struct xgw_addr *a, int ifindex,
+		      struct kernel_neigh *n, __u8 *mac);
 /*
  * Ask the kernel to resolve a on ifindex: a neighbour "use" (NTF_USE)
  * creates the entry if needed and starts ARP/ND as if a packet were

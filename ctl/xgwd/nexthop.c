@@ -62,18 +62,27 @@ static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 	return 0;
 }
 
-/* The kernel's neighbour entry, when it has one, is the truth (over what
- * an adopted datapath held): MAC and state. */
+/*
+ * The kernel's neighbour entry, when it has one, is the truth over what an
+ * adopted datapath held: MAC and state, or none usable (failed). With no
+ * entry, an adopted MAC is kept (a hitless restart) but counts as stale:
+ * in use, it is revalidated, which makes the kernel resolve it afresh.
+ */
 static void nexthop__from_kernel(struct xgwd *d, struct xgwd_nexthop *nh)
 {
 	struct kernel_neigh kn;
 	__u8 mac[6];
+	int ret = kernel__neigh_get(d->kernel, &nh->gw, nh->ifindex, &kn, mac);
 
-	if (!kernel__neigh_get(d->kernel, &nh->gw, nh->ifindex, &kn, mac))
+	if (ret < 0) {
+		nh->stale = nh->has_mac;
 		return;
-	memcpy(nh->mac, mac, 6);
-	nh->has_mac = true;
-	nh->stale = kn.stale;
+	}
+	nh->has_mac = ret > 0;
+	memset(nh->mac, 0, 6);
+	if (ret > 0)
+		memcpy(nh->mac, mac, 6);
+	nh->stale = ret > 0 && kn.stale;
 }
 
 /* Clearing a freed slot keeps stale MACs out of `bpftool map dump`. */
