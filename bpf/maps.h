@@ -143,13 +143,48 @@ struct {
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_backends SEC(".maps");
 
-/* Client flow -> chosen backend, so established flows survive changes. */
+/*
+ * The connection table (lb-dp): dsr/ipip flows, both directions of NAT
+ * flows (struct xgw_ct_entry). A hash, not an LRU: nothing evicts a live
+ * entry; xgwd sweeps the expired ones (common/ct.c). Preallocated, so an
+ * insert on a full table fails at once (new NAT flows are refused, counted
+ * ct_full; dsr/ipip flows go on by Maglev unlearnt).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xgw_flow_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_ct_entry);
 	__uint(max_entries, XGW_CT_SIZE);
 } xgw_conntrack SEC(".maps");
+
+/*
+ * Flows seen once (lb-dp): slot = flow hash % XGW_CT_SEEN_SLOTS, value = the
+ * hash. A dsr/ipip flow is learnt when a packet without SYN finds its own
+ * mark, i.e. on its second packet: a flood of one packet per flow, SYN or
+ * not, never reaches the connection table.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XGW_CT_SEEN_SLOTS);
+} xgw_ct_seen SEC(".maps");
+
+/* NAT source pools (lb-dp): a service's pool is a range of indexes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_snat);
+	__uint(max_entries, XGW_MAX_SNAT);
+} xgw_snat SEC(".maps");
+
+/* Session persistence (lb-dp): (service, client address) -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xgw_persist_key);
+	__type(value, struct xgw_persist);
+	__uint(max_entries, XGW_PERSIST_SIZE);
+} xgw_persist SEC(".maps");
 
 /* Per-service packets, bytes, new flows, per CPU. */
 struct {
@@ -166,13 +201,5 @@ struct {
 	__type(value, struct xgw_lb_counter);
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_be_stats SEC(".maps");
-
-/* New-flow rate limiter window, per CPU: caps conntrack learning. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_flood);
-	__uint(max_entries, 1);
-} xgw_flood SEC(".maps");
 
 #endif /* XGW_MAPS_H */

@@ -167,13 +167,17 @@ int loader__ensure_bpffs(const char *pin_dir)
 	return 0;
 }
 
-/* Refuse pins of another layout before libbpf gets a chance to reuse them. */
+/*
+ * Refuse pins of another layout before libbpf gets a chance to reuse them.
+ * The version is the first word of xgw_config whatever its size, so pins of
+ * a layout whose config was shorter or longer are still named correctly.
+ */
 static int loader__check_layout(struct xgwd *d, bool *pinned)
 {
 	char path[PATH_MAX];
 	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info), key = 0;
-	struct xgw_config cfg = {};
+	__u32 ilen = sizeof(info), key = 0, version = 0;
+	__u8 val[256] = {};
 	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/xgw_config", d->opts.pin_dir);
@@ -181,13 +185,13 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 	*pinned = fd >= 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    info.value_size != sizeof(cfg) ||
-	    bpf_map_lookup_elem(fd, &key, &cfg) ||
-	    cfg.layout_version != XGW_LAYOUT_VERSION) {
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size >= sizeof(version) &&
+	    info.value_size <= sizeof(val) && !bpf_map_lookup_elem(fd, &key, val))
+		memcpy(&version, val, sizeof(version));
+	if (info.value_size != sizeof(struct xgw_config) || version != XGW_LAYOUT_VERSION) {
 		pr_warn("pinned maps in %s are from an incompatible xgw layout "
 			"(version %u, expected %u); run xgwd --cleanup",
-			d->opts.pin_dir, cfg.layout_version, XGW_LAYOUT_VERSION);
+			d->opts.pin_dir, version, XGW_LAYOUT_VERSION);
 		err = -EPROTO;
 	}
 	close(fd);

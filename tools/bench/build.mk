@@ -10,6 +10,15 @@ $(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/libxgw.a
 
 all: $(BUILD)/tools/bench/pktbench
 
+# lbbench: the service path, xgw's modes and (KATRAN_OBJ) Katran side by side.
+$(BUILD)/tools/bench/lbbench.o: CFLAGS += -Itests/pkt
+$(BUILD)/tools/bench/lbbench.o: tests/pkt/fib4_skel.h common/fib4.h $(BUILD)/skel/xgw.skel.h
+$(BUILD)/tools/bench/lbbench: $(BUILD)/tools/bench/lbbench.o $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+all: $(BUILD)/tools/bench/lbbench
+
 # progbench (router-cp): ns/packet of the program a running xgwd has
 # attached, over the maps it filled (tools/bench/follow).
 $(BUILD)/tools/bench/progbench: $(BUILD)/tools/bench/progbench.o

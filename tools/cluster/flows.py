@@ -9,13 +9,15 @@ flows.py NAME=PIN_DIR...   (tools/lab cluster flows)
     "backend", "atime_ns", "age_ms"}. atime_ns is the entry's last use on
     CLOCK_MONOTONIC, age_ms how long ago that was: an entry stays after its
     flow moved to another gateway, so the gateway carrying a flow now is the
-    one whose entry is youngest. IPv4 only, like the cluster lab.
+    one whose entry is youngest. The datapath keeps that time in jiffies,
+    stored at most every quarter second (xgw_shared.h, XGW_CT_TOUCH_DIV), and
+    learns a flow on its second packet: /proc/timer_list gives jiffies and
+    CLOCK_MONOTONIC together, xgw_config.hz the rate. IPv4 flows only.
 """
 import ipaddress
 import json
 import subprocess
 import sys
-import time
 
 
 def dump(pin, name):
@@ -42,19 +44,33 @@ def port(be16):
     return int(be16).to_bytes(2, "little")[0] << 8 | int(be16).to_bytes(2, "little")[1]
 
 
+def clock():
+    """The kernel's jiffies and CLOCK_MONOTONIC ns, read together."""
+    now_ns = None
+    with open("/proc/timer_list") as f:
+        for line in f:
+            if now_ns is None and line.startswith("now at "):
+                now_ns = int(line.split()[2])
+            elif line.startswith("jiffies: "):
+                return int(line.split()[1]), now_ns
+    sys.exit("flows.py: no jiffies in /proc/timer_list")
+
+
 def main(args):
     for arg in args:
         gw, pin = arg.split("=", 1)
         backends = {e["key"]: ip4(e["value"]["addr"]) for e in dump(pin, "xgw_backends")
                     if e["value"]["family"]}
-        now = time.monotonic_ns()
+        hz = dump(pin, "xgw_config")[0]["value"]["hz"] or 250
+        jiffies, now = clock()
         for e in dump(pin, "xgw_conntrack"):
             k, v = e["key"], e["value"]
+            ago = (jiffies - v["atime"]) & 0xffffffff
+            age_ms = 0 if ago >= 1 << 31 else ago * 1000 // hz
             print(json.dumps({"gw": gw, "src": ip4(k["src"]), "sport": port(k["sport"]),
                               "dst": ip4(k["dst"]), "dport": port(k["dport"]),
                               "proto": k["proto"], "backend": backends.get(v["backend_id"]),
-                              "atime_ns": v["atime_ns"],
-                              "age_ms": (now - v["atime_ns"]) // 1000000}))
+                              "atime_ns": now - age_ms * 1000000, "age_ms": age_ms}))
 
 
 if __name__ == "__main__":
