@@ -13,12 +13,14 @@
  * would decide for itself (unreachable, prohibit, throw, an egress device
  * xgw is not attached to, gateways of the other family, encapsulations)
  * gets an entry that hands the packet to the kernel: a less specific
- * route must never take it instead. Routes with a TOS, and the local,
- * broadcast, multicast and anycast types, are not followed.
+ * route must never take it instead. Routes with a TOS, the local,
+ * broadcast, multicast and anycast types, and xgwd's own VIP announcements
+ * (announce.c) are not followed.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <linux/rtnetlink.h>
+#include "announce.h"
 #include "entry.h"
 #include "follow.h"
 #include "group.h"
@@ -127,7 +129,8 @@ static bool follow__build(struct xgwd *d, const struct kernel_route *kr,
 	r->priority = kr->priority;
 	r->proto = kr->protocol;
 	r->epoch = d->follow->epoch;
-	if (kr->tos)
+	/* xgwd's own VIP announcements: the service path has those addresses */
+	if (kr->tos || kr->protocol == ANNOUNCE_RTPROT)
 		return false;
 	switch (kr->type) {
 	case RTN_UNICAST:

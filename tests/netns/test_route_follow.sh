@@ -15,7 +15,7 @@
 #  - a route via the gateway's own address is refused (issue 14.6).
 . "$(dirname "$0")/lib.sh"
 
-xt_plan 35
+xt_plan 36
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fib4get" ] ||
 	xt_skip_rest "no xgwd, xgwctl or fib4get in $XT_BUILD (run make)"
@@ -89,6 +89,11 @@ kroute del $REMOTE table $T
 within_1s "deleted from the table, it leaves xgw's FIB within a second" \
 	"$(wait_fib "$LAB_REMOTE4_HOST" "none")"
 xt_is "$(ping_recv 3 "$LAB_REMOTE4_HOST"),$(kroutes)" "0,[]" "and is no longer forwarded or shown"
+kroute add blackhole 10.88.0.1/32 table $T proto 88
+sleep 0.5
+xt_is "$(fib4 10.88.0.1),$(kroutes)" "10.88.0.1 none,[]" \
+	"a VIP announcement of xgwd's own (proto 88) is never followed"
+kroute del 10.88.0.1/32 table $T
 
 # ---- proto filter ----------------------------------------------------------------
 xt_check "follow only proto bird" sh -c "'$XT_BUILD/xgwctl' -s '$XT_TMP/gw.sock' route unfollow table $T &&
