@@ -23,6 +23,7 @@ enum xgw_obj {
 	XGW_OBJ_SERVICE,
 	XGW_OBJ_BACKEND,
 	XGW_OBJ_TOP,		/* client side only: polls stats */
+	XGW_OBJ_DAEMON,		/* daemon show | reload */
 };
 
 enum xgw_verb {
@@ -39,6 +40,7 @@ enum xgw_verb {
 	XGW_V_HELP,
 	XGW_V_FOLLOW,		/* route follow table T [proto P] */
 	XGW_V_UNFOLLOW,		/* route unfollow table T [proto P] */
+	XGW_V_RELOAD,		/* daemon reload */
 };
 
 enum xgw_link_mode {

@@ -29,6 +29,7 @@
 #include "link.h"
 #include "onlink.h"
 #include "path.h"
+#include "prom.h"
 #include "rtable.h"
 #include "rtnames.h"
 
@@ -433,8 +434,7 @@ void follow__metrics(struct xgwd *d, FILE *f)
 	char n[32], p[32];
 	size_t i;
 
-	fprintf(f, "# HELP xgw_routes_followed Routes followed from a kernel table.\n"
-		   "# TYPE xgw_routes_followed gauge\n");
+	xgw_prom_head(f, "xgw_routes_followed", "gauge", "Routes followed from a kernel table.");
 	for (i = 0; fl && i < fl->n; i++) {
 		const struct follow_spec *s = &fl->spec[i];
 
@@ -444,10 +444,9 @@ void follow__metrics(struct xgwd *d, FILE *f)
 							    p, sizeof(p)),
 			follow__spec_routes(d, s));
 	}
-	fprintf(f, "# HELP xgw_route_follow_failed_total Followed routes the datapath "
-		   "could not take (IPv4 FIB full, no memory).\n"
-		   "# TYPE xgw_route_follow_failed_total counter\n"
-		   "xgw_route_follow_failed_total %lu\n", fl ? fl->failed : 0);
+	xgw_prom_head(f, "xgw_route_follow_failed_total", "counter",
+		      "Followed routes the datapath could not take (IPv4 FIB full, no memory).");
+	fprintf(f, "xgw_route_follow_failed_total %lu\n", fl ? fl->failed : 0);
 }
 
 void follow__close(struct xgwd *d)

@@ -17,7 +17,9 @@
 #include "json_print.h"
 #include "kernel.h"
 #include "link.h"
+#include "linkcheck.h"
 #include "loader.h"
+#include "prom.h"
 #include "xdpprog.h"
 #include "xgw.skel.h"
 
@@ -144,6 +146,7 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 	if (l->mode == XGW_LINK_GENERIC)
 		pr_warn("WARNING: %s attached in GENERIC mode: slow, for testing only",
 			l->name);
+	linkcheck__attached(l->name, l->ifindex, l->mode == XGW_LINK_DECAP);
 	return 0;
 }
 
@@ -205,22 +208,23 @@ void link__xdp_changed(struct xgwd *d, const struct kernel_xdp *x)
 void link__metrics(struct xgwd *d, FILE *f)
 {
 	size_t i;
+	int k;
 
-	fprintf(f, "# HELP xgw_link_xdp_attached 1 while xgw's XDP program is on the link.\n"
-		   "# TYPE xgw_link_xdp_attached gauge\n");
-	for (i = 0; i < d->links.n; i++) {
-		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
+	for (k = 0; k < 2; k++) {
+		xgw_prom_head(f, k ? "xgw_link_xdp_lost_total" : "xgw_link_xdp_attached",
+			      k ? "counter" : "gauge",
+			      k ? "Times xgw's XDP program was found detached or replaced by "
+				  "someone else." :
+				  "1 while xgw's XDP program is on the link.");
+		for (i = 0; i < d->links.n; i++) {
+			struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
 
-		fprintf(f, "xgw_link_xdp_attached{dev=\"%s\"} %d\n", l->name,
-			l->xdp == LINK_XDP_OK);
-	}
-	fprintf(f, "# HELP xgw_link_xdp_lost_total Times xgw's XDP program was found "
-		   "detached or replaced by someone else.\n"
-		   "# TYPE xgw_link_xdp_lost_total counter\n");
-	for (i = 0; i < d->links.n; i++) {
-		struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
-
-		fprintf(f, "xgw_link_xdp_lost_total{dev=\"%s\"} %lu\n", l->name, l->xdp_lost);
+			fprintf(f, "%s{dev=\"", k ? "xgw_link_xdp_lost_total" :
+						       "xgw_link_xdp_attached");
+			xgw_prom_label(f, l->name);
+			fprintf(f, "\"} %lu\n", k ? l->xdp_lost :
+						   (unsigned long)(l->xdp == LINK_XDP_OK));
+		}
 	}
 }
 
@@ -380,6 +384,7 @@ static int link__show(struct xgwd *d)
 		if (l->xdp != LINK_XDP_OK)
 			print_string(PRINT_TEXT, NULL, " xdp %s", xdp_state_name[l->xdp]);
 		print_uint(PRINT_JSON, "xdp_lost", NULL, l->xdp_lost);
+		linkcheck__show(l->name, l->ifindex, l->mode == XGW_LINK_GENERIC, l->mode == XGW_LINK_DECAP);
 		print_nl();
 		close_json_object();
 	}

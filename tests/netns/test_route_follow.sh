@@ -15,7 +15,7 @@
 #  - a route via the gateway's own address is refused (issue 14.6).
 . "$(dirname "$0")/lib.sh"
 
-xt_plan 36
+xt_plan 38
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fib4get" ] ||
 	xt_skip_rest "no xgwd, xgwctl or fib4get in $XT_BUILD (run make)"
@@ -122,6 +122,15 @@ within_1s "an unreachable route hands its packets to the kernel" \
 # ---- state file, restart, IPv6 -------------------------------------------------------
 xt_is "$(grep -c "^route follow table $T proto bird$" "$CONF"),$(grep -c '10\.20\.' "$CONF")" "1,0" \
 	"the state file keeps the follow line, not the followed routes"
+# a reload (xgwctl daemon reload, SIGHUP) applies what the file says
+sed -i "/^route follow table $T proto bird$/d" "$CONF"
+ctl daemon reload >/dev/null
+xt_is "$(ping_recv 3 "$LAB_REMOTE4_HOST"),$(kroutes)" "0,[]" \
+	"the follow line taken out of the file and reloaded: unfollowed, the routes gone"
+echo "route follow table $T proto bird" >>"$CONF"
+ctl daemon reload >/dev/null
+xt_is "$(ping_recv 3 "$LAB_REMOTE4_HOST"),$(kroutes | jq length)" "3,2" \
+	"put back and reloaded: followed again"
 kill "$(cat "$XT_TMP/gw.pid")"
 for _ in $(seq 100); do kill -0 "$(cat "$XT_TMP/gw.pid")" 2>/dev/null || break; sleep 0.1; done
 kroute del 10.20.5.0/24 table $T
