@@ -29,10 +29,19 @@ ping_recv() # COUNT INTERVAL
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
 xdp_state() { ctl -j link show | jq -r '.[] | select(.dev == "gw-c") | "\(.xdp) \(.xdp_lost)"'; }
-lost_metric()
+# xgw_link_xdp_lost_total{dev="gw-c"} once it is WANT (a scrape may serve
+# the snapshot before last: up to 5 s), else what it is
+lost_metric() # WANT
 {
-	ip netns exec "$GW" curl -s "http://$METRICS/metrics" |
-		sed -n 's/^xgw_link_xdp_lost_total{dev="gw-c"} //p'
+	local v i
+
+	for ((i = 0; i < 50; i++)); do
+		v=$(ip netns exec "$GW" curl -s "http://$METRICS/metrics" |
+			sed -n 's/^xgw_link_xdp_lost_total{dev="gw-c"} //p')
+		[ "$v" = "$1" ] && break
+		sleep 0.1
+	done
+	echo "$v"
 }
 # wait_until SECONDS CMD...: seconds (one decimal) until CMD succeeds, or "timeout"
 wait_until()
@@ -78,7 +87,7 @@ xt_is "$(ping_recv 3 0.05)" 0 "xgw's program detached with ip link: nothing is f
 within "xgwd notices: link show says detached" 2 "$(wait_until 2 sh -c "[ \"\$(
 	'$XT_BUILD/xgwctl' -s '$XT_TMP/gw.sock' -j link show |
 	jq -r '.[] | select(.dev == \"gw-c\") | .xdp')\" = detached ]")"
-xt_is "$(xdp_state),$(lost_metric),$(grep -c "gw-c: xgw's XDP program was detached by someone else" "$XT_TMP/gw.log")" \
+xt_is "$(xdp_state),$(lost_metric 1),$(grep -c "gw-c: xgw's XDP program was detached by someone else" "$XT_TMP/gw.log")" \
 	"detached 1,1,1" "counted (link show, xgw_link_xdp_lost_total) and logged once"
 xt_check "link attach puts it back" ctl link attach gw-c
 xt_is "$(xdp_state),$(ping_recv 3 0.05)" "attached 1,3" "attached again, forwarded again"
@@ -86,7 +95,7 @@ ip -n "$GW" -force link set dev gw-c xdpdrv obj "$XT_BUILD/bpf/baseline.bpf.o" s
 within "another program in its place: link show says replaced" 2 "$(wait_until 2 sh -c "[ \"\$(
 	'$XT_BUILD/xgwctl' -s '$XT_TMP/gw.sock' -j link show |
 	jq -r '.[] | select(.dev == \"gw-c\") | .xdp')\" = replaced ]")"
-xt_is "$(xdp_state),$(lost_metric),$(grep -c "gw-c: xgw's XDP program was replaced by someone else's" "$XT_TMP/gw.log")" \
+xt_is "$(xdp_state),$(lost_metric 2),$(grep -c "gw-c: xgw's XDP program was replaced by someone else's" "$XT_TMP/gw.log")" \
 	"replaced 2,2,1" "counted and logged"
 ip -n "$GW" link set dev gw-c xdp off
 ctl link attach gw-c
