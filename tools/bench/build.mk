@@ -18,3 +18,12 @@ $(BUILD)/tools/bench/lbbench: $(BUILD)/tools/bench/lbbench.o $(BUILD)/libxgw.a
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 all: $(BUILD)/tools/bench/lbbench
+
+# lbflood: established flows against floods of new flows (#14.5).
+$(BUILD)/tools/bench/lbflood.o: CFLAGS += -Itests/pkt
+$(BUILD)/tools/bench/lbflood.o: tests/pkt/fib4_skel.h common/fib4.h $(BUILD)/skel/xgw.skel.h
+$(BUILD)/tools/bench/lbflood: $(BUILD)/tools/bench/lbflood.o $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+all: $(BUILD)/tools/bench/lbflood
