@@ -178,6 +178,23 @@ struct {
 	__uint(max_entries, XGW_MAX_SNAT);
 } xgw_snat SEC(".maps");
 
+/*
+ * Scratch for a new NAT flow's entry and reply key (lb-dp): the service
+ * path's stack is nearly full (512 bytes for the program and the one
+ * function it calls).
+ */
+struct xgw_nat_scratch {
+	struct xgw_ct_entry e;
+	struct xgw_flow_key rk;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_nat_scratch);
+	__uint(max_entries, 1);
+} xgw_nat_scratch SEC(".maps");
+
 /* Session persistence (lb-dp): (service, client address) -> backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

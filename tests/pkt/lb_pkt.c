@@ -168,24 +168,39 @@ static void case_dsr(void)
 		       "second packet (entries after the first: %u)", host, after1);
 }
 
-/* A SYN is never learnt; its new connection is counted once per SYN. */
+/*
+ * A SYN is never learnt and leaves no mark in xgw_ct_seen; its new
+ * connection is counted once per SYN. The handshake's ACK marks the flow,
+ * the next packet learns it.
+ */
 static void case_syn_not_learnt(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.11", 40001, 80);
+	struct xgw_flow_key k = lb_flow(&s);
+	uint32_t slot = xgw_flow_hash(&k) % XGW_CT_SEEN_SLOTS, mark = 1, c1, c2;
 	uint8_t in[PKT_MAX];
 	struct pkt_run r;
 	uint64_t nf0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2);
+	int fd = bpf_map__fd(skel->maps.xgw_ct_seen);
 	size_t len;
 	int h1, h2;
 
 	lb_ct_clear();
+	bpf_map_update_elem(fd, &slot, &(uint32_t){ 0 }, BPF_ANY);
 	len = pkt_build(&s, in);
 	tcp_flags(in, &s, 0x02);
 	h1 = send_n(in, len, 1, &r);
 	h2 = send_n(in, len, 1, &r);
-	tap_result(h1 == expect(S_DSR, &s) && h2 == h1 && lb_ct_count() == 0 &&
+	bpf_map_lookup_elem(fd, &slot, &mark);
+	tcp_flags(in, &s, 0x10);
+	send_n(in, len, 1, &r);
+	c1 = lb_ct_count();
+	send_n(in, len, 1, &r);
+	c2 = lb_ct_count();
+	tap_result(h1 == expect(S_DSR, &s) && h2 == h1 && !mark && c1 == 0 && c2 == 1 &&
 			   lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2) == nf0 + 2,
-		   "SYN to Maglev's backend %d, twice, nothing learnt, 2 new flows counted", h1);
+		   "SYN to Maglev's backend %d, twice: nothing learnt, no mark, 2 new flows counted;"
+		   " learnt on the second ACK (%u, %u entries)", h1, c1, c2);
 }
 
 /* Same flow -> same backend, every packet; many flows -> every backend. */
@@ -355,6 +370,46 @@ static void case_ipip(void)
 	s6.proto = IPPROTO_UDP;
 	s6.dport = 53;
 	run_ipip(S_IPIP4_V6IN, &s6, "v6 in v4");
+}
+
+/*
+ * Established flows take the straight line (xgw_fast4 -> xgw_lb_fast4):
+ * the third packet of a dsr, ipip-v4 and ipip-v6 flow (learnt by the
+ * second) leaves byte for byte as the general path would send it, and is
+ * counted the same.
+ */
+static void case_established(void)
+{
+	struct { int sid; struct pkt_spec s; bool ipip; } t[] = {
+		{ S_DSR, tcp4("192.0.2.43", 50001, 80), false },
+		{ S_IPIP6_V4IN, tcp4("192.0.2.43", 50002, 443), true },
+		{ S_IPIP4, { .family = AF_INET, .src = "192.0.2.43", .dst = "10.0.0.100",
+			     .proto = IPPROTO_UDP, .sport = 50003, .dport = 53, .payload = 20 },
+		  true },
+	};
+	uint8_t in[PKT_MAX], exp[PKT_MAX + 64];
+	struct pkt_counters b, a;
+	struct pkt_run r;
+	unsigned int i, bad = 0;
+
+	lb_ct_clear();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t len = pkt_build(&t[i].s, in), elen;
+		int host = expect(t[i].sid, &t[i].s);
+
+		elen = t[i].ipip ? expect_ipip(in, len, AF_INET, host, exp) :
+				   expect_dsr(&t[i].s, host, exp);
+		send_n(in, len, 2, &r);
+		lb_read_counters(&b);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		lb_read_counters(&a);
+		if (r.retval != XDP_REDIRECT || !lb_frame_eq(&r, exp, elen) ||
+		    !pkt_counters_expect(&b, &a, XGW_FWD_LB, host, 1, len))
+			bad++;
+	}
+	tap_result(!bad && lb_ct_count() == 3,
+		   "established dsr, ipip (v6 outer, tcp) and ipip (v4 outer, udp) flows: the "
+		   "third packet byte for byte and counted (%u wrong)", bad);
 }
 
 /* ipip that would exceed the next hop's MTU: handed to the kernel as is. */
@@ -850,6 +905,7 @@ int main(void)
 	case_ct_stale();
 	case_unknown_port();
 	case_ipip();
+	case_established();
 	case_ipip_mtu();
 	case_icmp(AF_INET);
 	case_icmp(AF_INET6);
