@@ -43,7 +43,7 @@ struct {
 /* Exact IPv6 destinations: host routes, the gateway's own addresses, VIPs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_in6);
+	__type(key, struct xgw_in6_view);	/* bpftool: bytes */
 	__type(value, struct xgw_route);
 	__uint(max_entries, XGW_MAX_HOSTS);
 } xgw_host6 SEC(".maps");
@@ -51,7 +51,7 @@ struct {
 /* IPv6 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct xgw_lpm6_key);
+	__type(key, struct xgw_lpm6_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_route);
 	__uint(max_entries, XGW_MAX_PREFIX6);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -112,7 +112,7 @@ struct {
 /* L4 services by (VIP, port, proto, family); only VIP-flagged hosts look. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_svc_key);
+	__type(key, struct xgw_svc_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_service);
 	__uint(max_entries, XGW_MAX_SERVICES);
 } xgw_services SEC(".maps");
@@ -139,7 +139,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xgw_backend);
+	__type(value, struct xgw_backend_view);	/* bpftool: bytes */
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_backends SEC(".maps");
 
@@ -152,7 +152,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_flow_key);
+	__type(key, struct xgw_flow_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_ct_entry);
 	__uint(max_entries, XGW_CT_SIZE);
 } xgw_conntrack SEC(".maps");

@@ -394,6 +394,12 @@ static const char *const settings[] = {
 	[XGW_SET_CT_FLOOD_LIMIT] = "ct-flood-limit",
 	[XGW_SET_ANNOUNCE_TABLE] = "announce-table",
 	[XGW_SET_ANNOUNCE] = "announce",
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = "ct-tcp-syn-timeout",
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = "ct-tcp-established-timeout",
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = "ct-tcp-fin-timeout",
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = "ct-tcp-time-wait-timeout",
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = "ct-tcp-close-timeout",
+	[XGW_SET_NAT_PORTS] = "nat-ports",
 	NULL,
 };
 
@@ -408,7 +414,36 @@ static const struct {
 	/* 253-255 are the kernel's default, main and local tables */
 	[XGW_SET_ANNOUNCE_TABLE] = { 0, 0xffffffffUL },
 	[XGW_SET_ANNOUNCE] = { 0, 1 },
+	/* a week at most: timeouts in jiffies stay below 2^31 */
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_NAT_PORTS] = { 1, 65535 },
 };
+
+/* nat-ports MIN-MAX */
+static int nat_ports_parse(struct parser *p, const char *s)
+{
+	char a[8], b[8];
+	const char *dash;
+	unsigned long lo, hi;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (!dash || dash - s >= (long)sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		goto bad;
+	snprintf(a, sizeof(a), "%.*s", (int)(dash - s), s);
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (xgw_uint_parse(a, 1, 65535, &lo) || xgw_uint_parse(b, 1, 65535, &hi) || lo > hi)
+		goto bad;
+	p->cmd->set.value = xgw_nat_ports(lo, hi);
+	return 0;
+bad:
+	return perr(p, "invalid nat-ports \"%s\" (MIN-MAX, 1..65535, MIN <= MAX)", s);
+}
 
 static int do_set(struct parser *p)
 {
@@ -430,6 +465,8 @@ static int do_set(struct parser *p)
 		c->set.value = r;
 		return no_more(p);
 	}
+	if (r == XGW_SET_NAT_PORTS)
+		return nat_ports_parse(p, kw_arg(p)) ?: no_more(p);
 	if (uint_arg(p, settings[r], kw_arg(p), setting_range[r].min,
 		     setting_range[r].max, &c->set.value))
 		return -EINVAL;
@@ -442,7 +479,9 @@ static int do_set(struct parser *p)
 
 /* ---- service and backend --------------------------------------------------- */
 
-static const char *const lb_modes[] = { [XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", NULL };
+static const char *const lb_modes[] = {
+	[XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", [XGW_LB_NAT] = "nat", NULL,
+};
 
 static const char *const checks[] = {
 	[XGW_CHECK_DEFAULT] = "default", [XGW_CHECK_TCP] = "tcp", [XGW_CHECK_HTTP] = "http",
@@ -652,20 +691,55 @@ static const unsigned int health_flag[] = {
 	XGW_LB_F_CHECK, XGW_LB_F_INTERVAL, XGW_LB_F_TIMEOUT, XGW_LB_F_RISE, XGW_LB_F_FALL,
 };
 
+/* The last 32 bits of an address, as a number (the rest must match). */
+static __u32 addr_low32(const struct xgw_addr *a)
+{
+	return ntohl(a->a[a->family == AF_INET ? 0 : 3]);
+}
+
+/* snat ADDR[-ADDR]: one family, in order, at most XGW_SNAT_POOL_MAX. */
+static int snat_parse(struct parser *p, const char *s)
+{
+	struct xgw_cmd *c = p->cmd;
+	char buf[2 * XGW_ADDR_STRLEN];
+	const char *dash;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	snprintf(buf, sizeof(buf), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
+	if (xgw_addr_parse(buf, &c->service.snat_first) ||
+	    xgw_addr_parse(dash ? dash + 1 : buf, &c->service.snat_last))
+		return perr(p, "invalid snat \"%s\" (ADDR or ADDR-ADDR)", s);
+	if (c->service.snat_first.family != c->service.snat_last.family)
+		return perr(p, "invalid snat \"%s\": both ends of one family", s);
+	if ((c->service.snat_first.family == AF_INET6 &&
+	     memcmp(c->service.snat_first.a, c->service.snat_last.a, 12)) ||
+	    addr_low32(&c->service.snat_last) < addr_low32(&c->service.snat_first) ||
+	    addr_low32(&c->service.snat_last) - addr_low32(&c->service.snat_first) >=
+		    XGW_SNAT_POOL_MAX)
+		return perr(p, "invalid snat \"%s\": first to last, at most %d addresses", s,
+			    XGW_SNAT_POOL_MAX);
+	return 0;
+}
+
 /*
  * add, replace: SERVICE [ mode M ] [ table-size M ] OPTS; set: SERVICE OPTS
- * OPTS := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
+ * OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ]
  *         [ all-down { drop | use-all } ]
+ * HEALTH := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
  */
 static int service_opts(struct parser *p, bool is_set)
 {
 	static const char *const kws[] = {
-		"check", "interval", "timeout", "rise", "fall", "all-down", "mode", "table-size",
-		NULL,
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		"mode", "table-size", NULL,
 	};
 	static const char *const set_kws[] = {
-		"check", "interval", "timeout", "rise", "fall", "all-down", NULL,
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		NULL,
 	};
+	unsigned long v;
 	struct xgw_cmd *c = p->cmd;
 	unsigned int seen = 0;
 	unsigned long m;
@@ -683,6 +757,15 @@ static int service_opts(struct parser *p, bool is_set)
 			c->service.all_down = r;
 			c->service.said |= XGW_LB_F_ALLDOWN;
 		} else if (r == 6) {
+			if (snat_parse(p, kw_arg(p)))
+				return -EINVAL;
+			c->service.said |= XGW_LB_F_SNAT;
+		} else if (r == 7) {
+			if (uint_arg(p, "persist", kw_arg(p), 0, XGW_PERSIST_MAX, &v))
+				return -EINVAL;
+			c->service.persist_s = v;
+			c->service.said |= XGW_LB_F_PERSIST;
+		} else if (r == 8) {
 			r = kw_choice(p, lb_modes, "service mode");
 			if (r < 0)
 				return r;
@@ -701,6 +784,9 @@ static int service_opts(struct parser *p, bool is_set)
 		return -EINVAL;
 	if (is_set && !c->service.said)
 		return perr(p, "missing what to set after \"%s\"", prev(p));
+	if (!is_set && (c->service.said & XGW_LB_F_SNAT) && c->service.mode != XGW_LB_NAT)
+		return perr(p, "\"snat\" needs \"mode nat\" (%s rewrites no source)",
+			    lb_modes[c->service.mode]);
 	return 0;
 }
 
@@ -1074,6 +1160,14 @@ static void emit(struct out *o, const char *fmt, ...)
 		o->off += n;
 }
 
+static void format_nat_ports(struct out *o, unsigned long v)
+{
+	__u16 lo, hi;
+
+	xgw_nat_ports_split(v, &lo, &hi);
+	emit(o, " %s %u-%u", settings[XGW_SET_NAT_PORTS], lo, hi);
+}
+
 static const char *verb_name(const struct xgw_cmd *c)
 {
 	const struct verb *v = objects[c->obj].verbs;
@@ -1207,7 +1301,7 @@ const char *xgw_all_down_name(enum xgw_all_down a)
 
 const char *xgw_lb_mode_name(int mode)
 {
-	return mode >= 0 && mode <= XGW_LB_IPIP ? lb_modes[mode] : "?";
+	return mode >= 0 && mode <= XGW_LB_NAT ? lb_modes[mode] : "?";
 }
 
 static void format_service(const struct xgw_cmd *c, struct out *o)
@@ -1224,6 +1318,18 @@ static void format_service(const struct xgw_cmd *c, struct out *o)
 	}
 	if (said & XGW_LB_F_TABLE)
 		emit(o, " table-size %u", c->service.table_size);
+	if (said & XGW_LB_F_SNAT) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&c->service.snat_first, a, sizeof(a));
+		xgw_addr_str(&c->service.snat_last, b, sizeof(b));
+		if (xgw_addr_equal(&c->service.snat_first, &c->service.snat_last))
+			emit(o, " snat %s", a);
+		else
+			emit(o, " snat %s-%s", a, b);
+	}
+	if (said & XGW_LB_F_PERSIST)
+		emit(o, " persist %u", c->service.persist_s);
 	format_check(o, &c->service.check, said);
 	if (said & XGW_LB_F_ALLDOWN)
 		emit(o, " all-down %s", all_down_names[c->service.all_down]);
@@ -1293,10 +1399,10 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_LINK:
 		return c->link.mode <= XGW_LINK_DECAP;
 	case XGW_OBJ_SET:
-		return c->set.key <= XGW_SET_ANNOUNCE &&
+		return c->set.key <= XGW_SET_NAT_PORTS &&
 		       (c->set.key != XGW_SET_ANNOUNCE || c->set.value <= 1);
 	case XGW_OBJ_SERVICE:
-		return (c->service.mode == XGW_LB_DSR || c->service.mode == XGW_LB_IPIP) &&
+		return c->service.mode >= XGW_LB_DSR && c->service.mode <= XGW_LB_NAT &&
 		       c->service.check.type <= XGW_CHECK_NONE &&
 		       c->service.all_down <= XGW_ALLDOWN_USE_ALL;
 	case XGW_OBJ_BACKEND:
@@ -1322,6 +1428,8 @@ int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
 			emit(&o, " help");
 		else if (cmd->set.key == XGW_SET_ANNOUNCE)
 			emit(&o, " %s %s", settings[cmd->set.key], on_off[cmd->set.value]);
+		else if (cmd->set.key == XGW_SET_NAT_PORTS)
+			format_nat_ports(&o, cmd->set.value);
 		else
 			emit(&o, " %s %lu", settings[cmd->set.key], cmd->set.value);
 	} else if (!(cmd->obj == XGW_OBJ_TOP && cmd->verb == XGW_V_SHOW)) {
@@ -1370,8 +1478,11 @@ static const char *const help_text[] = {
 	"Usage: xgwctl set SETTING\n"
 	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
 	"             ct-flood-limit FLOWS_PER_SEC | announce-table TABLE |\n"
-	"             announce { on | off } }\n"
-	"N := time one packet in N (0 = off); SECONDS := 1..86400\n"
+	"             announce { on | off } | CT_TIMEOUT SECONDS | nat-ports MIN-MAX }\n"
+	"CT_TIMEOUT := { ct-tcp-syn-timeout | ct-tcp-established-timeout |\n"
+	"                ct-tcp-fin-timeout | ct-tcp-time-wait-timeout | ct-tcp-close-timeout }\n"
+	"N := time one packet in N (0 = off); SECONDS := 1..86400 (udp), 1..604800 (tcp)\n"
+	"MIN-MAX := NAT source ports, 1..65535\n"
 	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n",
 	[XGW_OBJ_SERVICE] =
 	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ] [ OPTS ]\n"
@@ -1380,9 +1491,9 @@ static const char *const help_text[] = {
 	"       xgwctl service show [ SERVICE [ table ] ]\n"
 	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
 	"PROTO := { tcp | udp }\n"
-	"MODE := { dsr | ipip }\n"
+	"MODE := { dsr | ipip | nat }\n"
 	"M := a prime <= 1048573 (default 65537)\n"
-	"OPTS := [ HEALTH ] [ all-down { drop | use-all } ]\n"
+	"OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ] [ all-down { drop | use-all } ]\n"
 	HEALTH_HELP,
 	[XGW_OBJ_BACKEND] =
 	"Usage: xgwctl backend add SERVICE BACKEND [ weight W ] [ HEALTH ]\n"

@@ -102,6 +102,8 @@ struct xgw_check {
 #define XGW_LB_F_ALLDOWN	0x080
 #define XGW_LB_F_MODE		0x100
 #define XGW_LB_F_TABLE		0x200
+#define XGW_LB_F_SNAT		0x400
+#define XGW_LB_F_PERSIST	0x800
 #define XGW_LB_F_HEALTH		(XGW_LB_F_CHECK | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT | \
 				 XGW_LB_F_RISE | XGW_LB_F_FALL)
 
@@ -113,9 +115,37 @@ enum xgw_setting {
 	/* scale: VIP announcement (ctl/xgwd/announce.c), not datapath config */
 	XGW_SET_ANNOUNCE_TABLE,	/* set announce-table TABLE (0: off) */
 	XGW_SET_ANNOUNCE,	/* set announce { on | off }: value 1 / 0 */
+	/* lb-cp: connection-table timeouts, NAT source ports (lb-dp's config fields) */
+	XGW_SET_CT_TCP_SYN_TIMEOUT,	/* set ct-tcp-syn-timeout SECONDS */
+	XGW_SET_CT_TCP_EST_TIMEOUT,	/* set ct-tcp-established-timeout SECONDS */
+	XGW_SET_CT_TCP_FIN_TIMEOUT,	/* set ct-tcp-fin-timeout SECONDS */
+	XGW_SET_CT_TCP_TW_TIMEOUT,	/* set ct-tcp-time-wait-timeout SECONDS */
+	XGW_SET_CT_TCP_CLOSE_TIMEOUT,	/* set ct-tcp-close-timeout SECONDS */
+	XGW_SET_NAT_PORTS,	/* set nat-ports MIN-MAX: value xgw_nat_ports() */
 };
 
+/*
+ * set nat-ports MIN-MAX as one value: the two 16-bit fields as they lie in
+ * memory (xgw_config.nat_port_min, nat_port_max), read as one 32-bit word.
+ */
+static inline unsigned long xgw_nat_ports(__u16 min, __u16 max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .p = { min, max } };
+
+	return u.v;
+}
+
+static inline void xgw_nat_ports_split(unsigned long v, __u16 *min, __u16 *max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .v = (__u32)v };
+
+	*min = u.p[0];
+	*max = u.p[1];
+}
+
 #define XGW_WEIGHT_MAX		65535
+#define XGW_SNAT_POOL_MAX	256	/* addresses in one service's nat source pool */
+#define XGW_PERSIST_MAX		604800	/* seconds: a week */
 
 struct xgw_cmd {
 	enum xgw_obj obj;
@@ -144,6 +174,8 @@ struct xgw_cmd {
 			unsigned int table_size;	/* 0: default */
 			enum xgw_all_down all_down;
 			struct xgw_check check;	/* its backends' default */
+			struct xgw_addr snat_first, snat_last;	/* nat source pool */
+			unsigned int persist_s;	/* session persistence; 0 = off */
 			unsigned int said;	/* XGW_LB_F_* */
 			bool show_table;	/* show SERVICE table */
 		} service;

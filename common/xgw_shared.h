@@ -490,6 +490,90 @@ enum xgw_decap_stat {
 	XGW_DECAP_STAT_MAX,
 };
 
+/* ---- BTF views of map keys and values (ops-package) ------------------------- */
+/*
+ * bpftool prints a map's entries through the BTF type the map was declared
+ * with. The structs above hold addresses and ports as __be32/__be16 (the
+ * datapath compares them as words), which bpftool would print as host-order
+ * numbers (10.77.0.1 as 16796938, port 80 as 20480). bpf/maps.h therefore
+ * declares these maps with a view of the same layout whose addresses and
+ * ports are network-order byte arrays: bpftool prints 10.77.0.1 as
+ * [10,77,0,1,0,...] and port 80 as [0,80]. The code never uses the views;
+ * the asserts keep each one the same layout as its struct (a changed
+ * struct must change its view). Sizes and offsets are unchanged, so
+ * pinned maps stay compatible (the kernel checks sizes, not BTF).
+ */
+#define XGW_VIEW_SAME(s, v, f)                                                   \
+	_Static_assert(__builtin_offsetof(struct s, f) == __builtin_offsetof(struct v, f) && \
+		       sizeof(((struct s *)0)->f) == sizeof(((struct v *)0)->f),      \
+		       #v "." #f " is " #s "." #f)
+#define XGW_VIEW_SIZE(s, v)                                                      \
+	_Static_assert(sizeof(struct s) == sizeof(struct v), #v " is the size of " #s)
+
+struct xgw_in6_view {
+	__u8 addr[16];
+};
+XGW_VIEW_SIZE(xgw_in6, xgw_in6_view);
+XGW_VIEW_SAME(xgw_in6, xgw_in6_view, addr);
+
+struct xgw_lpm6_key_view {
+	__u32 prefixlen;
+	__u8  addr[16];
+};
+XGW_VIEW_SIZE(xgw_lpm6_key, xgw_lpm6_key_view);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, prefixlen);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, addr);
+
+struct xgw_svc_key_view {
+	__u8 addr[16];		/* IPv4: the first 4 */
+	__u8 port[2];
+	__u8 proto;
+	__u8 family;
+};
+XGW_VIEW_SIZE(xgw_svc_key, xgw_svc_key_view);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, addr);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, port);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, proto);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, family);
+
+struct xgw_backend_view {
+	__u8  addr[16];
+	__u8  src[16];
+	__u8  family;
+	__u8  mode;
+	__u16 flags;
+	__u32 nh_id;
+	__u32 svc_id;
+	__u8  port[2];
+	__u16 pad;
+};
+XGW_VIEW_SIZE(xgw_backend, xgw_backend_view);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, addr);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, src);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, family);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, flags);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, nh_id);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, mode);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, svc_id);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, port);
+
+struct xgw_flow_key_view {
+	__u8  src[16];
+	__u8  dst[16];
+	__u8  sport[2];
+	__u8  dport[2];
+	__u8  proto;
+	__u8  family;
+	__u16 pad;
+};
+XGW_VIEW_SIZE(xgw_flow_key, xgw_flow_key_view);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, src);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dst);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, sport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
+
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__
 struct xgw_reason_desc {

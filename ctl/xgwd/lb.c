@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Services and backends: xgwd's side of the load balancer. Keeps the
- * desired state (lb.h), writes xgw_services, xgw_backends and one Maglev
- * table per service, and answers service/backend commands.
+ * desired state (lb.h), writes xgw_services, xgw_backends, xgw_snat (NAT
+ * source pools) and one Maglev table per service, marks VIPs and NAT
+ * source addresses in the FIB, and answers service/backend commands.
  *
  * A Maglev table is never edited in place: every change builds a complete
  * new inner map and swaps it into xgw_maglev[id] with one update, so a
@@ -18,11 +19,11 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
-#include "ctgc.h"
 #include "announce.h"
 #include "local.h"
 #include "nexthop.h"
 #include "route.h"
+#include "ctgc.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
@@ -168,6 +169,102 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 	return 0;
 }
 
+/* ---- nat sources ------------------------------------------------------------ */
+
+/* Addresses in the pool first..last (0: no pool). */
+static __u32 lb_snat_count(const struct xgw_addr *first, const struct xgw_addr *last)
+{
+	int w = first->family == AF_INET ? 0 : 3;
+
+	if (!first->family)
+		return 0;
+	return ntohl(last->a[w]) - ntohl(first->a[w]) + 1;
+}
+
+/* The i-th address of a pool starting at first. */
+static struct xgw_addr lb_snat_addr(const struct xgw_addr *first, __u32 i)
+{
+	struct xgw_addr a = *first;
+	int w = a.family == AF_INET ? 0 : 3;
+
+	a.a[w] = htonl(ntohl(a.a[w]) + i);
+	return a;
+}
+
+/*
+ * Replies of NAT flows come back to their source: the datapath looks at
+ * them only where the route says VIP, so every source address is marked.
+ */
+static int lb_snat_mark(struct xgwd *d, const struct xgw_addr *first, __u32 n, bool on)
+{
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		struct xgw_addr a = lb_snat_addr(first, i);
+
+		err = route__set_vip(d, &a, on);
+		if (err && on) {
+			lb_snat_mark(d, first, i, false);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Take n entries of xgw_snat in a row (prefer: where an adopted service
+ * had them), fill them with the pool from first and mark its addresses.
+ * 0 with *idx, or -errno and nothing taken.
+ */
+static int lb_snat_take(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 prefer,
+			__u32 *idx, char *err, size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	__u32 i, at, run = 0;
+	int ret;
+
+	for (at = 0; prefer + n <= XGW_MAX_SNAT && at < n && !st->snat_used[prefer + at]; at++)
+		;
+	if (at == n) {
+		at = prefer;
+	} else {
+		for (at = 0; at < XGW_MAX_SNAT && run < n; at++)
+			run = st->snat_used[at] ? 0 : run + 1;
+		if (run < n) {
+			snprintf(err, errlen, "snat: no room for %u addresses (%u in all services)",
+				 n, XGW_MAX_SNAT);
+			return -ENOSPC;
+		}
+		at -= n;
+	}
+	for (i = 0; i < n; i++) {
+		struct xgw_snat v = { .family = first->family };
+		struct xgw_addr a = lb_snat_addr(first, i);
+		__u32 k = at + i;
+
+		memcpy(v.addr, a.a, sizeof(v.addr));
+		if (bpf_map_update_elem(st->fd_snat, &k, &v, BPF_ANY)) {
+			snprintf(err, errlen, "cannot write xgw_snat: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	ret = lb_snat_mark(d, first, n, true);
+	if (ret) {
+		snprintf(err, errlen, "cannot mark snat addresses: %s", strerror(-ret));
+		return ret;
+	}
+	memset(st->snat_used + at, 1, n);
+	*idx = at;
+	return 0;
+}
+
+static void lb_snat_give(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 idx)
+{
+	lb_snat_mark(d, first, n, false);
+	memset(lb_state(d)->snat_used + idx, 0, n);
+}
+
 static bool lb_be_usable(const struct lb_backend *b)
 {
 	return b->weight && !b->drain && !b->down;
@@ -186,6 +283,7 @@ static int lb_be_write(struct lb_state *st, const struct lb_service *s,
 		.family = b->addr.family,
 		.mode = s->mode,	/* a connection-table hit needs no service lookup */
 		.svc_id = s->id,
+		.port = htons(b->port),	/* nat; 0: the service's */
 		.nh_id = b->nh_id,
 		/* under use-all a down backend keeps its flows like any other */
 		.flags = (b->down && !s->use_all ? XGW_BE_F_DOWN : 0) |
@@ -308,6 +406,9 @@ static int lb_svc_write(struct lb_state *st, struct lb_service *s)
 		.mode = s->mode,
 		.flags = XGW_SVC_F_ALLDOWN_DROP,
 		.table_size = s->table_size,
+		.persist_s = s->persist_s,
+		.snat_n = lb_snat_count(&s->snat_first, &s->snat_last),
+		.snat_first = s->snat_idx,
 	};
 	struct xgw_svc_key k;
 
@@ -346,6 +447,28 @@ static void lb_ct_purge(struct lb_state *st, __u32 svc_id, __u32 be_id)
 	free(del);
 }
 
+/*
+ * Connection-table entries, and (nat_flows not NULL, XGW_MAX_SERVICES long)
+ * per service its NAT flows: one reply entry each, each holding one source
+ * address and port of the gateway's.
+ */
+static unsigned long lb_ct_census(struct lb_state *st, __u32 *nat_flows)
+{
+	struct xgw_flow_key key, next, *prev = NULL;
+	struct xgw_ct_entry ct;
+	unsigned long n = 0;
+
+	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+		if (nat_flows && !bpf_map_lookup_elem(st->fd_ct, &key, &ct) &&
+		    ct.kind == XGW_CT_NAT_REPLY && ct.svc_id < XGW_MAX_SERVICES)
+			nat_flows[ct.svc_id]++;
+	}
+	return n;
+}
+
 /* Publish the table after a backend set change, and the service value. */
 static int lb_svc_publish(struct lb_state *st, struct lb_service *s)
 {
@@ -367,8 +490,13 @@ static void lb_cmd_service(struct xgw_cmd *c, enum xgw_verb verb,
 	c->service.table_size = s->table_size;
 	c->service.all_down = s->all_down;
 	c->service.check = s->check;
+	c->service.snat_first = s->snat_first;
+	c->service.snat_last = s->snat_last;
+	c->service.persist_s = s->persist_s;
 	c->service.said = XGW_LB_F_MODE | XGW_LB_F_TABLE | xgw_check_said(&s->check) |
-			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0);
+			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0) |
+			  (s->snat_first.family ? XGW_LB_F_SNAT : 0) |
+			  (s->persist_s ? XGW_LB_F_PERSIST : 0);
 }
 
 static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
@@ -429,8 +557,14 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 				 m, XGW_MAGLEV_MAX);
 			return -EINVAL;
 		}
-		if (c->service.mode != XGW_LB_DSR && c->service.mode != XGW_LB_IPIP) {
+		if (c->service.mode < XGW_LB_DSR || c->service.mode > XGW_LB_NAT) {
 			snprintf(err, errlen, "invalid mode %d", c->service.mode);
+			return -EINVAL;
+		}
+		if ((c->service.said & XGW_LB_F_SNAT) &&
+		    c->service.snat_first.family != c->service.svc.addr.family) {
+			snprintf(err, errlen, "snat pool of another family than the VIP (nat "
+				 "translates within one family)");
 			return -EINVAL;
 		}
 		return 0;
@@ -465,6 +599,12 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 			snprintf(err, errlen, "no service %s", buf);
 			return -ENOENT;
 		}
+		if (c->verb == XGW_V_SET && (c->service.said & XGW_LB_F_SNAT) &&
+		    s->mode != XGW_LB_NAT) {
+			snprintf(err, errlen, "service %s is %s: snat needs mode nat", buf,
+				 xgw_lb_mode_name(s->mode));
+			return -EINVAL;
+		}
 		return 0;
 	}
 	if (!s) {
@@ -483,7 +623,13 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 		snprintf(err, errlen, "no backend %s in %s", bbuf, buf);
 		return -ENOENT;
 	}
-	if (c->verb == XGW_V_ADD && key.port) {
+	if (c->verb == XGW_V_ADD && s->mode == XGW_LB_NAT &&
+	    key.addr.family != s->svc.addr.family) {
+		snprintf(err, errlen, "backend %s: nat translates within one family, the VIP is IPv%d",
+			 bbuf, s->svc.addr.family == AF_INET ? 4 : 6);
+		return -EINVAL;
+	}
+	if (c->verb == XGW_V_ADD && key.port && s->mode != XGW_LB_NAT) {
 		/* dsr and ipip hand the client's packet over as it is */
 		snprintf(err, errlen, "backend %s: a port other than the service's (%u) needs "
 			 "mode nat, %s delivers to port %u", bbuf, sa->port,
@@ -502,61 +648,42 @@ static bool lb_adopting(struct xgwd *d)
 	return d->adopted && d->restoring;
 }
 
-static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa)
+/* The adopted id of a service, and its old entry (its NAT pool's place). */
+static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa,
+			     struct xgw_service *v)
 {
 	struct lb_state *st = lb_state(d);
-	struct xgw_service v;
 	struct xgw_svc_key k;
 
 	lb_svc_key(sa, &k);
-	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, &v) ||
-	    !v.id || v.id >= XGW_MAX_SERVICES || st->svc[v.id])
+	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, v) ||
+	    !v->id || v->id >= XGW_MAX_SERVICES || st->svc[v->id]) {
+		memset(v, 0, sizeof(*v));
 		return 0;
-	return v.id;
+	}
+	return v->id;
 }
 
-/* Does the service's live table point at backend id? */
-static bool lb_table_has(struct lb_state *st, __u32 svc_id, __u32 be_id)
-{
-	__u32 inner_id, slot, v;
-	bool found = false;
-	int fd;
-
-	if (bpf_map_lookup_elem(st->fd_maglev, &svc_id, &inner_id))
-		return false;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return false;
-	/* Maglev spreads every backend over the table: a short scan finds it */
-	for (slot = 0; slot < 4096 && !found; slot++)
-		found = !bpf_map_lookup_elem(fd, &slot, &v) && v == be_id;
-	close(fd);
-	return found;
-}
-
-/* The adopted backend id for (service, address), and its old entry. */
+/* The adopted backend id for (service, address, port), and its old entry. */
 static __u32 lb_adopt_be_id(struct xgwd *d, const struct lb_service *s,
-			    const struct xgw_addr *a, struct xgw_backend *old)
+			    const struct lb_backend *b, struct xgw_backend *old)
 {
 	struct lb_state *st = lb_state(d);
-	__u32 id, only = 0, n = 0;
 	struct xgw_backend v;
+	__u32 id;
 
 	if (!lb_adopting(d))
 		return 0;
+	/* a backend entry names its service: the match is exact */
 	for (id = 1; id < XGW_MAX_BACKENDS; id++) {
 		if (st->be_used[id] || bpf_map_lookup_elem(st->fd_backends, &id, &v) ||
-		    v.family != a->family || memcmp(v.addr, a->a, sizeof(v.addr)))
+		    v.svc_id != s->id || v.family != b->addr.family ||
+		    memcmp(v.addr, b->addr.a, sizeof(v.addr)) || v.port != htons(b->port))
 			continue;
-		if (lb_table_has(st, s->id, id)) {
-			*old = v;
-			return id;
-		}
-		only = id;
 		*old = v;
-		n++;
+		return id;
 	}
-	return n == 1 ? only : 0;	/* out of the table: only if unambiguous */
+	return 0;
 }
 
 void lb__adopt_finish(struct xgwd *d)
@@ -601,19 +728,23 @@ static void lb_svc_settings(struct lb_service *s, const struct xgw_cmd *c)
 	s->table_size = lb_table_size(c);
 	s->all_down = c->service.all_down;
 	s->check = c->service.check;
+	s->snat_first = c->service.snat_first;
+	s->snat_last = c->service.snat_last;
+	s->persist_s = c->service.persist_s;
 }
 
 static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			  struct xgwd_undo *undo, char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
+	struct xgw_service old;
 	struct lb_service *s;
 	struct xgw_cmd inv;
 	bool adopted;
-	__u32 id;
+	__u32 id, n;
 	int ret;
 
-	id = lb_adopt_svc_id(d, &c->service.svc);
+	id = lb_adopt_svc_id(d, &c->service.svc, &old);
 	adopted = id != 0;
 	if (!id)
 		id = lb_exhume(st, &c->service.svc, NULL, 0);
@@ -644,11 +775,21 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;
 	}
+	n = lb_snat_count(&s->snat_first, &s->snat_last);
+	if (n) {
+		ret = lb_snat_take(d, &s->snat_first, n, old.snat_first, &s->snat_idx, err, errlen);
+		if (ret) {
+			route__set_vip(d, &s->svc.addr, false);
+			goto fail;
+		}
+	}
 	/* adopted: the old table serves until the restore is complete */
 	s->deferred = adopted;
 	/* table first: the service entry makes packets look for it */
 	ret = s->deferred ? 0 : lb_svc_publish(st, s);
 	if (ret) {
+		if (n)
+			lb_snat_give(d, &s->snat_first, n, s->snat_idx);
 		route__set_vip(d, &s->svc.addr, false);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
 		goto fail;
@@ -670,6 +811,9 @@ static void lb_backend_release(struct xgwd *d, struct lb_backend *b)
 	if (b->nh_id)
 		nexthop__put(d, b->nh_id);
 	b->nh_id = 0;
+	if (b->src_marked)
+		route__set_vip(d, &b->src, false);
+	b->src_marked = false;
 }
 
 static int lb_service_del(struct xgwd *d, struct lb_service *s,
@@ -703,6 +847,8 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	lb_ct_purge(st, s->id, 0);
 	announce__service(s->id, &s->svc.addr, false);	/* scale: VIP routes */
 	route__set_vip(d, &s->svc.addr, false);
+	lb_snat_give(d, &s->snat_first, lb_snat_count(&s->snat_first, &s->snat_last),
+		     s->snat_idx);
 	st->svc[s->id] = NULL;
 	free(s->be);
 	free(s);
@@ -742,11 +888,45 @@ static int lb_service_changed(struct lb_state *st, struct lb_service *s,
 	return lb_svc_write(st, s) ?: lb_table_publish(st, s);
 }
 
+/*
+ * After a replace or set: a new NAT pool if it changed (taken before the
+ * service entry points at it, the old one given back after), then the
+ * service written out. On failure s is old again.
+ */
+static int lb_service_repool(struct xgwd *d, struct lb_service *s, const struct lb_service *old,
+			     char *err, size_t errlen)
+{
+	__u32 n = lb_snat_count(&s->snat_first, &s->snat_last);
+	__u32 n_old = lb_snat_count(&old->snat_first, &old->snat_last);
+	bool moved = !xgw_addr_equal(&s->snat_first, &old->snat_first) ||
+		     !xgw_addr_equal(&s->snat_last, &old->snat_last);
+	struct lb_service now;
+	int ret = 0;
+
+	if (moved && n)
+		ret = lb_snat_take(d, &s->snat_first, n, XGW_MAX_SNAT, &s->snat_idx, err, errlen);
+	if (!ret) {
+		ret = lb_service_changed(lb_state(d), s, old);
+		if (ret)
+			snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
+	}
+	if (!ret) {
+		if (moved && n_old)
+			lb_snat_give(d, &old->snat_first, n_old, old->snat_idx);
+		return 0;
+	}
+	if (moved && n && s->snat_idx != old->snat_idx)
+		lb_snat_give(d, &s->snat_first, n, s->snat_idx);
+	now = *s;
+	*s = *old;
+	lb_service_changed(lb_state(d), s, &now);
+	return ret;
+}
+
 static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 			      const struct xgw_cmd *c, struct xgwd_undo *undo,
 			      char *err, size_t errlen)
 {
-	struct lb_state *st = lb_state(d);
 	struct lb_service old = *s;
 	struct xgw_cmd inv;
 	int ret;
@@ -778,19 +958,14 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		xgw_check_merge(&s->check, &c->service.check, c->service.said);
 		if (c->service.said & XGW_LB_F_ALLDOWN)
 			s->all_down = c->service.all_down;
+		if (c->service.said & XGW_LB_F_SNAT) {
+			s->snat_first = c->service.snat_first;
+			s->snat_last = c->service.snat_last;
+		}
+		if (c->service.said & XGW_LB_F_PERSIST)
+			s->persist_s = c->service.persist_s;
 	}
-	ret = lb_service_changed(st, s, &old);
-	if (ret) {
-		struct lb_service now = *s;
-
-		s->mode = old.mode;
-		s->table_size = old.table_size;
-		s->all_down = old.all_down;
-		s->check = old.check;
-		lb_service_changed(st, s, &now);
-		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
-	}
-	return ret;
+	return lb_service_repool(d, s, &old, err, errlen);
 }
 
 /* Next hop and (for ipip) outer source of a backend. */
@@ -814,11 +989,13 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 		return -ENETUNREACH;
 	}
 	ret = local__pick(d, b->addr.family, &b->addr, &b->src);
-	if (ret && s->mode == XGW_LB_IPIP) {
+	/* ipip: the outer source; nat without a pool: the flows' source */
+	if (ret && (s->mode == XGW_LB_IPIP || (s->mode == XGW_LB_NAT && !s->snat_first.family))) {
 		nexthop__put(d, b->nh_id);
 		b->nh_id = 0;
-		snprintf(err, errlen, "no local %s address to reach backend %s (ipip)",
-			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf);
+		snprintf(err, errlen, "no local %s address to reach backend %s (%s)",
+			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf,
+			 xgw_lb_mode_name(s->mode));
 		return ret;
 	}
 	if (ret)
@@ -840,7 +1017,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	nb.port = c->backend.port;
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
-	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
+	nb.id = lb_adopt_be_id(d, s, &nb, &old);
 	if (nb.id) {
 		struct xgw_check ck;
 
@@ -874,6 +1051,16 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	ret = lb_backend_route(d, s, &nb, old.nh_id, err, errlen);
 	if (ret)
 		return ret;
+	if (s->mode == XGW_LB_NAT && nb.src.family) {
+		/* the replies of flows sourced from it come back to it */
+		ret = route__set_vip(d, &nb.src, true);
+		if (ret) {
+			nexthop__put(d, nb.nh_id);
+			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+			return ret;
+		}
+		nb.src_marked = true;
+	}
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
 	*b = nb;
@@ -1045,7 +1232,9 @@ static void lb_show_check(const struct xgw_check *ck)
 {
 	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
-	if (xgw_check_format(ck, XGW_LB_F_HEALTH, txt, sizeof(txt)) < 0)
+	/* no check: its timing would only be noise */
+	if (xgw_check_format(ck, ck->type == XGW_CHECK_NONE ? XGW_LB_F_CHECK : XGW_LB_F_HEALTH,
+			     txt, sizeof(txt)) < 0)
 		txt[0] = '\0';
 	print_string(PRINT_TEXT, NULL, "%s", txt);
 	open_json_object("check");
@@ -1084,7 +1273,8 @@ static void lb_show_backend(struct lb_state *st, const struct lb_service *s,
 	close_json_object();
 }
 
-static void lb_show_service(struct lb_state *st, const struct lb_service *s)
+static void lb_show_service(struct lb_state *st, const struct lb_service *s,
+			    const __u32 *nat_flows)
 {
 	char buf[XGW_SVC_STRLEN], dig[20];
 	struct xgw_check ck;
@@ -1100,6 +1290,17 @@ static void lb_show_service(struct lb_state *st, const struct lb_service *s)
 	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
 	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
 	print_uint(PRINT_ANY, "usable", " usable %u", up);
+	if (s->snat_first.family) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&s->snat_first, a, sizeof(a));
+		xgw_addr_str(&s->snat_last, b, sizeof(b));
+		print_string(PRINT_ANY, "snat_first", " snat %s", a);
+		print_string(PRINT_ANY, "snat_last", "-%s", b);
+	}
+	print_uint(PRINT_ANY, "persist", " persist %u", s->persist_s);
+	if (s->mode == XGW_LB_NAT && nat_flows)
+		print_uint(PRINT_ANY, "nat_flows", " nat-flows %u", nat_flows[s->id]);
 	print_string(PRINT_ANY, "all_down", " all-down %s", xgw_all_down_name(s->all_down));
 	print_string(PRINT_TEXT, NULL, "%s", s->use_all ? " (in force: every backend down)" : "");
 	print_bool(PRINT_JSON, "all_down_in_force", NULL, s->use_all);
@@ -1112,9 +1313,16 @@ static void lb_show_service(struct lb_state *st, const struct lb_service *s)
 static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 {
 	struct lb_state *st = lb_state(d);
-	__u32 i;
+	__u32 i, *nat = NULL;
 	size_t j;
 
+	/* the connection table is walked once, and only for a nat service */
+	for (i = 1; i < XGW_MAX_SERVICES && !nat; i++)
+		if (st->svc[i] && st->svc[i]->mode == XGW_LB_NAT &&
+		    (!filter || lb_svc_equal(&st->svc[i]->svc, filter)))
+			nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	if (nat)
+		lb_ct_census(st, nat);
 	open_json_array(PRINT_JSON, "services");
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
 		struct lb_service *s = st->svc[i];
@@ -1122,7 +1330,7 @@ static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 		if (!s || (filter && !lb_svc_equal(&s->svc, filter)))
 			continue;
 		open_json_object(NULL);
-		lb_show_service(st, s);
+		lb_show_service(st, s, nat);
 		open_json_array(PRINT_JSON, "backends");
 		for (j = 0; j < s->n_be; j++)
 			lb_show_backend(st, s, &s->be[j]);
@@ -1130,6 +1338,7 @@ static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
+	free(nat);
 }
 
 /* The live table of s, as the datapath reads it: slot -> backend id. */
@@ -1165,6 +1374,51 @@ static int lb_table_read(struct lb_state *st, const struct lb_service *s, __u32 
 	return err;
 }
 
+/* A table in canonical form: its backends by rank, then rank per slot. */
+static void lb_print_canonical(const char *svc, const struct maglev_backend *mb, size_t k,
+			       const __u32 *rank, __u32 m)
+{
+	char dig[20], bbuf[LB_BE_STRLEN];
+	size_t j;
+	__u32 i;
+
+	snprintf(dig, sizeof(dig), "%016llx",
+		 (unsigned long long)maglev__digest(mb, k, rank, m));
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "service", "service %s", svc);
+	print_uint(PRINT_ANY, "table_size", " table-size %u", m);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_nl();
+	open_json_array(PRINT_JSON, "backends");
+	for (j = 0; j < k; j++) {
+		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
+
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "rank", "rank %u", j);
+		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
+		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
+	open_json_array(PRINT_JSON, "slots");
+	for (i = 0; i < m; i++) {
+		if (rank[i] == MAGLEV_RANK_EMPTY) {
+			print_int(PRINT_JSON, NULL, NULL, -1);
+			print_text("%u -\n", i);
+		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
+			print_int(PRINT_JSON, NULL, NULL, -2);
+			print_text("%u ?\n", i);
+		} else {
+			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
+			print_text("%u %u\n", i, rank[i]);
+		}
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+}
+
 /*
  * service show SERVICE table: the live table in canonical form (backends
  * in address order, each slot the rank of its backend), which is what two
@@ -1176,12 +1430,11 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 {
 	struct lb_state *st = lb_state(d);
 	struct lb_service *s = lb_find_svc(st, sa);
-	char buf[XGW_SVC_STRLEN], dig[20], bbuf[LB_BE_STRLEN];
+	char buf[XGW_SVC_STRLEN];
 	struct maglev_backend *mb = NULL;
-	__u32 *table = NULL, *rank = NULL, i;
+	__u32 *table = NULL, *rank = NULL;
 	bool use_all;
-	__u64 digest;
-	size_t k, j;
+	size_t k;
 	int ret;
 
 	xgw_svc_str(sa, buf, sizeof(buf));
@@ -1204,41 +1457,7 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 	ret = maglev__canonical(mb, k, table, s->table_size, rank);
 	if (ret)
 		goto out;
-	digest = maglev__digest(mb, k, rank, s->table_size);
-	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)digest);
-	open_json_object(NULL);
-	print_string(PRINT_ANY, "service", "service %s", buf);
-	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
-	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
-	print_nl();
-	open_json_array(PRINT_JSON, "backends");
-	for (j = 0; j < k; j++) {
-		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
-
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "rank", "rank %u", j);
-		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
-		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
-		print_nl();
-		close_json_object();
-	}
-	close_json_array(PRINT_JSON, NULL);
-	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
-	open_json_array(PRINT_JSON, "slots");
-	for (i = 0; i < s->table_size; i++) {
-		if (rank[i] == MAGLEV_RANK_EMPTY) {
-			print_int(PRINT_JSON, NULL, NULL, -1);
-			print_text("%u -\n", i);
-		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
-			print_int(PRINT_JSON, NULL, NULL, -2);
-			print_text("%u ?\n", i);
-		} else {
-			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
-			print_text("%u %u\n", i, rank[i]);
-		}
-	}
-	close_json_array(PRINT_JSON, NULL);
-	close_json_object();
+	lb_print_canonical(buf, mb, k, rank, s->table_size);
 out:
 	free(rank);
 	free(table);
@@ -1336,19 +1555,6 @@ int lb__save(struct xgwd *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static unsigned long lb_ct_count(struct lb_state *st)
-{
-	struct xgw_flow_key key, next, *prev = NULL;
-	unsigned long n = 0;
-
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 static void lb_metric_head(FILE *f, const char *name, const char *type,
 			   const char *help)
 {
@@ -1359,11 +1565,12 @@ void lb__metrics(struct xgwd *d, FILE *f)
 {
 	static const char *const what[] = { "packets", "bytes", "new_flows" };
 	struct lb_state *st = lb_state(d);
-	char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN], name[64];
+	char sbuf[XGW_SVC_STRLEN], abuf[LB_BE_STRLEN], name[64];
+	unsigned long entries;
 	struct xgw_lb_counter c;
-	int w;
-	__u32 i;
+	__u32 i, *nat;
 	size_t j;
+	int w;
 
 	if (!st)
 		return;
@@ -1389,27 +1596,53 @@ void lb__metrics(struct xgwd *d, FILE *f)
 				lb_counter_sum(st->fd_be_stats, s->be[j].id, &c);
 				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %llu\n", name,
 					xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-					xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf)),
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
 					w == 0 ? c.packets : w == 1 ? c.bytes : c.new_flows);
 			}
 		}
 	}
-	lb_metric_head(f, "xgw_backend_up", "gauge", "1 when health checks pass");
-	lb_metric_head(f, "xgw_backend_drain", "gauge", "1 when drained by the operator");
-	for (i = 1; i < XGW_MAX_SERVICES; i++) {
-		struct lb_service *s = st->svc[i];
+	/* one metric's samples together, as the text format wants */
+	for (w = 0; w < 4; w++) {
+		static const char *const gauge[][2] = {
+			{ "xgw_backend_up", "1 when health checks pass" },
+			{ "xgw_backend_drain", "1 when drained by the operator" },
+			{ "xgw_service_table_info", "1, labelled with the digest of the service's "
+			  "Maglev table (equal on gateways that send each flow to the same backend)" },
+			{ "xgw_service_all_down_in_force", "1 when every backend is down and "
+			  "all-down use-all spreads flows anyway" },
+		};
 
-		for (j = 0; s && j < s->n_be; j++) {
+		lb_metric_head(f, gauge[w][0], "gauge", gauge[w][1]);
+		for (i = 1; i < XGW_MAX_SERVICES; i++) {
+			struct lb_service *s = st->svc[i];
+
+			if (!s)
+				continue;
 			xgw_svc_str(&s->svc, sbuf, sizeof(sbuf));
-			xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf));
-			fprintf(f, "xgw_backend_up{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, !s->be[j].down);
-			fprintf(f, "xgw_backend_drain{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, s->be[j].drain);
+			if (w == 2)
+				fprintf(f, "%s{service=\"%s\",digest=\"%016llx\"} 1\n", gauge[w][0],
+					sbuf, (unsigned long long)s->digest);
+			if (w == 3)
+				fprintf(f, "%s{service=\"%s\"} %d\n", gauge[w][0], sbuf, s->use_all);
+			for (j = 0; w < 2 && j < s->n_be; j++)
+				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %d\n", gauge[w][0], sbuf,
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
+					w == 0 ? !s->be[j].down : s->be[j].drain);
 		}
 	}
+	nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	entries = lb_ct_census(st, nat);
+	lb_metric_head(f, "xgw_nat_flows", "gauge",
+		       "NAT flows of a service: source ports of the gateway in use");
+	for (i = 1; nat && i < XGW_MAX_SERVICES; i++) {
+		if (!st->svc[i] || st->svc[i]->mode != XGW_LB_NAT)
+			continue;
+		fprintf(f, "xgw_nat_flows{service=\"%s\"} %u\n",
+			xgw_svc_str(&st->svc[i]->svc, sbuf, sizeof(sbuf)), nat[i]);
+	}
+	free(nat);
 	lb_metric_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
-	fprintf(f, "xgw_conntrack_entries %lu\n", lb_ct_count(st));
+	fprintf(f, "xgw_conntrack_entries %lu\n", entries);
 	lb_metric_head(f, "xgw_conntrack_capacity", "gauge", "connection table size");
 	fprintf(f, "xgw_conntrack_capacity %u\n", XGW_CT_SIZE);
 }
@@ -1428,6 +1661,7 @@ int lb__init(struct xgwd *d)
 	st->fd_maglev = bpf_map__fd(d->skel->maps.xgw_maglev);
 	st->fd_backends = bpf_map__fd(d->skel->maps.xgw_backends);
 	st->fd_ct = bpf_map__fd(d->skel->maps.xgw_conntrack);
+	st->fd_snat = bpf_map__fd(d->skel->maps.xgw_snat);
 	st->fd_svc_stats = bpf_map__fd(d->skel->maps.xgw_svc_stats);
 	st->fd_be_stats = bpf_map__fd(d->skel->maps.xgw_be_stats);
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;

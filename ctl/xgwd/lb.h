@@ -3,15 +3,21 @@
  * Load balancer state inside xgwd (lb.c) and its health checker (health.c).
  *
  * Desired state (what the operator configured and the state file keeps):
- * services, and per service its backends with weight, check and drain.
+ * services (mode, health check, all-down policy, NAT pool, persistence),
+ * and per service its backends (address and port, weight, check, drain).
  * Observed state: each backend's health (up/down). The Maglev table of a
  * service holds exactly its backends that have weight > 0, are not drained
- * and are up. With none: every slot is 0 and new flows are dropped
- * (reason no_backend, counted); established flows to drained backends
- * continue, flows to down or deleted backends are re-picked and dropped too.
+ * and are up; with none, under all-down drop every slot is 0 and new flows
+ * are dropped (reason no_backend), under all-down use-all it holds every
+ * backend not drained. Established flows to drained backends continue,
+ * flows to down or deleted backends are re-picked.
+ *
+ * A backend's place in its table depends only on its address, port and
+ * weight (common/maglev.h), never on ids: every gateway with the same
+ * service builds the same table (its canonical form and digest show it).
  *
  * Ids: service ids 1..XGW_MAX_SERVICES-1 and backend ids (global, one per
- * (service, address)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
+ * (service, address, port)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
  * an id freed now is reused only after every other one was (or by the same
  * service or backend coming back): a stale connection-table entry cannot
  * point at a newcomer. Deleting a service or backend also purges its
@@ -75,7 +81,8 @@ struct lb_backend {
 	bool probing;			/* health.c has a probe in flight */
 	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */
 	__u32 nh_id;			/* reference held on the next hop */
-	struct xgw_addr src;		/* ipip outer source */
+	struct xgw_addr src;		/* ipip outer source, nat source without a pool */
+	bool src_marked;		/* nat: src marked VIP (replies come back to it) */
 };
 
 struct lb_service {
@@ -85,6 +92,9 @@ struct lb_service {
 	unsigned int table_size;
 	enum xgw_all_down all_down;
 	struct xgw_check check;		/* its backends' default, as said */
+	struct xgw_addr snat_first, snat_last;	/* nat source pool; family 0: none */
+	__u32 snat_idx;			/* its first entry in xgw_snat */
+	unsigned int persist_s;		/* session persistence, 0 = off */
 	bool use_all;			/* all-down use-all in force: every backend down */
 	__u64 digest;			/* maglev__digest() of the table published */
 	struct lb_backend *be;
@@ -109,7 +119,8 @@ struct lb_state {
 	 * re-add) gets its old id, and so its counters, when still free */
 	struct lb_grave grave[LB_GRAVES];
 	unsigned int grave_next;
-	int fd_services, fd_maglev, fd_backends, fd_ct;
+	int fd_services, fd_maglev, fd_backends, fd_ct, fd_snat;
+	__u8 snat_used[XGW_MAX_SNAT];			/* xgw_snat entries taken */
 	int fd_svc_stats, fd_be_stats;
 
 	bool adopt_pending;		/* sweep leftovers once the restore is done */

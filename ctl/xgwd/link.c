@@ -17,6 +17,7 @@
 #include "json_print.h"
 #include "link.h"
 #include "loader.h"
+#include "xdpprog.h"
 #include "xgw.skel.h"
 
 static const char *const mode_name[] = {
@@ -97,11 +98,8 @@ static struct xdp_program *link__attached(int ifindex, enum xgw_link_mode mode,
 
 static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size_t errlen)
 {
-	struct bpf_program *bp = l->mode == XGW_LINK_DECAP ? d->skel->progs.xgw_decap :
-				 d->skel->progs.xgw_xdp;
 	enum xdp_attach_mode m = l->mode == XGW_LINK_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	struct xdp_multiprog *mp;
-	struct xdp_program *xp;
 	int ret;
 
 	if (link__attached(l->ifindex, l->mode, &mp)) {
@@ -111,16 +109,13 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 		return 0;
 	}
 	xdp_multiprog__close(mp);
-	xp = xdp_program__from_fd(bpf_program__fd(bp));
-	ret = libxdp_get_error(xp);
-	if (ret) {
-		snprintf(err, errlen, "libxdp: %s", strerror(-ret));
+	ret = xdpprog__attach(d, link_prog_name(l->mode), l->ifindex, m);
+	if (ret == -EBUSY) {
+		snprintf(err, errlen, "cannot attach to %s: another XDP program is attached "
+			 "there, not in a libxdp dispatcher (xdp-loader status %s)",
+			 l->name, l->name);
 		return ret;
 	}
-	loader__quiet(true);
-	ret = xdp_program__attach(xp, l->ifindex, m, 0);
-	loader__quiet(false);
-	xdp_program__close(xp);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to %s in %s mode: %s%s", l->name,
 			 mode_name[l->mode], strerror(-ret),

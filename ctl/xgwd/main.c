@@ -10,11 +10,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include "ctlsock.h"
+#include "daemon.h"
 #include "lb.h"
 #include "link.h"
 #include "loader.h"
@@ -25,11 +25,14 @@
 #include "route.h"
 #include "rtable.h"
 #include "state.h"
+#include "version.h"
+#include "xdpprog.h"
 #include "vip.h"
 #include "xgwd.h"
 #include "announce.h"
 
 static struct xgwd *the_daemon;
+static const char *pidfile;	/* --pidfile */
 
 static void usage(FILE *f)
 {
@@ -41,9 +44,14 @@ static void usage(FILE *f)
 		"  -m, --metrics ADDR:PORT  Prometheus endpoint (default "
 		XGWD_METRICS_DEFAULT "; \"none\": off)\n"
 		"  -g, --group NAME      group allowed to change state\n"
-		"  -f, --foreground      do not daemonize; log to stderr\n"
+		"  -f, --foreground      do not daemonize; log to stderr (under systemd:\n"
+		"                        the journal; READY=1 once the state is applied)\n"
+		"  -p, --pidfile PATH    write the daemon's pid to PATH once it serves\n"
+		"      --run-prio N      libxdp run priority of xgw's programs when they\n"
+		"                        share a device (lower runs first; default 50)\n"
 		"      --cleanup         detach xgw from every device, remove the pins, exit\n"
 		"  -v, --verbose         more logging (twice: libbpf debug)\n"
+		"  -V, --version\n"
 		"  -h, --help\n");
 }
 
@@ -58,16 +66,21 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "cleanup", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "run-prio", required_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	unsigned long prio;
 	int c;
 
 	o->config = XGWD_CONFIG_DEFAULT;
 	o->socket = XGWD_SOCKET_DEFAULT;
 	o->pin_dir = XGW_PIN_DIR_DEFAULT;
 	o->metrics = XGWD_METRICS_DEFAULT;
-	while ((c = getopt_long(argc, argv, "c:s:P:m:g:fvh", lo, NULL)) != -1) {
+	o->run_prio = XGWD_RUN_PRIO_DEFAULT;
+	while ((c = getopt_long(argc, argv, "c:s:P:m:g:fp:vVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 's': o->socket = optarg; break;
@@ -77,6 +90,17 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		case 'f': o->foreground = true; break;
 		case 'C': o->cleanup = true; break;
 		case 'v': xgwd_verbose++; break;
+		case 'p': pidfile = optarg; break;
+		case 'R':
+			if (xgw_uint_parse(optarg, 0, 1000000, &prio)) {
+				fprintf(stderr, "xgwd: invalid run priority \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			o->run_prio = prio;
+			break;
+		case 'V':
+			printf("xgwd %s (map layout %u)\n", xgw_version, XGW_LAYOUT_VERSION);
+			exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -130,26 +154,27 @@ static int daemonize(void)
 	return p[1];
 }
 
-static void ready(int fd, bool ok)
+/* Serving (or failed): pidfile, systemd, then the waiting parent. */
+static int ready(int fd, bool ok)
 {
 	char st = ok ? 0 : 1;
+	int err;
 
+	if (ok && pidfile && (err = daemon__pidfile_write(pidfile))) {
+		pr_warn("cannot write pidfile %s: %s", pidfile, strerror(-err));
+		ok = false;
+		st = 1;
+	}
+	if (ok)
+		daemon__notify_ready(the_daemon->opts.socket);
 	if (fd < 0)
-		return;
+		return ok ? 0 : -1;
+	if (ok)
+		daemon__log_detach();	/* says where logs go while stderr is a terminal */
 	if (write(fd, &st, 1) < 0)
 		pr_debug("readiness pipe: %s", strerror(errno));
 	close(fd);
-	if (ok) {
-		/* from now on stderr is nobody's terminal */
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, 2);
-			close(null);
-		}
-		xgwd_syslog = true;
-		openlog("xgwd", LOG_PID, LOG_DAEMON);
-	}
+	return ok ? 0 : -1;
 }
 
 static int xgwd__start(struct xgwd *d)
@@ -256,12 +281,16 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err = xgwd__start(&d);
-	ready(ready_fd, !err);
+	if (ready(ready_fd, !err))
+		err = err ? err : -EIO;
 	if (!err) {
 		pr_info("serving on %s", d.opts.socket);
 		xgwd__loop(&d);
+		daemon__notify_stopping();
 		pr_info("stopping; the datapath keeps forwarding");
 	}
+	if (pidfile && !err)
+		daemon__pidfile_remove(pidfile);
 	if (d.skel)
 		lb__fini(&d);
 	metrics__close(&d);

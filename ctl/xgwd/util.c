@@ -5,6 +5,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "daemon.h"
 #include "xgwd.h"
 
 int xgwd_verbose;
@@ -13,6 +14,7 @@ bool xgwd_syslog;
 void xgwd_log(int level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char pre[64];
 	va_list ap;
 
 	if (level > 1 + xgwd_verbose)
@@ -21,7 +23,7 @@ void xgwd_log(int level, const char *fmt, ...)
 	if (xgwd_syslog) {
 		vsyslog(prio[level > 2 ? 2 : level], fmt, ap);
 	} else {
-		fputs("xgwd: ", stderr);
+		fputs(daemon__log_prefix(prio[level > 2 ? 2 : level], pre, sizeof(pre)), stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

@@ -55,6 +55,7 @@ struct xgwd_opts {
 	const char *group;	/* may send state-changing commands */
 	bool foreground;
 	bool cleanup;		/* --cleanup: detach everywhere, remove pins */
+	unsigned int run_prio;	/* libxdp dispatcher run priority (xdpprog.h) */
 };
 
 /* ---- containers (util.c) ------------------------------------------------------ */

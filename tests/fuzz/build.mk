@@ -15,7 +15,9 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fu
 FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c
 FUZZ_SRCS_fuzz_addr  := common/addr.c
 FUZZ_SRCS_fuzz_proto :=
-FUZZ_SRCS_fuzz_json  := ctl/xgwctl/json_scan.c common/json_print.c
+FUZZ_SRCS_fuzz_json  := common/json_print.c
+# ... and libraries besides the sanitizers'.
+FUZZ_LIBS_fuzz_json  := -ljson-c
 # Without clang's libFuzzer runtime (libclang-rt-dev, see tools/deps.sh) the
 # runner says so as a skip instead of breaking the whole build.
 FUZZ_HAVE_RT := $(shell f=$$($(CLANG) -print-file-name=libclang_rt.fuzzer-$(shell uname -m).a 2>/dev/null); [ -f "$$f" ] && echo 1)
@@ -38,7 +40,7 @@ $(foreach t,$(notdir $(FUZZ_TARGETS)),$(eval $(call fuzz_deps,$(t))))
 
 $(FUZZ_TARGETS):
 	$(call msg,LINK,$@)
-	$(Q)$(CLANG) $(FUZZ_LDFLAGS) $^ -o $@
+	$(Q)$(CLANG) $(FUZZ_LDFLAGS) $^ $(FUZZ_LIBS_$(notdir $@)) -o $@
 
 # The runner, with this build's paths baked in.
 $(BUILD)/tests/unit/test_fuzz: tests/fuzz/run.sh tests/fuzz/build.mk

@@ -230,7 +230,10 @@ xt_sniff_start()
 
 # Start xgwd in namespace NS under the name NAME, with its own pin dir
 # (/sys/fs/bpf/$XT_PFX-NAME), socket ($XT_TMP/NAME.sock), state file and
-# log; metrics on ADDR:PORT or off. Killed and unpinned at exit.
+# log; metrics on ADDR:PORT or off. Killed and unpinned at exit, unless it
+# ran in a subshell (xt_check): then `tools/lab down` of a lab made by
+# xt_lab_up kills it and removes pins under $XT_PFX-*; other labs must
+# xt_defer the cleanup themselves.
 # xt_xgwd_start NAME NS [METRICS]
 xt_xgwd_start()
 {

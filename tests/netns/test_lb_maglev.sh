@@ -21,7 +21,8 @@ VIP=10.99.0.7
 PORT=80
 NFLOWS=64
 
-xt_plan 7
+xt_plan 8
+METRICS_PORT=$((20000 + $$ % 20000))
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v jq >/dev/null || xt_skip_rest "no jq"
@@ -43,6 +44,9 @@ lab_up()
 		ip -n "$LAB_CLIENT_NS" route add $VIP/32 via "$LAB_GW_CLIENT_IP4" || return 1
 	done
 }
+# The daemons start inside xt_check's subshell, where their own cleanup is
+# lost: their pins go here (before the labs go down and kill the daemons).
+xt_defer "rm -rf /sys/fs/bpf/$XT_PFX-gwa /sys/fs/bpf/$XT_PFX-gwb"
 # not in xt_check's subshell: the variables must stay
 if lab_up >"$XT_TMP/lab.out" 2>&1; then
 	xt_ok "two labs (gateway, client, four backends each) up"
@@ -62,7 +66,7 @@ gateways_setup()
 	local g i dev
 
 	for g in a b; do
-		xt_xgwd_start "gw$g" "${GW_NS[$g]}" || return 1
+		xt_xgwd_start "gw$g" "${GW_NS[$g]}" "127.0.0.1:$METRICS_PORT" || return 1
 		for dev in gw-c gw-b1 gw-b2 gw-b3 gw-b4; do
 			ctl $g link attach $dev || return 1
 		done
@@ -183,6 +187,18 @@ flows_agree()
 }
 xt_check "$NFLOWS non-SYN flows unknown to both gateways: forwarded through Maglev, same backend on both (= the Python model)" \
 	flows_agree
+
+metrics_digest()
+{
+	local m g
+
+	for g in a b; do
+		m=$(ip netns exec "${GW_NS[$g]}" curl -s -m 5 "http://127.0.0.1:$METRICS_PORT/metrics") || return 1
+		grep -qx "xgw_service_table_info{service=\"$VIP:$PORT/tcp\",digest=\"$(digest $g)\"} 1" <<<"$m" ||
+			{ grep xgw_service_table_info <<<"$m"; return 1; }
+	done
+}
+xt_check "metrics: xgw_service_table_info carries the same digest on both gateways" metrics_digest
 
 drain_diverges()
 {

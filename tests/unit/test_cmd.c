@@ -68,6 +68,13 @@ static const struct {
 	{ "set l 64", "set latency-sample 64", true },
 	{ "set ct-udp-timeout 86400", "set ct-udp-timeout 86400", true },
 	{ "set ct-f 4294967295", "set ct-flood-limit 4294967295", true },
+	{ "set ct-tcp-s 20", "set ct-tcp-syn-timeout 20", true },
+	{ "set ct-tcp-e 604800", "set ct-tcp-established-timeout 604800", true },
+	{ "set ct-tcp-f 30", "set ct-tcp-fin-timeout 30", true },
+	{ "set ct-tcp-t 60", "set ct-tcp-time-wait-timeout 60", true },
+	{ "set ct-tcp-c 5", "set ct-tcp-close-timeout 5", true },
+	{ "set nat-ports 20000-20999", "set nat-ports 20000-20999", true },
+	{ "set n 7-7", "set nat-ports 7-7", true },
 	{ "service add 192.0.2.10:80/tcp", "service add 192.0.2.10:80/tcp mode dsr", true },
 	{ "service add [2001:db8::10]:443/tcp mode ipip table-size 251",
 	  "service add [2001:db8::10]:443/tcp mode ipip table-size 251", true },
@@ -88,6 +95,16 @@ static const struct {
 	  "service set 192.0.2.10:80/tcp check http /h expect 204", true },
 	{ "service set 192.0.2.10:80/tcp fall 5 interval 2s", "service set 192.0.2.10:80/tcp interval 2 fall 5", true },
 	{ "service set 192.0.2.10:80/tcp a d", "service set 192.0.2.10:80/tcp all-down drop", true },
+	{ "service add 192.0.2.10:80/tcp persist 300 snat 198.51.100.10-198.51.100.20 mode nat",
+	  "service add 192.0.2.10:80/tcp mode nat snat 198.51.100.10-198.51.100.20 persist 300", true },
+	{ "service add [2001:db8::10]:443/tcp m n sn 2001:db8:1::1",
+	  "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::1", true },
+	{ "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::ff-2001:db8:1::1fe",
+	  "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::ff-2001:db8:1::1fe", true },
+	{ "service replace 192.0.2.10:53/udp mode dsr persist 60",
+	  "service replace 192.0.2.10:53/udp mode dsr persist 60", true },
+	{ "service set 192.0.2.10:80/tcp persist 0", "service set 192.0.2.10:80/tcp persist 0", true },
+	{ "service set 192.0.2.10:80/tcp snat 10.0.0.1-10.0.0.1", "service set 192.0.2.10:80/tcp snat 10.0.0.1", true },
 	{ "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1",
 	  "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1", true },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11",
@@ -198,6 +215,14 @@ static void test_fields(void **state)
 	assert_int_equal(c.obj, XGW_OBJ_SET);
 	assert_int_equal(c.set.key, XGW_SET_CT_UDP_TIMEOUT);
 	assert_int_equal(c.set.value, 45);
+	assert_int_equal(parse_line("set nat-ports 1024-2047", &c, err, sizeof(err)), 0);
+	{
+		__u16 lo, hi;
+
+		xgw_nat_ports_split(c.set.value, &lo, &hi);
+		assert_int_equal(lo, 1024);
+		assert_int_equal(hi, 2047);
+	}
 	assert_int_equal(parse_line("link attach eth3 decap", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.link.mode, XGW_LINK_DECAP);
 	assert_int_equal(parse_line("stats help", &c, err, sizeof(err)), 0);
@@ -256,7 +281,17 @@ static const struct {
 	{ "stats reset now", "unexpected \"now\"", "now" },
 	{ "top now", "unknown command \"now\" for top", "now" },
 	{ "set", "missing setting after \"set\"", "set" },
-	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit", "ct" },
+	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit, "
+		      "ct-tcp-syn-timeout, ct-tcp-established-timeout, ct-tcp-fin-timeout, "
+		      "ct-tcp-time-wait-timeout, ct-tcp-close-timeout", "ct" },
+	{ "set ct-tcp-established-timeout 604801", "invalid ct-tcp-established-timeout \"604801\" (1..604800)", "604801" },
+	{ "set ct-tcp-syn-timeout 0", "invalid ct-tcp-syn-timeout \"0\" (1..604800)", "0" },
+	{ "set nat-ports 2000", "invalid nat-ports \"2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "2000" },
+	{ "set nat-ports 3000-2000", "invalid nat-ports \"3000-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "3000-2000" },
+	{ "set nat-ports 0-2000", "invalid nat-ports \"0-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "0-2000" },
+	{ "set nat-ports 1000-65536", "invalid nat-ports \"1000-65536\" (MIN-MAX, 1..65535, MIN <= MAX)", "1000-65536" },
+	{ "set nat-ports", "missing argument after \"nat-ports\"", "nat-ports" },
+	{ "set nat-ports 1-2 3", "unexpected \"3\"", "3" },
 	{ "set mtu 1500", "unknown setting \"mtu\"", "mtu" },
 	{ "set latency-sample", "missing argument after \"latency-sample\"", "latency-sample" },
 	{ "set latency-sample -1", "invalid latency-sample \"-1\" (0..4294967295)", "-1" },
@@ -273,7 +308,7 @@ static const struct {
 	{ "service add 192.0.2.10/tcp", "invalid service \"192.0.2.10/tcp\": want VIP:PORT/PROTO", "192.0.2.10/tcp" },
 	{ "service add 192.0.2.300:80/tcp", "invalid service \"192.0.2.300:80/tcp\": bad address", "192.0.2.300:80/tcp" },
 	{ "service add 192.0.2.10:80/tcp mode", "missing argument after \"mode\"", "mode" },
-	{ "service add 192.0.2.10:80/tcp mode nat", "unknown service mode \"nat\"", "nat" },
+	{ "service add 192.0.2.10:80/tcp mode natx", "unknown service mode \"natx\"", "natx" },
 	{ "service add 192.0.2.10:80/tcp mode dsr mode ipip", "duplicate \"mode\"", "mode" },
 	{ "service add 192.0.2.10:80/tcp table-size 100", "invalid table-size \"100\": not a prime", "100" },
 	{ "service add 192.0.2.10:80/tcp table-size 1048583", "invalid table-size \"1048583\" (2..1048573)", "1048583" },
@@ -307,6 +342,16 @@ static const struct {
 	{ "service set 192.0.2.10:80/tcp", "missing what to set after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
 	{ "service set 192.0.2.10:80/tcp mode ipip", "unexpected \"mode\"", "mode" },
 	{ "service show 192.0.2.10:80/tcp tables", "unexpected \"tables\"", "tables" },
+	{ "service add 192.0.2.10:80/tcp snat 10.0.0.1", "\"snat\" needs \"mode nat\" (dsr rewrites no source)", NULL },
+	{ "service add 192.0.2.10:80/tcp mode ipip snat 10.0.0.1", "\"snat\" needs \"mode nat\" (ipip rewrites no source)", NULL },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.9-10.0.0.1", "invalid snat \"10.0.0.9-10.0.0.1\": first to last, at most 256 addresses", "10.0.0.9-10.0.0.1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.0-10.0.1.0", "invalid snat \"10.0.0.0-10.0.1.0\": first to last, at most 256 addresses", "10.0.0.0-10.0.1.0" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 2001:db8::1-2001:db9::1", "invalid snat \"2001:db8::1-2001:db9::1\": first to last, at most 256 addresses", "2001:db8::1-2001:db9::1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.1-2001:db8::1", "invalid snat \"10.0.0.1-2001:db8::1\": both ends of one family", "10.0.0.1-2001:db8::1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat gw", "invalid snat \"gw\" (ADDR or ADDR-ADDR)", "gw" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat", "missing argument after \"snat\"", "snat" },
+	{ "service add 192.0.2.10:80/tcp persist 604801", "invalid persist \"604801\" (0..604800)", "604801" },
+	{ "service add 192.0.2.10:80/tcp mode nat mode dsr", "duplicate \"mode\"", "mode" },
 	{ "service show 192.0.2.10:80/tcp table now", "unexpected \"now\"", "now" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 0", "invalid weight \"0\" (1..65535)", "0" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 65536", "invalid weight \"65536\" (1..65535)", "65536" },
@@ -431,6 +476,7 @@ static void test_random_words(void **state)
 		"/hc", "latency-sample", "ct-flood-limit", "r", "a", "s", "d", "",
 		"interval", "timeout", "rise", "fall", "udp", "expect", "all-down", "use-all",
 		"table", "200", "500ms", "3", "ping", "10.0.0.1:8080", "[2001:db8::1]:80",
+		"nat", "snat", "persist", "10.0.0.1-10.0.0.9", "300",
 	};
 	char *argv[8], err[256], out[512];
 	struct xgw_cmd c, d;
@@ -506,8 +552,11 @@ static void test_help_docs_agree(void **state)
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
+		{ XGW_OBJ_SET, { "ct-tcp-syn-timeout", "ct-tcp-established-timeout", "ct-tcp-fin-timeout",
+				 "ct-tcp-time-wait-timeout", "ct-tcp-close-timeout", "nat-ports" } },
 		{ XGW_OBJ_SERVICE, { "add", "replace", "set", "del", "show", "mode", "table-size", "dsr",
 				     "ipip", "all-down", "use-all", "table" } },
+		{ XGW_OBJ_SERVICE, { "nat", "snat", "persist" } },
 		{ XGW_OBJ_BACKEND, { "add", "set", "del", "weight", "check", "http", "none", "drain", "undrain" } },
 		{ XGW_OBJ_BACKEND, { "tcp", "udp", "expect", "interval", "timeout", "rise", "fall" } },
 		{ XGW_OBJ_TOP, { "top" } },

@@ -12,8 +12,7 @@ flows.py NAME=PIN_DIR...   (tools/lab cluster flows)
     one whose entry is youngest. The datapath keeps that time in jiffies,
     stored at most every quarter second (xgw_shared.h, XGW_CT_TOUCH_DIV), and
     learns a flow on its second packet: /proc/timer_list gives jiffies and
-    CLOCK_MONOTONIC together, xgw_config.hz the rate. IPv4 only, like the
-    cluster lab.
+    CLOCK_MONOTONIC together, xgw_config.hz the rate. IPv4 flows only.
 """
 import ipaddress
 import json
@@ -27,12 +26,21 @@ def dump(pin, name):
     return [e["formatted"] for e in json.loads(out) if "formatted" in e]
 
 
-def ip4(be32):
-    # a __be32 as bpftool prints it: the bytes read as a host (LE) integer
-    return str(ipaddress.IPv4Address(int(be32).to_bytes(4, "little")))
+def ip4(addr):
+    # the maps' BTF views print an address as its network-order bytes
+    # ([10,0,0,1,0,...]); a bare __be32 prints as the bytes read as a
+    # host (LE) integer, or in an array of four of them
+    if isinstance(addr, list) and len(addr) >= 4 and all(b < 256 for b in addr[:4]) \
+            and len(addr) != 4:
+        return str(ipaddress.IPv4Address(bytes(addr[:4])))
+    if isinstance(addr, list):
+        addr = addr[0]
+    return str(ipaddress.IPv4Address(int(addr).to_bytes(4, "little")))
 
 
 def port(be16):
+    if isinstance(be16, list):  # a view: the two network-order bytes
+        return be16[0] << 8 | be16[1]
     return int(be16).to_bytes(2, "little")[0] << 8 | int(be16).to_bytes(2, "little")[1]
 
 
@@ -51,7 +59,7 @@ def clock():
 def main(args):
     for arg in args:
         gw, pin = arg.split("=", 1)
-        backends = {e["key"]: ip4(e["value"]["addr"][0]) for e in dump(pin, "xgw_backends")
+        backends = {e["key"]: ip4(e["value"]["addr"]) for e in dump(pin, "xgw_backends")
                     if e["value"]["family"]}
         hz = dump(pin, "xgw_config")[0]["value"]["hz"] or 250
         jiffies, now = clock()
@@ -59,8 +67,8 @@ def main(args):
             k, v = e["key"], e["value"]
             ago = (jiffies - v["atime"]) & 0xffffffff
             age_ms = 0 if ago >= 1 << 31 else ago * 1000 // hz
-            print(json.dumps({"gw": gw, "src": ip4(k["src"][0]), "sport": port(k["sport"]),
-                              "dst": ip4(k["dst"][0]), "dport": port(k["dport"]),
+            print(json.dumps({"gw": gw, "src": ip4(k["src"]), "sport": port(k["sport"]),
+                              "dst": ip4(k["dst"]), "dport": port(k["dport"]),
                               "proto": k["proto"], "backend": backends.get(v["backend_id"]),
                               "atime_ns": now - age_ms * 1000000, "age_ms": age_ms}))
 
