@@ -574,6 +574,56 @@ XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
 
+/* lb-dp's maps: the connection table's value, NAT pools, persistence keys. */
+struct xgw_ct_entry_view {
+	__u32 backend_id;
+	__u32 svc_id;
+	__u32 atime;
+	__u8  kind;
+	__u8  est;
+	__u8  fin_orig;
+	__u8  fin_reply;
+	__u8  rst;
+	__u8  pad[3];
+	__u8  nat_src[16];
+	__u8  nat_dst[16];
+	__u8  nat_sport[2];
+	__u8  nat_dport[2];
+};
+XGW_VIEW_SIZE(xgw_ct_entry, xgw_ct_entry_view);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, backend_id);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, svc_id);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, atime);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, kind);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, est);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, fin_orig);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, fin_reply);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, rst);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_src);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_dst);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_sport);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_dport);
+
+struct xgw_snat_view {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad[3];
+};
+XGW_VIEW_SIZE(xgw_snat, xgw_snat_view);
+XGW_VIEW_SAME(xgw_snat, xgw_snat_view, addr);
+XGW_VIEW_SAME(xgw_snat, xgw_snat_view, family);
+
+struct xgw_persist_key_view {
+	__u8  addr[16];
+	__u32 svc_id;
+	__u8  family;
+	__u8  pad[3];
+};
+XGW_VIEW_SIZE(xgw_persist_key, xgw_persist_key_view);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, addr);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, svc_id);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, family);
+
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__
 struct xgw_reason_desc {
