@@ -231,6 +231,20 @@ static __always_inline __u16 xgw_ip_csum(struct iphdr *iph)
 	return ~s;
 }
 
+/*
+ * XGW_BE_F_SRC_FLOW: the part of the outer source that varies by flow, from
+ * the client's address and ports (what Katran does with 172.16.0.0/16), in
+ * 1..0xfffe so that an IPv4 /16 never yields its first or last address.
+ */
+static __always_inline __u32 xgw_lb_src_flow(const struct xgw_pkt *pkt)
+{
+	__u32 h = pkt->src[0] ^ pkt->src[1] ^ pkt->src[2] ^ pkt->src[3] ^
+		  ((__u32)pkt->sport << 16 | pkt->dport);
+
+	h ^= h >> 16;
+	return (h & 0xffff) % 0xfffe + 1;
+}
+
 /* Write the outer header at l3_off: the frame has grown by its size. */
 static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 					const struct xgw_backend *be, __u8 tos, bool df)
@@ -251,6 +265,9 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->protocol = inner;
 		o->check = 0;
 		o->saddr = be->src[0];
+		if (be->flags & XGW_BE_F_SRC_FLOW)
+			o->saddr = (be->src[0] & bpf_htonl(0xffff0000)) |
+				   bpf_htonl(xgw_lb_src_flow(pkt));
 		o->daddr = be->addr[0];
 		o->check = xgw_ip_csum(o);
 		pkt->l3_len += sizeof(*o);
@@ -264,6 +281,8 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->nexthdr = inner;
 		o->hop_limit = XGW_IPIP_TTL;
 		__builtin_memcpy(&o->saddr, be->src, 16);
+		if (be->flags & XGW_BE_F_SRC_FLOW)
+			o->saddr.in6_u.u6_addr32[3] = bpf_htonl(xgw_lb_src_flow(pkt));
 		__builtin_memcpy(&o->daddr, be->addr, 16);
 		pkt->l3_len += sizeof(*o);
 	}

@@ -315,6 +315,10 @@ _Static_assert(sizeof(struct xgw_service) == 32, "xgw_service");
 
 #define XGW_BE_F_DOWN	0x1	/* failed health checks: flows re-balance */
 #define XGW_BE_F_DRAIN	0x2	/* keeps its flows, takes no new ones */
+#define XGW_BE_F_SRC_FLOW 0x4	/* ipip: outer source = src with its last 16 bits
+				 * (IPv6: 32) set to 1..0xfffe from the client's address
+				 * and ports, so a backend's NIC (RSS on the outer
+				 * addresses) spreads tunnel traffic over its queues */
 
 /*
  * xgw_backends[backend_id]; a backend id belongs to one service. A

@@ -412,6 +412,80 @@ static void case_established(void)
 		   "third packet byte for byte and counted (%u wrong)", bad);
 }
 
+/* XGW_BE_F_SRC_FLOW, computed here from its definition in xgw_shared.h. */
+static uint32_t src_flow(const struct pkt_spec *s)
+{
+	struct xgw_flow_key k = lb_flow(s);
+	uint32_t h = k.src[0] ^ k.src[1] ^ k.src[2] ^ k.src[3] ^
+		     ((uint32_t)k.sport << 16 | k.dport);
+
+	h ^= h >> 16;
+	return (h & 0xffff) % 0xfffe + 1;
+}
+
+/*
+ * ipip with XGW_BE_F_SRC_FLOW: the outer source keeps the gateway
+ * address's first 16 bits (IPv6: 96) and takes the rest from the flow;
+ * everything else as plain ipip.
+ */
+static void case_ipip_src_flow(void)
+{
+	struct pkt_spec s4 = { .family = AF_INET, .src = "192.0.2.44", .dst = "10.0.0.100",
+			       .proto = IPPROTO_UDP, .sport = 5400, .dport = 53, .payload = 20 };
+	struct pkt_spec s6 = { .family = AF_INET6, .src = "2001:db8:9::44",
+			       .dst = "2001:db8::100", .proto = IPPROTO_TCP,
+			       .sport = 41400, .dport = 80, .payload = 20 };
+	uint8_t in[PKT_MAX], exp[PKT_MAX + 64];
+	uint32_t seen[8], v;
+	unsigned int i, j, bad = 0, distinct = 0;
+	struct pkt_run r;
+	size_t len, elen;
+	int host;
+
+	for (i = 1; i <= 5; i++)
+		lb_backend_set(i <= 3 ? S_IPIP4 : S_IPIP6, i, XGW_BE_F_SRC_FLOW);
+	for (i = 0; i < 8; i++) {
+		struct pkt_spec *s = i < 4 ? &s4 : &s6;
+
+		s->sport += 1;
+		len = pkt_build(s, in);
+		host = expect(i < 4 ? S_IPIP4 : S_IPIP6, s);
+		elen = expect_ipip(in, len, s->family, host, exp);
+		v = src_flow(s);
+		if (i < 4) {		/* 10.0.0.1 -> 10.0.x.y */
+			exp[14 + 14] = v >> 8;
+			exp[14 + 15] = v & 0xff;
+			exp[14 + 10] = exp[14 + 11] = 0;
+			{
+				uint32_t sum = 0;
+				int w;
+
+				for (w = 0; w < 20; w += 2)
+					sum += exp[14 + w] << 8 | exp[14 + w + 1];
+				while (sum >> 16)
+					sum = (sum & 0xffff) + (sum >> 16);
+				exp[14 + 10] = ~sum >> 8;
+				exp[14 + 11] = ~sum & 0xff;
+			}
+		} else {		/* 2001:db8::1 -> 2001:db8::<32 bits> */
+			exp[14 + 8 + 12] = exp[14 + 8 + 13] = 0;
+			exp[14 + 8 + 14] = v >> 8;
+			exp[14 + 8 + 15] = v & 0xff;
+		}
+		pkt_run(lb_prog(), in, len, 1, &r);
+		bad += !(r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen));
+		seen[i] = v;
+		for (j = 0; j < i && seen[j] != v; j++)
+			;
+		distinct += j == i;
+	}
+	for (i = 1; i <= 5; i++)
+		lb_backend_set(i <= 3 ? S_IPIP4 : S_IPIP6, i, 0);
+	tap_result(!bad && distinct >= 6,
+		   "ipip with the outer source from the flow: v4 (last 16 bits) and v6 (last 32) "
+		   "byte for byte, checksum from scratch; %u distinct sources for 8 flows", distinct);
+}
+
 /* ipip that would exceed the next hop's MTU: handed to the kernel as is. */
 static void case_ipip_mtu(void)
 {
@@ -906,6 +980,7 @@ int main(void)
 	case_unknown_port();
 	case_ipip();
 	case_established();
+	case_ipip_src_flow();
 	case_ipip_mtu();
 	case_icmp(AF_INET);
 	case_icmp(AF_INET6);
