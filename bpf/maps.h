@@ -183,11 +183,6 @@ struct {
  * path's stack is nearly full (512 bytes for the program and the one
  * function it calls).
  */
-struct xgw_nat_scratch {
-	struct xgw_ct_entry e;
-	struct xgw_flow_key rk;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

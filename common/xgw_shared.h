@@ -448,6 +448,13 @@ xgw_ct_expired(const struct xgw_config *cfg, const struct xgw_ct_entry *e, __u8 
 #define XGW_CT_TOUCH_DIV	4	/* atime granularity: 1/4 s (a few stores a second per flow) */
 #define XGW_CT_SEEN_SLOTS	(1u << 18)	/* xgw_ct_seen: flows seen once, by hash */
 
+/* xgw_nat_scratch[0], per CPU: a new NAT flow's entry and reply key (datapath only). */
+struct xgw_nat_scratch {
+	struct xgw_ct_entry e;
+	struct xgw_flow_key rk;
+};
+_Static_assert(sizeof(struct xgw_nat_scratch) == 96, "xgw_nat_scratch");
+
 /*
  * xgw_persist: a persistent service's choice per client address, kept for
  * xgw_service.persist_s after the client's last new connection.
