@@ -77,6 +77,10 @@ struct lb_backend {
 	bool drain;
 	struct xgw_check check;		/* as said: the rest is the service's */
 	bool down;			/* health: failed `fall` checks in a row */
+	bool proven;			/* a check passed, it has none, or the adopted
+					 * datapath had it up: may carry the VIP's
+					 * announcement (a fresh gateway that cannot
+					 * reach its backends must not attract traffic) */
 	unsigned int ok_run, fail_run;	/* consecutive results */
 	bool probing;			/* health.c has a probe in flight */
 	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */

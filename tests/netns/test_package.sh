@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # Shipping xgw: `make deb` builds xgw_VERSION_ARCH.deb from a copy of the
-# tree without .git (its xgwd prints the package version); `make install`
+# tree without .git (its xgwd prints the package version; lintian finds
+# nothing to say); `make install`
 # puts every file under DESTDIR/PREFIX and `make uninstall` takes them all
 # back; `apt-get install ./xgw_*.deb` on this host installs the files, the
 # conffile and the enabled unit, which `systemd-analyze verify` accepts;
@@ -26,7 +27,7 @@ XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 UNIT=/lib/systemd/system/xgwd.service
 
-xt_plan 30
+xt_plan 31
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 for t in dpkg-buildpackage dh apt-get systemd-analyze setpriv; do
@@ -58,14 +59,23 @@ want_files="/etc/default/xgwd
 /usr/share/man/man8/xgwctl.8.gz
 /usr/share/man/man8/xgwd.8.gz"
 got_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
-xt_is "$got_files" "$want_files" "the package holds the programs, man pages, completion, unit and default config"
+xt_is "$got_files" "$want_files" "the package holds the three programs, man pages, completion, unit and default config"
+
+if command -v lintian >/dev/null; then
+	out=$(lintian --fail-on warning "$DEB" 2>&1)
+	rc=$?
+	xt_is "$rc:$(grep -v 'root privileges' <<<"$out")" "0:" "lintian: no error, no warning"
+else
+	xt_skip "lintian" "not installed (make deps)"
+fi
 
 X=$XT_TMP/x
 dpkg-deb -x "$DEB" "$X"
 xt_is "$("$X/usr/sbin/xgwd" --version)" "xgwd $DEB_VER (map layout $(sed -n \
 	's/^#define XGW_LAYOUT_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$XT_ROOT/common/xgw_shared.h"))" \
 	"the packaged xgwd, built without .git, prints the package version"
-xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol XGW/1)" \
+PROTO=$(sed -n 's/^#define XGW_PROTO_MAGIC[[:space:]]*"\(.*\)"$/\1/p' "$XT_ROOT/common/proto.h")
+xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol $PROTO)" \
 	"the packaged xgwctl prints it too"
 
 # ---- make install / uninstall --------------------------------------------------------
