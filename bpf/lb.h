@@ -426,8 +426,11 @@ static __always_inline bool xgw_lb_learn(const struct xgw_lb_flow *f, struct xgw
 	}
 	if (!xgw_lb_seen(f))
 		return f->syn || f->key.proto == XGW_IPPROTO_UDP;
-	if (f->key.proto == XGW_IPPROTO_TCP)
-		xgw_ct_tcp(&ne, f->tcp_flags, true);
+	/* Established only once a later packet hits the entry: until then it
+	 * has the SYN timeout, so what a flood of two packets per flow
+	 * learns is gone within ct-tcp-syn-timeout. */
+	if (f->key.proto == XGW_IPPROTO_TCP && (f->tcp_flags & XGW_TCP_FLAG_FIN))
+		ne.fin_orig = 1;
 	bpf_map_update_elem(&xgw_conntrack, &f->key, &ne, BPF_NOEXIST);
 	return false;
 }

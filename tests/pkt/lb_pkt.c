@@ -162,10 +162,14 @@ static void case_dsr(void)
 	ok &= lb_counter(skel->maps.xgw_be_stats, lb_be_id(S_DSR, host), 0) == bp0 + 1;
 	pkt_run(lb_prog(), in, len, 1, &r);
 	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
-	ok &= after1 == 0 && lb_ct_get(&k, &e) && e.kind == XGW_CT_LB && e.est &&
+	ok &= after1 == 0 && lb_ct_get(&k, &e) && e.kind == XGW_CT_LB && !e.est &&
 	      e.backend_id == lb_be_id(S_DSR, host) && e.svc_id == S_DSR;
+	pkt_run(lb_prog(), in, len, 1, &r);
+	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= lb_ct_get(&k, &e) && e.est;
 	tap_result(ok, "dsr v4: frame to backend %d byte for byte, counted; learnt on the "
-		       "second packet (entries after the first: %u)", host, after1);
+		       "second packet (entries after the first: %u), established on the third",
+		   host, after1);
 }
 
 /*

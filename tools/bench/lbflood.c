@@ -15,7 +15,9 @@
  * service, ACKs to the TCP service, datagrams to the UDP service; last, an
  * ACK flood that sends every flow twice (the second packet learns it: the
  * table fills up). After each flood every established flow sends an ACK:
- * those that reach another backend than their own have moved.
+ * those that reach another backend than their own have moved. Last, the
+ * sweep runs as xgwd would once ct-tcp-syn-timeout (+ its margin) has
+ * passed: what the last flood learnt goes, the established flows stay.
  *
  * Every packet is one BPF_PROG_TEST_RUN call on the caller's CPU, a new
  * tuple each for the floods. Prints, per flood: packets, entries in the
@@ -40,6 +42,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "ct.h"
 #include "fib4_skel.h"
 #include "lbhash.h"
 #include "maglev.h"
@@ -368,8 +371,28 @@ int main(int argc, char **argv)
 			       ct_entries(), moved, remap, astray);
 		fflush(stdout);
 	}
+	{
+		struct xgw_config cfg = { .hz = XGW_HZ_DEFAULT };
+		struct xgw_ct_sweep st;
+		struct xgw_clock clk;
+		__u64 j;
+
+		if (xgw_clock_open(&clk) || xgw_clock_now(&clk, &j, NULL))
+			die("clock", errno);
+		xgw_clock_close(&clk);
+		j += (XGW_CT_TCP_SYN_DEFAULT + XGW_CT_SWEEP_MARGIN_S + 1) * XGW_HZ_DEFAULT;
+		if (xgw_ct_sweep(bpf_map__fd(skel->maps.xgw_conntrack), &cfg, j, &st))
+			die("sweep", errno);
+		if (o.json)
+			printf("],\"after_sweep\":%lu,\"swept\":%llu", ct_entries(),
+			       (unsigned long long)st.deleted);
+		else
+			printf("sweep %u s later: %llu entries deleted, %lu left\n",
+			       XGW_CT_TCP_SYN_DEFAULT + XGW_CT_SWEEP_MARGIN_S + 1,
+			       (unsigned long long)st.deleted, ct_entries());
+	}
 	if (o.json)
-		printf("]}\n");
+		printf("}\n");
 	free(own);
 	fib4_skel_close(&fs);
 	xgw_bpf__destroy(skel);
