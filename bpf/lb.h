@@ -500,6 +500,43 @@ static __always_inline int xgw_lb_icmp_hit(struct xdp_md *ctx, struct xgw_pkt *p
 }
 
 /*
+ * xgw_lb_fast4()'s common case: entry @e of an established TCP dsr flow,
+ * forwarded from the frame (@iph, untagged in and out) with the general
+ * path's checks, rewrite and counters. The verdict, or -1: the backend or
+ * its next hop wants the general path (the frame untouched).
+ */
+static __always_inline int xgw_lb_fast4_dsr(struct xdp_md *ctx, struct iphdr *iph,
+					    __u32 tot_len, struct xgw_ct_entry *e,
+					    const struct xgw_config *cfg, __u32 now, __u64 t_start)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 len = end - data;
+	struct xgw_backend *be;
+	struct xgw_nexthop *nh;
+
+	if (data + XGW_ETH_HLEN > end)	/* true (iph is past it): for the verifier */
+		return -1;
+	be = bpf_map_lookup_elem(&xgw_backends, &e->backend_id);
+	if (!be || be->family != XGW_AF_INET || be->mode != XGW_LB_DSR ||
+	    be->svc_id != e->svc_id || (be->flags & XGW_BE_F_DOWN))
+		return -1;
+	nh = bpf_map_lookup_elem(&xgw_nexthops, &be->nh_id);
+	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
+		return -1;
+	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
+		return -1;
+	xgw_ct_touch(cfg, &e->atime, now);
+	xgw_write_macs(data, nh);	/* untagged in and out: EtherType stays */
+	xgw_ttl_dec4(iph);
+	xgw_lb_count(&xgw_svc_stats, e->svc_id, len, false);
+	xgw_lb_count(&xgw_be_stats, e->backend_id, len, false);
+	xgw_counter_add(&xgw_stats, XGW_FWD_LB, len);	/* xgw_account(), by hand */
+	xgw_counter_add(&xgw_nh_stats, be->nh_id, len);
+	xgw_latency_finish(t_start);
+	return XGW_VERDICT_FWD;
+}
+
+/*
  * An established flow on xgw_fast4()'s straight line: an untagged IPv4
  * TCP/UDP packet to an address with the VIP mark, not a SYN, whose
  * connection entry still stands. A dsr flow to an untagged next hop, the
@@ -522,8 +559,6 @@ static __noinline int xgw_lb_fast4(struct xdp_md *ctx, struct iphdr *iph, __u32 
 	__u32 zero = 0, now, len = end - data, nh_id = 0;
 	struct xgw_config *cfg;
 	struct xgw_ct_entry *e;
-	struct xgw_backend *be;
-	struct xgw_nexthop *nh;
 	struct xgw_pkt pkt;
 	int ret;
 
@@ -544,28 +579,12 @@ static __noinline int xgw_lb_fast4(struct xdp_md *ctx, struct iphdr *iph, __u32 
 		return -1;
 	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
 	now = xgw_ct_now();
-	if (e->kind != XGW_CT_LB || f.key.proto != XGW_IPPROTO_TCP || !e->est ||
-	    (f.tcp_flags & (XGW_TCP_FLAG_FIN | XGW_TCP_FLAG_RST)))
-		goto general;
-	be = bpf_map_lookup_elem(&xgw_backends, &e->backend_id);
-	if (!be || be->family != XGW_AF_INET || be->mode != XGW_LB_DSR ||
-	    be->svc_id != e->svc_id || (be->flags & XGW_BE_F_DOWN))
-		goto general;
-	nh = bpf_map_lookup_elem(&xgw_nexthops, &be->nh_id);
-	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
-		goto general;
-	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
-		goto general;
-	xgw_ct_touch(cfg, &e->atime, now);
-	xgw_write_macs(data, nh);	/* untagged in and out: EtherType stays */
-	xgw_ttl_dec4(iph);
-	xgw_lb_count(&xgw_svc_stats, e->svc_id, len, false);
-	xgw_lb_count(&xgw_be_stats, e->backend_id, len, false);
-	xgw_counter_add(&xgw_stats, XGW_FWD_LB, len);	/* xgw_account(), by hand */
-	xgw_counter_add(&xgw_nh_stats, be->nh_id, len);
-	xgw_latency_finish(t_start);
-	return XGW_VERDICT_FWD;
-general:
+	if (e->kind == XGW_CT_LB && f.key.proto == XGW_IPPROTO_TCP && e->est &&
+	    !(f.tcp_flags & (XGW_TCP_FLAG_FIN | XGW_TCP_FLAG_RST))) {
+		ret = xgw_lb_fast4_dsr(ctx, iph, tot_len, e, cfg, now, t_start);
+		if (ret >= 0)
+			return ret;
+	}
 	pkt = (struct xgw_pkt){ .t_start = t_start, .frame_len = len,
 				.l3_off = XGW_ETH_HLEN, .l4_off = XGW_ETH_HLEN + XGW_IPV4_HLEN_MIN,
 				.l3_len = tot_len, .sport = f.key.sport, .dport = f.key.dport,

@@ -235,6 +235,36 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 }
 
 /*
+ * The quoted TCP/UDP header of an ICMP error at @ql4 (@qproto): its ports
+ * become the quoted sender's (nat_dport, nat_sport), its checksum, when the
+ * error quotes that far, follows them and the quoted addresses' change @dq;
+ * what all this does to the ICMP checksum is added to *@di.
+ */
+static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 qproto, bool v6,
+					   __u64 dq, const struct xgw_ct_entry *e, __u64 *di)
+{
+	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
+	__u16 *c, old;
+	__u64 dp;
+
+	if (!ports)
+		return XGW_DROP_MALFORMED;
+	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
+	ports[0] = e->nat_dport;
+	ports[1] = e->nat_sport;
+	*di += dq + dp;
+	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
+		old = *c;
+		*c = xgw_csum_apply(old, dq + dp);
+		if (!*c && qproto == XGW_IPPROTO_UDP)
+			*c = 0xffff;
+		*di += xgw_csum_d16(old, *c);
+	}
+	return 0;
+}
+
+/*
  * An ICMP error quoting a packet of NAT flow entry @e's other direction
  * (quoted IP header at @qip, its ports at @ql4): outer addresses become
  * @e's rewrite, the quoted packet the one its sender really sent (source
@@ -247,9 +277,9 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 {
 	bool v6 = pkt->family == XGW_AF_INET6;
 	__u8 *icmp, qproto;
-	__u64 dq, dp, di = 0;
+	__u64 dq, di = 0;
+	__u16 *csum, old;
 	__be16 *ports;
-	__u16 *c, old;
 	__u32 nh;
 	int ret;
 
@@ -288,24 +318,11 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		di += xgw_csum_d16(old, qi->check);
 		qproto = qi->protocol;
 	}
-	ports = xgw_lb_at(ctx, ql4, 4);	/* again: the writes above may move nothing, */
-	if (!ports)			/* but the verifier forgets the check */
-		return XGW_DROP_MALFORMED;
-	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
-	ports[0] = e->nat_dport;
-	ports[1] = e->nat_sport;
-	di += dq + dp;
-	/* the quoted checksum, when the error quotes that far */
-	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
-	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
-		old = *c;
-		*c = xgw_csum_apply(old, dq + dp);
-		if (!*c && qproto == XGW_IPPROTO_UDP)
-			*c = 0xffff;
-		di += xgw_csum_d16(old, *c);
-	}
-	c = (__u16 *)(icmp + 2);
-	*c = xgw_csum_apply(*c, di);
+	ret = xgw_nat_icmp_l4(ctx, ql4, qproto, v6, dq, e, &di);
+	if (ret)
+		return ret;
+	csum = (__u16 *)(icmp + 2);
+	*csum = xgw_csum_apply(*csum, di);
 	return xgw_lb_forward(ctx, pkt, nh, nh_id);
 }
 
