@@ -647,9 +647,10 @@ static void nat_purge(struct sys *s, enum bench_case c, __u32 from, __u32 to)
 }
 
 /*
- * Learn the established flows (two ACKs each: xgw learns a flow on its
- * second packet, Katran on its first), and check that every case's packet
- * ends where it should before anything is timed.
+ * Learn the established flows (three ACKs each: xgw learns a flow on its
+ * second packet and counts it established from its third, Katran learns on
+ * the first), and check that every case's packet ends where it should
+ * before anything is timed.
  */
 static int warm_up(struct sys *s, const struct bench_opts *o)
 {
@@ -659,7 +660,7 @@ static int warm_up(struct sys *s, const struct bench_opts *o)
 	struct call r;
 	int err, pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < o->flows; i++) {
 			s->counter[C_EST] = i;
 			frame_next(s, C_EST, o->flows, frame);
@@ -906,18 +907,67 @@ static int xgw_prog(struct bpf_object *obj, const char *name)
 	return p ? bpf_program__fd(p) : -1;
 }
 
+/* xgw's three systems (dsr, ipip, nat) on object @x, into @sys; @alt: --alt's. */
+static int xgw_systems(struct xgw_loaded *x, bool alt, struct sys *sys)
+{
+	static const char *const name[2][3] = { { "xgw dsr", "xgw ipip", "xgw nat" },
+						  { "alt dsr", "alt ipip", "alt nat" } };
+	static const char *const mode[3] = { "dsr", "ipip", "nat" };
+	int c;
+
+	for (c = 0; c < 3; c++)
+		sys[c] = (struct sys){ .name = name[alt][c], .mode = mode[c], .port = 80 + c,
+				       .verdict = XDP_REDIRECT, .pass_verdict = XDP_REDIRECT,
+				       .nat = c == 2, .obj = x->obj,
+				       .prog = xgw_prog(x->obj, "xgw_xdp") };
+	return 3;
+}
+
+/*
+ * @o->runs runs over @rows in rotating order, each with the trivial
+ * program's cost first; the NAT flows new-flow rows made go after each.
+ */
+static int run_all(const struct bench_opts *o, struct row *rows, int nrows, struct sys *sys,
+		   int nx, int trivial_prog, double *trivial)
+{
+	unsigned long r;
+	int i, err;
+
+	for (r = 0; r < o->runs; r++) {
+		__u32 from[2][C_MAX];
+		double t;
+
+		for (i = 0; i < nx; i++)
+			memcpy(from[i], sys[3 * i + 2].counter, sizeof(from[i]));
+		err = measure(NULL, C_EST, trivial_prog, o, &trivial[r]);
+		for (i = 0; i < nrows && !err; i++) {
+			struct row *w = &rows[(i + r) % nrows];
+
+			err = measure(w->sys, w->cas, 0, o, &t);
+			w->net[r] = t - trivial[r];
+		}
+		if (err)
+			return err;
+		for (i = 0; i < nx; i++) {
+			struct sys *n = &sys[3 * i + 2];
+
+			nat_purge(n, C_SYN, from[i][C_SYN], n->counter[C_SYN]);
+			nat_purge(n, C_ACKNEW, from[i][C_ACKNEW], n->counter[C_ACKNEW]);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o = { .dev = "lo", .runs = 7, .calls = 20000, .flows = 16384,
 				.lru = 131072 };
-	static const char *const mode[3] = { "dsr", "ipip", "nat" };
 	struct sys sys[7];
 	struct row rows[7 * C_MAX];
 	double trivial[MAX_RUNS];
 	struct xgw_loaded x[2] = {};
 	struct katran kt = {};
 	int nsys = 0, nrows = 0, nx, i, c, err;
-	unsigned long r;
 
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr, "usage: lbbench [--katran OBJ] [--alt XGW_OBJ] [--runs R] [--calls C]"
@@ -942,13 +992,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "lbbench: xgw %s: %s\n", i ? o.alt : "setup", strerror(-err));
 			return 1;
 		}
-		for (c = 0; c < 3; c++)
-			sys[nsys++] = (struct sys){
-				.name = i ? (c == 0 ? "alt dsr" : c == 1 ? "alt ipip" : "alt nat") :
-					    (c == 0 ? "xgw dsr" : c == 1 ? "xgw ipip" : "xgw nat"),
-				.mode = mode[c], .port = 80 + c, .verdict = XDP_REDIRECT,
-				.pass_verdict = XDP_REDIRECT, .nat = c == 2, .obj = x[i].obj,
-				.prog = xgw_prog(x[i].obj, "xgw_xdp") };
+		nsys += xgw_systems(&x[i], i, &sys[nsys]);
 	}
 	if (o.katran) {
 		sys[nsys] = (struct sys){ .name = "katran ipip", .port = 80, .verdict = XDP_TX,
@@ -961,36 +1005,16 @@ int main(int argc, char **argv)
 		nsys++;
 	}
 	for (i = 0; i < nsys; i++) {
-		err = warm_up(&sys[i], &o);
-		if (err)
+		if (warm_up(&sys[i], &o))
 			return 1;
 		for (c = 0; c < C_MAX; c++)
 			if (c != C_REPLY || sys[i].nat)
 				rows[nrows++] = (struct row){ .sys = &sys[i], .cas = c };
 	}
-	for (r = 0; r < o.runs; r++) {
-		__u32 from[2][C_MAX];
-		double t;
-
-		for (i = 0; i < nx; i++)
-			memcpy(from[i], sys[3 * i + 2].counter, sizeof(from[i]));
-		err = measure(NULL, C_EST, xgw_prog(x[0].obj, "xgw_pass"), &o, &trivial[r]);
-		for (i = 0; i < nrows && !err; i++) {
-			struct row *w = &rows[(i + r) % nrows];
-
-			err = measure(w->sys, w->cas, 0, &o, &t);
-			w->net[r] = t - trivial[r];
-		}
-		if (err) {
-			fprintf(stderr, "lbbench: %s\n", strerror(-err));
-			return 1;
-		}
-		for (i = 0; i < nx; i++) {
-			struct sys *n = &sys[3 * i + 2];
-
-			nat_purge(n, C_SYN, from[i][C_SYN], n->counter[C_SYN]);
-			nat_purge(n, C_ACKNEW, from[i][C_ACKNEW], n->counter[C_ACKNEW]);
-		}
+	err = run_all(&o, rows, nrows, sys, nx, xgw_prog(x[0].obj, "xgw_pass"), trivial);
+	if (err) {
+		fprintf(stderr, "lbbench: %s\n", strerror(-err));
+		return 1;
 	}
 	report(rows, nrows, trivial, &o);
 	if (o.katran)

@@ -261,46 +261,44 @@ struct flood {
 	__u8 flags;
 };
 
-int main(int argc, char **argv)
+static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "flows", required_argument, NULL, 'f' }, { "flood", required_argument, NULL, 'F' },
 		{ "cpu", required_argument, NULL, 'c' },   { "dev", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },	   {}
 	};
-	static const struct flood floods[] = {
-		{ "SYN flood (one SYN per flow)", 70, false, false, 0x02 },
-		{ "ACK flood (one ACK per flow)", 71, false, false, 0x10 },
-		{ "UDP flood (one datagram per flow)", 72, true, false, 0 },
-		{ "ACK flood (two ACKs per flow: learnt)", 73, false, true, 0x10 },
-	};
-	struct opts o = { .dev = "lo", .flows = 200000, .flood = 10ul * XGW_CT_SIZE, .cpu = -1 };
-	struct fib4_skel fs = {};
-	unsigned long i, f;
-	int *own, c, err;
-	cpu_set_t set;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "j", lo, NULL)) != -1) {
 		switch (c) {
-		case 'f': o.flows = strtoul(optarg, NULL, 10); break;
-		case 'F': o.flood = strtoul(optarg, NULL, 10); break;
-		case 'c': o.cpu = atoi(optarg); break;
-		case 'd': o.dev = optarg; break;
-		case 'j': o.json = true; break;
+		case 'f': o->flows = strtoul(optarg, NULL, 10); break;
+		case 'F': o->flood = strtoul(optarg, NULL, 10); break;
+		case 'c': o->cpu = atoi(optarg); break;
+		case 'd': o->dev = optarg; break;
+		case 'j': o->json = true; break;
 		default:
 			fprintf(stderr, "usage: lbflood [--flows N] [--flood N] [--cpu N] [--dev DEV] [-j]\n");
-			return 2;
+			exit(2);
 		}
 	}
-	if (!o.flows || o.flows > 60000ul * 60000 || !o.flood) {
+	if (!o->flows || o->flows > 60000ul * 60000 || !o->flood) {
 		fprintf(stderr, "lbflood: --flows and --flood must be positive\n");
-		return 2;
+		exit(2);
 	}
-	o.ifindex = if_nametoindex(o.dev);
-	if (!o.ifindex)
-		die(o.dev, ENODEV);
+	o->ifindex = if_nametoindex(o->dev);
+	if (!o->ifindex)
+		die(o->dev, ENODEV);
+}
+
+/* The object loaded, the CPU pinned, services set up. */
+static void load(const struct opts *o, struct fib4_skel *fs)
+{
+	cpu_set_t set;
+	int err;
+
 	CPU_ZERO(&set);
-	CPU_SET(o.cpu >= 0 ? o.cpu : sched_getcpu(), &set);
+	CPU_SET(o->cpu >= 0 ? o->cpu : sched_getcpu(), &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	libbpf_set_print(NULL);
 	skel = xgw_bpf__open();
@@ -310,10 +308,82 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.xgw_trace_devmap_xmit, false);
 	err = xgw_bpf__load(skel);
 	if (!err)
-		err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+		err = fib4_skel_open(fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
 	if (err)
 		die("load", err);
-	setup(&o, fs.fib);
+	setup(o, fs->fib);
+}
+
+/* Flood @fl, then every established flow once: one line of results. */
+static void run_flood(const struct opts *o, const struct flood *fl, const int *own, bool first)
+{
+	unsigned long i, moved = 0, remap = 0, astray = 0, pkts = o->flood * (fl->twice ? 2 : 1);
+	double t0 = now_s(), secs;
+	__be32 src;
+	__be16 sport;
+	int got = 0, n;
+
+	for (i = 0; i < o->flood; i++) {
+		flow(fl->set, i, &src, &sport);
+		for (n = 0; n < (fl->twice ? 2 : 1); n++)
+			got = send1(src, sport, fl->udp, fl->flags);
+		astray += got != maglev_be(fl->udp ? 2 : 1, src, sport);
+	}
+	secs = now_s() - t0;
+	for (i = 0; i < o->flows; i++) {
+		flow(64, i, &src, &sport);
+		moved += send1(src, sport, false, 0x10) != own[i];
+		remap += maglev_be(1, src, sport) != own[i];
+	}
+	if (o->json)
+		printf("%s{\"flood\":\"%s\",\"packets\":%lu,\"seconds\":%.1f,\"entries\":%lu,"
+		       "\"moved\":%lu,\"maglev_moves\":%lu,\"astray\":%lu}", first ? "" : ",",
+		       fl->name, pkts, secs, ct_entries(), moved, remap, astray);
+	else
+		printf("%-40s %9lu packets (%.1f s): %7lu entries after, established flows moved "
+		       "%lu (Maglev alone would move %lu), flood packets off Maglev %lu\n",
+		       fl->name, pkts, secs, ct_entries(), moved, remap, astray);
+	fflush(stdout);
+}
+
+/* The sweep as xgwd would run it once ct-tcp-syn-timeout and its margin have passed. */
+static void sweep_later(const struct opts *o)
+{
+	__u32 later = XGW_CT_TCP_SYN_DEFAULT + XGW_CT_SWEEP_MARGIN_S + 1;
+	struct xgw_config cfg = { .hz = XGW_HZ_DEFAULT };
+	struct xgw_ct_sweep st;
+	struct xgw_clock clk;
+	__u64 j;
+
+	if (xgw_clock_open(&clk) || xgw_clock_now(&clk, &j, NULL))
+		die("clock", errno);
+	xgw_clock_close(&clk);
+	if (xgw_ct_sweep(bpf_map__fd(skel->maps.xgw_conntrack), &cfg,
+			 j + later * XGW_HZ_DEFAULT, &st))
+		die("sweep", errno);
+	if (o->json)
+		printf("],\"after_sweep\":%lu,\"swept\":%llu}\n", ct_entries(),
+		       (unsigned long long)st.deleted);
+	else
+		printf("sweep %u s later: %llu entries deleted, %lu left\n", later,
+		       (unsigned long long)st.deleted, ct_entries());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct flood floods[] = {
+		{ "SYN flood (one SYN per flow)", 70, false, false, 0x02 },
+		{ "ACK flood (one ACK per flow)", 71, false, false, 0x10 },
+		{ "UDP flood (one datagram per flow)", 72, true, false, 0 },
+		{ "ACK flood (two ACKs per flow: learnt)", 73, false, true, 0x10 },
+	};
+	struct opts o = { .dev = "lo", .flows = 200000, .flood = 10ul * XGW_CT_SIZE, .cpu = -1 };
+	struct fib4_skel fs = {};
+	unsigned long i, f;
+	int *own;
+
+	parse_opts(argc, argv, &o);
+	load(&o, &fs);
 	own = calloc(o.flows, sizeof(*own));
 	if (!own)
 		die("memory", ENOMEM);
@@ -326,8 +396,7 @@ int main(int argc, char **argv)
 		send1(src, sport, false, 0x10);
 		own[i] = send1(src, sport, false, 0x10);
 	}
-	/* a 4th backend joins both services */
-	publish(1, 4);
+	publish(1, 4);	/* a 4th backend joins both services */
 	publish(2, 4);
 	if (o.json)
 		printf("{\"flows\":%lu,\"table\":%u,\"learnt\":%lu,\"floods\":[", o.flows, XGW_CT_SIZE,
@@ -335,64 +404,9 @@ int main(int argc, char **argv)
 	else
 		printf("%lu established flows, %lu entries in a table of %u; a 4th backend "
 		       "joins\n", o.flows, ct_entries(), XGW_CT_SIZE);
-	for (f = 0; f < sizeof(floods) / sizeof(floods[0]); f++) {
-		const struct flood *fl = &floods[f];
-		unsigned long moved = 0, remap = 0, astray = 0;
-		double t0 = now_s(), secs;
-
-		for (i = 0; i < o.flood; i++) {
-			__be32 src;
-			__be16 sport;
-			int got, n;
-
-			flow(fl->set, i, &src, &sport);
-			for (n = 0; n < (fl->twice ? 2 : 1); n++)
-				got = send1(src, sport, fl->udp, fl->flags);
-			astray += got != maglev_be(fl->udp ? 2 : 1, src, sport);
-		}
-		secs = now_s() - t0;
-		for (i = 0; i < o.flows; i++) {
-			__be32 src;
-			__be16 sport;
-
-			flow(64, i, &src, &sport);
-			moved += send1(src, sport, false, 0x10) != own[i];
-			remap += maglev_be(1, src, sport) != own[i];
-		}
-		if (o.json)
-			printf("%s{\"flood\":\"%s\",\"packets\":%lu,\"seconds\":%.1f,"
-			       "\"entries\":%lu,\"moved\":%lu,\"maglev_moves\":%lu,\"astray\":%lu}",
-			       f ? "," : "", fl->name, o.flood * (fl->twice ? 2 : 1), secs,
-			       ct_entries(), moved, remap, astray);
-		else
-			printf("%-40s %9lu packets (%.1f s): %7lu entries after, established "
-			       "flows moved %lu (Maglev alone would move %lu), flood packets off "
-			       "Maglev %lu\n", fl->name, o.flood * (fl->twice ? 2 : 1), secs,
-			       ct_entries(), moved, remap, astray);
-		fflush(stdout);
-	}
-	{
-		struct xgw_config cfg = { .hz = XGW_HZ_DEFAULT };
-		struct xgw_ct_sweep st;
-		struct xgw_clock clk;
-		__u64 j;
-
-		if (xgw_clock_open(&clk) || xgw_clock_now(&clk, &j, NULL))
-			die("clock", errno);
-		xgw_clock_close(&clk);
-		j += (XGW_CT_TCP_SYN_DEFAULT + XGW_CT_SWEEP_MARGIN_S + 1) * XGW_HZ_DEFAULT;
-		if (xgw_ct_sweep(bpf_map__fd(skel->maps.xgw_conntrack), &cfg, j, &st))
-			die("sweep", errno);
-		if (o.json)
-			printf("],\"after_sweep\":%lu,\"swept\":%llu", ct_entries(),
-			       (unsigned long long)st.deleted);
-		else
-			printf("sweep %u s later: %llu entries deleted, %lu left\n",
-			       XGW_CT_TCP_SYN_DEFAULT + XGW_CT_SWEEP_MARGIN_S + 1,
-			       (unsigned long long)st.deleted, ct_entries());
-	}
-	if (o.json)
-		printf("}\n");
+	for (f = 0; f < sizeof(floods) / sizeof(floods[0]); f++)
+		run_flood(&o, &floods[f], own, !f);
+	sweep_later(&o);
 	free(own);
 	fib4_skel_close(&fs);
 	xgw_bpf__destroy(skel);
