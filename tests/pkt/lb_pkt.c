@@ -882,7 +882,7 @@ static void case_clock(void)
 
 	err = xgw_clock_open(&c);
 	if (!err)
-		err = xgw_clock_hz(&c, 200, &hz);
+		err = xgw_clock_hz(&c, 500, &hz);
 	if (!err)
 		err = xgw_clock_now(&c, &j0, &n0);
 	if (!err) {
