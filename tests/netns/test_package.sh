@@ -27,7 +27,7 @@ XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 UNIT=/lib/systemd/system/xgwd.service
 
-xt_plan 31
+xt_plan 32
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 for t in dpkg-buildpackage dh apt-get systemd-analyze setpriv; do
@@ -264,6 +264,15 @@ if unit_start ""; then
 else
 	xt_fail "restart" "$(cat "$LOG")"
 fi
+# ExecReload: SIGHUP applies the state file again; systemd hears RELOADING=1
+# then READY=1, and the daemon serves on with its routes.
+kill -HUP "$XPID"
+for _ in $(seq 50); do
+	[ "$(grep -c READY=1 "$NOTIFY.out")" -ge 2 ] && break
+	sleep 0.1
+done
+xt_is "$(grep -o 'RELOADING=1\|READY=1' "$NOTIFY.out" | tail -2 | tr '\n' ' ')$(kill -0 "$XPID" && echo alive) $(ctl -j route show | jq -r '.[0].dst')" \
+	"RELOADING=1 READY=1 alive 10.88.0.0/16" "a reload (SIGHUP) says RELOADING=1, then READY=1; xgwd serves on, routes kept"
 unit_stop
 
 # ExecStopPost as the unit has it, with systemd's $SERVICE_RESULT.
