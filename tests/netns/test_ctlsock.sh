@@ -13,7 +13,8 @@
 # - a device named x"q: the scrape stays valid (labels escaped);
 # - a veth whose peer has neither GRO nor XDP drops redirects: counted as
 #   redirect_error (the tracing program xgwd attached), not only forwarded,
-#   and link show warns of it until the peer has GRO.
+#   and link show warns of it until the peer has GRO; a frame longer than
+#   that veth's peer's MTU is dropped by veth_xdp_xmit(): xmit_drop.
 # - xgwctl -batch out of memory mid-file fails and applies nothing (#14.6).
 # XGW_CTLFUZZ_COUNT sets the fuzzed requests (default 300; make fuzz: more).
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +25,7 @@ FIB4GET=$XT_BUILD/tests/netns/fib4get
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
-xt_plan 13
+xt_plan 14
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
@@ -224,3 +225,26 @@ echo "$w1" | grep -q "cannot take redirected frames" && ! echo "$w2" | grep -q "
 	xt_ok "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" ||
 	xt_fail "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" \
 		"before: $w1" "after: $w2"
+
+# ---- a frame the egress veth cannot hand its peer: xmit_drop -----------------------------------
+# veth_xdp_xmit() refuses a frame longer than the peer's MTU (the egress
+# side, ya, has 1500, so xgw's own MTU check passes it): the devmap flush
+# reports it dropped (tracepoint xdp_devmap_xmit), counted xmit_drop.
+reason() { ctl -j stats show | jq ".reasons[] | select(.reason == \"$1\") | .packets"; }
+ip -n "$NS" link set yb mtu 1000
+x0=$(reason xmit_drop) f0=$(reason forward)
+ip netns exec "$CNS" "$XT_PY" -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for size in (1200, 200):
+    for i in range(50):
+        s.sendto(b"x" * size, ("10.66.0.1", 9))
+        time.sleep(0.002)'
+sleep 0.3
+x1=$(reason xmit_drop) f1=$(reason forward)
+xt_diag "50 frames of 1242 bytes and 50 of 242 to a veth whose peer has MTU 1000:" \
+	"forward +$((f1 - f0)), xmit_drop +$((x1 - x0))"
+[ $((x1 - x0)) -eq 50 ] && [ $((f1 - f0)) -eq 100 ] &&
+	xt_ok "frames longer than the egress veth's peer's MTU count as xmit_drop, the others not" ||
+	xt_fail "frames longer than the egress veth's peer's MTU count as xmit_drop, the others not" \
+		"forward +$((f1 - f0)), xmit_drop +$((x1 - x0))"
