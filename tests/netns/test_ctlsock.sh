@@ -5,7 +5,9 @@
 # #14.3, #14.4), in a private namespace (xgwd on a veth pair):
 # - 8 clients that never finish, one sending a byte every 1.5 s and 100
 #   half-open metrics connections: a normal request and a next hop's MAC
-#   change still take milliseconds (they took 15-40 s and 20 s);
+#   change still take milliseconds (they took 15-40 s and 20 s); a
+#   slow-loris on the metrics port holds at most 8 connections and each
+#   only until its request's deadline;
 # - the issue's cut request (backend del ... cut after 10.77.0.2) and a
 #   fuzzed stream of garbage, cut, lying, oversized and malformed requests
 #   change nothing: state file and maps byte-identical;
@@ -25,7 +27,7 @@ FIB4GET=$XT_BUILD/tests/netns/fib4get
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
-xt_plan 14
+xt_plan 15
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
@@ -68,7 +70,7 @@ setup_net()
 xt_check "namespaces: a client, a veth without GRO or XDP, a device named x\"q" setup_net
 
 nsenter --net="/var/run/netns/$NS" "$XGWD" -f --config "$CONF" --socket "$SOCK" \
-	--pin-dir "$PIN" --metrics "$MET" >"$XT_TMP/xgwd.log" 2>&1 &
+	--pin-dir "$PIN" --metrics "0.0.0.0:$PORT" >"$XT_TMP/xgwd.log" 2>&1 &
 XPID=$!
 xt_defer "kill $XPID 2>/dev/null; sleep 0.3; nsenter --net=/var/run/netns/$NS '$XGWD' --cleanup --pin-dir '$PIN'"
 for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.05; done
@@ -134,6 +136,35 @@ ip -n "$NS" neigh replace 10.77.0.2 lladdr "$XB_MAC" dev xa nud permanent
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 sleep 0.3
+
+# ---- a slow-loris on the metrics port: never idle, still cut -----------------------------------
+# 40 connections from 10.77.0.1 that send their request's header a byte
+# every 2 s (MHD's idle timeout never fires): the address gets 8 of MHD's
+# 32 connections, so a scraper from elsewhere is answered at once, and each
+# request has a total deadline, so even from that address a scrape gets in
+# once they are cut (they used to hold every connection for as long as they
+# liked: no scrape at all).
+nsenter --net="/var/run/netns/$NS" "$XT_PY" "$FUZZ" loris 10.77.0.1 "$PORT" 40 20 \
+	>"$XT_TMP/loris" 2>&1 &
+LPID=$!
+xt_defer "kill $LPID 2>/dev/null"
+for _ in $(seq 600); do grep -q ready "$XT_TMP/loris" && break; sleep 0.05; done
+scrape() { nsenter --net="/var/run/netns/$NS" curl -sf -m 2 -o /dev/null "http://$1:$PORT/metrics"; }
+t0=$(date +%s%N)
+scrape 127.0.0.1 && other=$(ms "$t0") || other=fail
+t0=$(date +%s%N)
+until scrape 10.77.0.1 || [ "$(ms "$t0")" -gt 16000 ]; do sleep 0.5; done
+same=$(ms "$t0")
+xt_diag "40 slow-loris metrics connections from 10.77.0.1: a scrape from 127.0.0.1 took" \
+	"$other ms, one from 10.77.0.1 got in after $same ms (deadline 10 s)"
+[ "$other" != fail ] && [ "$same" -le 16000 ] &&
+	[ "$(nsenter --net="/var/run/netns/$NS" curl -sf "http://$MET/metrics" |
+		sed -n 's/^xgw_metrics_dropped_total{why="deadline"} //p')" -ge 8 ] &&
+	xt_ok "a slow-loris on the metrics port: other scrapers served at once, its own cut at the deadline" ||
+	xt_fail "a slow-loris on the metrics port: other scrapers served at once, its own cut at the deadline" \
+		"from 127.0.0.1: $other ms; from 10.77.0.1: $same ms"
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
 
 # ---- requests that are not complete and valid change nothing ---------------------------------
 before=$(snapshot)
