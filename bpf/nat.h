@@ -133,16 +133,21 @@ static __always_inline void xgw_nat_state(struct xgw_ct_entry *e, const struct x
 /*
  * Everything xgw_forward() could refuse, checked before the frame is
  * changed (a packet handed to the kernel must be the one received):
- * next hop resolved, TTL, size (+ @grow bytes), egress port.
+ * next hop resolved, TTL, size (+ @grow bytes), egress port. For a TTL or
+ * size refused, pkt->mtu is the MTU the packet had to fit before the
+ * @grow bytes of encapsulation, for xgw_icmp_error()'s answer.
  */
-static __always_inline int xgw_lb_fwd_check(const struct xgw_pkt *pkt, __u32 nh_id, __u32 grow)
+static __always_inline int xgw_lb_fwd_check(struct xgw_pkt *pkt, __u32 nh_id, __u32 grow)
 {
 	struct xgw_nexthop *nh = xgw_nexthop_get(nh_id);
 	enum xgw_reason r = xgw_nh_check(nh, pkt->ttl, pkt->l3_len + grow);
 	__u32 ifindex;
 
-	if (r != XGW_FWD || !nh)
+	if (r != XGW_FWD || !nh) {
+		if (nh)
+			pkt->mtu = nh->mtu > grow ? nh->mtu - grow : 0;
 		return r;
+	}
 	ifindex = nh->ifindex;
 	if (!bpf_map_lookup_elem(&xgw_tx_ports, &ifindex))
 		return XGW_PASS_NO_PORT;
@@ -177,7 +182,7 @@ static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u
  * the packet can be forwarded, -1 when the client has no route, or the
  * reason the next hop refuses it (the frame still untouched).
  */
-static __always_inline int xgw_nat_next_hop(const struct xgw_pkt *pkt,
+static __always_inline int xgw_nat_next_hop(struct xgw_pkt *pkt,
 					    const struct xgw_ct_entry *e, __u32 be_nh, __u32 *nh)
 {
 	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt->family);
@@ -210,6 +215,36 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 }
 
 /*
+ * The quoted TCP/UDP header of an ICMP error at @ql4 (@qproto): its ports
+ * become the quoted sender's (nat_dport, nat_sport), its checksum, when the
+ * error quotes that far, follows them and the quoted addresses' change @dq;
+ * what all this does to the ICMP checksum is added to *@di.
+ */
+static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 qproto, bool v6,
+					   __u64 dq, const struct xgw_ct_entry *e, __u64 *di)
+{
+	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
+	__u16 *c, old;
+	__u64 dp;
+
+	if (!ports)
+		return XGW_DROP_MALFORMED;
+	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
+	ports[0] = e->nat_dport;
+	ports[1] = e->nat_sport;
+	*di += dq + dp;
+	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
+		old = *c;
+		*c = xgw_csum_apply(old, dq + dp);
+		if (!*c && qproto == XGW_IPPROTO_UDP)
+			*c = 0xffff;
+		*di += xgw_csum_d16(old, *c);
+	}
+	return 0;
+}
+
+/*
  * An ICMP error quoting a packet of NAT flow entry @e's other direction
  * (quoted IP header at @qip, its ports at @ql4): outer addresses become
  * @e's rewrite, the quoted packet the one its sender really sent (source
@@ -222,9 +257,9 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 {
 	bool v6 = pkt->family == XGW_AF_INET6;
 	__u8 *icmp, qproto;
-	__u64 dq, dp, di = 0;
+	__u64 dq, di = 0;
+	__u16 *csum, old;
 	__be16 *ports;
-	__u16 *c, old;
 	__u32 nh;
 	int ret;
 
@@ -263,24 +298,11 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		di += xgw_csum_d16(old, qi->check);
 		qproto = qi->protocol;
 	}
-	ports = xgw_lb_at(ctx, ql4, 4);	/* again: the writes above may move nothing, */
-	if (!ports)			/* but the verifier forgets the check */
-		return XGW_DROP_MALFORMED;
-	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
-	ports[0] = e->nat_dport;
-	ports[1] = e->nat_sport;
-	di += dq + dp;
-	/* the quoted checksum, when the error quotes that far */
-	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
-	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
-		old = *c;
-		*c = xgw_csum_apply(old, dq + dp);
-		if (!*c && qproto == XGW_IPPROTO_UDP)
-			*c = 0xffff;
-		di += xgw_csum_d16(old, *c);
-	}
-	c = (__u16 *)(icmp + 2);
-	*c = xgw_csum_apply(*c, di);
+	ret = xgw_nat_icmp_l4(ctx, ql4, qproto, v6, dq, e, &di);
+	if (ret)
+		return ret;
+	csum = (__u16 *)(icmp + 2);
+	*csum = xgw_csum_apply(*csum, di);
 	return xgw_lb_forward(ctx, pkt, nh, nh_id);
 }
 
@@ -347,8 +369,8 @@ static __always_inline int xgw_nat_alloc(const struct xgw_service *svc,
 /*
  * The first packet of a NAT flow @k (as received) to backend @be_id of
  * @svc: both entries made, the packet rewritten and sent. Nothing is
- * written before the forward is known to be possible. One entry on the
- * stack serves as the reply's, then as the orig's (the stack is scarce).
+ * written before the forward is known to be possible. One entry serves as
+ * the reply's, then as the orig's, in per-CPU scratch (the stack is full).
  */
 static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       const struct xgw_flow_key *k, __u8 tcp_flags,
@@ -356,10 +378,11 @@ static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       const struct xgw_backend *be, __u32 h,
 				       const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
 {
-	struct xgw_ct_entry e = { .backend_id = be_id, .svc_id = svc->id, .atime = now,
-				  .kind = XGW_CT_NAT_REPLY };
-	struct xgw_flow_key rk = { .proto = k->proto, .family = k->family };
 	__be16 bport = be->port ? be->port : k->dport;
+	struct xgw_nat_scratch *sc;
+	struct xgw_flow_key *rk;
+	struct xgw_ct_entry *e;
+	__u32 zero = 0;
 	int ret;
 
 	if (be->family != pkt->family)
@@ -367,27 +390,39 @@ static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_lb_fwd_check(pkt, be->nh_id, 0);
 	if (ret)
 		return ret;
-	__builtin_memcpy(e.nat_src, k->dst, sizeof(e.nat_src));
-	__builtin_memcpy(e.nat_dst, k->src, sizeof(e.nat_dst));
-	e.nat_sport = k->dport;
-	e.nat_dport = k->sport;
-	__builtin_memcpy(rk.src, be->addr, sizeof(rk.src));
-	rk.sport = bport;
+	sc = bpf_map_lookup_elem(&xgw_nat_scratch, &zero);
+	if (!sc)
+		return XGW_DROP_CT_FULL;
+	e = &sc->e;
+	rk = &sc->rk;
+	__builtin_memset(sc, 0, sizeof(*sc));
+	e->backend_id = be_id;
+	e->svc_id = svc->id;
+	e->atime = now;
+	e->kind = XGW_CT_NAT_REPLY;
+	__builtin_memcpy(e->nat_src, k->dst, sizeof(e->nat_src));
+	__builtin_memcpy(e->nat_dst, k->src, sizeof(e->nat_dst));
+	e->nat_sport = k->dport;
+	e->nat_dport = k->sport;
+	__builtin_memcpy(rk->src, be->addr, sizeof(rk->src));
+	rk->sport = bport;
+	rk->proto = k->proto;
+	rk->family = k->family;
 	if (pkt->proto == XGW_IPPROTO_TCP)
-		xgw_ct_tcp(&e, tcp_flags, true);
-	ret = xgw_nat_alloc(svc, be, cfg, h, &e, &rk);
+		xgw_ct_tcp(e, tcp_flags, true);
+	ret = xgw_nat_alloc(svc, be, cfg, h, e, rk);
 	if (ret)
 		return ret;
-	e.kind = XGW_CT_NAT_ORIG;
-	__builtin_memcpy(e.nat_src, rk.dst, sizeof(e.nat_src));
-	__builtin_memcpy(e.nat_dst, be->addr, sizeof(e.nat_dst));
-	e.nat_sport = rk.dport;
-	e.nat_dport = bport;
-	if (bpf_map_update_elem(&xgw_conntrack, k, &e, BPF_ANY)) {
-		bpf_map_delete_elem(&xgw_conntrack, &rk);
+	e->kind = XGW_CT_NAT_ORIG;
+	__builtin_memcpy(e->nat_src, rk->dst, sizeof(e->nat_src));
+	__builtin_memcpy(e->nat_dst, be->addr, sizeof(e->nat_dst));
+	e->nat_sport = rk->dport;
+	e->nat_dport = bport;
+	if (bpf_map_update_elem(&xgw_conntrack, k, e, BPF_ANY)) {
+		bpf_map_delete_elem(&xgw_conntrack, rk);
 		return XGW_DROP_CT_FULL;
 	}
-	ret = xgw_nat_rewrite(ctx, pkt, &e);
+	ret = xgw_nat_rewrite(ctx, pkt, e);
 	if (ret)
 		return ret;
 	return xgw_lb_forward(ctx, pkt, be->nh_id, nh_id);

@@ -296,8 +296,13 @@ static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct x
 	rt = xgw_route_lookup4(iph->daddr, r4);
 	if (!rt)
 		return XGW_FAST4_NO_ROUTE;
+	if (rt->flags & XGW_RT_F_VIP) {	/* an established flow: lb.h */
+		int ret = xgw_lb_fast4(ctx, iph, tot_len, t_start);
+
+		return ret >= 0 ? ret : XGW_FAST4_ROUTE;
+	}
 	if (rt->flags)
-		return XGW_FAST4_ROUTE;	/* a VIP: r4 says */
+		return XGW_FAST4_ROUTE;	/* own address: r4 says */
 	nh_id = rt->nh_id;
 	if (rt->action == XGW_RT_NEXTHOP) {
 		nh = xgw_nexthop_get(nh_id);

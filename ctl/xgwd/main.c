@@ -263,6 +263,7 @@ static void xgwd__loop(struct xgwd *d)
 			pthread_mutex_lock(&d->lock);
 			nexthop__retry(d);
 			pthread_mutex_unlock(&d->lock);
+			metrics__tick();
 		}
 	}
 }
