@@ -31,11 +31,13 @@ static const struct route_def routes[] = {
 	{ "10.6.0.0/16", XGW_RT_NEXTHOP, 0, NH_VLAN },
 	{ "2001:db8:2::/48", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "2001:db8:a::/48", XGW_RT_NEXTHOP, 0, NH_MTU },
+	{ "10.8.0.100/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* test_lb()'s services */
 };
 
 /* The gateway's addresses on the test port: the errors' source. */
 #define GW4	"192.0.2.1"
 #define GW6	"2001:db8:ff::1"
+#define LB_VIP	"10.8.0.100"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -331,6 +333,112 @@ static void test_rate(struct t *t)
 	icmp_rate(t, 1000000, 1000000);
 }
 
+/*
+ * Service @id at VIP:@port/@proto, @mode: a Maglev table of 7 slots, all
+ * backend @id (198.51.100.@id, from 192.0.2.1), behind next hop @nh.
+ */
+static int lb_service(struct t *t, uint32_t id, uint16_t port, uint8_t proto, uint8_t mode,
+		      uint32_t nh)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+	struct xgw_svc_key key = { .port = htons(port), .proto = proto, .family = AF_INET };
+	struct xgw_service svc = { .id = id, .mode = mode, .table_size = 7 };
+	struct xgw_backend be = { .family = AF_INET, .nh_id = nh, .svc_id = id, .mode = mode };
+	uint32_t i;
+	int fd, err = 0;
+
+	inet_pton(AF_INET, LB_VIP, key.addr);
+	be.addr[0] = htonl(0xc6336400 | id);	/* 198.51.100.id */
+	inet_pton(AF_INET, GW4, be.src);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "icmp_maglev", 4, 4, svc.table_size, &mo);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; !err && i < svc.table_size; i++)
+		err = map_update(fd, &i, &id, "maglev slot");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_maglev), &id, &fd, "xgw_maglev");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_backends), &id, &be, "xgw_backends");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_services), &key, &svc,
+				 "xgw_services");
+	close(fd);
+	return err;
+}
+
+/* An error with MTU @mtu (0: time exceeded) for IPv4 frame @in. */
+struct want_lb {
+	const uint8_t *in;
+	uint32_t mtu;
+};
+
+static size_t want_lb(void *arg, const uint8_t *out, uint8_t *want)
+{
+	const struct want_lb *w = arg;
+
+	return expect_error(w->in, 14, AF_INET, w->mtu ? 3 : 11, w->mtu ? 4 : 0, w->mtu, out,
+			    want);
+}
+
+/*
+ * The load balancer's packets get the same errors: an ipip packet whose
+ * encapsulation would not fit is answered with the MTU before it (the next
+ * hop's less the outer header), and an established dsr flow's packet that
+ * the straight line (xgw_lb_fast4()) cannot forward is answered too.
+ */
+static void test_lb(struct t *t)
+{
+	struct pkt_spec ipip = V4(.dst = LB_VIP, .dport = 53, DF, .payload = 1490 - 28);
+	struct pkt_spec dsr = V4(.dst = LB_VIP, TCP, .sport = 40001, .payload = 32);
+	struct xgw_flow_key k = { .sport = htons(40001), .dport = htons(80),
+				  .proto = IPPROTO_TCP, .family = AF_INET };
+	static uint8_t in[PKT_MAX], fwd[PKT_MAX];
+	struct pkt_spec out = expect_forward(&dsr, nh_find(t, NH_MTU));
+	struct want_lb w = { in, 0 };
+	struct xgw_ct_entry e;
+	size_t len, flen;
+	bool ok;
+	int i;
+
+	if (!tap_result(!lb_service(t, 1, 53, IPPROTO_UDP, XGW_LB_IPIP, NH_A) &&
+			!lb_service(t, 2, 80, IPPROTO_TCP, XGW_LB_DSR, NH_MTU),
+			"services " LB_VIP ":53/udp ipip (next hop MTU 1500), :80/tcp dsr (1000)"))
+		return;
+	len = pkt_build(&ipip, in);	/* 1490 bytes: fits 1500, not with 20 more */
+	w.mtu = 1480;
+	tap_result(run_check_fn(t, in, len, 1, XGW_TX_ICMP_MTU, 0, want_lb, &w),
+		   "ipip, 1490-byte datagram with DF, next hop MTU 1500: frag needed, MTU 1480");
+	ipip.payload = 18;
+	ipip.ttl = 1;
+	len = pkt_build(&ipip, in);
+	w.mtu = 0;
+	tap_result(run_check_fn(t, in, len, 1, XGW_TX_ICMP_TIME, 0, want_lb, &w),
+		   "ipip, TTL 1: time exceeded");
+
+	/* a dsr flow learnt (2nd packet) and established (3rd), forwarded */
+	len = pkt_build(&dsr, in);
+	flen = pkt_build(&out, fwd);
+	for (ok = true, i = 0; i < 3; i++)
+		ok &= run_check(t, in, len, 1, XGW_FWD_LB, NH_MTU, fwd, flen);
+	inet_pton(AF_INET, dsr.src, k.src);
+	inet_pton(AF_INET, LB_VIP, k.dst);
+	ok &= !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.xgw_conntrack), &k, &e) &&
+	      e.kind == XGW_CT_LB && e.est && e.backend_id == 2;
+	if (!tap_result(ok, "dsr flow forwarded 3 times, in the connection table, established"))
+		return;
+	dsr.ttl = 1;
+	len = pkt_build(&dsr, in);
+	tap_result(run_check_fn(t, in, len, 1, XGW_TX_ICMP_TIME, 0, want_lb, &w),
+		   "established dsr flow, TTL 1: time exceeded (not left to the kernel)");
+	dsr.ttl = 0;
+	dsr.frag = 0x4000;
+	dsr.payload = 1001 - 40;
+	len = pkt_build(&dsr, in);
+	w.mtu = 1000;
+	tap_result(run_check_fn(t, in, len, 1, XGW_TX_ICMP_MTU, 0, want_lb, &w),
+		   "established dsr flow, 1001 bytes with DF, MTU 1000: frag needed, MTU 1000");
+}
+
 int main(void)
 {
 	struct t t;
@@ -348,6 +456,7 @@ int main(void)
 	test_lengths(&t, AF_INET6);
 	test_no_source(&t);
 	test_rate(&t);
+	test_lb(&t);
 out:
 	fix_close(&t);
 	return tap_finish();
