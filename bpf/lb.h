@@ -81,7 +81,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 		return -1;
 	f->icmp_ip = off;
 	if (pkt->family == XGW_AF_INET) {
-		struct iphdr *in = xgw_lb_at(ctx, off, sizeof(*in));
+		struct iphdr *in = xgw_frame_at(ctx, off, sizeof(*in));
 
 		if (!in || in->version != 4 || in->ihl < 5 || in->saddr != pkt->dst[0])
 			return -1;
@@ -90,7 +90,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 		k->dst[0] = in->saddr;
 		off += in->ihl * 4;
 	} else {
-		struct ipv6hdr *in = xgw_lb_at(ctx, off, sizeof(*in));
+		struct ipv6hdr *in = xgw_frame_at(ctx, off, sizeof(*in));
 
 		const __be32 *qs;
 
@@ -107,7 +107,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 	}
 	if (k->proto != XGW_IPPROTO_TCP && k->proto != XGW_IPPROTO_UDP)
 		return -1;
-	ports = xgw_lb_at(ctx, off, 4);
+	ports = xgw_frame_at(ctx, off, 4);
 	if (!ports)
 		return -1;
 	f->icmp_l4 = off;
@@ -134,7 +134,7 @@ static __always_inline int xgw_lb_flow(struct xdp_md *ctx, const struct xgw_pkt 
 	f->key.proto = pkt->proto;
 	f->key.family = pkt->family;
 	if (pkt->proto == XGW_IPPROTO_TCP) {
-		__u8 *fl = xgw_lb_at(ctx, pkt->l4_off + 13, 1);
+		__u8 *fl = xgw_frame_at(ctx, pkt->l4_off + 13, 1);
 
 		if (!fl)
 			return -1;
@@ -252,7 +252,7 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	__u8 inner = pkt->family == XGW_AF_INET ? XGW_IPPROTO_IPIP : XGW_IPPROTO_IPV6;
 
 	if (be->family == XGW_AF_INET) {
-		struct iphdr *o = xgw_lb_at(ctx, pkt->l3_off, sizeof(*o));
+		struct iphdr *o = xgw_frame_at(ctx, pkt->l3_off, sizeof(*o));
 
 		if (!o)
 			return XGW_DROP_ENCAP;
@@ -272,7 +272,7 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->check = xgw_ip_csum(o);
 		pkt->l3_len += sizeof(*o);
 	} else {
-		struct ipv6hdr *o = xgw_lb_at(ctx, pkt->l3_off, sizeof(*o));
+		struct ipv6hdr *o = xgw_frame_at(ctx, pkt->l3_off, sizeof(*o));
 
 		if (!o)
 			return XGW_DROP_ENCAP;
@@ -308,7 +308,7 @@ static __always_inline int xgw_lb_encap(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_lb_fwd_check(pkt, be->nh_id, olen);
 	if (ret)
 		return ret;
-	ip = xgw_lb_at(ctx, pkt->l3_off, 8);
+	ip = xgw_frame_at(ctx, pkt->l3_off, 8);
 	if (!ip)
 		return XGW_DROP_ENCAP;
 	if (pkt->family == XGW_AF_INET) {

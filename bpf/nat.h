@@ -59,8 +59,8 @@ static __always_inline __u64 xgw_nat_addr(__be32 *a, const __be32 *v, bool v6)
 static __always_inline int xgw_nat_l4(struct xdp_md *ctx, __u32 off, __u8 proto, bool v4udp,
 				      __u64 d, __be16 sport, __be16 dport)
 {
-	__be16 *ports = xgw_lb_at(ctx, off, 4);
-	__u16 *csum = xgw_lb_at(ctx, off + (proto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	__be16 *ports = xgw_frame_at(ctx, off, 4);
+	__u16 *csum = xgw_frame_at(ctx, off + (proto == XGW_IPPROTO_TCP ? 16 : 6), 2);
 
 	if (!ports || !csum)
 		return XGW_DROP_MALFORMED;
@@ -86,14 +86,14 @@ static __always_inline int xgw_nat_rewrite(struct xdp_md *ctx, const struct xgw_
 	__u64 d;
 
 	if (v6) {
-		__u8 *l3 = xgw_lb_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
+		__u8 *l3 = xgw_frame_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
 
 		if (!l3)
 			return XGW_DROP_MALFORMED;
 		d = xgw_nat_addr((__be32 *)(l3 + 8), e->nat_src, true);
 		d += xgw_nat_addr((__be32 *)(l3 + 24), e->nat_dst, true);
 	} else {
-		struct iphdr *ip = xgw_lb_at(ctx, pkt->l3_off, sizeof(*ip));
+		struct iphdr *ip = xgw_frame_at(ctx, pkt->l3_off, sizeof(*ip));
 
 		if (!ip)
 			return XGW_DROP_MALFORMED;
@@ -223,7 +223,7 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 qproto, bool v6,
 					   __u64 dq, const struct xgw_ct_entry *e, __u64 *di)
 {
-	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
+	__be16 *ports = xgw_frame_at(ctx, ql4, 4);
 	__u16 *c, old;
 	__u64 dp;
 
@@ -233,7 +233,7 @@ static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 q
 	ports[0] = e->nat_dport;
 	ports[1] = e->nat_sport;
 	*di += dq + dp;
-	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	c = xgw_frame_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
 	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
 		old = *c;
 		*c = xgw_csum_apply(old, dq + dp);
@@ -266,13 +266,13 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_nat_next_hop(pkt, e, be_nh, &nh);
 	if (ret)
 		return ret;
-	icmp = xgw_lb_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);
-	ports = xgw_lb_at(ctx, ql4, 4);
+	icmp = xgw_frame_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);
+	ports = xgw_frame_at(ctx, ql4, 4);
 	if (!icmp || !ports)
 		return XGW_DROP_MALFORMED;
 	if (v6) {	/* ICMPv6 sums the outer pseudo-header */
-		__u8 *l3 = xgw_lb_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
-		__u8 *q = xgw_lb_at(ctx, qip, XGW_IPV6_HLEN);
+		__u8 *l3 = xgw_frame_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
+		__u8 *q = xgw_frame_at(ctx, qip, XGW_IPV6_HLEN);
 
 		if (!l3 || !q)
 			return XGW_DROP_MALFORMED;
@@ -282,8 +282,8 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		dq += xgw_nat_addr((__be32 *)(q + 24), e->nat_src, true);
 		qproto = q[6];
 	} else {
-		struct iphdr *ip = xgw_lb_at(ctx, pkt->l3_off, sizeof(*ip));
-		struct iphdr *qi = xgw_lb_at(ctx, qip, sizeof(*qi));
+		struct iphdr *ip = xgw_frame_at(ctx, pkt->l3_off, sizeof(*ip));
+		struct iphdr *qi = xgw_frame_at(ctx, qip, sizeof(*qi));
 		__u64 d;
 
 		if (!ip || !qi)

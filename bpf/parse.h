@@ -96,13 +96,20 @@ static __always_inline __u16 xgw_cursor_off(const struct xgw_cursor *c)
 /*
  * @len (constant) bytes of the frame at offset @off (variable), or NULL
  * if the frame is shorter: for code past the parser, which has offsets
- * rather than a cursor.
+ * rather than a cursor. The context is read in asm: under register
+ * pressure clang otherwise keeps ctx + offsetof(data_end) in a spilled
+ * register, and the verifier refuses a load through a modified context
+ * pointer.
  */
+_Static_assert(__builtin_offsetof(struct xdp_md, data) == 0 &&
+	       __builtin_offsetof(struct xdp_md, data_end) == 4, "xdp_md, read in asm");
 static __always_inline void *xgw_frame_at(struct xdp_md *ctx, __u32 off, __u32 len)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	void *p;
+	void *data, *end, *p;
+
+	asm volatile("%0 = *(u32 *)(%2 + 0)\n\t"	/* offsetof(struct xdp_md, data) */
+		     "%1 = *(u32 *)(%2 + 4)"		/* offsetof(struct xdp_md, data_end) */
+		     : "=&r"(data), "=&r"(end) : "r"(ctx));
 
 	off &= 0x3fff;	/* bounded, so off + len stays within MAX_PACKET_OFF */
 	p = data + off;
