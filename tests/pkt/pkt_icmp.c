@@ -333,39 +333,6 @@ static void test_rate(struct t *t)
 	icmp_rate(t, 1000000, 1000000);
 }
 
-/*
- * Service @id at VIP:@port/@proto, @mode: a Maglev table of 7 slots, all
- * backend @id (198.51.100.@id, from 192.0.2.1), behind next hop @nh.
- */
-static int lb_service(struct t *t, uint32_t id, uint16_t port, uint8_t proto, uint8_t mode,
-		      uint32_t nh)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
-	struct xgw_svc_key key = { .port = htons(port), .proto = proto, .family = AF_INET };
-	struct xgw_service svc = { .id = id, .mode = mode, .table_size = 7 };
-	struct xgw_backend be = { .family = AF_INET, .nh_id = nh, .svc_id = id, .mode = mode };
-	uint32_t i;
-	int fd, err = 0;
-
-	inet_pton(AF_INET, LB_VIP, key.addr);
-	be.addr[0] = htonl(0xc6336400 | id);	/* 198.51.100.id */
-	inet_pton(AF_INET, GW4, be.src);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "icmp_maglev", 4, 4, svc.table_size, &mo);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; !err && i < svc.table_size; i++)
-		err = map_update(fd, &i, &id, "maglev slot");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_maglev), &id, &fd, "xgw_maglev");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_backends), &id, &be, "xgw_backends");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_services), &key, &svc,
-				 "xgw_services");
-	close(fd);
-	return err;
-}
-
 /* An error with MTU @mtu (0: time exceeded) for IPv4 frame @in. */
 struct want_lb {
 	const uint8_t *in;
@@ -400,8 +367,10 @@ static void test_lb(struct t *t)
 	bool ok;
 	int i;
 
-	if (!tap_result(!lb_service(t, 1, 53, IPPROTO_UDP, XGW_LB_IPIP, NH_A) &&
-			!lb_service(t, 2, 80, IPPROTO_TCP, XGW_LB_DSR, NH_MTU),
+	if (!tap_result(!service_program(t, 1, LB_VIP, 53, IPPROTO_UDP, XGW_LB_IPIP,
+					 "198.51.100.1", GW4, NH_A) &&
+			!service_program(t, 2, LB_VIP, 80, IPPROTO_TCP, XGW_LB_DSR,
+					 "198.51.100.2", NULL, NH_MTU),
 			"services " LB_VIP ":53/udp ipip (next hop MTU 1500), :80/tcp dsr (1000)"))
 		return;
 	len = pkt_build(&ipip, in);	/* 1490 bytes: fits 1500, not with 20 more */

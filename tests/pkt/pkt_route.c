@@ -294,41 +294,6 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 martian ::1 sending ND", V6(.src = "::1", ICMP6(135)), XGW_DROP_MARTIAN },
 };
 
-/*
- * One DSR service, SVC6_VIP port SVC6_PORT/tcp: a Maglev table of 7 slots,
- * every one backend 1, behind next hop SVC6_BACKEND_NH.
- */
-static int service6_program(struct t *t)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
-	struct xgw_svc_key key = { .port = htons(SVC6_PORT), .proto = IPPROTO_TCP,
-				   .family = AF_INET6 };
-	struct xgw_service svc = { .id = 1, .mode = XGW_LB_DSR, .table_size = 7 };
-	struct xgw_backend be = { .family = AF_INET6, .nh_id = SVC6_BACKEND_NH, .svc_id = 1,
-				  .mode = XGW_LB_DSR };
-	uint32_t i, one = 1;
-	int fd, err = 0;
-
-	inet_pton(AF_INET6, SVC6_VIP, key.addr);
-	inet_pton(AF_INET6, "2001:db8:2:3::99", be.addr);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pkt_maglev", 4, 4, svc.table_size, &mo);
-	if (fd < 0) {
-		tap_diag("create the Maglev table: %s", strerror(errno));
-		return -errno;
-	}
-	for (i = 0; !err && i < svc.table_size; i++)
-		err = map_update(fd, &i, &one, "maglev slot");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_maglev), &one, &fd, "xgw_maglev");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_backends), &one, &be, "xgw_backends");
-	if (!err)
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_services), &key, &svc,
-				 "xgw_services");
-	close(fd);
-	return err;
-}
-
 /* What fix_open() does not: the tagged fixtures' VLANs, the service. */
 static int maps_program(struct t *t)
 {
@@ -338,7 +303,8 @@ static int maps_program(struct t *t)
 	err = map_update(bpf_map__fd(t->skel->maps.xgw_ifinfo), &t->port_ifindex, &ifi,
 			 "xgw_ifinfo");
 	if (!err)
-		err = service6_program(t);
+		err = service_program(t, 1, SVC6_VIP, SVC6_PORT, IPPROTO_TCP, XGW_LB_DSR,
+				      "2001:db8:2:3::99", NULL, SVC6_BACKEND_NH);
 	return err;
 }
 

@@ -397,4 +397,43 @@ static inline bool run_check(struct t *t, const uint8_t *in, size_t len, int rep
 	return run_check_fn(t, in, len, repeat, reason, nh, want_fixed, &w);
 }
 
+/*
+ * Service @id at @vip:@port/@proto in @mode: a Maglev table of 7 slots, every
+ * one backend @id (address @be, ipip/nat source @be_src or none), behind
+ * next hop @nh. 0, or -errno after a diagnostic.
+ */
+static inline int service_program(struct t *t, uint32_t id, const char *vip, uint16_t port,
+				  uint8_t proto, uint8_t mode, const char *be,
+				  const char *be_src, uint32_t nh)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
+	int family = strchr(vip, ':') ? AF_INET6 : AF_INET;
+	struct xgw_svc_key key = { .port = htons(port), .proto = proto, .family = family };
+	struct xgw_service svc = { .id = id, .mode = mode, .table_size = 7 };
+	struct xgw_backend b = { .family = family, .nh_id = nh, .svc_id = id, .mode = mode };
+	uint32_t i;
+	int fd, err = 0;
+
+	inet_pton(family, vip, key.addr);
+	inet_pton(family, be, b.addr);
+	if (be_src)
+		inet_pton(family, be_src, b.src);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pkt_maglev", 4, 4, svc.table_size, &mo);
+	if (fd < 0) {
+		tap_diag("create the Maglev table: %s", strerror(errno));
+		return -errno;
+	}
+	for (i = 0; !err && i < svc.table_size; i++)
+		err = map_update(fd, &i, &id, "maglev slot");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_maglev), &id, &fd, "xgw_maglev");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_backends), &id, &b, "xgw_backends");
+	if (!err)
+		err = map_update(bpf_map__fd(t->skel->maps.xgw_services), &key, &svc,
+				 "xgw_services");
+	close(fd);
+	return err;
+}
+
 #endif /* XGW_ROUTE_FIX_H */
