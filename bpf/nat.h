@@ -162,18 +162,30 @@ static __always_inline int xgw_lb_forward(struct xdp_md *ctx, struct xgw_pkt *pk
 	return xgw_forward(ctx, pkt, nh_id) == XGW_FWD ? XGW_FWD_LB : XGW_DROP_ENCAP;
 }
 
-/* The next hop towards the client of a reply (a route to a next hop), or 0. */
-static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u8 family)
+/*
+ * The next hop towards the client of reply @pkt (a route to a next hop, or
+ * a multipath group's member for the reply's hash as it arrives: every
+ * packet of the flow takes the same one), or 0.
+ */
+static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e,
+					       const struct xgw_pkt *pkt)
 {
 	struct xgw_route buf, *rt;
+	__u32 nh_id = 0;
 
-	if (family == XGW_AF_INET)
+	if (pkt->family == XGW_AF_INET)
 		rt = xgw_route_lookup4(e->nat_dst[0], &buf);
 	else
 		rt = xgw_route_lookup6(e->nat_dst);
-	if (rt && rt->action == XGW_RT_NONE && family == XGW_AF_INET6)
+	if (rt && rt->action == XGW_RT_NONE && pkt->family == XGW_AF_INET6)
 		rt = xgw_prefix_lookup6(e->nat_dst);	/* a bare VIP mark: what lies beneath */
-	return rt && rt->action == XGW_RT_NEXTHOP ? rt->nh_id : 0;
+	if (!rt)
+		return 0;
+	if (rt->action == XGW_RT_NEXTHOP)
+		return rt->nh_id;
+	if (rt->action == XGW_RT_MULTIPATH)
+		xgw_mp_pick(rt->nh_id, xgw_pkt_mp_hash(pkt), &nh_id);
+	return nh_id;
 }
 
 /*
@@ -185,7 +197,7 @@ static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u
 static __always_inline int xgw_nat_next_hop(struct xgw_pkt *pkt,
 					    const struct xgw_ct_entry *e, __u32 be_nh, __u32 *nh)
 {
-	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt->family);
+	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt);
 	if (!*nh)
 		return -1;
 	return xgw_lb_fwd_check(pkt, *nh, 0);
