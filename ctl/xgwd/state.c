@@ -252,8 +252,7 @@ int state__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
 	__u32 got;
 	int ret;
 
-	if (id >= XGW_MAX_NEXTHOPS ||
-	    bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v))
+	if (id >= XGW_MAX_NEXTHOPS || xgw_nh_read(&d->nh_table, id, &v))	/* the live version */
 		return -ENOENT;
 	ret = nexthop__get_hint(d, gw, v.ifindex, id, &got, err, sizeof(err));
 	if (ret)
