@@ -120,6 +120,10 @@ snapshot() # DIR
 	for m in $MAPS; do
 		bpftool -j map dump pinned "$PIN/$m" >"$1/$m" || return 1
 	done
+	# xgw_config.hz: the sweeper measures it over the daemon's first second,
+	# whenever that ends (xgwd_lib.sh does the same)
+	jq -cS '[.[].formatted.value | del(.hz)]' "$1/xgw_config" >"$1/xgw_config.j" &&
+		mv "$1/xgw_config.j" "$1/xgw_config"
 }
 same_as() # DIR [answers]: state file and maps byte-identical to the snapshot
 {
