@@ -138,11 +138,11 @@ static void cfg_nexthops(struct fz_rng *r, struct fz_cfg *c)
 		rand_bytes(r, nh->smac, 6);
 		nh->dmac[0] = (nh->dmac[0] & 0xfe) | 0x02;
 		nh->smac[0] = (nh->smac[0] & 0xfe) | 0x02;
-		nh->ifindex = fz_chance(r, 8) ? PORT_ABSENT : PORT_KEYS[fz_below(r, FZ_MAX_PORTS)];
+		nh->ifindex = fz_chance(r, 4) ? PORT_ABSENT : PORT_KEYS[fz_below(r, FZ_MAX_PORTS)];
 		nh->mtu = fz_chance(r, 15) ? (uint16_t)(68 + fz_below(r, 1900)) :
 					     mtus[fz_below(r, sizeof(mtus) / sizeof(mtus[0]))];
 		nh->vlan = fz_chance(r, 25) ? (uint16_t)(1 + fz_below(r, 4094)) : 0;
-		nh->resolved = fz_chance(r, 85);
+		nh->resolved = fz_chance(r, 92);
 	}
 }
 
@@ -241,8 +241,28 @@ static void vip_mark(struct fz_cfg *c, int family, const uint8_t *a)
 
 static const uint32_t PRIMES[] = { 7, 13, 31, 61, 127, 251, 257 };
 
-static uint32_t be_new(struct fz_rng *r, struct fz_cfg *c, const struct fz_svc *s, uint32_t sid)
+/*
+ * The gateway's address towards backends (an ipip outer source, a NAT
+ * source): for NAT it must carry the VIP mark or replies never reach the
+ * service path (lb-dp's note): mostly an own address marked VIP, or a bare
+ * mark; now and then neither, to see replies routed.
+ */
+static void gw_source(struct fz_rng *r, struct fz_cfg *c, int family, bool nat, uint8_t *a)
 {
+	uint32_t k = fz_below(r, 100);
+
+	host_addr(r, c, family, a);
+	if (!nat || k >= 95)
+		return;
+	if (k < 60)
+		route_add(c, family, a, fz_addr_bits(family), XGW_RT_LOCAL, XGW_RT_F_OWN, 0);
+	vip_mark(c, family, a);
+}
+
+static uint32_t be_new(struct fz_rng *r, struct fz_cfg *c, const struct fz_svc *s, uint32_t sid,
+		       const uint8_t *nat_src)
+{
+	bool nat = s->mode == XGW_LB_NAT;
 	uint32_t id;
 	struct fz_be *b;
 
@@ -254,15 +274,37 @@ static uint32_t be_new(struct fz_rng *r, struct fz_cfg *c, const struct fz_svc *
 	b->family = s->mode == XGW_LB_IPIP && fz_chance(r, 40) ?
 			    (fz_chance(r, 50) ? AF_INET : AF_INET6) : s->family;
 	host_addr(r, c, b->family, b->addr);
-	host_addr(r, c, b->family, b->src);
+	if (nat && nat_src && fz_chance(r, 70))
+		memcpy(b->src, nat_src, 16);	/* backends on one link share it */
+	else
+		gw_source(r, c, b->family, nat, b->src);
 	b->mode = s->mode;
 	b->nh = nh_pick(r, c);
 	b->svc_id = sid;
+	if (nat && fz_chance(r, 50))
+		b->port = (uint16_t)(fz_chance(r, 50) ? 8080 : 1 + fz_below(r, 65535));
 	if (fz_chance(r, 8))
 		b->flags = XGW_BE_F_DOWN;
 	else if (fz_chance(r, 8))
 		b->flags = XGW_BE_F_DRAIN;
 	return id;
+}
+
+/* A NAT source pool of 1-3 addresses (xgw_snat), each marked VIP (mostly). */
+static void svc_pool(struct fz_rng *r, struct fz_cfg *c, struct fz_svc *s, int *next)
+{
+	int n = 1 + (int)fz_below(r, 3), i;
+
+	if (*next + n > FZ_MAX_SNAT)
+		return;
+	s->snat_first = (uint32_t)*next;
+	s->snat_n = (uint16_t)n;
+	for (i = 0; i < n; i++) {
+		struct fz_snat *p = &c->snat[(*next)++];
+
+		p->family = fz_chance(r, 95) ? s->family : (s->family == AF_INET ? AF_INET6 : AF_INET);
+		gw_source(r, c, p->family, true, p->addr);
+	}
 }
 
 /*
@@ -286,8 +328,8 @@ static void svc_table(struct fz_rng *r, struct fz_cfg *c, struct fz_svc *s, cons
 
 static void cfg_services(struct fz_rng *r, struct fz_cfg *c)
 {
-	int nsvc = (int)fz_below(r, FZ_MAX_SVC), i, j;
-	uint8_t vips[3][16];
+	int nsvc = (int)fz_below(r, FZ_MAX_SVC), i, j, pool = 0;
+	uint8_t vips[3][16], nat_src[2][16];
 	int vfam[3];
 
 	for (j = 0; j < 3; j++) {	/* a few VIPs, shared by services on other ports */
@@ -295,10 +337,12 @@ static void cfg_services(struct fz_rng *r, struct fz_cfg *c)
 		host_addr(r, c, vfam[j], vips[j]);
 		vip_mark(c, vfam[j], vips[j]);
 	}
+	gw_source(r, c, AF_INET, true, nat_src[0]);
+	gw_source(r, c, AF_INET6, true, nat_src[1]);
 	for (i = 1; i <= nsvc && i < FZ_MAX_SVC; i++) {
 		static const uint16_t ports[] = { 80, 443, 53, 8080, 0 };
 		struct fz_svc *s = &c->svc[i];
-		uint32_t ids[8];
+		uint32_t ids[8], k = fz_below(r, 3);
 		int nb = (int)fz_below(r, 7);
 
 		j = (int)fz_below(r, 3);
@@ -308,12 +352,14 @@ static void cfg_services(struct fz_rng *r, struct fz_cfg *c)
 		if (!s->port)
 			s->port = (uint16_t)(1 + fz_below(r, 65535));
 		s->proto = fz_chance(r, 60) ? 6 : 17;
-		s->mode = fz_chance(r, 50) ? XGW_LB_DSR : XGW_LB_IPIP;
+		s->mode = k == 0 ? XGW_LB_DSR : k == 1 ? XGW_LB_IPIP : XGW_LB_NAT;
 		s->flags = fz_chance(r, 70) ? XGW_SVC_F_ALLDOWN_DROP : 0;
 		s->table_size = PRIMES[fz_below(r, sizeof(PRIMES) / sizeof(PRIMES[0]))];
 		s->persist_s = fz_chance(r, 25) ? 300 : 0;
+		if (s->mode == XGW_LB_NAT && fz_chance(r, 40))
+			svc_pool(r, c, s, &pool);
 		for (j = 0; j < nb; j++)
-			ids[j] = be_new(r, c, s, i);
+			ids[j] = be_new(r, c, s, i, nat_src[s->family == AF_INET6]);
 		svc_table(r, c, s, ids, nb);
 		/* two services may not share (VIP, port, proto): the later one goes */
 		for (j = 1; j < i; j++)
@@ -321,6 +367,22 @@ static void cfg_services(struct fz_rng *r, struct fz_cfg *c)
 			    c->svc[j].proto == s->proto && !memcmp(c->svc[j].vip, s->vip, 16))
 				s->family = 0;
 	}
+}
+
+/* NAT source ports: the defaults mostly, a few ports (exhaustion), an empty range. */
+static void cfg_nat_ports(struct fz_rng *r, struct fz_cfg *c)
+{
+	uint32_t k = fz_below(r, 100);
+
+	if (k < 70)
+		return;
+	c->nat_port_min = (uint16_t)(1024 + fz_below(r, 60000));
+	if (k < 88)
+		c->nat_port_max = (uint16_t)(c->nat_port_min + fz_below(r, 64));
+	else if (k < 98)
+		c->nat_port_max = (uint16_t)(c->nat_port_min + fz_below(r, 4));
+	else
+		c->nat_port_max = (uint16_t)(c->nat_port_min - 1);
 }
 
 void fz_cfg_random(struct fz_cfg *c, uint64_t seed)
@@ -338,9 +400,15 @@ void fz_cfg_random(struct fz_cfg *c, uint64_t seed)
 	n = 4 + (int)fz_below(&r, 30);
 	for (i = 0; i < n; i++)
 		cfg_prefix(&r, c, fz_chance(&r, 55) ? AF_INET : AF_INET6);
+	if (fz_chance(&r, 60))	/* where the generator's clients are: replies go there */
+		route_add(c, AF_INET, (uint8_t[16]){ 203 }, 8, XGW_RT_NEXTHOP, 0, nh_pick(&r, c));
+	if (fz_chance(&r, 60))
+		route_add(c, AF_INET6, (uint8_t[16]){ 0x20, 0x01 }, 16, XGW_RT_NEXTHOP, 0,
+			  nh_pick(&r, c));
 	cfg_hosts(&r, c, AF_INET, 2 + (int)fz_below(&r, 10));
 	cfg_hosts(&r, c, AF_INET6, 2 + (int)fz_below(&r, 8));
 	cfg_services(&r, c);
+	cfg_nat_ports(&r, c);
 }
 
 static const char *action_name(uint8_t a)
@@ -357,6 +425,11 @@ void fz_cfg_print(const struct fz_cfg *c)
 	uint32_t j;
 
 	printf("# config seed %#llx\n", (unsigned long long)c->seed);
+	printf("#   nat ports %u-%u (0: default)\n", c->nat_port_min, c->nat_port_max);
+	for (i = 0; i < FZ_MAX_SNAT; i++)
+		if (c->snat[i].family)
+			printf("#   xgw_snat[%d] %s\n", i, fz_addr_str(c->snat[i].family,
+								   c->snat[i].addr, a));
 	printf("#   ports:");
 	for (i = 0; i < c->nports; i++)
 		printf(" %u", c->ports[i]);
@@ -385,6 +458,9 @@ void fz_cfg_print(const struct fz_cfg *c)
 
 		if (!s->family)
 			continue;
+		if (s->snat_n)
+			printf("#   service %d pool xgw_snat[%u..%u]\n", i, s->snat_first,
+			       s->snat_first + s->snat_n - 1);
 		printf("#   service %d %s:%u/%s mode %s%s size %u persist %u table", i,
 		       fz_addr_str(s->family, s->vip, a), s->port, s->proto == 6 ? "tcp" : "udp",
 		       s->mode == XGW_LB_DSR ? "dsr" : s->mode == XGW_LB_IPIP ? "ipip" : "nat",

@@ -110,6 +110,7 @@ struct fz_ct {
 
 #define FZ_CT_SLOTS	(1u << 17)	/* model's connection table (open addressing) */
 #define FZ_PERSIST_SLOTS 4096
+#define FZ_REPLIES	4096
 
 struct fz_persist {
 	bool used;
@@ -133,6 +134,8 @@ struct fz_state {
 	uint32_t *seen_used;		/* the slots set, in order (to clear them) */
 	unsigned int nseen_used;
 	struct fz_persist *persist;	/* FZ_PERSIST_SLOTS */
+	struct fz_flow *replies;	/* NAT reply keys made, in order (FZ_REPLIES) */
+	unsigned int nreplies;
 	struct fz_counts cnt;		/* what the counters must have moved by */
 };
 
@@ -154,6 +157,23 @@ struct fz_op {
 
 #define FZ_MAX_OPS	4
 
+/* What a frame went through in the model: coverage, told at the end of a run. */
+#define FZ_PATHS(X)							\
+	X(VLAN_IN, "tagged in")	X(VLAN_OUT, "tagged out")			\
+	X(IP_OPTIONS, "ipv4 options") X(EXTHDR, "ipv6 ext headers")		\
+	X(FRAGMENT, "fragment") X(VIP, "vip")					\
+	X(DSR, "dsr") X(IPIP, "ipip") X(LEARN, "learnt") X(CT_HIT, "ct hit")	\
+	X(PERSIST, "persisted") X(ICMP_LB, "icmp to backend")			\
+	X(NAT_NEW, "nat new") X(NAT_ORIG, "nat orig") X(NAT_REPLY, "nat reply")	\
+	X(NAT_ICMP, "nat icmp") X(NAT_NOPORT, "nat no port")
+
+enum fz_path {
+#define FZ_X_ENUM(id, name) FZ_P_##id,
+	FZ_PATHS(FZ_X_ENUM)
+#undef FZ_X_ENUM
+	FZ_P_MAX
+};
+
 struct fz_expect {
 	uint32_t verdict;		/* XDP_* */
 	enum xgw_reason reason;
@@ -163,12 +183,24 @@ struct fz_expect {
 	uint32_t svc, be;		/* service and backend counted, 0: none */
 	bool new_flow;
 	uint32_t known;			/* bit per known bug (known.h) whose deviation applied */
+	uint32_t paths;			/* bit per enum fz_path */
 	/*
-	 * A new NAT flow: the source address and port are the datapath's
-	 * choice within the rules (fz_model_nat_choice() checks and adopts it).
+	 * A new NAT flow: its source address and port are the datapath's
+	 * choice within the rules. The model says where to read them in the
+	 * frame out (nat_at: the IP header, nat_l4: the ports); the driver
+	 * reads them from the datapath's frame and asks again with nat_forced,
+	 * and the model then checks the choice (pool or the backend's source,
+	 * port range, no mapping in use) and builds the frame with it.
+	 * nat_noport_ok: nat_no_port is a right answer too (the candidates the
+	 * datapath may try can all be taken before every pair is).
 	 */
 	bool nat_choice;
-	size_t nat_l3;			/* where the IP header is in out */
+	bool nat_noport_ok;
+	size_t nat_at, nat_l4;
+	bool nat_forced;		/* in: the choice below */
+	bool nat_forced_noport;		/* in: the datapath said nat_no_port */
+	uint8_t nat_addr[16];
+	uint16_t nat_port;
 	struct fz_op ops[FZ_MAX_OPS];
 	int nops;
 	char why[256];			/* the rules that decided, for the report */
@@ -178,13 +210,13 @@ struct fz_expect {
 void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,
 	      size_t len, struct fz_expect *x);
 /*
- * A new NAT flow: read the source the datapath chose from @actual, check it
- * against the rules (pool or backend source, port range, not in use), and
- * finish @x with it. false (with the reason in x->why) if the choice breaks
- * a rule or @actual is not such a frame.
+ * A new NAT flow (x->nat_choice): take the datapath's choice from its frame
+ * (@verdict, @out) into @x and ask the model again (fz_model() with
+ * x->nat_forced), which checks it and builds the frame with it.
  */
-bool fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st,
-			 const uint8_t *actual, size_t alen, struct fz_expect *x);
+void fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,
+			 size_t len, uint32_t verdict, const uint8_t *out, size_t out_len,
+			 struct fz_expect *x);
 /* Apply @x's state changes and counters to @st. */
 void fz_model_commit(struct fz_state *st, const struct fz_expect *x, size_t in_len);
 

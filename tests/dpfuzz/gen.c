@@ -493,10 +493,23 @@ static void frame_flow(struct fz_gen *g, struct fb *s)
  * (or, now and then, something else: the other direction, another VIP's
  * flow, a truncated quote).
  */
-static void frame_icmp_error(struct fz_gen *g, struct fb *s, uint8_t *quote)
+static void frame_icmp_error(struct fz_gen *g, const struct fz_state *st, struct fb *s,
+			     uint8_t *quote)
 {
 	struct gflow *f = g->nflows ? &g->flows[fz_below(&g->r, (uint32_t)g->nflows)] : flow_new(g);
+	struct gflow nat;
 	struct fb q;
+
+	if (st->nreplies && fz_chance(&g->r, 30)) {
+		/* from a router by a backend, about the gateway's packet to it */
+		const struct fz_flow *k = &st->replies[fz_below(&g->r, st->nreplies)];
+
+		nat = (struct gflow){ .family = k->family, .proto = k->proto, .sport = k->sport,
+				      .dport = k->dport };
+		memcpy(nat.src, k->src, 16);
+		memcpy(nat.dst, k->dst, 16);
+		f = &nat;
+	}
 	size_t qlen, hl;
 
 	base_frame(g, &q, f->family);
@@ -539,6 +552,31 @@ static void frame_icmp_error(struct fz_gen *g, struct fb *s, uint8_t *quote)
 	s->icmp_code = (uint8_t)fz_below(&g->r, 5);
 	s->quote = quote;
 	s->qlen = qlen;
+}
+
+/* A backend's reply to a NAT flow the model knows: to the gateway's address and port. */
+static bool frame_reply(struct fz_gen *g, const struct fz_state *st, struct fb *s)
+{
+	const struct fz_flow *k;
+
+	if (!st->nreplies)
+		return false;
+	k = &st->replies[fz_below(&g->r, st->nreplies)];
+	base_frame(g, s, k->family);
+	if (fz_chance(&g->r, 85)) {
+		s->nvlan = s->optlen = s->next = 0;
+		s->frag &= 0x4000;
+		s->ttl = 64;
+	}
+	memcpy(s->src, k->src, 16);
+	memcpy(s->dst, k->dst, 16);
+	s->proto = k->proto;
+	s->sport = k->sport;
+	s->dport = k->dport;
+	s->tcp_flags = fz_chance(&g->r, 80) ? (fz_chance(&g->r, 30) ? 0x12 : 0x10) :
+					      pick_tcp_flags(&g->r);
+	s->payload = (int)fz_below(&g->r, 64);
+	return true;
 }
 
 static void frame_nd(struct fz_gen *g, struct fb *s)
@@ -642,14 +680,15 @@ size_t fz_gen_frame(struct fz_gen *g, const struct fz_state *st, uint8_t *buf, c
 	uint32_t k;
 	size_t len;
 
-	(void)st;
 	if (g->sweep_at < g->sweep_len) {
 		*what = "truncation sweep";
 		memcpy(buf, g->sweep, g->sweep_at);
 		return g->sweep_at++;
 	}
 	k = fz_below(&g->r, 100);
-	if (k < 35) {
+	if (k >= 60 && k < 72 && frame_reply(g, st, &s)) {
+		*what = "nat reply";
+	} else if (k < 35) {
 		*what = "routed";
 		frame_routed(g, &s);
 	} else if (k < 75) {
@@ -657,7 +696,7 @@ size_t fz_gen_frame(struct fz_gen *g, const struct fz_state *st, uint8_t *buf, c
 		frame_flow(g, &s);
 	} else if (k < 87) {
 		*what = "icmp error";
-		frame_icmp_error(g, &s, quote);
+		frame_icmp_error(g, st, &s, quote);
 	} else if (k < 93) {
 		*what = "nd";
 		frame_nd(g, &s);

@@ -19,6 +19,7 @@ enum fz_known_id {
 	FZ_K_ICMP_FAMILY = 1,	/* router-dp: IPv4 proto 58 / IPv6 next header 1 parsed as ICMP */
 	FZ_K_LB_HIT_COUNT,	/* lb-dp: a learnt flow's refused packets and ICMP errors uncounted */
 	FZ_K_ICMP_QUOTE,	/* lb-dp: an ICMP error's quote read past the datagram, IPv6 version unchecked */
+	FZ_K_NAT_NEWFLOW,	/* lb-dp: a NAT first packet that made no mapping counted as a new flow */
 	FZ_K_MAX
 };
 
@@ -31,6 +32,9 @@ struct fz_known {
 };
 
 extern struct fz_known fz_known[FZ_K_MAX];
+
+/* --strict: no deviation modelled, every known bug shows as a disagreement. */
+extern bool fz_known_strict;
 
 /* Whether known bug @id is still open (its deviation modelled). */
 bool fz_known_open(enum fz_known_id id);

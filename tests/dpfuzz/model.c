@@ -175,7 +175,7 @@ static bool ipv6_is_exthdr(uint8_t nh)
  * more is handed to the kernel: ipv6_exthdr); one that does not fit in the
  * payload is a bad header. A fragment header with an offset ends the walk.
  */
-static int parse_ipv6_ext(struct pkt *p, size_t *off, size_t *room)
+static int parse_ipv6_ext(struct pkt *p, size_t *off, size_t *room, struct fz_expect *x)
 {
 	int n = 0;
 
@@ -195,6 +195,7 @@ static int parse_ipv6_ext(struct pkt *p, size_t *off, size_t *room)
 			hl = ((size_t)h[1] + 1) * 8;
 		if (hl > *room)
 			return XGW_DROP_BAD_IP;
+		x->paths |= 1u << FZ_P_EXTHDR;
 		if (p->proto == 44) {
 			p->frag = true;
 			p->later = (fz_rd16(h + 2) & 0xfff8) != 0;
@@ -228,7 +229,7 @@ static int parse_ipv6(struct pkt *p, struct fz_expect *x)
 	memcpy(p->dst, h + 24, 16);
 	off = p->l3 + 40;
 	room = p->l3_len - 40;
-	r = parse_ipv6_ext(p, &off, &room);
+	r = parse_ipv6_ext(p, &off, &room, x);
 	if (r != FZ_OK || p->later)
 		return r;
 	return parse_l4(p, off, room, x);
@@ -318,13 +319,6 @@ static bool is_nd(const struct pkt *p)
 
 /* ==== routing ===================================================================== */
 
-struct route {
-	bool found;
-	uint8_t action, flags;
-	uint32_t nh;
-	int len;
-};
-
 /* Longest match over the configuration's prefixes of @family (not host entries of IPv6). */
 static const struct fz_route *lpm(const struct fz_cfg *c, int family, const uint8_t *dst,
 				  bool skip_none, bool skip_host6)
@@ -365,16 +359,16 @@ static const struct fz_route *exact(const struct fz_cfg *c, int family, const ui
  * IPv6 (TEAM.md): the host entry; if it is a bare mark (action NONE), its
  * flags over the longest prefix beneath.
  */
-static struct route route_lookup(const struct fz_cfg *c, const struct pkt *p)
+struct route route_lookup(const struct fz_cfg *c, int family, const uint8_t *dst)
 {
-	const struct fz_route *host = exact(c, p->family, p->dst, fz_addr_bits(p->family));
+	const struct fz_route *host = exact(c, family, dst, fz_addr_bits(family));
 	const struct fz_route *best;
 	struct route r = { 0 };
 
 	if (host && host->action != XGW_RT_NONE)
 		best = host;
 	else
-		best = lpm(c, p->family, p->dst, true, true);
+		best = lpm(c, family, dst, true, true);
 	if (best) {
 		r.found = true;
 		r.action = best->action;
@@ -471,7 +465,7 @@ size_t l2_build(uint8_t *out, const struct fz_nh *nh, uint16_t etype)
 
 	memcpy(out, nh->dmac, 6);
 	memcpy(out + 6, nh->smac, 6);
-	if (nh->vlan) {
+	if (nh->vlan) {	/* path VLAN_OUT: counted by the driver from the frame */
 		fz_wr16(out + 12, 0x8100);
 		fz_wr16(out + 14, nh->vlan);
 		o = 16;
@@ -565,12 +559,15 @@ static void decide(const struct fz_cfg *c, const struct fz_state *st, const stru
 		end(x, p, XGW_PASS_MCAST);
 		return;
 	}
-	r = route_lookup(c, p);
+	r = route_lookup(c, p->family, p->dst);
+	if (r.flags & XGW_RT_F_VIP)
+		path(x, FZ_P_VIP);
 	if ((r.flags & XGW_RT_F_VIP) && lb(c, st, p, x))
 		return;
 	route_act(c, p, &r, x);
 }
 
+/* x->nat_forced and its choice are the caller's: kept. */
 void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in, size_t len,
 	      struct fz_expect *x)
 {
@@ -580,12 +577,19 @@ void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *
 	x->verdict = XDP_ABORTED;
 	x->out_len = 0;
 	x->nh = x->svc = x->be = 0;
-	x->new_flow = x->nat_choice = false;
-	x->nat_l3 = 0;
+	x->new_flow = x->nat_choice = x->nat_noport_ok = false;
+	x->nat_at = x->nat_l4 = 0;
 	x->nops = 0;
 	x->known = 0;
+	x->paths = 0;
 	x->why[0] = 0;
 	r = parse(&p, x);
+	if (p.nvlan)
+		path(x, FZ_P_VLAN_IN);
+	if (p.family == AF_INET && p.hlen > 20)
+		path(x, FZ_P_IP_OPTIONS);
+	if (p.frag)
+		path(x, FZ_P_FRAGMENT);
 	if (r != FZ_OK) {
 		end(x, &p, r);
 		return;

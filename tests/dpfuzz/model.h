@@ -32,11 +32,26 @@ struct pkt {
 	uint8_t icmp_type, icmp_code, tcp_flags;
 };
 
+struct route {
+	bool found;
+	uint8_t action, flags;
+	uint32_t nh;
+	int len;
+};
+
+/* The route of @dst: its longest match, with the VIP flag of a mark on @dst. */
+struct route route_lookup(const struct fz_cfg *c, int family, const uint8_t *dst);
+
 void why(struct fz_expect *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The frame's end under reason @r (not forwarded: it leaves exactly as it came). */
 void end(struct fz_expect *x, const struct pkt *p, enum xgw_reason r);
 /* Known bug @id's deviation taken for this frame (known.h). */
 void dev(struct fz_expect *x, enum fz_known_id id);
+
+static inline void path(struct fz_expect *x, enum fz_path p)
+{
+	x->paths |= 1u << p;
+}
 
 bool src_is_link_local6(const struct pkt *p);
 
@@ -53,6 +68,17 @@ uint16_t csum_follow(uint16_t in_field, uint16_t in_right, uint16_t out_right);
 /* The service path (model_lb.c): true when it decided the packet. */
 bool lb(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
 	struct fz_expect *x);
+
+/* NAT (model_nat.c): a packet of a NAT entry, a new NAT flow. */
+enum nat_ret { NAT_DONE, NAT_MISS, NAT_ROUTE };
+enum nat_ret nat_hit(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
+		     bool icmp, const struct fz_ct *e, struct fz_expect *x);
+void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
+	     const struct fz_flow *k, const struct fz_svc *s, uint32_t sid, uint32_t be,
+	     struct fz_expect *x);
+/* The L4 checksum of the packet at @p's L4 header over the datagram, from scratch. */
+uint16_t l4_csum(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		 const uint8_t *l4, size_t l4len, size_t csum_off);
 
 void op_add(struct fz_expect *x, const struct fz_op *op);
 uint32_t fz_flow_hash(const struct fz_flow *f);

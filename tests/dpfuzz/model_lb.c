@@ -98,6 +98,7 @@ static uint32_t lb_choose(const struct fz_cfg *c, const struct fz_state *st,
 	if (pe && be_usable(c, pe->be, sid, l->k.family) &&
 	    !(c->be[pe->be].flags & XGW_BE_F_DRAIN)) {
 		why(x, "persisted backend %u", pe->be);
+		path(x, FZ_P_PERSIST);
 		return pe->be;
 	}
 	be = s->table[(s->persist_s ? client_hash(&l->k) : l->hash) % s->table_size];
@@ -178,6 +179,7 @@ static void send_be(const struct fz_cfg *c, const struct pkt *p, uint32_t id, st
 	const struct fz_be *b = &c->be[id];
 
 	why(x, "backend %u (%s)", id, b->mode == XGW_LB_IPIP ? "ipip" : "dsr");
+	path(x, b->mode == XGW_LB_IPIP ? FZ_P_IPIP : FZ_P_DSR);
 	if (b->mode == XGW_LB_IPIP)
 		send_ipip(c, p, b, x);
 	else
@@ -236,6 +238,7 @@ static void learn(const struct fz_state *st, const struct lbp *l, const struct f
 	if (st->seen[slot] == tag) {
 		if (!l->syn && !l->rst) {
 			why(x, "learnt: seen before");
+			path(x, FZ_P_LEARN);
 			op_add(x, &op);
 		}
 		return;
@@ -265,6 +268,8 @@ static bool lb_new(const struct fz_cfg *c, const struct fz_state *st, const stru
 	if (frag_pass(p, x))
 		return true;
 	why(x, "service %u", sid);
+	if (l->icmp)
+		path(x, FZ_P_ICMP_LB);
 	x->svc = sid;
 	be = lb_choose(c, st, s, sid, l, !l->icmp, x);
 	if (!be_usable(c, be, sid, l->k.family)) {
@@ -273,6 +278,14 @@ static bool lb_new(const struct fz_cfg *c, const struct fz_state *st, const stru
 		if (!(s->flags & XGW_SVC_F_ALLDOWN_DROP))
 			return false;
 		end(x, p, XGW_DROP_NO_BACKEND);
+		return true;
+	}
+	if (s->mode == XGW_LB_NAT) {
+		if (l->icmp) {
+			x->svc = 0;
+			return false;	/* an error about a flow NAT never saw: not the service's */
+		}
+		nat_new(c, st, p, &l->k, s, sid, be, x);
 		return true;
 	}
 	if (!l->icmp)
@@ -290,6 +303,7 @@ static void lb_hit(const struct fz_cfg *c, const struct pkt *p, const struct lbp
 		   const struct fz_ct *e, struct fz_expect *x)
 {
 	why(x, "entry: service %u", e->svc);
+	path(x, l->icmp ? FZ_P_ICMP_LB : FZ_P_CT_HIT);
 	send_be(c, p, e->be, x);
 	x->svc = e->svc;
 	if ((l->icmp || x->reason != XGW_FWD_LB) && fz_known_open(FZ_K_LB_HIT_COUNT)) {
@@ -409,13 +423,11 @@ bool lb(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
 		lb_hit(c, p, &l, e, x);
 		return true;
 	}
-	return lb_new(c, st, p, &l, l.icmp ? NULL : e, x);
-}
+	if (e && e->kind != XGW_CT_LB) {
+		enum nat_ret r = nat_hit(c, st, p, l.icmp, e, x);
 
-bool fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st,
-			 const uint8_t *actual, size_t alen, struct fz_expect *x)
-{
-	(void)c, (void)st, (void)actual, (void)alen;
-	why(x, "nat not modelled yet");
-	return false;
+		if (r != NAT_MISS)
+			return r == NAT_DONE;
+	}
+	return lb_new(c, st, p, &l, l.icmp ? NULL : e, x);
 }

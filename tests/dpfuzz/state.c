@@ -47,6 +47,16 @@ static void ct_put(struct fz_state *st, const struct fz_ct *e)
 	}
 }
 
+/* An entry made or changed; a new NAT reply key is kept for the generator's replies. */
+static void ct_commit(struct fz_state *st, const struct fz_ct *e)
+{
+	bool fresh = !fz_ct_find(st, &e->key);
+
+	ct_put(st, e);
+	if (fresh && e->kind == XGW_CT_NAT_REPLY && st->nreplies < FZ_REPLIES)
+		st->replies[st->nreplies++] = e->key;
+}
+
 static void persist_put(struct fz_state *st, const struct fz_persist *p)
 {
 	int i, free_ = -1;
@@ -86,7 +96,7 @@ void fz_model_commit(struct fz_state *st, const struct fz_expect *x, size_t in_l
 			st->seen[op->slot] = op->val;
 		}
 		else if (op->kind == FZ_OP_CT)
-			ct_put(st, &op->ct);
+			ct_commit(st, &op->ct);
 		else
 			persist_put(st, &op->p);
 	}
@@ -108,8 +118,9 @@ int fz_state_init(struct fz_state *st)
 	st->ct = calloc(FZ_CT_SLOTS, sizeof(*st->ct));
 	st->seen = calloc(XGW_CT_SEEN_SLOTS, sizeof(*st->seen));
 	st->seen_used = calloc(XGW_CT_SEEN_SLOTS, sizeof(*st->seen_used));
+	st->replies = calloc(FZ_REPLIES, sizeof(*st->replies));
 	st->persist = calloc(FZ_PERSIST_SLOTS, sizeof(*st->persist));
-	if (!st->ct || !st->seen || !st->seen_used || !st->persist) {
+	if (!st->ct || !st->seen || !st->seen_used || !st->persist || !st->replies) {
 		fz_state_free(st);
 		return -1;
 	}
@@ -124,6 +135,7 @@ void fz_state_reset(struct fz_state *st)
 	memset(st->persist, 0, FZ_PERSIST_SLOTS * sizeof(*st->persist));
 	memset(&st->cnt, 0, sizeof(st->cnt));
 	st->nct = 0;
+	st->nreplies = 0;
 }
 
 void fz_state_free(struct fz_state *st)
@@ -131,6 +143,7 @@ void fz_state_free(struct fz_state *st)
 	free(st->ct);
 	free(st->seen);
 	free(st->seen_used);
+	free(st->replies);
 	free(st->persist);
 	memset(st, 0, sizeof(*st));
 }
