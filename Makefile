@@ -18,7 +18,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libsystemd json-c
+PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libsystemd json-c libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

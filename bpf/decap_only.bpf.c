@@ -21,7 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* The host's own addresses, kept by xgw-decap from the kernel's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_decap_addr);
+	__type(key, struct xgw_decap_addr_view);	/* bpftool: bytes (ops-package) */
 	__type(value, __u8);
 	__uint(max_entries, XGW_DECAP_ADDRS);
 } xgw_decap_addrs SEC(".maps");

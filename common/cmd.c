@@ -1006,6 +1006,13 @@ static const struct verb top_verbs[] = {
 	{},
 };
 
+static const struct verb daemon_verbs[] = {
+	{ "show", XGW_V_SHOW, NULL },
+	{ "reload", XGW_V_RELOAD, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
 static const struct verb service_verbs[] = {
 	{ "add", XGW_V_ADD, do_service_change },
 	{ "replace", XGW_V_REPLACE, do_service_change },
@@ -1034,11 +1041,12 @@ static const struct object objects[] = {
 	[XGW_OBJ_SERVICE] = { "service", XGW_OBJ_SERVICE, service_verbs, "show" },
 	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, NULL },
 	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, NULL },
+	[XGW_OBJ_DAEMON] = { "daemon", XGW_OBJ_DAEMON, daemon_verbs, "show" },
 };
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 static const char *const object_names[] = {
-	"link", "route", "neigh", "stats", "set", "service", "backend", "top", NULL,
+	"link", "route", "neigh", "stats", "set", "service", "backend", "top", "daemon", NULL,
 };
 
 static int parse_verb(struct parser *p, const struct object *o)
@@ -1076,7 +1084,8 @@ int xgw_cmd_parse(int argc, char **argv, struct xgw_cmd *cmd, char *err,
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 1)
-		return perr(&p, "missing object (%s)", "link, route, neigh, stats, top, set, service, backend");
+		return perr(&p, "missing object (%s)",
+			    "link, route, neigh, stats, top, set, service, backend, daemon");
 	r = expect_word(&p, object_names, "object", NULL);
 	if (r < 0)
 		return r;
@@ -1129,6 +1138,7 @@ bool xgw_cmd_is_write(const struct xgw_cmd *cmd)
 	case XGW_V_DETACH:
 	case XGW_V_RESET:
 	case XGW_V_SET:
+	case XGW_V_RELOAD:
 		return true;
 	default:
 		return false;
@@ -1386,6 +1396,8 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 	case XGW_OBJ_BACKEND:
 		format_backend(c, o);
 		return 0;
+	case XGW_OBJ_DAEMON:
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -1505,12 +1517,20 @@ static const char *const help_text[] = {
 	HEALTH_HELP,
 	[XGW_OBJ_TOP] =
 	"Usage: xgwctl [ -n COUNT ] top\n",
+	[XGW_OBJ_DAEMON] =
+	"Usage: xgwctl daemon [ show ]\n"
+	"       xgwctl daemon reload\n"
+	"show: the state file's status (ok, degraded: lines not applied,\n"
+	"      not-loaded: the file was not applied) and reloads\n"
+	"reload: apply what differs between the state file and the running\n"
+	"        state, all or nothing (as SIGHUP does)\n",
 };
 
 static const char help_all[] =
 	"Usage: xgwctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	"       xgwctl [ OPTIONS ] -batch FILE\n"
-	"OBJECT := { link | route | neigh | stats | top | set | service | backend }\n"
+	"OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+	"           daemon }\n"
 	"OPTIONS := { -j[son] | -p[retty] | -s[ocket] PATH | -n COUNT | -V[ersion] |\n"
 	"             -h[elp] }\n";
 

@@ -23,6 +23,7 @@ enum xgw_obj {
 	XGW_OBJ_SERVICE,
 	XGW_OBJ_BACKEND,
 	XGW_OBJ_TOP,		/* client side only: polls stats */
+	XGW_OBJ_DAEMON,		/* daemon show | reload */
 };
 
 enum xgw_verb {
@@ -37,6 +38,7 @@ enum xgw_verb {
 	XGW_V_LATENCY,		/* stats latency */
 	XGW_V_SET,		/* set KEY VALUE, backend set ... */
 	XGW_V_HELP,
+	XGW_V_RELOAD,		/* daemon reload */
 };
 
 enum xgw_link_mode {

@@ -574,6 +574,15 @@ XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
 
+struct xgw_decap_addr_view {
+	__u8 addr[16];		/* IPv4: the first 4 */
+	__u8 family;
+	__u8 pad[3];
+};
+XGW_VIEW_SIZE(xgw_decap_addr, xgw_decap_addr_view);
+XGW_VIEW_SAME(xgw_decap_addr, xgw_decap_addr_view, addr);
+XGW_VIEW_SAME(xgw_decap_addr, xgw_decap_addr_view, family);
+
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__
 struct xgw_reason_desc {

@@ -9,6 +9,7 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev
 	# ops-package: sd_notify, json-c (xgwctl top), the .deb, promtool
 	libsystemd-dev libjson-c-dev debhelper prometheus
+	libmicrohttpd-dev	# xgwd: the metrics server (its own thread)
 	# tests
 	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps python3 curl util-linux
 	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)

@@ -43,7 +43,7 @@ static void remap_line(char **body, const int *line_of, int n)
 int request_and_print(const struct opts *o, const char *lines, size_t len,
 		      bool batch, const int *line_of, int n)
 {
-	struct xgw_proto_hdr h = { o->json, o->pretty, batch };
+	struct xgw_proto_hdr h = { .json = o->json, .pretty = o->pretty, .batch = batch };
 	struct reply r;
 	int err;
 

@@ -33,6 +33,7 @@
 #include "fib4.h"
 #include "local.h"
 #include "rtable.h"
+#include "state.h"
 #include "vip.h"
 #include "xgw.skel.h"
 
@@ -69,23 +70,49 @@ static int entry__write(struct xgwd *d, const struct xgw_prefix *p, const struct
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
-__u32 entry__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst)
+int entry__adopted(struct xgwd *d, const struct xgw_prefix *dst, struct xgw_route *v)
 {
 	struct xgw_lpm6_key key = { .prefixlen = dst->len };
-	struct xgw_route v;
-	int err;
 
-	if (!d->adopted || !d->restoring)
+	if (dst->addr.family == AF_INET)
+		return xgw_fib4_adopted(d->fib4, dst->addr.a[0], dst->len, v);
+	if (prefix_is_host(dst))
+		return bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_host6), dst->addr.a,
+					   v) ? -errno : 0;
+	memcpy(key.addr, dst->addr.a, sizeof(key.addr));
+	return bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key, v) ? -errno : 0;
+}
+
+__u32 entry__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst)
+{
+	struct xgw_route v;
+
+	if (!d->adopted || !d->restoring || entry__adopted(d, dst, &v))
 		return 0;
+	return v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
+}
+
+/* ops-daemon: entries kept for state file lines that failed (state.c). */
+int entry__keep(struct xgwd *d, const struct xgw_prefix *dst, const struct xgw_route *v)
+{
+	/* IPv6: the entry is in its map already, and the sweep keeps it */
+	if (dst->addr.family != AF_INET)
+		return 0;
+	return xgw_fib4_set(d->fib4, dst->addr.a[0], dst->len, v);
+}
+
+void entry__unkeep(struct xgwd *d, const struct xgw_prefix *dst)
+{
+	struct xgw_lpm6_key key = { .prefixlen = dst->len };
+
 	if (dst->addr.family == AF_INET) {
-		err = xgw_fib4_adopted(d->fib4, dst->addr.a[0], dst->len, &v);
+		xgw_fib4_del(d->fib4, dst->addr.a[0], dst->len);
 	} else if (prefix_is_host(dst)) {
-		err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_host6), dst->addr.a, &v);
+		entry__sync_host(d, &dst->addr);
 	} else {
 		memcpy(key.addr, dst->addr.a, sizeof(key.addr));
-		err = bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key, &v);
+		bpf_map_delete_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &key);
 	}
-	return !err && v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
 }
 
 /* ---- composing an entry from its sources -------------------------------------- */
@@ -171,11 +198,12 @@ static bool entry__wanted(struct xgwd *d, bool host, const void *key)
 		memcpy(p.addr.a, key, 16);
 		p.len = 128;
 		return rtable__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
-		       vip__find(d, &p.addr, NULL) || rtable__onlink(d, &p.addr, NULL);
+		       vip__find(d, &p.addr, NULL) || rtable__onlink(d, &p.addr, NULL) ||
+		       state__keeps(&p);
 	}
 	p.len = *(const __u32 *)key;
 	memcpy(p.addr.a, (const char *)key + 4, 16);
-	return rtable__find(d, &p, NULL);
+	return rtable__find(d, &p, NULL) || state__keeps(&p);
 }
 
 /* Delete entries of one IPv6 route map that the desired state does not have. */

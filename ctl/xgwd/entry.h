@@ -18,6 +18,12 @@ int entry__sync_host(struct xgwd *d, const struct xgw_addr *a);
 /* The next hop the adopted datapath uses for dst while restoring (keeps
  * ids stable across a restart), else 0. */
 __u32 entry__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst);
+/* What the adopted datapath holds for exactly dst. 0 or -errno. */
+int entry__adopted(struct xgwd *d, const struct xgw_prefix *dst, struct xgw_route *v);
+/* ops-daemon (state.c): keep v for dst, which no route of the table has
+ * (a state file line that failed at start), and take it away again. */
+int entry__keep(struct xgwd *d, const struct xgw_prefix *dst, const struct xgw_route *v);
+void entry__unkeep(struct xgwd *d, const struct xgw_prefix *dst);
 /* One line for a failed write of dst; the IPv4 FIB's limit by name. */
 void entry__errmsg(int err, const struct xgw_prefix *dst, const char *what,
 		   char *buf, size_t len);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Services and backends: xgwd's side of the load balancer. Keeps the
- * desired state (lb.h), writes xgw_services, xgw_backends and one Maglev
- * table per service, and answers service/backend commands.
+ * desired state (lb.h), writes xgw_services, xgw_backends, xgw_snat (NAT
+ * source pools) and one Maglev table per service, marks VIPs and NAT
+ * source addresses in the FIB, and answers service/backend commands.
  *
  * A Maglev table is never edited in place: every change builds a complete
  * new inner map and swaps it into xgw_maglev[id] with one update, so a
@@ -23,6 +24,8 @@
 #include "nexthop.h"
 #include "route.h"
 #include "ctgc.h"
+#include "state.h"
+#include "util.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
@@ -269,6 +272,17 @@ static bool lb_be_usable(const struct lb_backend *b)
 	return b->weight && !b->drain && !b->down;
 }
 
+/* Announce s's VIP (announce.c): a usable backend whose health is known. */
+static bool lb_svc_announced(const struct lb_service *s)
+{
+	size_t i;
+
+	for (i = 0; !s->use_all && i < s->n_be; i++)
+		if (lb_be_usable(&s->be[i]) && s->be[i].proven)
+			return true;
+	return false;
+}
+
 /* In the table under all-down use-all: whatever the operator did not take out. */
 static bool lb_be_eligible(const struct lb_backend *b)
 {
@@ -386,7 +400,7 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	for (i = 0; use_all != was && i < s->n_be; i++)
 		lb_be_write(st, s, &s->be[i]);	/* DOWN flags follow use-all */
 	/* VIP routes: announced while a backend is usable (use-all is not) */
-	announce__service(s->id, &s->svc.addr, k > 0 && !use_all);
+	announce__service(s->id, &s->svc.addr, lb_svc_announced(s));
 	if (lb_table_digest(mb, k, table, s->table_size, &s->digest))
 		s->digest = 0;
 out:
@@ -446,26 +460,28 @@ static void lb_ct_purge(struct lb_state *st, __u32 svc_id, __u32 be_id)
 	free(del);
 }
 
+static void lb_ct_count_nat(const void *key, const void *value, void *arg)
+{
+	const struct xgw_ct_entry *ct = value;
+	__u32 *nat_flows = arg;
+
+	(void)key;
+	if (ct->kind == XGW_CT_NAT_REPLY && ct->svc_id < XGW_MAX_SERVICES)
+		nat_flows[ct->svc_id]++;
+}
+
 /*
  * Connection-table entries, and (nat_flows not NULL, XGW_MAX_SERVICES long)
  * per service its NAT flows: one reply entry each, each holding one source
- * address and port of the gateway's.
+ * address and port of the gateway's. By batches (ops-daemon, #12: not one
+ * or two syscalls per entry while d->lock is held).
  */
 static unsigned long lb_ct_census(struct lb_state *st, __u32 *nat_flows)
 {
-	struct xgw_flow_key key, next, *prev = NULL;
-	struct xgw_ct_entry ct;
-	unsigned long n = 0;
+	long n = xgw_map_walk(st->fd_ct, sizeof(struct xgw_flow_key), sizeof(struct xgw_ct_entry),
+			      nat_flows ? lb_ct_count_nat : NULL, nat_flows);
 
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-		if (nat_flows && !bpf_map_lookup_elem(st->fd_ct, &key, &ct) &&
-		    ct.kind == XGW_CT_NAT_REPLY && ct.svc_id < XGW_MAX_SERVICES)
-			nat_flows[ct.svc_id]++;
-	}
-	return n;
+	return n < 0 ? 0 : n;
 }
 
 /* Publish the table after a backend set change, and the service value. */
@@ -694,7 +710,7 @@ void lb__adopt_finish(struct xgwd *d)
 	__u32 id;
 
 	/* only once the daemon is serving: a failed restore must not sweep */
-	if (!st->adopt_pending || d->ctl_fd < 0)
+	if (!st->adopt_pending || d->ctl_fd < 0 || state__status() == STATE_NOT_LOADED)
 		return;
 	st->adopt_pending = false;
 	while (!bpf_map_get_next_key(st->fd_services, prev, &next)) {
@@ -865,8 +881,10 @@ static void lb_health_reset(const struct lb_service *s, struct lb_backend *b)
 	lb__check_effective(s, b, &ck);
 	b->ok_run = b->fail_run = 0;
 	b->next_probe_ms = 0;
-	if (ck.type == XGW_CHECK_NONE)
+	if (ck.type == XGW_CHECK_NONE) {
 		b->down = false;
+		b->proven = true;
+	}
 }
 
 /* After a change to s's settings (old: what they were), write it all out. */
@@ -1009,6 +1027,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	struct lb_state *st = lb_state(d);
 	struct lb_backend nb = {}, *b;
 	struct xgw_backend old = {};
+	struct xgw_check ck;
 	struct xgw_cmd inv;
 	int ret;
 
@@ -1017,12 +1036,12 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
 	nb.id = lb_adopt_be_id(d, s, &nb, &old);
+	lb__check_effective(s, &nb, &ck);
+	nb.proven = ck.type == XGW_CHECK_NONE;
 	if (nb.id) {
-		struct xgw_check ck;
-
-		lb__check_effective(s, &nb, &ck);
 		/* down until it rises again, if it is checked at all */
 		nb.down = (old.flags & XGW_BE_F_DOWN) && ck.type != XGW_CHECK_NONE;
+		nb.proven = !nb.down;	/* the running datapath's verdict */
 	}
 	if (!nb.id)
 		nb.id = lb_exhume(st, &s->svc, &nb.addr, nb.port);
@@ -1155,7 +1174,7 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 	struct lb_backend *b = NULL;
 	struct lb_service *s;
 	struct xgw_check ck;
-	bool was_down;
+	bool was_down, was_proven;
 	size_t i;
 
 	s = svc_id < XGW_MAX_SERVICES ? st->svc[svc_id] : NULL;
@@ -1169,9 +1188,11 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 	if (ck.type == XGW_CHECK_NONE)
 		return 0;	/* its check went away meanwhile */
 	was_down = b->down;
+	was_proven = b->proven;
 	if (ok) {
 		b->ok_run++;
 		b->fail_run = 0;
+		b->proven = true;
 		if (b->down && b->ok_run >= ck.rise)
 			b->down = false;
 	} else {
@@ -1180,8 +1201,11 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 		if (!b->down && b->fail_run >= ck.fall)
 			b->down = true;
 	}
-	if (was_down == b->down)
+	if (was_down == b->down) {
+		if (!was_proven && b->proven)	/* its first passed check */
+			announce__service(s->id, &s->svc.addr, lb_svc_announced(s));
 		return 0;
+	}
 	pr_info("service %s backend %s is %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
 		lb_be_str(b, bbuf, sizeof(bbuf)), b->down ? "down" : "up");
 	lb_be_write(st, s, b);
@@ -1231,7 +1255,9 @@ static void lb_show_check(const struct xgw_check *ck)
 {
 	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
-	if (xgw_check_format(ck, XGW_LB_F_HEALTH, txt, sizeof(txt)) < 0)
+	/* no check: its timing would only be noise */
+	if (xgw_check_format(ck, ck->type == XGW_CHECK_NONE ? XGW_LB_F_CHECK : XGW_LB_F_HEALTH,
+			     txt, sizeof(txt)) < 0)
 		txt[0] = '\0';
 	print_string(PRINT_TEXT, NULL, "%s", txt);
 	open_json_object("check");
@@ -1371,6 +1397,51 @@ static int lb_table_read(struct lb_state *st, const struct lb_service *s, __u32 
 	return err;
 }
 
+/* A table in canonical form: its backends by rank, then rank per slot. */
+static void lb_print_canonical(const char *svc, const struct maglev_backend *mb, size_t k,
+			       const __u32 *rank, __u32 m)
+{
+	char dig[20], bbuf[LB_BE_STRLEN];
+	size_t j;
+	__u32 i;
+
+	snprintf(dig, sizeof(dig), "%016llx",
+		 (unsigned long long)maglev__digest(mb, k, rank, m));
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "service", "service %s", svc);
+	print_uint(PRINT_ANY, "table_size", " table-size %u", m);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_nl();
+	open_json_array(PRINT_JSON, "backends");
+	for (j = 0; j < k; j++) {
+		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
+
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "rank", "rank %u", j);
+		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
+		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
+	open_json_array(PRINT_JSON, "slots");
+	for (i = 0; i < m; i++) {
+		if (rank[i] == MAGLEV_RANK_EMPTY) {
+			print_int(PRINT_JSON, NULL, NULL, -1);
+			print_text("%u -\n", i);
+		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
+			print_int(PRINT_JSON, NULL, NULL, -2);
+			print_text("%u ?\n", i);
+		} else {
+			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
+			print_text("%u %u\n", i, rank[i]);
+		}
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+}
+
 /*
  * service show SERVICE table: the live table in canonical form (backends
  * in address order, each slot the rank of its backend), which is what two
@@ -1382,12 +1453,11 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 {
 	struct lb_state *st = lb_state(d);
 	struct lb_service *s = lb_find_svc(st, sa);
-	char buf[XGW_SVC_STRLEN], dig[20], bbuf[LB_BE_STRLEN];
+	char buf[XGW_SVC_STRLEN];
 	struct maglev_backend *mb = NULL;
-	__u32 *table = NULL, *rank = NULL, i;
+	__u32 *table = NULL, *rank = NULL;
 	bool use_all;
-	__u64 digest;
-	size_t k, j;
+	size_t k;
 	int ret;
 
 	xgw_svc_str(sa, buf, sizeof(buf));
@@ -1410,41 +1480,7 @@ static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *er
 	ret = maglev__canonical(mb, k, table, s->table_size, rank);
 	if (ret)
 		goto out;
-	digest = maglev__digest(mb, k, rank, s->table_size);
-	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)digest);
-	open_json_object(NULL);
-	print_string(PRINT_ANY, "service", "service %s", buf);
-	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
-	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
-	print_nl();
-	open_json_array(PRINT_JSON, "backends");
-	for (j = 0; j < k; j++) {
-		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
-
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "rank", "rank %u", j);
-		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
-		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
-		print_nl();
-		close_json_object();
-	}
-	close_json_array(PRINT_JSON, NULL);
-	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
-	open_json_array(PRINT_JSON, "slots");
-	for (i = 0; i < s->table_size; i++) {
-		if (rank[i] == MAGLEV_RANK_EMPTY) {
-			print_int(PRINT_JSON, NULL, NULL, -1);
-			print_text("%u -\n", i);
-		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
-			print_int(PRINT_JSON, NULL, NULL, -2);
-			print_text("%u ?\n", i);
-		} else {
-			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
-			print_text("%u %u\n", i, rank[i]);
-		}
-	}
-	close_json_array(PRINT_JSON, NULL);
-	close_json_object();
+	lb_print_canonical(buf, mb, k, rank, s->table_size);
 out:
 	free(rank);
 	free(table);

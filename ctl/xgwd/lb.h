@@ -3,15 +3,21 @@
  * Load balancer state inside xgwd (lb.c) and its health checker (health.c).
  *
  * Desired state (what the operator configured and the state file keeps):
- * services, and per service its backends with weight, check and drain.
+ * services (mode, health check, all-down policy, NAT pool, persistence),
+ * and per service its backends (address and port, weight, check, drain).
  * Observed state: each backend's health (up/down). The Maglev table of a
  * service holds exactly its backends that have weight > 0, are not drained
- * and are up. With none: every slot is 0 and new flows are dropped
- * (reason no_backend, counted); established flows to drained backends
- * continue, flows to down or deleted backends are re-picked and dropped too.
+ * and are up; with none, under all-down drop every slot is 0 and new flows
+ * are dropped (reason no_backend), under all-down use-all it holds every
+ * backend not drained. Established flows to drained backends continue,
+ * flows to down or deleted backends are re-picked.
+ *
+ * A backend's place in its table depends only on its address, port and
+ * weight (common/maglev.h), never on ids: every gateway with the same
+ * service builds the same table (its canonical form and digest show it).
  *
  * Ids: service ids 1..XGW_MAX_SERVICES-1 and backend ids (global, one per
- * (service, address)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
+ * (service, address, port)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
  * an id freed now is reused only after every other one was (or by the same
  * service or backend coming back): a stale connection-table entry cannot
  * point at a newcomer. Deleting a service or backend also purges its
@@ -71,6 +77,10 @@ struct lb_backend {
 	bool drain;
 	struct xgw_check check;		/* as said: the rest is the service's */
 	bool down;			/* health: failed `fall` checks in a row */
+	bool proven;			/* a check passed, it has none, or the adopted
+					 * datapath had it up: may carry the VIP's
+					 * announcement (a fresh gateway that cannot
+					 * reach its backends must not attract traffic) */
 	unsigned int ok_run, fail_run;	/* consecutive results */
 	bool probing;			/* health.c has a probe in flight */
 	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */

@@ -16,6 +16,7 @@
 #include <xdp/libxdp.h>
 #include "json_print.h"
 #include "link.h"
+#include "linkcheck.h"
 #include "loader.h"
 #include "xdpprog.h"
 #include "xgw.skel.h"
@@ -125,6 +126,7 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 	if (l->mode == XGW_LINK_GENERIC)
 		pr_warn("WARNING: %s attached in GENERIC mode: slow, for testing only",
 			l->name);
+	linkcheck__attached(l->name, l->ifindex, l->mode == XGW_LINK_DECAP);
 	return 0;
 }
 
@@ -256,6 +258,7 @@ static int link__show(struct xgwd *d)
 		print_uint(PRINT_ANY, "mtu", " mtu %u", l->mtu);
 		print_string(PRINT_ANY, "state", " %s", l->up ? "up" : "down");
 		print_bool(PRINT_JSON, "adopted", NULL, l->adopted);
+		linkcheck__show(l->name, l->ifindex, l->mode == XGW_LINK_GENERIC, l->mode == XGW_LINK_DECAP);
 		print_nl();
 		close_json_object();
 	}

@@ -112,10 +112,13 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 	return 0;
 }
 
+static volatile sig_atomic_t reload_wanted;
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (the_daemon)
+	if (sig == SIGHUP)
+		reload_wanted = 1;
+	else if (the_daemon)
 		the_daemon->stop = 1;
 }
 
@@ -191,19 +194,13 @@ static int xgwd__start(struct xgwd *d)
 	pthread_mutex_lock(&d->lock);
 	netlink__dump(d);
 	err = lb__init(d);
-	if (!err)
-		err = state__load(d, d->opts.config);
 	/*
-	 * Restored (or found no state file) over an adopted datapath: now
-	 * write the IPv4 FIB in one pass and sweep what the state file no
-	 * longer has. A failed restore commits and sweeps nothing (its route
-	 * set was rolled back to empty): xgwd does not start, and the IPv4
-	 * FIB keeps what the running datapath uses.
+	 * The state file never keeps xgwd from starting, nor takes down an
+	 * adopted datapath: state.c applies what applies and reports the rest
+	 * (xgwctl daemon show); only running out of memory stops here.
 	 */
-	if (!err && d->adopted)
-		err = route__sweep(d);
-	if (!err && d->adopted)
-		nexthop__sweep(d);
+	if (!err)
+		err = state__restore(d);
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		return err;
@@ -213,18 +210,37 @@ static int xgwd__start(struct xgwd *d)
 	return err;
 }
 
+/*
+ * One thread owns the daemon's state: it takes netlink events and runs
+ * complete control requests, and never waits for a client (ctlsock.c reads
+ * and writes without blocking, the metrics have their own thread).
+ */
+static void xgwd__reload(struct xgwd *d)
+{
+	char err[512];
+
+	reload_wanted = 0;
+	pr_info("SIGHUP: reloading %s", d->opts.config);
+	pthread_mutex_lock(&d->lock);
+	state__reload(d, err, sizeof(err));
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void xgwd__loop(struct xgwd *d)
 {
 	struct pollfd pf[3] = {
-		{ .fd = d->ctl_fd, .events = POLLIN },
+		{ .fd = ctlsock__fd(), .events = POLLIN },
 		{ .fd = d->nl_fd, .events = POLLIN },
-		{ .fd = d->metrics_fd, .events = POLLIN },
+		{ .fd = metrics__fd(), .events = POLLIN },
 	};
 	time_t last = time(NULL);
 
 	while (!d->stop) {
-		int n = poll(pf, 3, 1000);
+		int next = ctlsock__tick(), n;
 
+		if (reload_wanted)
+			xgwd__reload(d);
+		n = poll(pf, 3, next < 0 || next > 1000 ? 1000 : next);
 		if (n < 0 && errno != EINTR) {
 			pr_warn("poll: %s", strerror(errno));
 			break;
@@ -237,7 +253,7 @@ static void xgwd__loop(struct xgwd *d)
 		if (n > 0 && (pf[0].revents & POLLIN))
 			ctlsock__serve(d);
 		if (n > 0 && (pf[2].revents & POLLIN))
-			metrics__serve(d);
+			metrics__refresh(d);
 		if (time(NULL) != last) {
 			last = time(NULL);
 			pthread_mutex_lock(&d->lock);
@@ -279,6 +295,7 @@ int main(int argc, char **argv)
 	the_daemon = &d;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err = xgwd__start(&d);
 	if (ready(ready_fd, !err))

@@ -14,7 +14,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fu
 # What each target links besides its own source.
 FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c
 FUZZ_SRCS_fuzz_addr  := common/addr.c
-FUZZ_SRCS_fuzz_proto :=
+FUZZ_SRCS_fuzz_proto := common/proto.c
+FUZZ_SRCS_fuzz_prom  := common/prom.c common/json_print.c
 FUZZ_SRCS_fuzz_json  := common/json_print.c
 # ... and libraries besides the sanitizers'.
 FUZZ_LIBS_fuzz_json  := -ljson-c
@@ -49,3 +50,14 @@ $(BUILD)/tests/unit/test_fuzz: tests/fuzz/run.sh tests/fuzz/build.mk
 	$(Q)printf '#!/bin/sh\nexec %s %s %s "$$@"\n' "$(abspath tests/fuzz/run.sh)" \
 		"$(abspath $(FUZZ_DIR))" "$(abspath tests/fuzz/corpus)" > $@.tmp
 	$(Q)chmod +x $@.tmp && mv $@.tmp $@
+
+# `make fuzz`: the long run (libFuzzer targets 5 minutes each, the control
+# socket fuzzer 20000 requests, 30 kill -9 rounds, a 1M-route state file);
+# make check runs a short slice of each (8 s per target, 300 requests, 6
+# rounds, 500k routes).
+.PHONY: fuzz
+fuzz: all
+	$(Q)XGW_FUZZ_SECONDS=$${XGW_FUZZ_SECONDS:-300} $(BUILD)/tests/unit/test_fuzz
+	$(Q)BUILD=$(BUILD) XGW_CTLFUZZ_COUNT=$${XGW_CTLFUZZ_COUNT:-20000} tests/netns/test_ctlsock.sh
+	$(Q)BUILD=$(BUILD) XGW_FAULT_ROUNDS=$${XGW_FAULT_ROUNDS:-30} \
+		XGW_FAULT_ROUTES=$${XGW_FAULT_ROUTES:-1000000} tests/netns/test_xgwd_faults.sh

@@ -151,6 +151,25 @@ xt_nsenter()
 	nsenter --net="/var/run/netns/$ns" "$@"
 }
 
+# Namespaces of this run, loopback up, deleted at exit: xt_ns NAME...
+xt_ns()
+{
+	local ns
+
+	for ns in "$@"; do
+		ip netns add "$ns" || return 1
+		xt_defer "ip netns del $ns"
+		ip -n "$ns" link set lo up
+	done
+}
+
+# A veth pair, both ends up (NS_B may be NS_A): xt_veth NS_A DEV_A NS_B DEV_B
+xt_veth()
+{
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" &&
+		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+}
+
 # ---- bytes for `bpftool map update ... key hex ... value hex ...` ----
 # Host-order (little-endian) integers and network-order addresses.
 xt_le()

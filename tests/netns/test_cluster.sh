@@ -12,6 +12,8 @@
 #
 #  - the three gateways, given the backends in different orders, publish the
 #    same Maglev table (table-digest);
+#  - IPv6: the same for VIP6 over each gateway's IPv6 session (/128 routes),
+#    and connections through it;
 #  - each gateway announces the VIP (a blackhole /32 of protocol 88 in table
 #    100); the router has one route with three next hops; the flows spread
 #    over all three gateways;
@@ -35,6 +37,7 @@
 . "$(dirname "$0")/lib.sh"
 
 VIP=10.99.0.1
+VIP6=fd00:99::1
 PORT=7000
 NCONN=30
 HOLD=3
@@ -42,7 +45,7 @@ GAP=0.3		# "no gap": no answer missing for more than 3 x 100 ms
 LAB=("$XT_ROOT/tools/lab" cluster --prefix "$XT_PFX")
 ECHO=$XT_ROOT/tools/cluster/echo.py
 
-xt_plan 21
+xt_plan 23
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v bird >/dev/null && command -v birdc >/dev/null ||
@@ -58,24 +61,29 @@ xt_ok "cluster lab $XT_PFX up: router, client, 3 gateways (xgwd + BIRD), 3 backe
 
 x() { local i=$1; shift; "$XT_BUILD/xgwctl" -s "$CL_RUN/gw$i.sock" "$@"; }
 now() { date +%s.%N; }
-# router's next hops for the VIP: "gw1 gw2 gw3", "" when it has no route
+# router's next hops for VIP (default $VIP): "gw1 gw2 gw3", "" when it has
+# no route (gateway I is 10.40.0.10+I or fd00:40::10+I)
 rtr_hops()
 {
-	ip -n "$CL_RTR_NS" -j route show "$VIP/32" | jq -r '[.[] | (.nexthops // [{gateway: .gateway}])[] |
-		.gateway | select(. != null) | split(".")[3] | tonumber - 10 | "gw" + tostring] | join(" ")'
+	local v=${1:-$VIP}
+
+	ip -n "$CL_RTR_NS" -j "$([[ $v == *:* ]] && echo -6 || echo -4)" route show "$v" | jq -r '[.[] | (.nexthops // [{gateway: .gateway}])[] |
+		.gateway | select(. != null) | split(".") | last | split(":") | last |
+		tonumber - 10 | "gw" + tostring] | join(" ")'
 }
-# wait_hops WANT TIMEOUT_S: until the router's next hops are WANT
+# wait_hops WANT TIMEOUT_S [VIP]: until the router's next hops are WANT
 wait_hops()
 {
 	local t_end
 
 	t_end=$(echo "$(now) + $2" | bc)
-	while [ "$(rtr_hops)" != "$1" ]; do
+	while [ "$(rtr_hops "${3:-$VIP}")" != "$1" ]; do
 		(($(echo "$(now) > $t_end" | bc))) && return 1
 		sleep 0.01
 	done
 }
-gw_table() { ip -n "$(eval echo "\$CL_GW$1_NS")" route show table "$CL_TABLE" proto "$CL_PROTO"; }
+gw_table() { ip -n "$(eval echo "\$CL_GW$1_NS")" ${2:-} route show table "$CL_TABLE" proto "$CL_PROTO"; }
+svc_json() { x "$1" -j service show | jq ".[] | select(.service == \"$2\")"; }
 
 # ---- setup: echo servers, the service on every gateway ------------------------
 setup()
@@ -85,6 +93,7 @@ setup()
 	for ((j = 1; j <= 3; j++)); do
 		ns=$(eval echo "\$CL_BE${j}_NS")
 		ip -n "$ns" addr add $VIP/32 dev lo || return 1
+		ip -n "$ns" addr add $VIP6/128 dev lo || return 1
 		nsenter --net="/var/run/netns/$ns" "$XT_PY" "$ECHO" server $PORT "be$j" \
 			>"$XT_TMP/echo$j.log" 2>&1 &
 		echo $! >"$XT_TMP/echo$j.pid"
@@ -94,18 +103,20 @@ setup()
 		# tables must not depend on it
 		{
 			echo "service add $VIP:$PORT/tcp"
+			echo "service add [$VIP6]:$PORT/tcp"
 			for j in $(case $i in 1) echo 1 2 3 ;; 2) echo 3 2 1 ;; 3) echo 2 3 1 ;; esac); do
 				echo "backend add $VIP:$PORT/tcp $(eval echo "\$CL_BE${j}_IP4")"
+				echo "backend add [$VIP6]:$PORT/tcp $(eval echo "\$CL_BE${j}_IP6")"
 			done
 		} >"$XT_TMP/batch$i"
 		x "$i" -batch "$XT_TMP/batch$i" || return 1
 	done
 }
-xt_check "echo servers on 3 backends; service $VIP:$PORT/tcp (DSR, 3 backends) on every gateway" setup
+xt_check "echo servers on 3 backends; services $VIP:$PORT/tcp and [$VIP6]:$PORT/tcp (DSR, 3 backends) on every gateway" setup
 
-digests=$(for i in 1 2 3; do x "$i" -j service show | jq -r '.[0].table_digest'; done | sort -u)
-if [ "$(echo "$digests" | wc -l)" = 1 ] && [ -n "$digests" ] && [ "$digests" != null ]; then
-	xt_ok "the 3 gateways publish the same Maglev table (table-digest $digests)"
+digests=$(for i in 1 2 3; do x "$i" -j service show | jq -r '.[] | .service + " " + .table_digest'; done | sort -u)
+if [ "$(echo "$digests" | wc -l)" = 2 ] && ! echo "$digests" | grep -q null; then
+	xt_ok "the 3 gateways publish the same Maglev tables ($(echo $digests))"
 else
 	xt_fail "the 3 gateways publish the same Maglev table" "digests: $digests"
 fi
@@ -113,6 +124,19 @@ if wait_hops "gw1 gw2 gw3" 10; then
 	xt_ok "router: $VIP via gw1 gw2 gw3 (one multipath route from BGP)"
 else
 	xt_fail "router: $VIP via gw1 gw2 gw3" "got: '$(rtr_hops)'" "$(ip -n "$CL_RTR_NS" route)"
+fi
+if wait_hops "gw1 gw2 gw3" 10 $VIP6 && [ "$(gw_table 1 -6 | awk '{ print $1, $2 }')" = "blackhole $VIP6" ]; then
+	xt_ok "IPv6: blackhole $VIP6/128 on the gateways, router via gw1 gw2 gw3 (IPv6 sessions)"
+else
+	xt_fail "IPv6: router: $VIP6 via gw1 gw2 gw3" "got: '$(rtr_hops $VIP6)'" "gw1: $(gw_table 1 -6)"
+fi
+ip netns exec "$CL_CLIENT_NS" "$XT_PY" "$ECHO" client $VIP6 $PORT 6 2 "$XT_TMP/conns6.json" >/dev/null 2>&1
+res6=$(jq -r '[.conns[] | select(.answers >= 15 and .why == "open" and (.backends | length) == 1)] | length' \
+	"$XT_TMP/conns6.json" 2>/dev/null)
+if [ "$res6" = 6 ]; then
+	xt_ok "IPv6: 6 connections through [$VIP6]:$PORT answered for 2 s, each by one backend"
+else
+	xt_fail "IPv6: 6 connections through [$VIP6]:$PORT" "$(cat "$XT_TMP/conns6.json" 2>&1)"
 fi
 want=$(printf 'blackhole %s \n' $VIP)
 ok=1
@@ -158,12 +182,14 @@ fi
 "${LAB[@]}" restart 1 >/dev/null
 sleep 2.5	# the new xgwd's first health round compares the table
 kill $MON1 $MON2
-if [ ! -s "$XT_TMP/mon.gw1" ] && [ ! -s "$XT_TMP/mon.rtr" ] && [ "$(gw_table 1)" = "$want" ] &&
+# route changes for the VIPs (ip monitor also prints unrelated notices)
+vip_changes() { grep -E "$VIP|$VIP6" "$@"; }
+if ! vip_changes "$XT_TMP/mon.gw1" "$XT_TMP/mon.rtr" >/dev/null && [ "$(gw_table 1)" = "$want" ] &&
 	[ "$(rtr_hops)" = "gw1 gw2 gw3" ]; then
 	xt_ok "the restarted xgwd adopts its route: no route change on gw1 or on the router"
 else
-	xt_fail "restarted xgwd adopts its route without a flap" "gw1: $(cat "$XT_TMP/mon.gw1")" \
-		"router: $(cat "$XT_TMP/mon.rtr")" "table: $(gw_table 1)"
+	xt_fail "restarted xgwd adopts its route without a flap" "gw1: $(vip_changes "$XT_TMP/mon.gw1")" \
+		"router: $(vip_changes "$XT_TMP/mon.rtr")" "table: $(gw_table 1)"
 fi
 
 # ---- drain: set announce off ---------------------------------------------------------------------
@@ -213,7 +239,7 @@ be1_down()
 	local i
 
 	for i in 1 2 3; do
-		x "$i" -j service show | jq -e ".[0].backends[] | select(.addr == \"$CL_BE1_IP4\") |
+		svc_json "$i" "$VIP:$PORT/tcp" | jq -e ".backends[] | select(.addr == \"$CL_BE1_IP4\") |
 			.healthy == false" >/dev/null || return 1
 	done
 }
@@ -327,15 +353,16 @@ done
 # ---- (d) every backend fails: withdrawn everywhere ------------------------------------------------
 T_D=$(now)
 for j in 2 3; do kill -USR1 "$(cat "$XT_TMP/echo$j.pid")"; done
-if wait_hops "" 10 && [ -z "$(gw_table 1)$(gw_table 2)$(gw_table 3)" ]; then
-	xt_ok "(d) every backend down: every gateway withdrew $VIP, the router has no route after $(echo "$(now) - $T_D" | bc | cut -c1-5) s"
+if wait_hops "" 10 && wait_hops "" 5 $VIP6 &&
+	[ -z "$(for i in 1 2 3; do gw_table $i; gw_table $i -6; done)" ]; then
+	xt_ok "(d) every backend down: every gateway withdrew $VIP and $VIP6, the router has no route after $(echo "$(now) - $T_D" | bc | cut -c1-5) s"
 else
 	xt_fail "(d) every backend down: VIP withdrawn everywhere" "router: $(rtr_hops)" \
 		"$(for i in 1 2 3; do echo "gw$i: $(gw_table $i)"; done)"
 fi
 for j in 1 2 3; do kill -USR2 "$(cat "$XT_TMP/echo$j.pid")"; done
-if wait_hops "gw1 gw2 gw3" 10; then
-	xt_ok "(d) backends back: the router has $VIP via gw1 gw2 gw3 again"
+if wait_hops "gw1 gw2 gw3" 10 && wait_hops "gw1 gw2 gw3" 5 $VIP6; then
+	xt_ok "(d) backends back: the router has $VIP and $VIP6 via gw1 gw2 gw3 again"
 else
 	xt_fail "(d) backends back: $VIP via gw1 gw2 gw3" "router: $(rtr_hops)"
 fi
@@ -343,7 +370,7 @@ fi
 # ---- xgwd --cleanup: no datapath, no announcement --------------------------------------------------
 kill -9 "$(cat "$CL_RUN/xgwd-gw1.pid")"
 nsenter --net="/var/run/netns/$CL_GW1_NS" "$XT_BUILD/xgwd" --cleanup -P "$CL_GW1_PIN" >/dev/null 2>&1
-if wait_hops "gw2 gw3" 5 && [ -z "$(gw_table 1)" ]; then
+if wait_hops "gw2 gw3" 5 && wait_hops "gw2 gw3" 5 $VIP6 && [ -z "$(gw_table 1)$(gw_table 1 -6)" ]; then
 	xt_ok "xgwd --cleanup on gw1 deletes its VIP route: the router goes via gw2 gw3"
 else
 	xt_fail "xgwd --cleanup withdraws" "router: $(rtr_hops)" "gw1: $(gw_table 1)"

@@ -48,23 +48,16 @@ xt_is "$?:$(echo "$out" | grep -c SUCCESS)" "0:1" "all $n dashboard queries pars
 
 # What a live xgwd exports (HELP/TYPE lines come even for empty families).
 NS=${XT_PFX}pm
-PIN=/sys/fs/bpf/${XT_PFX}pm
-ip netns add "$NS" || { xt_fail "netns"; exit 1; }
-xt_defer "ip netns del $NS"
-ip -n "$NS" link set lo up
-xt_defer "nsenter --net=/var/run/netns/$NS $XGWD --cleanup --pin-dir $PIN"
 PORT=19469
-out=$(nsenter --net="/var/run/netns/$NS" "$XGWD" --config "$XT_TMP/xgw.conf" \
-	--socket "$XT_TMP/xgw.sock" --pin-dir "$PIN" --metrics "127.0.0.1:$PORT" 2>&1)
-pid=$(echo "$out" | sed -n 's/.*running as pid \([0-9]*\).*/\1/p')
-[ -n "$pid" ] && xt_defer "kill $pid"
+xt_ns "$NS" || { xt_fail "netns"; exit 1; }
+xt_xgwd_start gw "$NS" "127.0.0.1:$PORT"
 nsenter --net="/var/run/netns/$NS" curl -sf "http://127.0.0.1:$PORT/metrics" >"$XT_TMP/metrics"
 exported=$(awk '$1 == "#" && $2 == "TYPE" {
 		print $3
 		if ($4 == "histogram") { print $3 "_bucket"; print $3 "_sum"; print $3 "_count" }
 	}' "$XT_TMP/metrics" | sort -u)
 xt_is "$([ -n "$exported" ] && echo yes)" yes "a live xgwd's /metrics lists its metric families" ||
-	xt_diag "$out"
+	xt_diag "$(cat "$XT_TMP/gw.log")"
 
 # metric names, not label values such as map="xgw_host6"
 used() { grep -ohP '(?<!["a-z0-9_])xgw_[a-z0-9_]+' "$@" | sort -u; }

@@ -32,7 +32,7 @@ SLACK_MS=400	# polling and a shared, loaded machine
 DOWN_BOUND_MS=$((FALL * INTERVAL_MS + TIMEOUT_MS))
 UP_BOUND_MS=$((RISE * INTERVAL_MS + TIMEOUT_MS))
 
-xt_plan 11
+xt_plan 12
 xt_require_root
 [ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] || xt_skip_rest "no xgwd/xgwctl in $XT_BUILD (run make)"
 command -v jq >/dev/null || xt_skip_rest "no jq"
@@ -278,3 +278,31 @@ no_errors()
 	! grep -iE "error|cannot" "$XT_TMP/gw.log" | grep -v libxdp
 }
 xt_check "no errors in the daemon's log" no_errors
+
+# A VIP is announced (set announce-table, scale's announcer) only once a
+# backend's check has passed: a gateway that cannot reach its backends must
+# not attract traffic for fall x interval. A service whose only backend
+# never answers stays out of the table; one whose backend answers enters it.
+ann_routes() { ip -n "$LAB_GW_NS" route show table 150 proto 88 2>/dev/null; }
+announce_after_check()
+{
+	local i mon=$XT_TMP/route-monitor
+
+	ip -n "$LAB_GW_NS" monitor route >"$mon" 2>&1 &
+	xt_defer "kill $!"
+	"${X[@]}" set announce-table 150 || return 1
+	# slow checks: without the rule it would be announced for 4 s
+	"${X[@]}" service add 10.99.0.77:7777/tcp check tcp interval 2s timeout 100ms &&
+	"${X[@]}" backend add 10.99.0.77:7777/tcp 10.10.101.2 || return 1
+	"${X[@]}" service add 10.99.0.78:$P_TCP/tcp check tcp interval 200ms timeout 100ms &&
+	"${X[@]}" backend add 10.99.0.78:$P_TCP/tcp 10.10.101.2 || return 1
+	for ((i = 0; i < 50; i++)); do
+		ann_routes | grep -q "10.99.0.78" && break
+		sleep 0.1
+	done
+	ann_routes | grep -q "10.99.0.78" || { echo "answering backend: VIP not announced"; ann_routes; return 1; }
+	sleep 0.5
+	! grep -q "10.99.0.77" "$mon" && ! ann_routes | grep -q "10.99.0.77" ||
+		{ echo "unreachable backend: VIP announced"; cat "$mon"; return 1; }
+}
+xt_check "a VIP is announced once a backend passed its check, never before" announce_after_check

@@ -58,14 +58,15 @@ want_files="/etc/default/xgwd
 /usr/share/man/man8/xgwctl.8.gz
 /usr/share/man/man8/xgwd.8.gz"
 got_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
-xt_is "$got_files" "$want_files" "the package holds the programs, man pages, completion, unit and default config"
+xt_is "$got_files" "$want_files" "the package holds the three programs, man pages, completion, unit and default config"
 
 X=$XT_TMP/x
 dpkg-deb -x "$DEB" "$X"
 xt_is "$("$X/usr/sbin/xgwd" --version)" "xgwd $DEB_VER (map layout $(sed -n \
 	's/^#define XGW_LAYOUT_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$XT_ROOT/common/xgw_shared.h"))" \
 	"the packaged xgwd, built without .git, prints the package version"
-xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol XGW/1)" \
+PROTO=$(sed -n 's/^#define XGW_PROTO_MAGIC[[:space:]]*"\(.*\)"$/\1/p' "$XT_ROOT/common/proto.h")
+xt_is "$("$X/usr/sbin/xgwctl" --version)" "xgwctl $DEB_VER (protocol $PROTO)" \
 	"the packaged xgwctl prints it too"
 
 # ---- make install / uninstall --------------------------------------------------------

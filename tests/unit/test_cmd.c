@@ -233,7 +233,7 @@ static void test_fields(void **state)
 static const struct {
 	const char *in, *err, *token;	/* token: the word the error must name */
 } bad[] = {
-	{ "", "missing object (link, route, neigh, stats, top, set, service, backend)", NULL },
+	{ "", "missing object (link, route, neigh, stats, top, set, service, backend, daemon)", NULL },
 	{ "frob", "unknown object \"frob\"", "frob" },
 	{ "s", "ambiguous object \"s\": could be stats, set, service", "s" },
 	{ "se show", "ambiguous object \"se\": could be set, service", "se" },
@@ -560,6 +560,7 @@ static void test_help_docs_agree(void **state)
 		{ XGW_OBJ_BACKEND, { "add", "set", "del", "weight", "check", "http", "none", "drain", "undrain" } },
 		{ XGW_OBJ_BACKEND, { "tcp", "udp", "expect", "interval", "timeout", "rise", "fall" } },
 		{ XGW_OBJ_TOP, { "top" } },
+		{ XGW_OBJ_DAEMON, { "show", "reload" } },
 	};
 	char *man = slurp("docs/xgwctl.8"), *comp = slurp("docs/xgwctl.bash-completion");
 
@@ -585,7 +586,8 @@ static void test_help_docs_agree(void **state)
 	assert_non_null(strstr(xgw_cmd_help(XGW_OBJ_ROUTE),
 			       "ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }"));
 	assert_non_null(strstr(man, "\\fIROUTE\\fR := \\fIPREFIX\\fR { \\fBvia\\fR \\fIADDR\\fR [ \\fBdev\\fR \\fIDEV\\fR ] | \\fBdev\\fR \\fIDEV\\fR | \\fBblackhole\\fR }"));
-	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | route | neigh | stats | top | set | service | backend }"));
+	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+			       "           daemon }"));
 	free(man);
 	free(comp);
 }

@@ -3,7 +3,7 @@
 """Long-lived TCP connections that talk every 100 ms, for the cluster lab.
 
 server PORT NAME
-    Answers every line "SEQ" with "NAME SEQ" (so the client sees which
+    Answers every line "SEQ" with "NAME SEQ" on IPv4 and IPv6 (so the client sees which
     backend holds the connection). SIGUSR1 closes the listening socket (new
     connections and health checks are refused, established ones go on),
     SIGUSR2 listens again.
@@ -32,9 +32,10 @@ def server(port, name):
     state = {"lsock": None, "want": True}
 
     def listen():
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)  # and IPv4
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", port))
         s.listen(256)
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, None)
@@ -88,7 +89,8 @@ class Conn:
     def __init__(self, slot, addr, port, sel, gap_min):
         self.slot = slot
         self.gap_min = gap_min
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                                  socket.SOCK_STREAM)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
         self.sock.connect_ex((addr, port))

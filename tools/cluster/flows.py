@@ -12,8 +12,7 @@ flows.py NAME=PIN_DIR...   (tools/lab cluster flows)
     one whose entry is youngest. The datapath keeps that time in jiffies,
     stored at most every quarter second (xgw_shared.h, XGW_CT_TOUCH_DIV), and
     learns a flow on its second packet: /proc/timer_list gives jiffies and
-    CLOCK_MONOTONIC together, xgw_config.hz the rate. IPv4 only, like the
-    cluster lab.
+    CLOCK_MONOTONIC together, xgw_config.hz the rate. IPv4 flows only.
 """
 import ipaddress
 import json
