@@ -411,6 +411,65 @@ void fz_cfg_random(struct fz_cfg *c, uint64_t seed)
 	cfg_nat_ports(&r, c);
 }
 
+/* The backends of service @sid, into @ids; their number. */
+static int svc_backends(const struct fz_cfg *c, uint32_t sid, uint32_t *ids)
+{
+	int n = 0;
+	uint32_t i;
+
+	for (i = 1; i < FZ_MAX_BE; i++)
+		if (c->be[i].family && c->be[i].svc_id == sid)
+			ids[n++] = i;
+	return n;
+}
+
+/*
+ * A change while frames flow, as the control plane makes them: a backend
+ * goes down or comes back, is drained or undrained (its service's table
+ * rebuilt without it), a table is rebuilt, a next hop's MAC, MTU or
+ * resolution changes. Returns FZ_EV_* of what to write again; @what says it.
+ */
+unsigned int fz_cfg_event(struct fz_cfg *c, uint64_t seed, char *what, size_t wlen)
+{
+	struct fz_rng r = { seed };
+	uint32_t sid = 1 + fz_below(&r, FZ_MAX_SVC - 1), ids[FZ_MAX_BE], k = fz_below(&r, 10);
+	struct fz_nh *nh;
+	int n;
+
+	if (k < 6 && c->svc[sid].family) {
+		struct fz_svc *s = &c->svc[sid];
+		struct fz_be *b;
+
+		n = svc_backends(c, sid, ids);
+		if (n && k < 5) {
+			b = &c->be[ids[fz_below(&r, (uint32_t)n)]];
+			b->flags ^= k < 3 ? XGW_BE_F_DOWN : XGW_BE_F_DRAIN;
+			snprintf(what, wlen, "service %u: a backend %s", sid,
+				 b->flags & XGW_BE_F_DOWN ? "down" : b->flags & XGW_BE_F_DRAIN ?
+				 "drained" : "back");
+		} else {
+			snprintf(what, wlen, "service %u: table rebuilt", sid);
+		}
+		svc_table(&r, c, s, ids, n);
+		return FZ_EV_SERVICES;
+	}
+	nh = &c->nh[1 + fz_below(&r, FZ_MAX_NH - 1)];
+	if (!nh->used)
+		nh = &c->nh[1];
+	if (k < 8) {
+		rand_bytes(&r, nh->dmac, 6);
+		nh->dmac[0] = (nh->dmac[0] & 0xfe) | 0x02;
+		snprintf(what, wlen, "a next hop's MAC changed");
+	} else if (k < 9) {
+		nh->resolved = !nh->resolved;
+		snprintf(what, wlen, "a next hop %s", nh->resolved ? "resolved" : "unresolved");
+	} else {
+		nh->mtu = (uint16_t)(68 + fz_below(&r, 1900));
+		snprintf(what, wlen, "a next hop's MTU now %u", nh->mtu);
+	}
+	return FZ_EV_NEXTHOPS;
+}
+
 static const char *action_name(uint8_t a)
 {
 	static const char *const n[] = { "none", "via", "local", "blackhole" };

@@ -233,6 +233,17 @@ int dp_apply(struct dp *d, const struct fz_cfg *c)
 	return err;
 }
 
+int dp_update(struct dp *d, const struct fz_cfg *c, unsigned int what)
+{
+	int err = 0;
+
+	if (what & FZ_EV_NEXTHOPS)
+		err = nexthops_write(d, c, false);
+	if (!err && (what & FZ_EV_SERVICES))
+		err = services_write(d, c, false);
+	return err;
+}
+
 /* Every key of hash map @m (keys of @ksz bytes) deleted: all listed first, then deleted. */
 static int hash_empty(struct bpf_map *m, size_t ksz)
 {

@@ -17,6 +17,8 @@ struct dp *dp_open(void);
 void dp_close(struct dp *d);
 /* Write @c into the maps; 0 or -errno (said on stderr). */
 int dp_apply(struct dp *d, const struct fz_cfg *c);
+/* Write again the parts of @c a change touched (FZ_EV_*). */
+int dp_update(struct dp *d, const struct fz_cfg *c, unsigned int what);
 /*
  * Remove what dp_apply(@c) wrote, every connection-table and persistence
  * entry, and the xgw_ct_seen slots @seen[0..@nseen-1] (those the model set).

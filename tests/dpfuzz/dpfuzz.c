@@ -32,6 +32,7 @@
 #include "known.h"
 
 #define CHECKPOINT	512	/* frames between reads of every counter */
+#define EVENTS		1000	/* frames between chances of a change (fz_cfg_event) */
 #define REPORTS_MAX	5	/* disagreements reported in full per run */
 
 struct opts {
@@ -353,6 +354,15 @@ static unsigned long run_config(struct run *ru, uint64_t seed, unsigned long n, 
 		exit(2);
 	before = ru->base;
 	for (i = 0; i < n; i++) {
+		if (i % EVENTS == EVENTS - 1 && mix(seed + i) % 2) {
+			char what[96];
+			unsigned int ev = fz_cfg_event(&c, mix(seed ^ i), what, sizeof(what));
+
+			if (ru->o->verbose > 1 || (ru->o->replay && ru->o->verbose))
+				printf("# before frame %lu: %s\n", i, what);
+			if (dp_update(ru->dp, &c, ev))
+				exit(2);
+		}
 		one_frame(ru, &c, g, i, &before, exact);
 		if (!exact && (i + 1) % CHECKPOINT && i + 1 != n)
 			continue;

@@ -162,7 +162,8 @@ struct fz_op {
 	X(VLAN_IN, "tagged in")	X(VLAN_OUT, "tagged out")			\
 	X(IP_OPTIONS, "ipv4 options") X(EXTHDR, "ipv6 ext headers")		\
 	X(FRAGMENT, "fragment") X(VIP, "vip")					\
-	X(DSR, "dsr") X(IPIP, "ipip") X(LEARN, "learnt") X(CT_HIT, "ct hit")	\
+	X(DSR, "dsr") X(IPIP, "ipip") X(LEARN, "learnt") X(STALE, "stale entry")	\
+	X(CT_HIT, "ct hit")	\
 	X(PERSIST, "persisted") X(ICMP_LB, "icmp to backend")			\
 	X(NAT_NEW, "nat new") X(NAT_ORIG, "nat orig") X(NAT_REPLY, "nat reply")	\
 	X(NAT_ICMP, "nat icmp") X(NAT_NOPORT, "nat no port")
@@ -246,6 +247,10 @@ bool fz_chance(struct fz_rng *r, uint32_t percent);
 /* ---- configurations (cfg.c) and frames (gen.c) -------------------------------- */
 void fz_cfg_random(struct fz_cfg *c, uint64_t seed);
 void fz_cfg_print(const struct fz_cfg *c);
+
+#define FZ_EV_NEXTHOPS	0x1	/* next hops to write again */
+#define FZ_EV_SERVICES	0x2	/* backends, tables, services */
+unsigned int fz_cfg_event(struct fz_cfg *c, uint64_t seed, char *what, size_t wlen);
 
 struct fz_gen;
 struct fz_gen *fz_gen_new(const struct fz_cfg *c, uint64_t seed);

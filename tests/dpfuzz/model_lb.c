@@ -231,6 +231,7 @@ static void learn(const struct fz_state *st, const struct lbp *l, const struct f
 	if (e) {
 		if (e->kind == XGW_CT_LB) {
 			why(x, "its stale entry rewritten");
+			path(x, FZ_P_STALE);
 			op_add(x, &op);
 		}
 		return;
