@@ -110,7 +110,7 @@ struct fz_ct {
 
 #define FZ_CT_SLOTS	(1u << 17)	/* model's connection table (open addressing) */
 #define FZ_PERSIST_SLOTS 4096
-#define FZ_REPLIES	4096
+#define FZ_REPLIES	32768
 
 struct fz_persist {
 	bool used;

@@ -83,8 +83,9 @@ static bool be_usable(const struct fz_cfg *c, uint32_t id, uint32_t svc, int fam
 /*
  * A backend for a new flow: with persistence, the client's own while it
  * still takes new flows (not drained); else the Maglev slot of the hash
- * (of the client with persistence), remembered for the client when
- * @learn. A drained backend takes no new flows by leaving the table: the
+ * (of the client with persistence), remembered for the client when @learn
+ * (lb.h: whatever then becomes of the packet, even when that backend is
+ * down). A drained backend takes no new flows by leaving the table: the
  * table the control plane wrote is the answer.
  */
 static uint32_t lb_choose(const struct fz_cfg *c, const struct fz_state *st,
@@ -101,6 +102,8 @@ static uint32_t lb_choose(const struct fz_cfg *c, const struct fz_state *st,
 		path(x, FZ_P_PERSIST);
 		return pe->be;
 	}
+	if (pe)
+		why(x, "persisted backend %u takes no new flows", pe->be);
 	be = s->table[(s->persist_s ? client_hash(&l->k) : l->hash) % s->table_size];
 	if (s->persist_s && learn && be) {
 		op.p = (struct fz_persist){ .used = true, .svc = sid, .family = l->k.family,
@@ -274,8 +277,8 @@ static bool lb_new(const struct fz_cfg *c, const struct fz_state *st, const stru
 	x->svc = sid;
 	be = lb_choose(c, st, s, sid, l, !l->icmp, x);
 	if (!be_usable(c, be, sid, l->k.family)) {
+		/* a persistent client's choice stays remembered (lb.h) */
 		why(x, "slot's backend %u not usable", be);
-		x->nops = 0;
 		if (!(s->flags & XGW_SVC_F_ALLDOWN_DROP))
 			return false;
 		end(x, p, XGW_DROP_NO_BACKEND);

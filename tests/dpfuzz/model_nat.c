@@ -363,27 +363,63 @@ static void nat_ports(const struct fz_cfg *c, uint32_t *min, uint32_t *max)
 }
 
 /*
- * Free (source, port) pairs for this flow, counted up to @cap; @pick gets
- * the first (the model's placeholder until the datapath has chosen).
+ * The source pairs a new flow @k to backend @b:@bport may get: @total in
+ * all (the service's sources times the port range), @used by flows the
+ * model made; @pick_a/@pick_p get a free one (the model's placeholder until
+ * the datapath has chosen). @probes: how many candidates of the datapath's
+ * NAT_PROBES land on a source of the service's family (pool entries of
+ * another family are tried and skipped).
  */
-static unsigned int nat_free_pairs(const struct fz_cfg *c, const struct fz_state *st,
-				   const struct fz_flow *k, const struct fz_svc *s,
-				   const struct fz_be *b, uint16_t bport, unsigned int cap,
-				   const uint8_t **pick_a, uint16_t *pick_p)
+static void nat_pairs(const struct fz_cfg *c, const struct fz_state *st, const struct fz_flow *k,
+		      const struct fz_svc *s, const struct fz_be *b, uint16_t bport,
+		      uint64_t *total, uint64_t *used, unsigned int *probes,
+		      const uint8_t **pick_a, uint16_t *pick_p)
 {
 	const uint8_t *src[FZ_MAX_SNAT];
 	uint32_t min, max, port;
-	unsigned int n = 0;
-	int i, ns = nat_sources(c, s, b, src);
+	unsigned int i;
+	int j, ns = nat_sources(c, s, b, src);
 
 	nat_ports(c, &min, &max);
-	for (i = 0; i < ns && n < cap; i++)
-		for (port = min; port <= max && n < cap; port++)
-			if (nat_free(st, k, b, bport, src[i], (uint16_t)port) && !n++) {
-				*pick_a = src[i];
+	*total = max >= min ? (uint64_t)ns * (max - min + 1) : 0;
+	*probes = s->snat_n ? NAT_PROBES * (unsigned int)ns / s->snat_n : NAT_PROBES;
+	*used = 0;
+	for (i = 0; i < st->nreplies; i++) {
+		const struct fz_flow *r = &st->replies[i];
+
+		if (r->family != k->family || r->proto != k->proto || r->sport != bport ||
+		    memcmp(r->src, b->addr, 16) || r->dport < min || r->dport > max)
+			continue;
+		for (j = 0; j < ns; j++)
+			if (!memcmp(r->dst, src[j], 16))
+				break;
+		*used += j < ns;
+	}
+	*pick_a = NULL;
+	for (j = 0; j < ns && !*pick_a && *used < *total; j++)
+		for (port = min; port <= max; port++)
+			if (nat_free(st, k, b, bport, src[j], (uint16_t)port)) {
+				*pick_a = src[j];
 				*pick_p = (uint16_t)port;
+				break;
 			}
-	return n;
+}
+
+/*
+ * Whether nat_no_port is a right answer with free pairs left: the datapath
+ * tries @probes candidates from the flow's hash, not every pair; taken to
+ * be possible when @probes random candidates all hit used pairs with a
+ * probability of 1e-9 or more. With the default range and few flows it is
+ * not; near exhaustion it is.
+ */
+static bool nat_noport_possible(uint64_t total, uint64_t used, unsigned int probes)
+{
+	double p = 1;
+	unsigned int i;
+
+	for (i = 0; i < probes; i++)
+		p *= (double)used / (double)total;
+	return used == total || p >= 1e-9;
 }
 
 /* The datapath's choice (x->nat_addr, x->nat_port) against the rules; the broken one in x->why. */
@@ -457,7 +493,8 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 	uint16_t bport = b->port ? b->port : k->dport, port = 0;
 	enum xgw_reason r = nh_check(c, b->nh, p->ttl, p->l3_len);
 	const uint8_t *a = NULL;
-	unsigned int nfree;
+	uint64_t total, used;
+	unsigned int probes;
 	size_t o;
 
 	why(x, "nat: new flow to backend %u", be_id);
@@ -466,16 +503,17 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 		nat_no_mapping(x);
 		return;
 	}
-	nfree = nat_free_pairs(c, st, k, s, b, bport, NAT_PROBES, &a, &port);
-	if (!nfree || (x->nat_forced_noport && nfree < NAT_PROBES)) {
-		why(x, "%u free source pairs", nfree);
+	nat_pairs(c, st, k, s, b, bport, &total, &used, &probes, &a, &port);
+	if (!a || (x->nat_forced_noport && nat_noport_possible(total, used, probes))) {
+		why(x, "%llu of %llu source pairs in use", (unsigned long long)used,
+		    (unsigned long long)total);
 		path(x, FZ_P_NAT_NOPORT);
 		end(x, p, XGW_DROP_NAT_PORT);
 		nat_no_mapping(x);
 		return;
 	}
 	x->nat_choice = true;
-	x->nat_noport_ok = nfree < NAT_PROBES;
+	x->nat_noport_ok = nat_noport_possible(total, used, probes);
 	if (x->nat_forced) {
 		if (!nat_choice_ok(c, st, k, s, b, bport, x)) {
 			x->verdict = XDP_ABORTED;	/* no right frame: a disagreement */
