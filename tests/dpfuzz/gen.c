@@ -60,6 +60,7 @@ struct fb {
 	const uint8_t *quote;	/* ICMP error payload */
 	size_t qlen;
 	int payload, pad;
+	bool udp_nocsum;	/* IPv4 UDP sent without a checksum (RFC 768: 0) */
 };
 
 static const uint8_t GW_MAC[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 };
@@ -168,6 +169,8 @@ static size_t build_ip(struct fz_gen *g, const struct fb *s, uint8_t *p)
 		memcpy(p + 20, s->opts, (size_t)s->optlen);
 		if (!(s->frag & 0x1fff))
 			fz_l4_csum_set(p, off + l4, 0);
+		if (s->proto == 17 && s->udp_nocsum && !(s->frag & 0x1fff))
+			p[off + 6] = p[off + 7] = 0;
 		fz_wr16(p + 10, fz_fold(fz_sum(p, off, 0)));
 		return off + l4;
 	}
@@ -384,6 +387,7 @@ static void base_frame(struct fz_gen *g, struct fb *s, int family)
 	s->ttl = pick_ttl(r);
 	s->tos = fz_chance(r, 80) ? 0 : (uint8_t)fz_rand(r);
 	s->ip_id = (uint16_t)fz_rand(r);
+	s->udp_nocsum = fz_chance(r, 10);
 	if (family == AF_INET && fz_chance(r, 50))
 		s->frag = 0x4000;	/* DF */
 	if (family == AF_INET && fz_chance(r, 6))
