@@ -27,6 +27,12 @@ struct fz_known fz_known[FZ_K_MAX] = {
 		"unresolved, TTL, MTU, no port; or nat_no_port) counts as a new flow of its "
 		"service, where new flows count \"NAT mappings made\" (lb-dp's note)",
 	},
+	[FZ_K_NAT_UDP6_ZERO] = {
+		"lb-dp",
+		"NAT rewrites an IPv6 UDP packet whose new checksum computes to zero with 0x0000 "
+		"in the header, which IPv6 receivers discard (RFC 8200 8.1: sent as 0xffff; "
+		"nat.h maps 0 to 0xffff for IPv4 only): about 1 in 65536 IPv6 UDP NAT packets lost",
+	},
 };
 
 bool fz_known_strict;

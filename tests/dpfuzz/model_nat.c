@@ -150,7 +150,7 @@ static uint32_t nat_next_hop(const struct fz_cfg *c, const struct fz_ct *e)
  * source @src:@sport and destination @dst:@dport, TTL one less, checksums.
  */
 static void nat_rewrite(const struct pkt *p, uint8_t *o, const uint8_t *src, uint16_t sport,
-			const uint8_t *dst, uint16_t dport)
+			const uint8_t *dst, uint16_t dport, struct fz_expect *x)
 {
 	const uint8_t *in = p->f + p->l3;
 	size_t l4 = p->l4_off - p->l3, l4len = p->l3_len - l4, co = l4_csum_off(p->proto);
@@ -172,6 +172,11 @@ static void nat_rewrite(const struct pkt *p, uint8_t *o, const uint8_t *src, uin
 	if (p->family == AF_INET && p->proto == 17 && !in_field)
 		return;		/* RFC 768: no checksum, and none after */
 	fz_wr16(o + l4 + co, csum_follow(in_field, in_right, out_right));
+	if (p->family == AF_INET6 && p->proto == 17 && in_field == in_right &&
+	    out_right == 0xffff && fz_known_open(FZ_K_NAT_UDP6_ZERO)) {
+		dev(x, FZ_K_NAT_UDP6_ZERO);
+		fz_wr16(o + l4 + co, 0);
+	}
 }
 
 /*
@@ -316,7 +321,7 @@ enum nat_ret nat_hit(const struct fz_cfg *c, const struct fz_state *st, const st
 			nat_icmp_rewrite(p, x->out + o, e, x);
 		else
 			nat_rewrite(p, x->out + o, e->nat_src, e->nat_sport, e->nat_dst,
-				    e->nat_dport);
+				    e->nat_dport, x);
 		nat_send(p, nh, x);
 		x->be = e->be;
 	}
@@ -528,7 +533,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 	o = nat_frame(c, p, b->nh, x);
 	x->nat_at = o;
 	x->nat_l4 = o + p->l4_off - p->l3;
-	nat_rewrite(p, x->out + o, a, port, b->addr, bport);
+	nat_rewrite(p, x->out + o, a, port, b->addr, bport, x);
 	nat_send(p, b->nh, x);
 	x->be = be_id;
 }
