@@ -6,10 +6,11 @@
  * destinations (2001:db8::1, /128) in xgw_host6, prefixes in the xgw_lpm6
  * trie.
  *
+ * A prefix's entry is its effective route (rtable.h: own, else followed).
  * A host entry is the sum of four sources, recomputed by host__sync(), the
  * strongest first: the gateway's own address (action LOCAL and flag
  * XGW_RT_F_OWN, which is what "ours" means to the decap program: an on-link
- * prefix is LOCAL too but not ours), a configured host route, an on-link
+ * prefix is LOCAL too but not ours), an effective host route, an on-link
  * neighbour, and the VIP mark set by the load balancer (XGW_RT_F_VIP, a
  * flag that keeps whatever action is there). A VIP with nothing else is a
  * bare mark, action XGW_RT_NONE: the IPv4 FIB lays its flag over the route
@@ -136,6 +137,8 @@ static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 		v->action = XGW_RT_BLACKHOLE;
 		break;
 	case XGW_ROUTE_LOCAL:
+	case XGW_ROUTE_KERNEL:
+	case XGW_ROUTE_MULTIPATH:	/* until next-hop groups: the kernel's */
 		v->action = XGW_RT_LOCAL;
 		break;
 	}
@@ -177,7 +180,7 @@ int entry__sync_host(struct xgwd *d, const struct xgw_addr *a)
 
 int entry__sync(struct xgwd *d, const struct xgw_prefix *dst)
 {
-	struct xgwd_route *r = rtable__find(d, dst, NULL);
+	struct xgwd_route *r = rtable__effective(d, dst);
 	struct xgw_route v;
 
 	if (prefix_is_host(dst))
@@ -197,13 +200,13 @@ static bool entry__wanted(struct xgwd *d, bool host, const void *key)
 	if (host) {
 		memcpy(p.addr.a, key, 16);
 		p.len = 128;
-		return rtable__find(d, &p, NULL) || local__find(d, &p.addr, 0, NULL) ||
+		return rtable__effective(d, &p) || local__find(d, &p.addr, 0, NULL) ||
 		       vip__find(d, &p.addr, NULL) || rtable__onlink(d, &p.addr, NULL) ||
 		       state__keeps(&p);
 	}
 	p.len = *(const __u32 *)key;
 	memcpy(p.addr.a, (const char *)key + 4, 16);
-	return rtable__find(d, &p, NULL) || state__keeps(&p);
+	return rtable__effective(d, &p) || state__keeps(&p);
 }
 
 /* Delete entries of one IPv6 route map that the desired state does not have. */
