@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The real datapath for dpfuzz: see dp.h. */
 #include <errno.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct dp {
 	struct fib4_skel fib4;
 	int prog_fd;
 	int lo;
+	int link[FZ_LINKS];	/* ifindex of each ingress link */
 	int ncpu;
 	void *pcpu;		/* scratch for per-CPU batch reads */
 };
@@ -38,6 +40,30 @@ static int upd(struct bpf_map *m, const void *k, const void *v)
 	return 0;
 }
 
+/* Our own netns: loopback up, and veth pairs fzlink1.. as further ingress links. */
+static int netns_links(struct dp *d)
+{
+	char cmd[160], name[IFNAMSIZ];
+	int i;
+
+	if (unshare(CLONE_NEWNET))
+		return fail("unshare(CLONE_NEWNET)", errno);
+	if (system("ip link set lo up"))
+		return fail("ip link set lo up", EIO);
+	d->link[0] = (int)if_nametoindex("lo");
+	for (i = 1; i < FZ_LINKS; i++) {
+		snprintf(name, sizeof(name), "fzlink%d", i);
+		snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sp && "
+			 "ip link set %s up && ip link set %sp up", name, name, name, name);
+		if (system(cmd))
+			return fail(cmd, EIO);
+		d->link[i] = (int)if_nametoindex(name);
+		if (!d->link[i])
+			return fail(name, errno);
+	}
+	return 0;
+}
+
 struct dp *dp_open(void)
 {
 	struct dp *d = calloc(1, sizeof(*d));
@@ -46,6 +72,10 @@ struct dp *dp_open(void)
 	if (!d)
 		return NULL;
 	libbpf_set_print(NULL);
+	if (netns_links(d)) {
+		free(d);
+		return NULL;
+	}
 	d->lo = (int)if_nametoindex("lo");
 	d->ncpu = libbpf_num_possible_cpus();
 	d->pcpu = calloc((size_t)d->ncpu * FZ_MAX_BE, sizeof(struct xgw_lb_counter));
@@ -294,13 +324,16 @@ int dp_clear(struct dp *d, const struct fz_cfg *c, const uint32_t *seen, unsigne
 	return err;
 }
 
-void dp_run(struct dp *d, const uint8_t *in, size_t len, struct dp_run *r)
+void dp_run(struct dp *d, const uint8_t *in, size_t len, int link, struct dp_run *r)
 {
+	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = (uint32_t)d->link[link] };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = in,
 		.data_size_in = (uint32_t)len,
 		.data_out = r->out,
 		.data_size_out = sizeof(r->out),
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
 		.repeat = 1,
 	);
 

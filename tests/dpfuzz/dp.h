@@ -12,7 +12,12 @@
 
 struct dp;
 
-/* Load the object (every program verified). NULL on failure, said on stderr. */
+/*
+ * Move into a network namespace of the process's own (it dies with the
+ * process: nothing to clean up) with FZ_LINKS ingress links (loopback and
+ * veths), and load the object (every program verified). NULL on failure,
+ * said on stderr.
+ */
 struct dp *dp_open(void);
 void dp_close(struct dp *d);
 /* Write @c into the maps; 0 or -errno (said on stderr). */
@@ -32,7 +37,8 @@ struct dp_run {
 	uint32_t out_len;
 };
 
-void dp_run(struct dp *d, const uint8_t *in, size_t len, struct dp_run *r);
+/* Run @in as received on ingress link @link (0..FZ_LINKS-1). */
+void dp_run(struct dp *d, const uint8_t *in, size_t len, int link, struct dp_run *r);
 /* Counters, summed over CPUs: all of @c's kinds when @all, else only the reasons. */
 int dp_counts(struct dp *d, struct fz_counts *c, bool all);
 /* One reason's counter, summed over CPUs. */

@@ -53,6 +53,7 @@ struct fz_seen {
 	const struct fz_expect *x;	/* the model's */
 	const struct dp_run *r;		/* the datapath's */
 	int reason;			/* the datapath's reason, -1 if none or several */
+	int link;			/* ingress link */
 };
 
 struct run {
@@ -145,8 +146,8 @@ static void report(struct run *ru, const struct fz_cfg *c, unsigned long i, cons
 		   const struct fz_seen *s)
 {
 	ru->reports++;
-	printf("# DISAGREEMENT: config seed %#llx frame %lu (%s)\n", (unsigned long long)c->seed,
-	       i, what);
+	printf("# DISAGREEMENT: config seed %#llx frame %lu (%s, ingress link %d)\n",
+	       (unsigned long long)c->seed, i, what, s->link);
 	if (ru->reports > REPORTS_MAX && !ru->o->verbose)
 		return;
 	printf("#   model:    %s %s [%s]\n", verdict_name(s->x->verdict),
@@ -197,12 +198,12 @@ static int frame_reason(struct run *ru, const struct fz_expect *x, size_t len,
  * without deviations is asked too.
  */
 static void known_moot(const struct fz_cfg *c, struct run *ru, const uint8_t *in, size_t len,
-		       struct fz_expect *x)
+		       int link, struct fz_expect *x)
 {
 	static struct fz_expect xs;
 
 	fz_known_strict = true;
-	fz_model(c, &ru->st, in, len, &xs);
+	fz_model(c, &ru->st, in, len, link, &xs);
 	fz_known_strict = false;
 	if (xs.verdict == x->verdict && xs.reason == x->reason && xs.out_len == x->out_len &&
 	    !memcmp(xs.out, x->out, x->out_len) && xs.nh == x->nh && xs.svc == x->svc &&
@@ -217,22 +218,23 @@ static bool one_frame(struct run *ru, const struct fz_cfg *c, struct fz_gen *g, 
 	static uint8_t in[FZ_FRAME_MAX + 64];
 	static struct fz_expect x;
 	static struct dp_run r;
-	struct fz_seen s = { in, 0, &x, &r, -1 };
+	struct fz_seen s = { in, 0, &x, &r, -1, 0 };
 	const char *what;
 	bool same;
 
-	s.len = fz_gen_frame(g, &ru->st, in, &what);
-	fz_model(c, &ru->st, in, s.len, &x);
+	s.len = fz_gen_frame(g, &ru->st, in, &what, &s.link);
+	fz_model(c, &ru->st, in, s.len, s.link, &x);
 	if (x.known)
-		known_moot(c, ru, in, s.len, &x);
-	dp_run(ru->dp, in, s.len, &r);	/* the kernel copies @in: a fresh frame each run */
+		known_moot(c, ru, in, s.len, s.link, &x);
+	dp_run(ru->dp, in, s.len, s.link, &r);	/* the kernel copies @in: a fresh frame each run */
 	if (x.nat_choice && !r.err)
-		fz_model_nat_choice(c, &ru->st, in, s.len, r.verdict, r.out, r.out_len, &x);
+		fz_model_nat_choice(c, &ru->st, in, s.len, s.link, r.verdict, r.out, r.out_len, &x);
 	s.reason = frame_reason(ru, &x, s.len, before, exact);
 	same = !r.err && r.verdict == x.verdict && s.reason == (int)x.reason &&
 	       r.out_len == x.out_len && !memcmp(r.out, x.out, x.out_len);
-	snprintf(ru->last, sizeof(ru->last), "# frame %lu (%s, %zu bytes): model %s [%s], datapath %s %s",
-		 i, what, s.len, xgw_reason_desc[x.reason].name, x.why, verdict_name(r.verdict),
+	snprintf(ru->last, sizeof(ru->last),
+		 "# frame %lu (%s, %zu bytes, link %d): model %s [%s], datapath %s %s", i, what, s.len,
+		 s.link, xgw_reason_desc[x.reason].name, x.why, verdict_name(r.verdict),
 		 reason_name(s.reason));
 	if (ru->o->verbose > 1 || (ru->o->verbose && (!same || (ru->o->replay && i == ru->o->upto))))
 		printf("%s\n", ru->last);

@@ -27,6 +27,7 @@
 #define FZ_MAX_BE	64	/* backend ids 1..FZ_MAX_BE-1 */
 #define FZ_MAX_SNAT	8	/* NAT pool entries */
 #define FZ_MAX_TBL	257	/* Maglev table slots */
+#define FZ_LINKS	3	/* ingress links: loopback and two veths of the fuzzer's own netns */
 
 /* ---- configuration ------------------------------------------------------------ */
 struct fz_nh {
@@ -209,14 +210,14 @@ struct fz_expect {
 
 /* What must happen to @in (@len bytes) under @c with state @st. */
 void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,
-	      size_t len, struct fz_expect *x);
+	      size_t len, int link, struct fz_expect *x);
 /*
  * A new NAT flow (x->nat_choice): take the datapath's choice from its frame
  * (@verdict, @out) into @x and ask the model again (fz_model() with
  * x->nat_forced), which checks it and builds the frame with it.
  */
 void fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,
-			 size_t len, uint32_t verdict, const uint8_t *out, size_t out_len,
+			 size_t len, int link, uint32_t verdict, const uint8_t *out, size_t out_len,
 			 struct fz_expect *x);
 /* Apply @x's state changes and counters to @st. */
 void fz_model_commit(struct fz_state *st, const struct fz_expect *x, size_t in_len);
@@ -255,8 +256,11 @@ unsigned int fz_cfg_event(struct fz_cfg *c, uint64_t seed, char *what, size_t wl
 struct fz_gen;
 struct fz_gen *fz_gen_new(const struct fz_cfg *c, uint64_t seed);
 void fz_gen_free(struct fz_gen *g);
-/* The next frame into @buf; returns its length (>= 14). @what names its kind. */
+/*
+ * The next frame into @buf; returns its length (>= 14). @what names its
+ * kind, @link the ingress link it arrives on (0..FZ_LINKS-1).
+ */
 size_t fz_gen_frame(struct fz_gen *g, const struct fz_state *st, uint8_t *buf,
-		    const char **what);
+		    const char **what, int *link);
 
 #endif /* XGW_DPFUZZ_H */

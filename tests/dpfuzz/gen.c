@@ -677,8 +677,10 @@ void fz_gen_free(struct fz_gen *g)
 	free(g);
 }
 
-size_t fz_gen_frame(struct fz_gen *g, const struct fz_state *st, uint8_t *buf, const char **what)
+size_t fz_gen_frame(struct fz_gen *g, const struct fz_state *st, uint8_t *buf, const char **what,
+		    int *link)
 {
+	*link = fz_chance(&g->r, 50) ? 0 : 1 + (int)fz_below(&g->r, FZ_LINKS - 1);
 	static uint8_t quote[FZ_FRAME_MAX];
 	struct fb s;
 	uint32_t k;

@@ -569,9 +569,9 @@ static void decide(const struct fz_cfg *c, const struct fz_state *st, const stru
 
 /* x->nat_forced and its choice are the caller's: kept. */
 void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in, size_t len,
-	      struct fz_expect *x)
+	      int link, struct fz_expect *x)
 {
-	struct pkt p = { .f = in, .len = len };
+	struct pkt p = { .f = in, .len = len, .link = link };
 	int r;
 
 	x->verdict = XDP_ABORTED;

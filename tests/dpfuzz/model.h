@@ -30,6 +30,7 @@ struct pkt {
 	size_t l4_off, l4_room;	/* L4 header, bytes of the datagram from it */
 	uint16_t sport, dport;
 	uint8_t icmp_type, icmp_code, tcp_flags;
+	int link;		/* the ingress link (0..FZ_LINKS-1) */
 };
 
 struct route {

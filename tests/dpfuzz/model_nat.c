@@ -539,7 +539,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 }
 
 void fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,
-			 size_t len, uint32_t verdict, const uint8_t *out, size_t out_len,
+			 size_t len, int link, uint32_t verdict, const uint8_t *out, size_t out_len,
 			 struct fz_expect *x)
 {
 	int family = x->out[x->nat_at] >> 4 == 4 ? AF_INET : AF_INET6;
@@ -556,6 +556,6 @@ void fz_model_nat_choice(const struct fz_cfg *c, const struct fz_state *st, cons
 	} else {
 		return;		/* not a frame the choice can be read from: a disagreement */
 	}
-	fz_model(c, st, in, len, x);
+	fz_model(c, st, in, len, link, x);
 	x->nat_forced = x->nat_forced_noport = false;
 }
