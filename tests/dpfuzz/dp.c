@@ -115,9 +115,17 @@ void dp_close(struct dp *d)
 	free(d);
 }
 
+#define FZ_NO_EXPIRY	1000000
+
 static int config_write(struct dp *d, const struct fz_cfg *c)
 {
+	/* The model has no clock: no entry expires within a run (a flow with
+	 * a RST seen would otherwise go after ct-tcp-close-timeout, 10 s, a
+	 * slice a loaded machine can take). 1000000 s is xgwd's bound. */
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION, .hz = 250,
+				  .ct_udp_timeout_s = FZ_NO_EXPIRY, .ct_tcp_syn_s = FZ_NO_EXPIRY,
+				  .ct_tcp_est_s = FZ_NO_EXPIRY, .ct_tcp_fin_s = FZ_NO_EXPIRY,
+				  .ct_tcp_tw_s = FZ_NO_EXPIRY, .ct_tcp_close_s = FZ_NO_EXPIRY,
 				  .nat_port_min = c->nat_port_min,
 				  .nat_port_max = c->nat_port_max };
 	uint32_t zero = 0;

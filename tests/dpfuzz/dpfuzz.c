@@ -9,7 +9,8 @@
  * configuration and both answers, and the command that replays it.
  *
  *   dpfuzz [--seconds S] [--frames N] [--per-config N] [--seed S]
- *   dpfuzz --config CFGSEED [--upto FRAME] [-v]     (replay one configuration)
+ *   dpfuzz --config CFGSEED [--upto FRAME] [-v]     (replay one configuration;
+ *                                                   -vv: every frame, -vvv: its bytes)
  *
  * --strict models no known bug (known.h): each shows as a disagreement.
  *
@@ -238,6 +239,8 @@ static bool one_frame(struct run *ru, const struct fz_cfg *c, struct fz_gen *g, 
 		 reason_name(s.reason));
 	if (ru->o->verbose > 1 || (ru->o->verbose && (!same || (ru->o->replay && i == ru->o->upto))))
 		printf("%s\n", ru->last);
+	if (ru->o->verbose > 2)		/* -vvv: every frame's bytes */
+		hexdump("in", in, s.len, NULL, 0);
 	ru->frames++;
 	ru->by_class[xgw_reason_desc[x.reason].cls]++;
 	ru->by_reason[x.reason]++;

@@ -430,13 +430,18 @@ static uint16_t oc_sub(uint16_t a, uint16_t b)
  * new header. A field that was wrong on input stays wrong by as much
  * (README Limitations: xgw does not verify IPv4 header checksums and
  * updates them incrementally, RFC 1624), so a bad checksum is never made
- * good nor worse.
+ * good nor worse. Of one's complement's two zeros such an update writes
+ * 0x0000 (RFC 1624 eqn. 3 and the kernel's TTL decrement give 0xffff only
+ * for sums of zero words), as a checksum computed from scratch does.
  */
 uint16_t csum_follow(uint16_t in_field, uint16_t in_right, uint16_t out_right)
 {
+	uint16_t c;
+
 	if (in_field == in_right)
 		return out_right;
-	return oc_add(out_right, oc_sub(in_field, in_right));
+	c = oc_add(out_right, oc_sub(in_field, in_right));
+	return c == 0xffff ? 0 : c;
 }
 
 /* Recompute the IPv4 header checksum at @h, keeping the input's error (@in: the input header). */

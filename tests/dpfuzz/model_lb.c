@@ -27,6 +27,7 @@ struct lbp {
 	struct fz_flow k;	/* as it arrives; an ICMP error: the quoted flow's, reversed */
 	uint32_t hash;		/* xgw_flow_hash(k) */
 	bool syn, rst;		/* TCP: SYN without ACK; RST */
+	bool unmarked;		/* TCP with SYN or RST set: never marks xgw_ct_seen */
 	bool icmp;		/* an ICMP error about flow k */
 };
 
@@ -219,8 +220,10 @@ static bool ct_stands(const struct fz_cfg *c, const struct fz_ct *e, const struc
 /*
  * A dsr/ipip flow without an entry that stands (lb.h, the board): its own
  * entry that no longer stood is rewritten at once; otherwise the first
- * packet leaves the flow's hash in xgw_ct_seen and the second without SYN
- * or RST is learnt. New flows: a SYN, or a UDP flow at first sight.
+ * packet without SYN or RST leaves the flow's hash in xgw_ct_seen and the
+ * second is learnt (a SYN or RST, SYN-ACK included, neither marks nor
+ * learns: a SYN flood writes nothing). New flows: a SYN, or a UDP flow at
+ * first sight.
  */
 static void learn(const struct fz_state *st, const struct lbp *l, const struct fz_ct *e,
 		  uint32_t svc, uint32_t be, struct fz_expect *x)
@@ -239,12 +242,14 @@ static void learn(const struct fz_state *st, const struct lbp *l, const struct f
 		}
 		return;
 	}
+	if (l->unmarked) {
+		why(x, "SYN or RST: not marked");
+		return;
+	}
 	if (st->seen[slot] == tag) {
-		if (!l->syn && !l->rst) {
-			why(x, "learnt: seen before");
-			path(x, FZ_P_LEARN);
-			op_add(x, &op);
-		}
+		why(x, "learnt: seen before");
+		path(x, FZ_P_LEARN);
+		op_add(x, &op);
 		return;
 	}
 	why(x, "first sight");
@@ -395,6 +400,7 @@ static bool lb_flow(const struct pkt *p, struct lbp *l, struct fz_expect *x)
 	l->k.dport = p->dport;
 	l->syn = p->proto == 6 && (p->tcp_flags & 0x12) == 0x02;
 	l->rst = p->proto == 6 && (p->tcp_flags & 0x04);
+	l->unmarked = p->proto == 6 && (p->tcp_flags & 0x06);
 	return true;
 }
 
