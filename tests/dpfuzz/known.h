@@ -17,10 +17,6 @@
 
 enum fz_known_id {
 	FZ_K_ICMP_FAMILY = 1,	/* router-dp: IPv4 proto 58 / IPv6 next header 1 parsed as ICMP */
-	FZ_K_LB_HIT_COUNT,	/* lb-dp: a learnt flow's refused packets and ICMP errors uncounted */
-	FZ_K_ICMP_QUOTE,	/* lb-dp: an ICMP error's quote read past the datagram, IPv6 version unchecked */
-	FZ_K_NAT_NEWFLOW,	/* lb-dp: a NAT first packet that made no mapping counted as a new flow */
-	FZ_K_NAT_UDP6_ZERO,	/* lb-dp: NAT leaves an IPv6 UDP checksum of 0 (RFC 8200: 0xffff) */
 	FZ_K_MAX
 };
 

@@ -305,8 +305,8 @@ static bool lb_new(const struct fz_cfg *c, const struct fz_state *st, const stru
 
 /*
  * A packet of a flow whose entry stands: to the entry's backend, counted
- * for the entry's service. FZ_K_LB_HIT_COUNT: the datapath counts only
- * what it forwarded, and an ICMP error not at all.
+ * for the entry's service whatever becomes of it (an ICMP error too), as
+ * the same packet without an entry would be.
  */
 static void lb_hit(const struct fz_cfg *c, const struct pkt *p, const struct lbp *l,
 		   const struct fz_ct *e, struct fz_expect *x)
@@ -315,10 +315,6 @@ static void lb_hit(const struct fz_cfg *c, const struct pkt *p, const struct lbp
 	path(x, l->icmp ? FZ_P_ICMP_LB : FZ_P_CT_HIT);
 	send_be(c, p, e->be, x);
 	x->svc = e->svc;
-	if ((l->icmp || x->reason != XGW_FWD_LB) && fz_known_open(FZ_K_LB_HIT_COUNT)) {
-		dev(x, FZ_K_LB_HIT_COUNT);
-		x->svc = x->be = 0;
-	}
 }
 
 /* ICMP errors (RFC 792, 4443): IPv4 unreachable, time exceeded, parameter problem; ICMPv6 1-4. */
@@ -335,13 +331,12 @@ static bool is_icmp_error(const struct pkt *p)
  * The TCP/UDP packet an ICMP error quotes, as a flow arriving here (lb.h):
  * an IP header of the error's family, sent from the address the error is
  * sent to, showing its ports, all within the error (RFC 792, 4443: the
- * quote is the ICMP message's data, inside the datagram). @lax: the
- * datapath's reading under FZ_K_ICMP_QUOTE (up to the frame's end, IPv6
- * version unchecked). false: not such an error.
+ * quote is the ICMP message's data, inside the datagram, not in Ethernet
+ * padding after it). false: not such an error.
  */
-static bool quoted_flow(const struct pkt *p, struct lbp *l, bool lax)
+static bool quoted_flow(const struct pkt *p, struct lbp *l)
 {
-	size_t q = p->l4_off + 8, end_ = lax ? p->len : p->l3 + p->l3_len, qhl;
+	size_t q = p->l4_off + 8, end_ = p->l3 + p->l3_len, qhl;
 	const uint8_t *h = p->f + q;
 	uint8_t proto;
 
@@ -354,7 +349,7 @@ static bool quoted_flow(const struct pkt *p, struct lbp *l, bool lax)
 			return false;
 		memcpy(l->k.src, h + 16, 4);
 	} else {
-		if (q + 40 > end_ || (h[0] >> 4 != 6 && !lax))
+		if (q + 40 > end_ || h[0] >> 4 != 6)
 			return false;
 		qhl = 40;
 		proto = h[6];
@@ -373,23 +368,13 @@ static bool quoted_flow(const struct pkt *p, struct lbp *l, bool lax)
 	return true;
 }
 
-static bool icmp_quoted_flow(const struct pkt *p, struct lbp *l, struct fz_expect *x)
-{
-	if (quoted_flow(p, l, false))
-		return true;
-	if (!fz_known_open(FZ_K_ICMP_QUOTE) || !quoted_flow(p, l, true))
-		return false;
-	dev(x, FZ_K_ICMP_QUOTE);
-	return true;
-}
-
 /* The packet as a flow: its own 5-tuple, or the flow an ICMP error quotes. */
-static bool lb_flow(const struct pkt *p, struct lbp *l, struct fz_expect *x)
+static bool lb_flow(const struct pkt *p, struct lbp *l)
 {
 	if (!p->l4)
 		return false;
 	if (p->icmp)
-		return is_icmp_error(p) && icmp_quoted_flow(p, l, x);
+		return is_icmp_error(p) && quoted_flow(p, l);
 	if (p->proto != 6 && p->proto != 17)
 		return false;
 	l->k.family = p->family;
@@ -424,7 +409,7 @@ bool lb(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
 		why(x, "link-local source: no service");
 		return false;
 	}
-	if (!lb_flow(p, &l, x))
+	if (!lb_flow(p, &l))
 		return false;
 	l.hash = fz_flow_hash(&l.k);
 	if (!p->frag)

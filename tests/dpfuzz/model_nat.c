@@ -80,30 +80,6 @@ static uint16_t csum_adjust(uint16_t c, const uint8_t *old, const uint8_t *new, 
 	return fz_fold(s);
 }
 
-/*
- * Checksum @c of a message of @len bytes (from @in to @out) once the bytes
- * changed in [@len, @to) are summed in too, as an incremental update does
- * (FZ_K_ICMP_QUOTE: the datapath rewrites quoted fields past the datagram).
- */
-static uint16_t csum_beyond(uint16_t c, const uint8_t *in, const uint8_t *out, size_t len,
-			    size_t to)
-{
-	uint8_t ow[2], nw[2];
-	size_t w, i;
-
-	for (w = len & ~(size_t)1; w < to; w += 2) {
-		for (i = 0; i < 2; i++) {
-			bool past = w + i >= len && w + i < to;
-
-			ow[i] = past ? in[w + i] : 0;
-			nw[i] = past ? out[w + i] : 0;
-		}
-		if (ow[0] != nw[0] || ow[1] != nw[1])
-			c = csum_adjust(c, ow, nw, 2);
-	}
-	return c;
-}
-
 /* The TCP state a segment with @flags tells an entry (xgw_shared.h, struct xgw_ct_entry). */
 static void tcp_state(struct fz_ct *e, uint8_t flags, bool orig)
 {
@@ -150,13 +126,13 @@ static uint32_t nat_next_hop(const struct fz_cfg *c, const struct fz_ct *e)
  * source @src:@sport and destination @dst:@dport, TTL one less, checksums.
  */
 static void nat_rewrite(const struct pkt *p, uint8_t *o, const uint8_t *src, uint16_t sport,
-			const uint8_t *dst, uint16_t dport, struct fz_expect *x)
+			const uint8_t *dst, uint16_t dport)
 {
 	const uint8_t *in = p->f + p->l3;
 	size_t l4 = p->l4_off - p->l3, l4len = p->l3_len - l4, co = l4_csum_off(p->proto);
 	size_t a = alen(p->family), as = p->family == AF_INET ? 12 : 8;
 	uint16_t in_right = l4_csum(p->family, in + as, in + as + a, p->proto, in + l4, l4len, co);
-	uint16_t in_field = fz_rd16(in + l4 + co), out_right;
+	uint16_t in_field = fz_rd16(in + l4 + co), out_right, c;
 
 	memcpy(o + as, src, a);
 	memcpy(o + as + a, dst, a);
@@ -171,12 +147,8 @@ static void nat_rewrite(const struct pkt *p, uint8_t *o, const uint8_t *src, uin
 	out_right = l4_csum(p->family, o + as, o + as + a, p->proto, o + l4, l4len, co);
 	if (p->family == AF_INET && p->proto == 17 && !in_field)
 		return;		/* RFC 768: no checksum, and none after */
-	fz_wr16(o + l4 + co, csum_follow(in_field, in_right, out_right));
-	if (p->family == AF_INET6 && p->proto == 17 && in_field == in_right &&
-	    out_right == 0xffff && fz_known_open(FZ_K_NAT_UDP6_ZERO)) {
-		dev(x, FZ_K_NAT_UDP6_ZERO);
-		fz_wr16(o + l4 + co, 0);
-	}
+	c = csum_follow(in_field, in_right, out_right);
+	fz_wr16(o + l4 + co, !c && p->proto == 17 ? 0xffff : c);	/* UDP: 0 is "none" */
 }
 
 /*
@@ -186,14 +158,12 @@ static void nat_rewrite(const struct pkt *p, uint8_t *o, const uint8_t *src, uin
  * its IPv4 header checksum and, when quoted that far, its TCP/UDP
  * checksum following; the ICMP checksum over the whole message.
  */
-static void nat_icmp_rewrite(const struct pkt *p, uint8_t *o, const struct fz_ct *e,
-			     struct fz_expect *x)
+static void nat_icmp_rewrite(const struct pkt *p, uint8_t *o, const struct fz_ct *e)
 {
 	const uint8_t *in = p->f + p->l3;
 	size_t a = alen(p->family), as = p->family == AF_INET ? 12 : 8, l4 = p->l4_off - p->l3;
 	size_t l4len = p->l3_len - l4, q = l4 + 8, qhl, qco;
-	bool lax = fz_known_open(FZ_K_ICMP_QUOTE);
-	size_t qend = lax ? p->len - p->l3 : p->l3_len;
+	size_t qend = p->l3_len;
 	uint8_t qproto = p->family == AF_INET ? in[q + 9] : in[q + 6];
 	uint8_t iproto = p->family == AF_INET ? 1 : 58;
 	uint16_t in_right = l4_csum(p->family, in + as, in + as + a, iproto, in + l4, l4len, 2);
@@ -222,16 +192,13 @@ static void nat_icmp_rewrite(const struct pkt *p, uint8_t *o, const struct fz_ct
 						ipv4_hdr_csum(o + q)));
 	qco = q + qhl + l4_csum_off(qproto);
 	if (qco + 2 <= qend && !(p->family == AF_INET && qproto == 17 && !fz_rd16(in + qco))) {
-		fz_wr16(o + qco, csum_adjust(fz_rd16(in + qco), old, new, 2 * a + 4));
-		if (qco + 2 > p->l3_len)	/* a field past the datagram */
-			dev(x, FZ_K_ICMP_QUOTE);
+		uint16_t c = csum_adjust(fz_rd16(in + qco), old, new, 2 * a + 4);
+
+		fz_wr16(o + qco, !c && qproto == 17 ? 0xffff : c);
 	}
 	fz_wr16(o + l4 + 2, csum_follow(fz_rd16(in + l4 + 2), in_right,
 					l4_csum(p->family, o + as, o + as + a, iproto, o + l4, l4len,
 						2)));
-	if (x->known & 1u << FZ_K_ICMP_QUOTE)	/* what changed past the datagram, summed too */
-		fz_wr16(o + l4 + 2, csum_beyond(fz_rd16(o + l4 + 2), in + l4, o + l4, l4len,
-						qend - l4));
 }
 
 /* The rewritten packet in x->out goes to next hop @nh. */
@@ -318,16 +285,12 @@ enum nat_ret nat_hit(const struct fz_cfg *c, const struct fz_state *st, const st
 			nat_state(st, p, e, x);
 		o = nat_frame(c, p, nh, x);
 		if (icmp)
-			nat_icmp_rewrite(p, x->out + o, e, x);
+			nat_icmp_rewrite(p, x->out + o, e);
 		else
 			nat_rewrite(p, x->out + o, e->nat_src, e->nat_sport, e->nat_dst,
-				    e->nat_dport, x);
+				    e->nat_dport);
 		nat_send(p, nh, x);
 		x->be = e->be;
-	}
-	if ((icmp || r != XGW_FWD) && fz_known_open(FZ_K_LB_HIT_COUNT)) {
-		dev(x, FZ_K_LB_HIT_COUNT);
-		x->svc = x->be = 0;
 	}
 	return NAT_DONE;
 }
@@ -476,15 +439,6 @@ static void nat_entries(const struct pkt *p, const struct fz_flow *k, uint32_t s
 	op_ct(x, &o);
 }
 
-/* No mapping made: no new flow (FZ_K_NAT_NEWFLOW: the datapath counts one). */
-static void nat_no_mapping(struct fz_expect *x)
-{
-	if (fz_known_open(FZ_K_NAT_NEWFLOW)) {
-		dev(x, FZ_K_NAT_NEWFLOW);
-		x->new_flow = true;
-	}
-}
-
 /*
  * The first packet of a NAT flow @k to backend @be_id of service @s:
  * nothing is written unless the packet can be forwarded; a free source
@@ -505,8 +459,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 	why(x, "nat: new flow to backend %u", be_id);
 	if (r != XGW_FWD) {
 		end(x, p, r);
-		nat_no_mapping(x);
-		return;
+		return;		/* no mapping made: no new flow */
 	}
 	nat_pairs(c, st, k, s, b, bport, &total, &used, &probes, &a, &port);
 	if (!a || (x->nat_forced_noport && nat_noport_possible(total, used, probes))) {
@@ -514,7 +467,6 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 		    (unsigned long long)total);
 		path(x, FZ_P_NAT_NOPORT);
 		end(x, p, XGW_DROP_NAT_PORT);
-		nat_no_mapping(x);
 		return;
 	}
 	x->nat_choice = true;
@@ -533,7 +485,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 	o = nat_frame(c, p, b->nh, x);
 	x->nat_at = o;
 	x->nat_l4 = o + p->l4_off - p->l3;
-	nat_rewrite(p, x->out + o, a, port, b->addr, bport, x);
+	nat_rewrite(p, x->out + o, a, port, b->addr, bport);
 	nat_send(p, b->nh, x);
 	x->be = be_id;
 }
