@@ -21,6 +21,7 @@
 #include <linux/bpf.h>
 
 #include "model.h"
+#include "pkt_lib.h"	/* pkt_verdict_of(): README's reason table */
 
 #define FZ_OK	(-1)	/* a parse step found nothing wrong */
 
@@ -38,26 +39,12 @@ void why(struct fz_expect *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The verdict of a reason follows from its class (README's reason table). */
-static uint32_t verdict_of(enum xgw_reason r)
-{
-	switch (xgw_reason_desc[r].cls) {
-	case XGW_CLASS_FWD:
-		return XDP_REDIRECT;
-	case XGW_CLASS_PASS:
-		return XDP_PASS;
-	case XGW_CLASS_DROP:
-		return XDP_DROP;
-	default:
-		return XDP_ABORTED;
-	}
-}
 
 /* A packet not forwarded leaves exactly as it came (README: "handed ... unchanged"). */
 void end(struct fz_expect *x, const struct pkt *p, enum xgw_reason r)
 {
 	x->reason = r;
-	x->verdict = verdict_of(r);
+	x->verdict = pkt_verdict_of(r);
 	if (x->verdict != XDP_REDIRECT) {
 		memcpy(x->out, p->f, p->len);
 		x->out_len = p->len;
