@@ -209,7 +209,7 @@ static bool run_icmp(struct t *t, const struct icmp_case *c)
 		put16(in + l2 + 10, 0);
 		put16(in + l2 + 10, pkt_csum(in + l2, 20, 0));
 	}
-	if (verdict_of(c->reason) == XDP_TX)
+	if (pkt_verdict_of(c->reason) == XDP_TX)
 		return run_check_fn(t, in, len, 1, c->reason, 0, want_error, &w);
 	return run_check(t, in, len, 1, c->reason, 0, in, len);	/* untouched */
 }

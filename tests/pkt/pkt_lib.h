@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/bpf.h>
+
 #include "xgw_shared.h"
 
 #define PKT_MAX		2048	/* largest frame a fixture builds */
@@ -64,6 +66,23 @@ size_t pkt_l3_off(const struct pkt_spec *s);
 /* Internet checksum of @len bytes computed the plain way (RFC 1071), with
  * @sum (a 32-bit sum of 16-bit big-endian words) added first. */
 uint16_t pkt_csum(const uint8_t *p, size_t len, uint32_t sum);
+
+/* The verdict each class of reason must produce, spelled out independently. */
+static inline uint32_t pkt_verdict_of(enum xgw_reason r)
+{
+	switch (xgw_reason_desc[r].cls) {
+	case XGW_CLASS_FWD:
+		return XDP_REDIRECT;
+	case XGW_CLASS_PASS:
+		return XDP_PASS;
+	case XGW_CLASS_DROP:
+		return XDP_DROP;
+	case XGW_CLASS_TX:
+		return XDP_TX;
+	default:
+		return XDP_ABORTED;
+	}
+}
 
 /* ---- BPF_PROG_TEST_RUN ------------------------------------------------- */
 struct pkt_run {

@@ -315,7 +315,7 @@ static void test_fixture(struct t *t, const struct fixture *f)
 
 	if (f->trunc)
 		len = f->trunc;
-	if (verdict_of(f->reason) == XDP_REDIRECT) {
+	if (pkt_verdict_of(f->reason) == XDP_REDIRECT) {
 		struct pkt_spec out = expect_forward(&f->in, nh_find(t, f->nh));
 
 		want_len = pkt_build(&out, want);

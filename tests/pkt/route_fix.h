@@ -110,23 +110,6 @@ static inline int nh_program(struct t *t, const struct nh_def *d)
 	return err;
 }
 
-/* The verdict each class of reason must produce, spelled out independently. */
-static inline uint32_t verdict_of(enum xgw_reason r)
-{
-	switch (xgw_reason_desc[r].cls) {
-	case XGW_CLASS_FWD:
-		return XDP_REDIRECT;
-	case XGW_CLASS_PASS:
-		return XDP_PASS;
-	case XGW_CLASS_DROP:
-		return XDP_DROP;
-	case XGW_CLASS_TX:
-		return XDP_TX;
-	default:
-		return XDP_ABORTED;
-	}
-}
-
 /* What a forward through @nh must turn @in into. */
 static inline struct pkt_spec expect_forward(const struct pkt_spec *in, const struct nh_def *nh)
 {
@@ -345,7 +328,7 @@ static inline bool run_check_fn(struct t *t, const uint8_t *in, size_t len, int 
 	static uint8_t want[PKT_MAX + 256];
 	struct pkt_counters before, after;
 	static struct pkt_run r;
-	uint32_t verdict = verdict_of(reason);
+	uint32_t verdict = pkt_verdict_of(reason);
 	size_t want_len;
 	bool ok = true;
 
