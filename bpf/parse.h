@@ -241,15 +241,19 @@ static long xgw_parse_opt(__u64 index, void *data)
 __noinline int xgw_parse_opts(struct xdp_md *ctx, __u32 l3_off, __u32 family)
 {
 	struct xgw_opt_scan st = { .v4 = family == XGW_AF_INET };
-	__u8 *h = xgw_frame_at(ctx, l3_off, XGW_IPV6_HLEN + 2);
+	__u8 *h;
 	__u32 off;
 
-	if (!h)
-		return -XGW_DROP_BAD_IP;
-	if (st.v4) {
+	if (st.v4) {	/* (an IPv4 packet with options may be under 42 bytes) */
+		h = xgw_frame_at(ctx, l3_off, 1);
+		if (!h)
+			return -XGW_DROP_BAD_IP;
 		off = l3_off + XGW_IPV4_HLEN_MIN;
 		st.len = (h[0] & 0xf) * 4 - XGW_IPV4_HLEN_MIN;
 	} else {
+		h = xgw_frame_at(ctx, l3_off, XGW_IPV6_HLEN + 2);
+		if (!h)
+			return -XGW_DROP_BAD_IP;
 		off = l3_off + XGW_IPV6_HLEN + 2;
 		st.len = ((__u32)h[XGW_IPV6_HLEN + 1] + 1) * 8 - 2;
 		if (st.len > XGW_IPV6_HBH_SCAN)
