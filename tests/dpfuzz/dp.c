@@ -64,6 +64,23 @@ static int netns_links(struct dp *d)
 	return 0;
 }
 
+/*
+ * Every VLAN attached on every ingress link (the model routes tagged frames
+ * as untagged ones), no ICMP source address (xgw_config.icmp_rate is 0:
+ * TTL and MTU refusals go to the kernel, as the model has them).
+ */
+static int links_write(struct dp *d)
+{
+	struct xgw_ifinfo ifi;
+	int i, err = 0;
+
+	memset(&ifi, 0, sizeof(ifi));
+	memset(ifi.vlans, 0xff, sizeof(ifi.vlans));
+	for (i = 0; i < FZ_LINKS && !err; i++)
+		err = upd(d->skel->maps.xgw_ifinfo, &d->link[i], &ifi);
+	return err;
+}
+
 struct dp *dp_open(void)
 {
 	struct dp *d = calloc(1, sizeof(*d));
@@ -98,6 +115,11 @@ struct dp *dp_open(void)
 		goto err;
 	}
 	d->prog_fd = bpf_program__fd(d->skel->progs.xgw_xdp);
+	err = links_write(d);
+	if (err) {
+		fail("xgw_ifinfo", err);
+		goto err;
+	}
 	return d;
 err:
 	dp_close(d);
@@ -147,17 +169,18 @@ static int nexthops_write(struct dp *d, const struct fz_cfg *c, bool clear)
 	}
 	for (i = 1; i < FZ_MAX_NH && !err; i++) {
 		const struct fz_nh *n = &c->nh[i];
-		struct xgw_nexthop nh = { 0 };
+		struct xgw_nh_slot s = { 0 };	/* gen 0: v[0] is live */
+		struct xgw_nexthop *nh = &s.v[0];
 
 		if (n->used && !clear) {
-			memcpy(nh.dmac, n->dmac, 6);
-			memcpy(nh.smac, n->smac, 6);
-			nh.ifindex = n->ifindex;
-			nh.mtu = n->mtu;
-			nh.vlan = n->vlan;
-			nh.flags = n->resolved ? XGW_NH_F_RESOLVED : 0;
+			memcpy(nh->dmac, n->dmac, 6);
+			memcpy(nh->smac, n->smac, 6);
+			nh->ifindex = n->ifindex;
+			nh->mtu = n->mtu;
+			nh->vlan = n->vlan;
+			nh->flags = n->resolved ? XGW_NH_F_RESOLVED : 0;
 		}
-		err = upd(d->skel->maps.xgw_nexthops, &i, &nh);
+		err = upd(d->skel->maps.xgw_nexthops, &i, &s);
 	}
 	return err;
 }

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 enum fz_known_id {
-	FZ_K_ICMP_FAMILY = 1,	/* router-dp: IPv4 proto 58 / IPv6 next header 1 parsed as ICMP */
+	FZ_K_NONE = 0,		/* none open (#14.6's FZ_K_ICMP_FAMILY: fixed, router-dp) */
 	FZ_K_MAX
 };
 

@@ -91,9 +91,8 @@ static int parse_l2(struct pkt *p)
 static int parse_l4(struct pkt *p, size_t off, size_t room, struct fz_expect *x)
 {
 	const uint8_t *h = p->f + off;
-	bool other_icmp = (p->family == AF_INET && p->proto == 58) ||
-			  (p->family == AF_INET6 && p->proto == 1);
 
+	(void)x;	/* for a known deviation in L4 parsing; none is open */
 	p->icmp = (p->family == AF_INET && p->proto == 1) ||
 		  (p->family == AF_INET6 && p->proto == 58);
 	p->l4_off = off;
@@ -113,16 +112,46 @@ static int parse_l4(struct pkt *p, size_t off, size_t room, struct fz_expect *x)
 		p->l4 = true;
 		return FZ_OK;
 	} else {
-		if (other_icmp && room < 8 && fz_known_open(FZ_K_ICMP_FAMILY)) {
-			dev(x, FZ_K_ICMP_FAMILY);
-			return XGW_DROP_TRUNC_L4;
-		}
 		return FZ_OK;	/* a protocol without a header we read */
 	}
 	p->sport = fz_rd16(h);
 	p->dport = fz_rd16(h + 2);
 	p->l4 = true;
 	return FZ_OK;
+}
+
+/*
+ * Options as the kernel treats a packet it forwards (README "Martians, IP
+ * options, VLANs"): IPv4 options at @o (@len bytes) or an IPv6 hop-by-hop
+ * header's after its first two bytes. Padding only (IPv4 NOP and EOL, which
+ * ends them; IPv6 Pad1, PadN): FZ_OK. A loose or strict source route
+ * anywhere: source_route, dropped. Any other option: ip_options, to the
+ * kernel. An option whose length byte is missing, under 2 (IPv4), or that
+ * runs past the options: a bad header. Read left to right; the last of
+ * these that applies when the scan stops is the answer.
+ */
+static int scan_options(const uint8_t *o, size_t len, bool v4)
+{
+	int r = FZ_OK;
+	size_t i = 0, olen;
+
+	while (i < len) {
+		if (v4 && o[i] == 0)		/* end of options list */
+			break;
+		if (o[i] == (v4 ? 1 : 0)) {	/* NOP / Pad1 */
+			i++;
+			continue;
+		}
+		olen = i + 1 < len ? (size_t)o[i + 1] + (v4 ? 0 : 2) : 0;
+		if (olen < 2 || i + olen > len)
+			return XGW_DROP_BAD_IP;
+		if (v4 && (o[i] == 0x83 || o[i] == 0x89))	/* LSRR, SSRR */
+			return XGW_DROP_SRCROUTE;
+		if (v4 || o[i] != 1)			/* anything but PadN */
+			r = XGW_PASS_IPOPT;
+		i += olen;
+	}
+	return r;
 }
 
 /* RFC 791: version, IHL >= 5, header within tot_len, tot_len within the frame. */
@@ -138,6 +167,12 @@ static int parse_ipv4(struct pkt *p, struct fz_expect *x)
 	p->l3_len = fz_rd16(h + 2);
 	if (p->l3_len < p->hlen || p->l3_len > avail)
 		return XGW_DROP_BAD_IP;
+	if (p->hlen > 20) {
+		int r = scan_options(h + 20, p->hlen - 20, true);
+
+		if (r != FZ_OK)
+			return r;
+	}
 	p->family = AF_INET;
 	p->ttl = h[8];
 	p->proto = h[9];
@@ -216,6 +251,23 @@ static int parse_ipv6(struct pkt *p, struct fz_expect *x)
 	memcpy(p->dst, h + 24, 16);
 	off = p->l3 + 40;
 	room = p->l3_len - 40;
+	/* a hop-by-hop header's options first, read from the frame (its
+	 * length is checked against the payload by the walk below); one
+	 * longer than 64 bytes goes to the kernel unread */
+	if (p->proto == 0) {
+		size_t hbh;
+
+		if (avail < 42)
+			return XGW_DROP_BAD_IP;
+		hbh = ((size_t)h[41] + 1) * 8 - 2;
+		if (hbh > 64)
+			return XGW_PASS_IPOPT;
+		if (avail < 42 + hbh)
+			return XGW_DROP_BAD_IP;
+		r = scan_options(h + 42, hbh, false);
+		if (r != FZ_OK)
+			return r;
+	}
 	r = parse_ipv6_ext(p, &off, &room, x);
 	if (r != FZ_OK || p->later)
 		return r;
@@ -264,6 +316,11 @@ static bool is_loop6(const uint8_t *a)
 	return v6_zero_upto(a, 15) && a[15] == 1;
 }
 
+static bool is_v4mapped6(const uint8_t *a)
+{
+	return v6_zero_upto(a, 10) && a[10] == 0xff && a[11] == 0xff;
+}
+
 /* Destinations only the kernel handles: 224/4, 255.255.255.255; ff00::/8, fe80::/10. */
 static bool dst_is_link_scope(const struct pkt *p)
 {
@@ -279,7 +336,8 @@ bool src_is_link_local6(const struct pkt *p)
 
 /*
  * Sources nobody may forward from (README reason table, xgw_shared.h):
- * 0/8, 127/8, 224/4, 255.255.255.255; ::, ::1, ff00::/8. The unspecified
+ * 0/8, 127/8, 224/4, 240/4 (with 255.255.255.255); ::, ::1,
+ * ::ffff:0:0/96, ff00::/8. The unspecified
  * source to a link-scope destination (multicast, broadcast, IPv6
  * link-local) is the link's business: DHCP, DAD, MLD (RFC 4291 2.5.2 only
  * forbids forwarding it), and goes on to the kernel.
@@ -289,12 +347,28 @@ static bool src_is_martian(const struct pkt *p)
 	if (p->family == AF_INET) {
 		if (v4_in(p->src, 0, 8))
 			return !(fz_rd32(p->src) == 0 && dst_is_link_scope(p));
-		return v4_in(p->src, 0x7f000000, 8) || v4_in(p->src, 0xe0000000, 4) ||
-		       fz_rd32(p->src) == 0xffffffff;
+		return v4_in(p->src, 0x7f000000, 8) || v4_in(p->src, 0xe0000000, 3);
 	}
 	if (is_unspec6(p->src))
 		return !dst_is_link_scope(p);
-	return is_loop6(p->src) || p->src[0] == 0xff;
+	return is_loop6(p->src) || p->src[0] == 0xff || is_v4mapped6(p->src);
+}
+
+/*
+ * Destinations nobody may forward to (RFC 6890, README): 0/8, 240/4 (the
+ * broadcast address is link-scope, taken before); ::, ::ffff:0:0/96.
+ */
+static bool dst_is_martian(const struct pkt *p)
+{
+	if (p->family == AF_INET)
+		return v4_in(p->dst, 0, 8) || v4_in(p->dst, 0xf0000000, 4);
+	return is_unspec6(p->dst) || is_v4mapped6(p->dst);
+}
+
+/* 127/8 and ::1: martian too, unless the gateway's own address. */
+static bool dst_is_loopback(const struct pkt *p)
+{
+	return p->family == AF_INET ? v4_in(p->dst, 0x7f000000, 8) : is_loop6(p->dst);
 }
 
 /* RFC 4861: router/neighbour solicitation and advertisement, redirect. */
@@ -530,6 +604,31 @@ static void route_act(const struct fz_cfg *c, const struct pkt *p, const struct 
 /* ==== the decision ==================================================================== */
 
 /*
+ * The entry the datapath's table holds for @p's destination (README: one
+ * table per family holds routes and VIP marks): an IPv4 mark carries the
+ * route beneath it (@r); an IPv6 mark is an entry of its own, action none.
+ */
+static struct route route_entry(const struct fz_cfg *c, const struct pkt *p,
+				const struct route *r)
+{
+	const struct fz_route *host;
+	struct route e = *r;
+
+	if (p->family == AF_INET6) {
+		host = exact(c, AF_INET6, p->dst, 128);
+		if (host && host->action == XGW_RT_NONE) {
+			e.found = true;
+			e.action = XGW_RT_NONE;
+			e.flags = host->flags;
+		}
+	} else if (!e.found && (e.flags & XGW_RT_F_VIP)) {
+		e.found = true;	/* a bare mark: action none */
+		e.action = XGW_RT_NONE;
+	}
+	return e;
+}
+
+/*
  * README Architecture, in order: parse; martian source; neighbour discovery
  * and link-scope destinations to the kernel; the route; a VIP's service
  * path; the route's action; the next hop's checks.
@@ -537,7 +636,7 @@ static void route_act(const struct fz_cfg *c, const struct pkt *p, const struct 
 static void decide(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
 		   struct fz_expect *x)
 {
-	struct route r;
+	struct route r, ent;
 
 	if (src_is_martian(p)) {
 		end(x, p, XGW_DROP_MARTIAN);
@@ -551,7 +650,23 @@ static void decide(const struct fz_cfg *c, const struct fz_state *st, const stru
 		end(x, p, XGW_PASS_MCAST);
 		return;
 	}
+	if (dst_is_martian(p)) {
+		end(x, p, XGW_DROP_MARTIAN_DST);
+		return;
+	}
 	r = route_lookup(c, p->family, p->dst);
+	ent = route_entry(c, p, &r);
+	if (dst_is_loopback(p) &&
+	    !(ent.found && ent.action == XGW_RT_LOCAL && (ent.flags & XGW_RT_F_OWN))) {
+		end(x, p, XGW_DROP_MARTIAN_DST);
+		return;
+	}
+	/* RFC 4291 2.5.6: a link-local source reaches the gateway itself,
+	 * never a next hop nor a service (checked before the service path) */
+	if (src_is_link_local6(p) && ent.found && ent.action != XGW_RT_LOCAL) {
+		end(x, p, XGW_DROP_MARTIAN);
+		return;
+	}
 	if (r.flags & XGW_RT_F_VIP)
 		path(x, FZ_P_VIP);
 	if ((r.flags & XGW_RT_F_VIP) && lb(c, st, p, x))
