@@ -194,7 +194,8 @@ static __always_inline int xgw_parse_l4(struct xgw_cursor *c, struct xgw_pkt *pk
  * 0, its default); any other option (Router Alert, record route,
  * timestamps, IPv6 jumbo...) is handed to the kernel, which processes it;
  * so is an IPv6 hop-by-hop header longer than XGW_IPV6_HBH_SCAN bytes. An
- * option that runs past its header is a bad header.
+ * option that runs past its header, or a hop-by-hop header that runs past
+ * the datagram (@l3_len bytes from @l3_off), is a bad header.
  *
  * A global function: verified once, on its own, and called only for the
  * rare packet that has options.
@@ -238,7 +239,7 @@ static long xgw_parse_opt(__u64 index, void *data)
 	return 0;
 }
 
-__noinline int xgw_parse_opts(struct xdp_md *ctx, __u32 l3_off, __u32 family)
+__noinline int xgw_parse_opts(struct xdp_md *ctx, __u32 l3_off, __u32 family, __u32 l3_len)
 {
 	struct xgw_opt_scan st = { .v4 = family == XGW_AF_INET };
 	__u8 *h;
@@ -251,11 +252,15 @@ __noinline int xgw_parse_opts(struct xdp_md *ctx, __u32 l3_off, __u32 family)
 		off = l3_off + XGW_IPV4_HLEN_MIN;
 		st.len = (h[0] & 0xf) * 4 - XGW_IPV4_HLEN_MIN;
 	} else {
+		/* the header within the datagram (@l3_len, itself within the
+		 * frame), or it is a bad one, whatever it says */
 		h = xgw_frame_at(ctx, l3_off, XGW_IPV6_HLEN + 2);
-		if (!h)
+		if (!h || l3_len < XGW_IPV6_HLEN + 8)
 			return -XGW_DROP_BAD_IP;
 		off = l3_off + XGW_IPV6_HLEN + 2;
 		st.len = ((__u32)h[XGW_IPV6_HLEN + 1] + 1) * 8 - 2;
+		if (XGW_IPV6_HLEN + 2 + st.len > l3_len)
+			return -XGW_DROP_BAD_IP;
 		if (st.len > XGW_IPV6_HBH_SCAN)
 			return -XGW_PASS_IPOPT;
 	}
@@ -292,7 +297,8 @@ static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, struct xgw_pkt *
 		if (!xgw_cursor_skip(c, hlen - XGW_IPV4_HLEN_MIN))	/* options */
 			return -XGW_DROP_BAD_IP;
 		if (hlen > XGW_IPV4_HLEN_MIN) {
-			int ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - hlen, XGW_AF_INET);
+			int ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - hlen, XGW_AF_INET,
+						 tot_len);
 
 			if (ret)
 				return ret;
@@ -390,7 +396,8 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, struct xgw_pkt *
 	pkt->proto = ip6h->nexthdr;
 	pkt->ttl = ip6h->hop_limit;
 	if (ip6h->nexthdr == XGW_IPPROTO_HOPOPTS) {
-		ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - XGW_IPV6_HLEN, XGW_AF_INET6);
+		ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - XGW_IPV6_HLEN, XGW_AF_INET6,
+				     pkt->l3_len);
 		if (ret)
 			return ret;
 	}
