@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 enum fz_known_id {
-	FZ_K_OPT_SHORT = 1,	/* router-dp: IP options read through a 42-byte window of the frame */
+	FZ_K_NONE = 0,		/* none open (router-dp's FZ_K_OPT_SHORT: fixed, 8017be2 and after) */
 	FZ_K_MAX
 };
 

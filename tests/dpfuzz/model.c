@@ -154,7 +154,7 @@ static int ip_options(const uint8_t *o, size_t len, bool v4)
 }
 
 /* RFC 791: version, IHL >= 5, header within tot_len, tot_len within the frame. */
-static int parse_ipv4(struct pkt *p, struct fz_expect *x)
+static int parse_ipv4(struct pkt *p)
 {
 	const uint8_t *h = p->f + p->l3;
 	size_t avail = p->len - p->l3;
@@ -170,10 +170,6 @@ static int parse_ipv4(struct pkt *p, struct fz_expect *x)
 	if (p->hlen > 20) {
 		int r;
 
-		if (avail < 42 && fz_known_open(FZ_K_OPT_SHORT)) {
-			dev(x, FZ_K_OPT_SHORT);
-			return XGW_DROP_BAD_IP;
-		}
 		r = ip_options(h + 20, p->hlen - 20, true);
 		if (r != FZ_OK)
 			return r;
@@ -252,19 +248,8 @@ static int parse_ipv6(struct pkt *p, struct fz_expect *x)
 		size_t hl = avail >= 42 ? ((size_t)h[41] + 1) * 8 : 0;
 		int r;
 
-		if (p->l3_len < 48 || 40 + hl > p->l3_len) {	/* not within the datagram */
-			r = XGW_DROP_BAD_IP;	/* what the datapath reads past it: */
-			if (hl > 66 && avail >= 42)
-				r = XGW_PASS_IPOPT;
-			else if (hl && 40 + hl <= avail &&
-				 ip_options(h + 42, hl - 2, false) == XGW_PASS_IPOPT)
-				r = XGW_PASS_IPOPT;
-			if (r == XGW_PASS_IPOPT && fz_known_open(FZ_K_OPT_SHORT)) {
-				dev(x, FZ_K_OPT_SHORT);
-				return r;
-			}
+		if (p->l3_len < 48 || 40 + hl > p->l3_len)	/* not within the datagram */
 			return XGW_DROP_BAD_IP;
-		}
 		if (hl > 66)	/* longer than the datapath scans: the kernel's */
 			return XGW_PASS_IPOPT;
 		r = ip_options(h + 42, hl - 2, false);
@@ -291,7 +276,7 @@ static int parse(struct pkt *p, struct fz_expect *x)
 	if (r != FZ_OK)
 		return r;
 	if (p->etype == 0x0800)
-		return parse_ipv4(p, x);
+		return parse_ipv4(p);
 	if (p->etype == 0x86dd)
 		return parse_ipv6(p, x);
 	return XGW_PASS_NON_IP;
