@@ -99,9 +99,12 @@ xt_skip_rest()
 	exit 0
 }
 
+# Registered in a file, not only in this shell: xt_check runs its command
+# in a subshell ($(...)), and a daemon or namespace made there must be
+# cleaned up too (an array entry made in a subshell is lost with it).
 xt_defer()
 {
-	XT_DEFERRED+=("$1")
+	printf '%s\0' "$1" >>"$XT_TMP/.deferred"
 }
 
 xt_cleanup()
@@ -109,6 +112,8 @@ xt_cleanup()
 	local i rc=$?
 
 	trap - EXIT INT TERM
+	XT_DEFERRED=()
+	[ ! -s "$XT_TMP/.deferred" ] || mapfile -d '' XT_DEFERRED <"$XT_TMP/.deferred"
 	for ((i = ${#XT_DEFERRED[@]} - 1; i >= 0; i--)); do
 		eval "${XT_DEFERRED[$i]}" >/dev/null 2>&1 || true
 	done
