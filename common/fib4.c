@@ -425,54 +425,81 @@ static int prefix_apply(struct xgw_fib4 *f, __u32 a, int len)
 /*
  * Adding a route needs no recomputation: the entries it takes are exactly
  * those under it whose route is no longer than it (an entry carries its
- * route's prefix length). Flags on an entry from a shorter route came from
- * a /32 mark (only /32 routes have flags) and stay.
+ * route's prefix length). Deleting one neither: the entries it held are
+ * those under it of its own length, and all go to the route that covers
+ * it. Either way an entry whose route is of length @lo..@len becomes @e.
+ * Flags on an entry from a shorter route came from a /32 mark (only /32
+ * routes have flags) and stay.
  */
-static void entry_paint(__u32 *p, int len, __u32 e)
+static void entry_paint(__u32 *p, int lo, int len, __u32 e)
 {
 	__u32 cur = *p, depth = (cur & DEPTH_MASK) >> XGW_FIB4_DEPTH_SHIFT, nw;
 
-	if ((int)depth > len)
+	if ((int)depth > len || (int)depth < lo)
 		return;
 	nw = e | (depth < 32 ? cur & (0x7u << XGW_FIB4_FLAGS_SHIFT) : 0);
 	if (nw != cur)
 		store(p, nw);
 }
 
-static int prefix_paint(struct xgw_fib4 *f, __u32 a, int len, __u32 e)
+static void group_paint(struct xgw_fib4 *f, __u32 g, __u32 first, __u32 cnt, int lo, int len,
+			__u32 e)
 {
-	__u32 slot = a >> 8, cur, g, i, k, n, lo, cnt;
+	__u32 i;
+
+	for (i = first; g < f->ngroups && i < first + cnt; i++)
+		entry_paint(&f->tbl8[(size_t)g * 256 + i], lo, len, e);
+}
+
+/* A /24's group the first time it holds a longer route: its entry, 256 times. */
+static int group_split(struct xgw_fib4 *f, __u32 slot, __u32 *g)
+{
+	__u32 cur = f->tbl24[slot], i;
+	int err;
+
+	if (cur & XGW_FIB4_EXT) {
+		*g = cur & ~XGW_FIB4_EXT;
+		return 0;
+	}
+	err = group_alloc(f, g);
+	if (err)
+		return err;
+	for (i = 0; i < 256; i++)
+		store(&f->tbl8[(size_t)*g * 256 + i], cur);
+	__atomic_store_n(&f->tbl24[slot], XGW_FIB4_EXT | *g, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* A /24 whose last longer route went: its (now uniform) group back into tbl24. */
+static void group_join(struct xgw_fib4 *f, __u32 slot)
+{
+	__u32 cur = f->tbl24[slot], g = cur & ~XGW_FIB4_EXT;
+
+	if (!(cur & XGW_FIB4_EXT) || longer_in(f, slot) || g >= f->ngroups)
+		return;
+	store(&f->tbl24[slot], f->tbl8[(size_t)g * 256]);
+	group_release(f, g);
+}
+
+static int prefix_paint(struct xgw_fib4 *f, __u32 a, int lo, int len, __u32 e)
+{
+	__u32 slot = a >> 8, cur, g, k;
 	int err;
 
 	if (len <= 24) {
-		n = 1u << (24 - len);
-		for (k = slot; k < slot + n; k++) {
+		for (k = slot; k < slot + (1u << (24 - len)); k++) {
 			cur = f->tbl24[k];
-			if (!(cur & XGW_FIB4_EXT)) {
-				entry_paint(&f->tbl24[k], len, e);
-				continue;
-			}
-			g = cur & ~XGW_FIB4_EXT;
-			for (i = 0; g < f->ngroups && i < 256; i++)
-				entry_paint(&f->tbl8[(size_t)g * 256 + i], len, e);
+			if (cur & XGW_FIB4_EXT)
+				group_paint(f, cur & ~XGW_FIB4_EXT, 0, 256, lo, len, e);
+			else
+				entry_paint(&f->tbl24[k], lo, len, e);
 		}
 		return 0;
 	}
-	cur = f->tbl24[slot];
-	if (cur & XGW_FIB4_EXT) {
-		g = cur & ~XGW_FIB4_EXT;
-	} else {	/* the /24's first longer route: a group of its entry */
-		err = group_alloc(f, &g);
-		if (err)
-			return err;
-		for (i = 0; i < 256; i++)
-			store(&f->tbl8[(size_t)g * 256 + i], cur);
-		__atomic_store_n(&f->tbl24[slot], XGW_FIB4_EXT | g, __ATOMIC_RELEASE);
-	}
-	lo = a & 0xff;
-	cnt = 1u << (32 - len);
-	for (i = lo; i < lo + cnt; i++)
-		entry_paint(&f->tbl8[(size_t)g * 256 + i], len, e);
+	err = group_split(f, slot, &g);
+	if (err)
+		return err;
+	group_paint(f, g, a & 0xff, 1u << (32 - len), lo, len, e);
 	return 0;
 }
 
@@ -617,7 +644,7 @@ int xgw_fib4_set(struct xgw_fib4 *f, __be32 addr, int len, const struct xgw_rout
 	if (mark || (had && is_mark(was)))
 		err = prefix_apply(f, a, len);
 	else
-		err = prefix_paint(f, a, len, e);
+		err = prefix_paint(f, a, 0, len, e);
 	if (err)
 		route_restore(f, a, len, had, was);
 	return err;
@@ -638,11 +665,18 @@ int xgw_fib4_del(struct xgw_fib4 *f, __be32 addr, int len)
 	route_remove(f, a, len);
 	if (f->deferred)
 		return 0;
-	err = prefix_apply(f, a, len);
-	if (err) {	/* put it back as it was (its room is still there) */
-		route_insert(f, a, len, was);
-		prefix_apply(f, a, len);
+	if (is_mark(was)) {	/* its flags leave one entry: recompute it */
+		err = prefix_apply(f, a, len);
+		if (err) {	/* put it back as it was (its room is still there) */
+			route_insert(f, a, len, was);
+			prefix_apply(f, a, len);
+		}
+		return err;
 	}
+	/* the /24 keeps its group: painting needs none, and cannot fail */
+	err = prefix_paint(f, a, len, len, match(f, a, 0, len - 1, 0));
+	if (len > 24)
+		group_join(f, a >> 8);
 	return err;
 }
 
