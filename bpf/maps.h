@@ -175,4 +175,30 @@ struct {
 	__uint(max_entries, 1);
 } xgw_flood SEC(".maps");
 
+/* ---- FIB v2 (fib stream; layout in common/xgw_shared.h, docs/fib.md) ---- */
+/* Both mmapped by xgwd and written in place by common/fib.c. */
+#define XGW_FIB_ARRAY(name, vtype, n)				\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_ARRAY);		\
+		__type(key, __u32);				\
+		__type(value, vtype);				\
+		__uint(max_entries, n);				\
+		__uint(map_flags, BPF_F_MMAPABLE);		\
+	} name SEC(".maps")
+
+/* IPv4: direct table (first 16 bits), chunks, leaves, route records. */
+XGW_FIB_ARRAY(xgw_fib4_dir, struct xgw_fib_dir, 1);
+XGW_FIB_ARRAY(xgw_fib4_heap, struct xgw_fib4_heap, 1);
+XGW_FIB_ARRAY(xgw_fib4_leaves, struct xgw_fib_leaves, 1);
+XGW_FIB_ARRAY(xgw_fib4_routes, struct xgw_fib4_rec, XGW_FIB4_ROUTES);
+
+/* IPv6: the same, and the /32, /48 and host/deep hash tables (buckets). */
+XGW_FIB_ARRAY(xgw_fib6_dir, struct xgw_fib_dir, 1);
+XGW_FIB_ARRAY(xgw_fib6_heap, struct xgw_fib6_heap, 1);
+XGW_FIB_ARRAY(xgw_fib6_leaves, struct xgw_fib_leaves, 1);
+XGW_FIB_ARRAY(xgw_fib6_routes, struct xgw_fib6_rec, XGW_FIB6_ROUTES);
+XGW_FIB_ARRAY(xgw_fib6_h32, struct xgw_fib_b32, XGW_FIB6_H32);
+XGW_FIB_ARRAY(xgw_fib6_h48, struct xgw_fib_b48, XGW_FIB6_H48);
+XGW_FIB_ARRAY(xgw_fib6_hd, struct xgw_fib_bd, XGW_FIB6_HD);
+
 #endif /* XGW_MAPS_H */

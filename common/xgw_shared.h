@@ -235,6 +235,188 @@ struct xgw_lpm6_key {
 };
 _Static_assert(sizeof(struct xgw_lpm6_key) == 20, "xgw_lpm6_key");
 
+/* ---- FIB v2 (fib stream): both families, layout 3 --------------------------------- */
+/*
+ * Every destination of a family, prefixes, host routes, the gateway's own
+ * addresses and VIP marks alike, answers from one FIB: leaf-pushed address
+ * ranges (DXR, Zec, Rizzo, Mikuc 2012) in compact chunks, found through a
+ * direct table on the first 16 bits and, for IPv6, hash tables keyed by
+ * the first 32 and 48 bits that the datapath probes in parallel. See
+ * docs/fib.md for the structure, the measurements behind it and the update
+ * protocol; common/fib.c writes it, bpf/fib.h reads it.
+ *
+ * A value (direct entry, hash value) is a leaf index (bit 31 clear: the
+ * answer for the whole span), or a chunk reference (XGW_FIB_NODE): the
+ * chunk at heap[ref & XGW_FIB_OFF] (16-bit units) is heap[off] = n - 1
+ * followed by n ranges sorted by start, over the next 16 bits of the
+ * address (the key); the answer is the last range whose start <= key.
+ * XGW_FIB_SHORT: a range is one unit, start >> 8 in its high byte and the
+ * leaf in its low byte; otherwise two units, start then leaf. Leaf 0 is
+ * "no route"; the leaf table holds the packed route (xgw_fib_pack()).
+ */
+#ifndef XGW_FIB4_HEAP
+#define XGW_FIB4_HEAP		(1u << 23)	/* IPv4 chunk heap, 16-bit units (16 MiB) */
+#endif
+#ifndef XGW_FIB6_HEAP
+#define XGW_FIB6_HEAP		(1u << 23)	/* IPv6 chunk heap, 16-bit units (16 MiB) */
+#endif
+#ifndef XGW_FIB6_H32
+#define XGW_FIB6_H32		(1u << 17)	/* /32 hash buckets (7 keys each) */
+#endif
+#ifndef XGW_FIB6_H48
+#define XGW_FIB6_H48		(1u << 18)	/* /48 hash buckets (5 keys each) */
+#endif
+#ifndef XGW_FIB6_HD
+#define XGW_FIB6_HD		(1u << 16)	/* /128 and deep hash buckets (2 keys each) */
+#endif
+#ifndef XGW_FIB4_ROUTES
+#define XGW_FIB4_ROUTES		(1u << 21)	/* IPv4 routes (records for a restart) */
+#endif
+#ifndef XGW_FIB6_ROUTES
+#define XGW_FIB6_ROUTES		(1u << 21)	/* IPv6 routes */
+#endif
+#define XGW_FIB_DIR		65536		/* direct table entries (first 16 bits) */
+#define XGW_FIB_LEAVES		65536		/* leaf table entries (16-bit index) */
+#define XGW_FIB_PROBES		4		/* buckets a hash lookup reads at most */
+_Static_assert(!(XGW_FIB4_HEAP & (XGW_FIB4_HEAP - 1)) && !(XGW_FIB6_HEAP & (XGW_FIB6_HEAP - 1)),
+	       "heaps are powers of two (the datapath masks offsets)");
+_Static_assert(!(XGW_FIB6_H32 & (XGW_FIB6_H32 - 1)) && !(XGW_FIB6_H48 & (XGW_FIB6_H48 - 1)) &&
+	       !(XGW_FIB6_HD & (XGW_FIB6_HD - 1)), "hash tables are powers of two");
+
+#define XGW_FIB_NODE		0x80000000u	/* value: a chunk reference */
+#define XGW_FIB_SHORT		0x40000000u	/* chunk of one-unit ranges */
+#define XGW_FIB_OFF		0x3fffffffu	/* chunk offset in the heap */
+#define XGW_FIB_LEAF		0x0000ffffu	/* value: leaf index */
+
+/*
+ * Leaf values are packed routes: flags << 28 | action << 24 | nh_id (the
+ * prefix-length field of C2, bits 16-21, is left 0 in the datapath's
+ * leaves so that neighbouring ranges of one next hop merge; the route
+ * records keep it). IPv6 only: XGW_FIB_EXT marks the /64s holding longer
+ * routes; its low 16 bits are the leaf of the rest of the /64, and
+ * XGW_FIB_EXT_HOSTS / _DEEP say whether /128s (hash HD, len 128) or
+ * /65-/127 routes (a deep chunk: hash HD, len 64) may answer instead.
+ */
+#define XGW_FIB_EXT		0x80000000u
+#define XGW_FIB_EXT_HOSTS	0x40000000u
+#define XGW_FIB_EXT_DEEP	0x20000000u
+#define XGW_FIB_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
+#define XGW_FIB_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
+#define XGW_FIB_DEPTH_SHIFT	16		/* prefix length (route records only), 6 bits */
+#define XGW_FIB_NH_MASK		0x0000ffffu	/* nh_id */
+
+/* Direct table and leaf table of a family: one array each. */
+struct xgw_fib_dir {
+	__u32 e[XGW_FIB_DIR];
+};
+
+struct xgw_fib_leaves {
+	__u32 e[XGW_FIB_LEAVES];
+};
+
+struct xgw_fib4_heap {
+	__u16 e[XGW_FIB4_HEAP];
+};
+
+struct xgw_fib6_heap {
+	__u16 e[XGW_FIB6_HEAP];
+};
+
+/*
+ * IPv6 hash tables: one cache line per bucket, linear probing by bucket.
+ * over: how many keys homed in this bucket or before it live after it (a
+ * lookup reads the next bucket only while over is not 0). A slot is free
+ * when its value is 0; keys are in host order.
+ */
+struct xgw_fib_b32 {
+	__u32 over, pad;
+	struct {
+		__u32 key;	/* first 32 bits */
+		__u32 val;
+	} s[7];
+};
+_Static_assert(sizeof(struct xgw_fib_b32) == 64, "xgw_fib_b32");
+
+struct xgw_fib_b48 {
+	__u32 over;
+	struct {
+		__u32 hi;	/* first 32 bits */
+		__u32 lo;	/* next 16 bits, in the low half */
+		__u32 val;
+	} s[5];
+};
+_Static_assert(sizeof(struct xgw_fib_b48) == 64, "xgw_fib_b48");
+
+/*
+ * Hosts (len 128: val is a leaf) and deep chunks (len 64: the chunk of the
+ * /64's routes of /65-/127, whose ranges are 8 units: the 64-bit start in
+ * four units, most significant first, the leaf, three units of padding;
+ * XGW_FIB_SHORT never set).
+ */
+struct xgw_fib_bd {
+	__u32 over, pad[3];
+	struct {
+		__u32 k[4];
+		__u32 val;
+		__u32 len;
+	} s[2];
+};
+_Static_assert(sizeof(struct xgw_fib_bd) == 64, "xgw_fib_bd");
+
+/*
+ * Route records (xgw_fib4_routes, xgw_fib6_routes): the route set itself,
+ * never read by the datapath, for a restarted xgwd (which next hop a route
+ * had). e: the packed route with its prefix length in the depth field; 0:
+ * free.
+ */
+struct xgw_fib4_rec {
+	__u32 addr;		/* host order */
+	__u32 e;
+};
+_Static_assert(sizeof(struct xgw_fib4_rec) == 8, "xgw_fib4_rec");
+
+struct xgw_fib6_rec {
+	__u32 addr[4];		/* host order */
+	__u32 e;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xgw_fib6_rec) == 24, "xgw_fib6_rec");
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_pack(const struct xgw_route *rt)
+{
+	return (__u32)(rt->flags & XGW_RT_F_MASK) << XGW_FIB_FLAGS_SHIFT |
+	       (__u32)(rt->action & 0xf) << XGW_FIB_ACTION_SHIFT |
+	       (rt->nh_id & XGW_FIB_NH_MASK);
+}
+
+static inline __attribute__((always_inline)) void xgw_fib_unpack(__u32 e, struct xgw_route *rt)
+{
+	rt->action = (e >> XGW_FIB_ACTION_SHIFT) & 0xf;
+	rt->flags = (e >> XGW_FIB_FLAGS_SHIFT) & 0x7;
+	rt->pad = 0;
+	rt->nh_id = e & XGW_FIB_NH_MASK;
+}
+
+/* Bucket of a key (shared by both sides: a multiplicative hash). */
+static inline __attribute__((always_inline)) __u32 xgw_fib_hash32(__u32 hi)
+{
+	return (__u32)(((__u64)hi * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_hash48(__u32 hi, __u32 lo)
+{
+	return (__u32)((((__u64)hi << 16 | (lo & 0xffff)) * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_hashd(const __u32 *k, __u32 len)
+{
+	__u64 x = ((__u64)k[0] << 32 | k[1]) * 0x9e3779b97f4a7c15ULL;
+
+	x ^= ((__u64)k[2] << 32 | k[3]) * 0xc2b2ae3d27d4eb4fULL;
+	x ^= (__u64)len * 0x165667b19e3779f9ULL;
+	return (__u32)(x >> 32);
+}
+
 #define XGW_NH_F_RESOLVED	0x1	/* dmac is valid and the link is up */
 
 /* xgw_nexthops[nh_id]; nh_id 0 is never used. */

@@ -9,6 +9,7 @@ all: $(PKT_TESTS)
 
 # The tests embed the xgw skeleton: rebuild them when the datapath changes.
 $(PKT_TESTS:=.o) $(PKT_LIB): tests/pkt/pkt_lib.h tests/pkt/fib4_skel.h common/fib4.h \
+	tests/pkt/fib_skel.h common/fib.h $(BUILD)/skel/fib_probe.skel.h \
 	common/xgw_shared.h $(BUILD)/skel/xgw.skel.h
 
 $(PKT_TESTS): %: %.o $(PKT_LIB) $(BUILD)/libxgw.a
