@@ -1,10 +1,13 @@
 # pktbench: ns/packet under BPF_PROG_TEST_RUN (tools/bench/run, `make bench`).
 # libxgw.a: common/maglev.c builds the --service case's Maglev table,
 # common/fib4.c writes the IPv4 routes; tests/pkt/fib4_skel.h maps the
-# FIB's arrays (shared with the packet tests).
+# FIB's arrays (shared with the packet tests); routegen.c makes the route
+# sets (the same ones for xgw, the kernel and xgwctl).
 $(BUILD)/tools/bench/pktbench.o: CFLAGS += -Itests/pkt
-$(BUILD)/tools/bench/pktbench.o: tests/pkt/fib4_skel.h common/fib4.h $(BUILD)/skel/xgw.skel.h
-$(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/libxgw.a
+$(BUILD)/tools/bench/pktbench.o: tests/pkt/fib4_skel.h common/fib4.h tools/bench/routegen.h \
+	$(BUILD)/skel/xgw.skel.h
+$(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/tools/bench/routegen.o \
+	$(BUILD)/libxgw.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
