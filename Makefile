@@ -18,13 +18,24 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0
+PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libsystemd json-c libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# The version both programs print (build/gen/build_version.h): `git describe`
+# when this directory is a git work tree's top, else the version of
+# debian/changelog (a tree unpacked from the source package). VERSION=...
+# on the command line wins.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+		git describe --tags --always --dirty 2>/dev/null; \
+	elif [ -r debian/changelog ]; then dpkg-parsechangelog -l debian/changelog -S Version; \
+	else echo unknown; fi)
+endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	    -Icommon -I$(BUILD)/skel $(PKG_CFLAGS)
+	    -Icommon -I$(BUILD)/skel -I$(BUILD)/gen $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -57,7 +68,7 @@ ifneq ($(XGWCTL_OBJS),)
 PROGS += $(BUILD)/xgwctl
 endif
 
-.PHONY: all deps check bench demo install clean format vmlinux test-unit
+.PHONY: all deps check bench demo demo-cluster install uninstall deb clean format vmlinux test-unit FORCE
 .DEFAULT_GOAL := all
 # Keep intermediate objects (unit test .o files): no needless rebuilds.
 .SECONDARY:
@@ -81,6 +92,13 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Rewritten only when the version changes: only version.o rebuilds.
+$(BUILD)/gen/build_version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#define XGW_BUILD_VERSION "$(VERSION)"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/common/version.o: $(BUILD)/gen/build_version.h
 
 $(BUILD)/libxgw.a: $(COMMON_OBJS)
 	$(call msg,AR,$@)
@@ -110,7 +128,7 @@ $(BUILD)/bpf $(BUILD)/skel:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Further programs (tools, packet tests) bring their own rules.
-include $(wildcard tools/*/build.mk tests/*/build.mk)
+include $(wildcard ctl/*/build.mk tools/*/build.mk tests/*/build.mk)
 
 # ---- kernel types -------------------------------------------------------------------
 # vmlinux/vmlinux.h is committed so a machine without BTF still builds;
@@ -141,13 +159,43 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)/usr/share/bash-completion/completions
-	install -m 0755 $(BUILD)/xgwd $(BUILD)/xgwctl $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 docs/xgwd.8 docs/xgwctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 docs/xgwctl.bash-completion \
-		$(DESTDIR)/usr/share/bash-completion/completions/xgwctl
+# Three gateways behind a BGP/ECMP router (scale, #13).
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/cluster/demo
+
+# ---- install, package (ops-package) -----------------------------------------
+# Every path below honours DESTDIR and PREFIX; systemd reads units from
+# $(PREFIX)/lib/systemd/system for PREFIX=/usr and /usr/local alike.
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+INSTALLED   := $(SBINDIR)/xgwd $(SBINDIR)/xgwctl $(SBINDIR)/xgw-decap \
+	       $(MANDIR)/man8/xgwd.8 $(MANDIR)/man8/xgwctl.8 $(MANDIR)/man8/xgw-decap.8 \
+	       $(BASHCOMPDIR)/xgwctl $(UNITDIR)/xgwd.service
+
+install: $(BUILD)/xgwd $(BUILD)/xgwctl $(BUILD)/xgw-decap $(BUILD)/xgwd.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/xgwd $(BUILD)/xgwctl $(BUILD)/xgw-decap $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/xgwd.8 docs/xgwctl.8 docs/xgw-decap.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/xgwctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/xgwctl
+	install -m 0644 $(BUILD)/xgwd.service $(DESTDIR)$(UNITDIR)/xgwd.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# The unit names the installed xgwd: its path follows SBINDIR.
+$(BUILD)/xgwd.service: contrib/systemd/xgwd.service Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
+# xgw_VERSION_ARCH.deb in build/deb/ (debhelper, from a copy of the tree
+# without .git: see debian/build-deb).
+deb:
+	$(Q)debian/build-deb "$(BUILD)/deb"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v vmlinux)

@@ -19,7 +19,7 @@
 #include "parse.h"
 #include "route.h"
 #include "stats.h"
-#include "lb.h"
+#include "tunnel.h"
 
 static __always_inline bool xgw_decap_is_local(const struct xgw_pkt *pkt)
 {
@@ -32,45 +32,16 @@ static __always_inline bool xgw_decap_is_local(const struct xgw_pkt *pkt)
 static __always_inline int xgw_decap_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 					   __u8 *inner_ver)
 {
-	__u32 olen;
-	__u8 *in;
-
-	if (pkt->vlan_depth || (pkt->flags & XGW_PKT_F_FRAG))
+	*inner_ver = xgw_tunnel_inner(pkt);
+	if (!*inner_ver || !xgw_decap_is_local(pkt))
 		return 0;
-	if (pkt->proto == XGW_IPPROTO_IPIP)
-		*inner_ver = 4;
-	else if (pkt->proto == XGW_IPPROTO_IPV6)
-		*inner_ver = 6;
-	else
-		return 0;
-	if (!xgw_decap_is_local(pkt))
-		return 0;
-	if (pkt->family == XGW_AF_INET) {
-		__u8 *o = xgw_lb_at(ctx, XGW_ETH_HLEN, 1);
-
-		if (!o)
-			return -XGW_DROP_DECAP;
-		olen = (*o & 0xf) * 4;
-	} else {
-		__u8 *nh = xgw_lb_at(ctx, XGW_ETH_HLEN + 6, 1);
-
-		/* only a tunnel right after the fixed header: no ext headers */
-		if (!nh || *nh != pkt->proto)
-			return 0;
-		olen = XGW_IPV6_HLEN;
-	}
-	in = xgw_lb_at(ctx, XGW_ETH_HLEN + olen,
-		       *inner_ver == 4 ? XGW_IPV4_HLEN_MIN : XGW_IPV6_HLEN);
-	if (!in || (*in >> 4) != *inner_ver)
-		return -XGW_DROP_DECAP;
-	return olen;
+	return xgw_tunnel_olen(ctx, pkt, *inner_ver);
 }
 
 SEC("xdp")
 int xgw_decap(struct xdp_md *ctx)
 {
 	struct xgw_pkt pkt = { .frame_len = ctx->data_end - ctx->data };
-	struct ethhdr eth, *e;
 	__u8 inner_ver = 0;
 	int olen;
 
@@ -83,18 +54,7 @@ int xgw_decap(struct xdp_md *ctx)
 	}
 	if (!olen)
 		return XGW_XDP_PASS;
-	e = xgw_lb_at(ctx, 0, sizeof(*e));
-	if (!e)
-		return XGW_XDP_PASS;
-	eth = *e;
-	if (bpf_xdp_adjust_head(ctx, olen))
-		return XGW_XDP_PASS;
-	e = xgw_lb_at(ctx, 0, sizeof(*e));
-	if (!e)
-		return XGW_XDP_DROP;
-	*e = eth;
-	e->h_proto = bpf_htons(inner_ver == 4 ? XGW_ETH_P_IP : XGW_ETH_P_IPV6);
-	return XGW_XDP_PASS;
+	return xgw_tunnel_pop(ctx, olen, inner_ver) == -2 ? XGW_XDP_DROP : XGW_XDP_PASS;
 }
 
 #endif /* XGW_DECAP_H */

@@ -1,30 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * L4 load balancer: services on VIP:port/proto, Maglev + connection table,
- * DSR or ipip to the chosen backend.
+ * L4 load balancer: services on VIP:port/proto, Maglev and a connection
+ * table; dsr, ipip or full NAT (nat.h) to the chosen backend.
  *
- * Called only for destinations whose host entry carries XGW_RT_F_VIP.
- * xgw_lb_handle() returns -1 when the packet is not for a service (routing
- * goes on) or the enum xgw_reason it ends with; on a forward *nh_id is the
- * backend's next hop.
+ * Called only for destinations whose route carries XGW_RT_F_VIP: VIPs and
+ * the gateway addresses NAT replies come back to. xgw_lb_handle() returns
+ * -1 when the packet is not the service path's (routing goes on), or the
+ * enum xgw_reason it ends with; on a forward *nh_id is the next hop.
  *
- * Choosing a backend:
- *  - TCP SYN without ACK: a new connection, straight to Maglev (a SYN that
- *    reuses a 5-tuple must not stick to the old backend);
- *  - otherwise the connection table (LRU, the client's 5-tuple): its backend
- *    unless that one is down or gone (then re-pick), or, for UDP, the entry
- *    is idle longer than ct_udp_timeout_s;
- *  - Maglev: xgw_maglev[svc.id][flow hash % table_size]; 0 = no backend.
- * New choices are learnt into the table unless this CPU already learnt
- * ct_flood_limit flows in the current second (a SYN flood then cannot evict
- * established flows; the flood's packets still reach Maglev's backend, which
- * is stable while the backend set is).
+ * One lookup first: the connection table, keyed by the packet's 5-tuple as
+ * it arrives. Its entry names the backend (whose record carries the mode,
+ * the service and the next hop) or the NAT rewrite, so an established flow
+ * costs one hash lookup and no service lookup. An entry is used while its
+ * backend is up and still belongs to the entry's service; a SYN to a dsr or
+ * ipip entry goes to Maglev (a reused 5-tuple must not stick to the old
+ * backend) and corrects the entry.
  *
- * ICMP errors (v4 frag-needed, v6 packet-too-big) sent to a VIP quote a
- * backend's reply (VIP:port -> client); they go to the backend that owns the
- * client's flow so path MTU discovery works with DSR. They are never learnt.
+ * Otherwise the service (xgw_services), and its backend: persistence
+ * (xgw_persist) for a service with persist_s, Maglev:
+ * xgw_maglev[svc.id][hash % table_size], hash of the flow or, with
+ * persistence, of the client address alone. A dsr/ipip flow is learnt on
+ * its second packet without SYN or RST (xgw_ct_seen remembers the first by
+ * hash): a flood of SYNs, or of one packet per flow, writes nothing into
+ * the table, and until a flow is learnt Maglev gives it the same backend.
+ * A NAT flow gets its entries on its first packet (its reply needs them).
  *
- * Timestamps: bpf_ktime_get_coarse_ns(), on this path only.
+ * ICMP errors to a VIP or a NAT address go to whoever owns the flow they
+ * quote: the quoted packet must come from the address the error is sent
+ * to (an error to VIP A quoting VIP B is not A's). dsr/ipip backends get
+ * the error as is; for NAT it is translated (nat.h).
  */
 #ifndef XGW_LB_H
 #define XGW_LB_H
@@ -32,71 +36,67 @@
 #include "parse.h"
 #include "route.h"
 #include "lbhash.h"
+#include "ct.h"
+#include "nat.h"
 
-#define XGW_TCP_FLAG_SYN	0x02
-#define XGW_TCP_FLAG_ACK	0x10
-#define XGW_ICMP_DEST_UNREACH	3
-#define XGW_ICMP_FRAG_NEEDED	4
-#define XGW_ICMPV6_PKT_TOOBIG	2
 #define XGW_IPIP_TTL		64
 #define XGW_IP_DF		0x4000	/* host order, in frag_off */
-#define XGW_NSEC_PER_SEC	1000000000ULL
+#define XGW_LB_MISS		-2	/* no usable connection entry */
 
-/* What the service path learnt about a packet beyond struct xgw_pkt. */
+/* The packet as the service path sees it. */
 struct xgw_lb_flow {
-	struct xgw_flow_key key;	/* the client's flow */
-	bool syn;			/* TCP SYN without ACK */
-	bool icmp;			/* an ICMP error about the flow */
+	struct xgw_flow_key key;	/* its 5-tuple; for an ICMP error the quoted
+					 * flow's, as it would arrive here */
+	__u32 hash;			/* xgw_flow_hash(&key), for new flows */
+	__u16 icmp_ip;			/* ICMP error: offset of the quoted IP header */
+	__u16 icmp_l4;			/* and of its TCP/UDP header; 0: not an error */
+	__u8  tcp_flags;
+	bool  syn;			/* TCP SYN without ACK */
 };
 
-/* Packet bytes at a variable offset, bounds-checked; NULL if truncated. */
-static __always_inline void *xgw_lb_at(struct xdp_md *ctx, __u32 off, __u32 len)
+/* ICMP types that carry an error about a packet, by family. */
+static __always_inline bool xgw_lb_icmp_is_error(__u8 family, __u8 type)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	void *p;
-
-	off &= 0x3fff;	/* bounded, so off + len stays within MAX_PACKET_OFF */
-	p = data + off;
-	if (p + len > end)
-		return NULL;
-	return p;
+	if (family == XGW_AF_INET)	/* unreachable, time exceeded, parameter problem */
+		return type == 3 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;	/* + ICMPv6 packet too big */
 }
 
 /*
- * An ICMP error whose quoted packet is VIP:port -> client: fill the
- * client's flow key (quoted source and destination swapped). 0, or -1 if
- * it is not such an error.
+ * An ICMP error quoting a TCP/UDP packet that came from this destination:
+ * @f gets the quoted flow reversed (how its packets arrive here) and the
+ * quoted headers' offsets. 0, or -1: not such an error.
  */
 static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw_pkt *pkt,
-					    struct xgw_flow_key *k)
+					    struct xgw_lb_flow *f)
 {
+	struct xgw_flow_key *k = &f->key;
 	__u32 off = pkt->l4_off + XGW_ICMP_HLEN;
 	__be16 *ports;
-	__u8 *icmp = xgw_lb_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);
 
-	if (!icmp)
+	if (pkt->proto != (pkt->family == XGW_AF_INET ? XGW_IPPROTO_ICMP : XGW_IPPROTO_ICMPV6) ||
+	    !xgw_lb_icmp_is_error(pkt->family, pkt->icmp_type))
 		return -1;
+	f->icmp_ip = off;
 	if (pkt->family == XGW_AF_INET) {
-		struct iphdr *in;
+		struct iphdr *in = xgw_lb_at(ctx, off, sizeof(*in));
 
-		if (pkt->proto != XGW_IPPROTO_ICMP || icmp[0] != XGW_ICMP_DEST_UNREACH ||
-		    icmp[1] != XGW_ICMP_FRAG_NEEDED)
-			return -1;
-		in = xgw_lb_at(ctx, off, sizeof(*in));
-		if (!in || in->version != 4 || in->ihl < 5)
+		if (!in || in->version != 4 || in->ihl < 5 || in->saddr != pkt->dst[0])
 			return -1;
 		k->proto = in->protocol;
 		k->src[0] = in->daddr;
 		k->dst[0] = in->saddr;
 		off += in->ihl * 4;
 	} else {
-		struct ipv6hdr *in;
+		struct ipv6hdr *in = xgw_lb_at(ctx, off, sizeof(*in));
 
-		if (pkt->proto != XGW_IPPROTO_ICMPV6 || icmp[0] != XGW_ICMPV6_PKT_TOOBIG)
-			return -1;
-		in = xgw_lb_at(ctx, off, sizeof(*in));
+		const __be32 *qs;
+
 		if (!in)
+			return -1;
+		qs = (const __be32 *)&in->saddr;
+		if ((qs[0] ^ pkt->dst[0]) | (qs[1] ^ pkt->dst[1]) | (qs[2] ^ pkt->dst[2]) |
+		    (qs[3] ^ pkt->dst[3]))
 			return -1;
 		k->proto = in->nexthdr;	/* extension headers: not ours */
 		__builtin_memcpy(k->src, &in->daddr, sizeof(k->src));
@@ -108,22 +108,21 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 	ports = xgw_lb_at(ctx, off, 4);
 	if (!ports)
 		return -1;
+	f->icmp_l4 = off;
 	k->sport = ports[1];
 	k->dport = ports[0];
 	k->family = pkt->family;
 	return 0;
 }
 
-/* The flow a packet to a VIP belongs to. 0, or -1: not a service packet. */
+/* The packet's flow: 0, or -1 when it is not for the service path. */
 static __always_inline int xgw_lb_flow(struct xdp_md *ctx, const struct xgw_pkt *pkt,
 				       struct xgw_lb_flow *f)
 {
 	if (!(pkt->flags & XGW_PKT_F_L4))
 		return -1;
-	if (pkt->proto == XGW_IPPROTO_ICMP || pkt->proto == XGW_IPPROTO_ICMPV6) {
-		f->icmp = true;
-		return xgw_lb_icmp_flow(ctx, pkt, &f->key);
-	}
+	if (pkt->proto == XGW_IPPROTO_ICMP || pkt->proto == XGW_IPPROTO_ICMPV6)
+		return xgw_lb_icmp_flow(ctx, pkt, f);
 	if (pkt->proto != XGW_IPPROTO_TCP && pkt->proto != XGW_IPPROTO_UDP)
 		return -1;
 	__builtin_memcpy(f->key.src, pkt->src, sizeof(f->key.src));
@@ -137,6 +136,7 @@ static __always_inline int xgw_lb_flow(struct xdp_md *ctx, const struct xgw_pkt 
 
 		if (!fl)
 			return -1;
+		f->tcp_flags = *fl;
 		f->syn = (*fl & (XGW_TCP_FLAG_SYN | XGW_TCP_FLAG_ACK)) == XGW_TCP_FLAG_SYN;
 	}
 	return 0;
@@ -153,113 +153,66 @@ static __always_inline void xgw_lb_count(void *map, __u32 id, __u32 bytes, bool 
 	}
 }
 
-/* May this CPU learn one more flow in the current one-second window? */
-static __always_inline bool xgw_lb_may_learn(const struct xgw_config *cfg, __u64 now)
+/* Backend @id if it may take packets of service @svc_id in @family: else NULL. */
+static __always_inline struct xgw_backend *xgw_lb_backend(__u32 id, __u32 svc_id, __u8 family)
 {
-	__u32 zero = 0, limit = cfg && cfg->ct_flood_limit ? cfg->ct_flood_limit :
-							      XGW_CT_FLOOD_DEFAULT;
-	struct xgw_flood *fl = bpf_map_lookup_elem(&xgw_flood, &zero);
+	struct xgw_backend *be = bpf_map_lookup_elem(&xgw_backends, &id);
 
-	if (!fl)
-		return false;
-	if (now - fl->window_start_ns >= XGW_NSEC_PER_SEC) {
-		fl->window_start_ns = now;
-		fl->new_flows = 0;
-	}
-	if (fl->new_flows >= limit)
-		return false;
-	fl->new_flows++;
-	return true;
+	if (!be || !be->family || be->svc_id != svc_id || (be->flags & XGW_BE_F_DOWN))
+		return NULL;
+	if (be->mode != XGW_LB_IPIP && be->family != family)
+		return NULL;	/* dsr and nat keep the family */
+	return be;
 }
 
-/* A connection-table hit that still stands: its backend id, else 0. */
-static __always_inline __u32 xgw_lb_ct_hit(struct xgw_ct_entry *ct, const struct xgw_service *svc,
-					   const struct xgw_config *cfg, __u8 proto, __u64 now)
-{
-	__u32 timeout = cfg && cfg->ct_udp_timeout_s ? cfg->ct_udp_timeout_s :
-						       XGW_CT_UDP_TIMEOUT_DEFAULT;
-	struct xgw_backend *be;
-	__u32 id = ct->backend_id;
-
-	if (ct->svc_id != svc->id)
-		return 0;
-	if (proto == XGW_IPPROTO_UDP && now - ct->atime_ns > timeout * XGW_NSEC_PER_SEC)
-		return 0;
-	be = bpf_map_lookup_elem(&xgw_backends, &id);
-	if (!be || !be->family || (be->flags & XGW_BE_F_DOWN))
-		return 0;
-	ct->atime_ns = now;
-	return id;
-}
-
-static __always_inline __u32 xgw_lb_maglev(const struct xgw_service *svc,
-					   const struct xgw_flow_key *k)
+static __always_inline __u32 xgw_lb_maglev(const struct xgw_service *svc, __u32 hash)
 {
 	__u32 id = svc->id, slot, *be_id;
 	void *table = bpf_map_lookup_elem(&xgw_maglev, &id);
 
 	if (!table || !svc->table_size)
 		return 0;
-	slot = xgw_flow_hash(k) % svc->table_size;
+	slot = hash % svc->table_size;
 	be_id = bpf_map_lookup_elem(table, &slot);
 	return be_id ? *be_id : 0;
 }
 
 /*
- * The backend for flow f of service svc (0: none usable). *new_flow says
- * whether it was chosen now rather than found in the connection table.
+ * A persistent service's backend for the client of @f: the one it had, for
+ * persist_s after its last new connection, if that one still takes new
+ * flows; else Maglev on the client address, remembered when @learn.
  */
-static __always_inline __u32 xgw_lb_pick(const struct xgw_service *svc,
-					 const struct xgw_lb_flow *f, bool *new_flow)
+static __always_inline __u32 xgw_lb_persist(const struct xgw_service *svc,
+					    const struct xgw_lb_flow *f,
+					    const struct xgw_config *cfg, __u32 now, bool learn)
 {
-	__u32 zero = 0, be_id = 0;
-	struct xgw_config *cfg = bpf_map_lookup_elem(&xgw_config, &zero);
-	__u64 now = bpf_ktime_get_coarse_ns();
-	struct xgw_ct_entry *ct = NULL, nct = {};
+	struct xgw_persist_key pk = { .svc_id = svc->id, .family = f->key.family };
+	struct xgw_persist *p, np = { .atime = now };
+	struct xgw_backend *be;
 
-	if (!f->syn) {
-		ct = bpf_map_lookup_elem(&xgw_conntrack, &f->key);
-		if (ct)
-			be_id = xgw_lb_ct_hit(ct, svc, cfg, f->key.proto, now);
+	__builtin_memcpy(pk.addr, f->key.src, sizeof(pk.addr));
+	p = bpf_map_lookup_elem(&xgw_persist, &pk);
+	if (p && (__s32)(now - p->atime) <= (__s32)(svc->persist_s * xgw_ct_hz(cfg))) {
+		be = xgw_lb_backend(p->backend_id, svc->id, f->key.family);
+		if (be && !(be->flags & XGW_BE_F_DRAIN)) {
+			if (learn)
+				xgw_ct_touch(cfg, &p->atime, now);
+			return p->backend_id;
+		}
 	}
-	*new_flow = !be_id && !f->icmp;
-	if (be_id)
-		return be_id;
-	be_id = xgw_lb_maglev(svc, &f->key);
-	if (!be_id || f->icmp)
-		return be_id;
-	if (!xgw_lb_may_learn(cfg, now)) {
-		/* A SYN skipped the table: an older entry for the same tuple
-		 * must not steer the rest of this new connection elsewhere. */
-		if (f->syn)
-			bpf_map_delete_elem(&xgw_conntrack, &f->key);
-		return be_id;
-	}
-	nct.backend_id = be_id;
-	nct.svc_id = svc->id;
-	nct.atime_ns = now;
-	bpf_map_update_elem(&xgw_conntrack, &f->key, &nct, BPF_ANY);
-	return be_id;
+	np.backend_id = xgw_lb_maglev(svc, xgw_client_hash(f->key.src, f->key.family));
+	if (learn && np.backend_id)
+		bpf_map_update_elem(&xgw_persist, &pk, &np, BPF_ANY);
+	return np.backend_id;
 }
 
-/*
- * Everything xgw_forward() could refuse, checked before the frame is
- * encapsulated: a packet handed to the kernel must be the one received.
- */
-static __always_inline int xgw_lb_encap_check(const struct xgw_pkt *pkt, __u32 nh_id,
-					      __u32 outer_len)
+static __always_inline __u32 xgw_lb_pick(const struct xgw_service *svc,
+					 const struct xgw_lb_flow *f,
+					 const struct xgw_config *cfg, __u32 now, bool learn)
 {
-	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
-	__u32 ifindex;
-
-	if (!nh || !(nh->flags & XGW_NH_F_RESOLVED))
-		return XGW_PASS_UNRESOLVED;
-	if (nh->mtu && pkt->l3_len + outer_len > nh->mtu)
-		return XGW_PASS_MTU;
-	ifindex = nh->ifindex;
-	if (!bpf_map_lookup_elem(&xgw_tx_ports, &ifindex))
-		return XGW_PASS_NO_PORT;
-	return 0;
+	if (svc->persist_s)
+		return xgw_lb_persist(svc, f, cfg, now, learn);
+	return xgw_lb_maglev(svc, f->hash);
 }
 
 static __always_inline __u16 xgw_ip_csum(struct iphdr *iph)
@@ -331,7 +284,7 @@ static __always_inline int xgw_lb_encap(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	bool df = true;
 	int ret;
 
-	ret = xgw_lb_encap_check(pkt, be->nh_id, olen);
+	ret = xgw_lb_fwd_check(pkt, be->nh_id, olen);
 	if (ret)
 		return ret;
 	ip = xgw_lb_at(ctx, pkt->l3_off, 8);
@@ -350,54 +303,218 @@ static __always_inline int xgw_lb_encap(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	return xgw_lb_outer(ctx, pkt, be, tos, df);
 }
 
-static __always_inline int xgw_lb_handle(struct xdp_md *ctx, struct xgw_pkt *pkt,
-					 __u32 *nh_id)
+/* A dsr or ipip packet to backend @be, as received (an ICMP error too). */
+static __always_inline int xgw_lb_send(struct xdp_md *ctx, struct xgw_pkt *pkt,
+				       const struct xgw_backend *be, __u32 *nh_id)
 {
-	struct xgw_lb_flow f = {};
-	struct xgw_svc_key sk = {};
+	enum xgw_reason r;
+	int ret;
+
+	*nh_id = be->nh_id;
+	if (be->mode == XGW_LB_IPIP) {
+		ret = xgw_lb_encap(ctx, pkt, be);
+		return ret ? ret : xgw_lb_forward(ctx, pkt, be->nh_id, nh_id);
+	}
+	r = xgw_forward(ctx, pkt, be->nh_id);
+	return r == XGW_FWD ? XGW_FWD_LB : r;
+}
+
+/*
+ * A connection entry @e for @f: the packet sent its way, or XGW_LB_MISS
+ * when the entry no longer stands (backend down or gone, another service,
+ * a dsr/ipip entry expired or met by a SYN).
+ */
+static __always_inline int xgw_lb_hit(struct xdp_md *ctx, struct xgw_pkt *pkt,
+				      const struct xgw_lb_flow *f, struct xgw_ct_entry *e,
+				      const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
+{
+	struct xgw_backend *be = NULL;
+	int ret;
+
+	if (e->kind != XGW_CT_NAT_REPLY) {
+		be = xgw_lb_backend(e->backend_id, e->svc_id, pkt->family);
+		if (!be)
+			return XGW_LB_MISS;
+	}
+	if (e->kind != XGW_CT_LB) {
+		/* a SYN after a NAT flow closed opens a new one */
+		if (f->syn && (e->rst || e->fin_orig || e->fin_reply))
+			return XGW_LB_MISS;
+		ret = xgw_nat_fwd(ctx, pkt, e, f->tcp_flags, be ? be->nh_id : 0, cfg, now, nh_id);
+		goto count;
+	}
+	if (f->syn || xgw_ct_expired(cfg, e, f->key.proto, now))
+		return XGW_LB_MISS;
+	if (f->key.proto == XGW_IPPROTO_TCP)
+		xgw_ct_tcp(e, f->tcp_flags, true);
+	xgw_ct_touch(cfg, &e->atime, now);
+	ret = xgw_lb_send(ctx, pkt, be, nh_id);
+count:
+	if (ret == XGW_FWD_LB) {
+		xgw_lb_count(&xgw_svc_stats, e->svc_id, pkt->frame_len, false);
+		xgw_lb_count(&xgw_be_stats, e->backend_id, pkt->frame_len, false);
+	}
+	return ret;
+}
+
+/*
+ * Whether a dsr/ipip flow not in the table is learnt now: on its second
+ * packet without SYN or RST. The first leaves its hash in xgw_ct_seen.
+ */
+static __always_inline bool xgw_lb_seen(const struct xgw_lb_flow *f)
+{
+	__u32 slot = f->hash % XGW_CT_SEEN_SLOTS, tag = f->hash | 1, *seen;
+
+	seen = bpf_map_lookup_elem(&xgw_ct_seen, &slot);
+	if (!seen)
+		return false;
+	if (*seen == tag)
+		return !f->syn && !(f->tcp_flags & XGW_TCP_FLAG_RST);
+	*seen = tag;	/* never 0, which is "nothing seen" */
+	return false;
+}
+
+/*
+ * Remember dsr/ipip flow @f on backend @be_id: in @e, its own entry that
+ * no longer stood, or in a new entry once it has been seen before. New
+ * flows (SYNs, first sightings) are counted as such.
+ */
+static __always_inline bool xgw_lb_learn(const struct xgw_lb_flow *f, struct xgw_ct_entry *e,
+					 __u32 be_id, __u32 svc_id, __u32 now)
+{
+	struct xgw_ct_entry ne = { .backend_id = be_id, .svc_id = svc_id, .atime = now,
+				   .kind = XGW_CT_LB };
+
+	if (e) {
+		if (e->kind != XGW_CT_LB)
+			return f->syn;
+		if (e->backend_id != be_id)
+			e->backend_id = be_id;
+		if (e->svc_id != svc_id)
+			e->svc_id = svc_id;
+		e->atime = now;
+		if (e->est | e->fin_orig | e->fin_reply | e->rst)
+			e->est = e->fin_orig = e->fin_reply = e->rst = 0;
+		if (f->key.proto == XGW_IPPROTO_TCP)
+			xgw_ct_tcp(e, f->tcp_flags, true);
+		return f->syn;
+	}
+	if (!xgw_lb_seen(f))
+		return f->syn || f->key.proto == XGW_IPPROTO_UDP;
+	if (f->key.proto == XGW_IPPROTO_TCP)
+		xgw_ct_tcp(&ne, f->tcp_flags, true);
+	bpf_map_update_elem(&xgw_conntrack, &f->key, &ne, BPF_NOEXIST);
+	return false;
+}
+
+/* The service path for a flow without a usable entry (@e: its stale one). */
+static __always_inline int xgw_lb_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
+				      struct xgw_lb_flow *f, struct xgw_ct_entry *e,
+				      const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
+{
+	struct xgw_svc_key sk = { .port = f->key.dport, .proto = f->key.proto,
+				  .family = f->key.family };
 	struct xgw_service *svc;
 	struct xgw_backend *be;
 	bool new_flow = false;
 	__u32 be_id;
 	int ret;
 
-	if ((pkt->flags & XGW_PKT_F_FRAG) && !(pkt->flags & XGW_PKT_F_L4) &&
-	    (pkt->proto == XGW_IPPROTO_TCP || pkt->proto == XGW_IPPROTO_UDP))
-		return XGW_PASS_FRAG;	/* a later fragment: no port to tell */
-	if (xgw_lb_flow(ctx, pkt, &f))
-		return -1;
-	__builtin_memcpy(sk.addr, f.key.dst, sizeof(sk.addr));
-	sk.port = f.key.dport;
-	sk.proto = f.key.proto;
-	sk.family = f.key.family;
+	__builtin_memcpy(sk.addr, f->key.dst, sizeof(sk.addr));
 	svc = bpf_map_lookup_elem(&xgw_services, &sk);
 	if (!svc)
 		return -1;
 	if (pkt->flags & XGW_PKT_F_FRAG)
 		return XGW_PASS_FRAG;
-	be_id = xgw_lb_pick(svc, &f, &new_flow);
-	xgw_lb_count(&xgw_svc_stats, svc->id, pkt->frame_len, new_flow);
-	be = be_id ? bpf_map_lookup_elem(&xgw_backends, &be_id) : NULL;
-	if (!be || !be->family) {
-		if (!(svc->flags & XGW_SVC_F_ALLDOWN_DROP))
-			return -1;
-		return XGW_DROP_NO_BACKEND;
+	f->hash = xgw_flow_hash(&f->key);
+	be_id = xgw_lb_pick(svc, f, cfg, now, !f->icmp_l4);
+	be = be_id ? xgw_lb_backend(be_id, svc->id, pkt->family) : NULL;
+	if (!be) {
+		xgw_lb_count(&xgw_svc_stats, svc->id, pkt->frame_len, false);
+		return svc->flags & XGW_SVC_F_ALLDOWN_DROP ? XGW_DROP_NO_BACKEND : -1;
 	}
-	xgw_lb_count(&xgw_be_stats, be_id, pkt->frame_len, new_flow);
-	*nh_id = be->nh_id;
-	if (svc->mode == XGW_LB_IPIP) {
-		ret = xgw_lb_encap(ctx, pkt, be);
-		if (ret)
+	if (svc->mode == XGW_LB_NAT) {
+		if (f->icmp_l4)
+			return -1;	/* an error about a flow NAT never saw */
+		new_flow = true;
+		ret = xgw_nat_new(ctx, pkt, &f->key, f->tcp_flags, svc, be_id, be, f->hash, cfg,
+				  now, nh_id);
+	} else {
+		if (!f->icmp_l4)
+			new_flow = xgw_lb_learn(f, e, be_id, svc->id, now);
+		ret = xgw_lb_send(ctx, pkt, be, nh_id);
+	}
+	xgw_lb_count(&xgw_svc_stats, svc->id, pkt->frame_len, new_flow);
+	if (ret == XGW_FWD_LB)
+		xgw_lb_count(&xgw_be_stats, be_id, pkt->frame_len, new_flow);
+	return ret;
+}
+
+/*
+ * An ICMP error about flow @f with entry @e: to the entry's owner,
+ * translated for NAT; XGW_LB_MISS if the entry no longer stands.
+ */
+static __always_inline int xgw_lb_icmp_hit(struct xdp_md *ctx, struct xgw_pkt *pkt,
+					   const struct xgw_lb_flow *f, struct xgw_ct_entry *e,
+					   __u32 *nh_id)
+{
+	struct xgw_backend *be = NULL;
+
+	if (e->kind != XGW_CT_NAT_REPLY) {
+		be = xgw_lb_backend(e->backend_id, e->svc_id, pkt->family);
+		if (!be)
+			return XGW_LB_MISS;
+	}
+	if (e->kind != XGW_CT_LB)
+		return xgw_nat_icmp(ctx, pkt, f->icmp_ip, f->icmp_l4, e, be ? be->nh_id : 0,
+				    nh_id);
+	return xgw_lb_send(ctx, pkt, be, nh_id);
+}
+
+/* IPv6 link-local sources never leave their link (RFC 4291 2.5.6). */
+static __always_inline bool xgw_lb_src_link_local(const struct xgw_pkt *pkt)
+{
+	return pkt->family == XGW_AF_INET6 && (bpf_ntohl(pkt->src[0]) >> 22) == (0xfe80 >> 6);
+}
+
+/*
+ * The service path's entry. A global function: the verifier checks it once
+ * on its own rather than once for every path of the caller that reaches it
+ * (this halves the program's verification); one BPF-to-BPF call per VIP
+ * packet. Pointer arguments of a global function may be NULL to the
+ * verifier, hence the check.
+ */
+__noinline int xgw_lb_handle(struct xdp_md *ctx, struct xgw_pkt *pkt, __u32 *nh_id)
+{
+	struct xgw_lb_flow f = {};
+	struct xgw_ct_entry *e;
+	struct xgw_config *cfg;
+	__u32 zero = 0, now;
+	int ret;
+
+	if (!ctx || !pkt || !nh_id)
+		return -1;
+
+	if ((pkt->flags & XGW_PKT_F_FRAG) && !(pkt->flags & XGW_PKT_F_L4) &&
+	    (pkt->proto == XGW_IPPROTO_TCP || pkt->proto == XGW_IPPROTO_UDP))
+		return XGW_PASS_FRAG;	/* a later fragment: no port to tell */
+	if (xgw_lb_src_link_local(pkt) || xgw_lb_flow(ctx, pkt, &f))
+		return -1;
+	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
+	now = xgw_ct_now();
+	e = NULL;
+	if (!(pkt->flags & XGW_PKT_F_FRAG))
+		e = bpf_map_lookup_elem(&xgw_conntrack, &f.key);
+	if (e) {
+		if (f.icmp_l4)
+			ret = xgw_lb_icmp_hit(ctx, pkt, &f, e, nh_id);
+		else
+			ret = xgw_lb_hit(ctx, pkt, &f, e, cfg, now, nh_id);
+		if (ret != XGW_LB_MISS)
 			return ret;
 	}
-	ret = xgw_forward(ctx, pkt, be->nh_id);
-	if (ret == XGW_FWD)
-		return XGW_FWD_LB;
-	/*
-	 * xgw_lb_encap_check() passed, so only a next hop changed since then
-	 * gets here; an encapsulated frame must not reach the kernel half built.
-	 */
-	return svc->mode == XGW_LB_IPIP ? XGW_DROP_ENCAP : ret;
+	/* an ICMP error is never learnt and leaves the entry alone */
+	return xgw_lb_new(ctx, pkt, &f, f.icmp_l4 ? NULL : e, cfg, now, nh_id);
 }
 
 #endif /* XGW_LB_H */

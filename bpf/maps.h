@@ -43,7 +43,7 @@ struct {
 /* Exact IPv6 destinations: host routes, the gateway's own addresses, VIPs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_in6);
+	__type(key, struct xgw_in6_view);	/* bpftool: bytes */
 	__type(value, struct xgw_route);
 	__uint(max_entries, XGW_MAX_HOSTS);
 } xgw_host6 SEC(".maps");
@@ -51,7 +51,7 @@ struct {
 /* IPv6 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct xgw_lpm6_key);
+	__type(key, struct xgw_lpm6_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_route);
 	__uint(max_entries, XGW_MAX_PREFIX6);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -112,7 +112,7 @@ struct {
 /* L4 services by (VIP, port, proto, family); only VIP-flagged hosts look. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_svc_key);
+	__type(key, struct xgw_svc_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_service);
 	__uint(max_entries, XGW_MAX_SERVICES);
 } xgw_services SEC(".maps");
@@ -139,17 +139,52 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xgw_backend);
+	__type(value, struct xgw_backend_view);	/* bpftool: bytes */
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_backends SEC(".maps");
 
-/* Client flow -> chosen backend, so established flows survive changes. */
+/*
+ * The connection table (lb-dp): dsr/ipip flows, both directions of NAT
+ * flows (struct xgw_ct_entry). A hash, not an LRU: nothing evicts a live
+ * entry; xgwd sweeps the expired ones (common/ct.c). Preallocated, so an
+ * insert on a full table fails at once (new NAT flows are refused, counted
+ * ct_full; dsr/ipip flows go on by Maglev unlearnt).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct xgw_flow_key);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xgw_flow_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_ct_entry);
 	__uint(max_entries, XGW_CT_SIZE);
 } xgw_conntrack SEC(".maps");
+
+/*
+ * Flows seen once (lb-dp): slot = flow hash % XGW_CT_SEEN_SLOTS, value = the
+ * hash. A dsr/ipip flow is learnt when a packet without SYN finds its own
+ * mark, i.e. on its second packet: a flood of one packet per flow, SYN or
+ * not, never reaches the connection table.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XGW_CT_SEEN_SLOTS);
+} xgw_ct_seen SEC(".maps");
+
+/* NAT source pools (lb-dp): a service's pool is a range of indexes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_snat);
+	__uint(max_entries, XGW_MAX_SNAT);
+} xgw_snat SEC(".maps");
+
+/* Session persistence (lb-dp): (service, client address) -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xgw_persist_key);
+	__type(value, struct xgw_persist);
+	__uint(max_entries, XGW_PERSIST_SIZE);
+} xgw_persist SEC(".maps");
 
 /* Per-service packets, bytes, new flows, per CPU. */
 struct {
@@ -166,14 +201,6 @@ struct {
 	__type(value, struct xgw_lb_counter);
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_be_stats SEC(".maps");
-
-/* New-flow rate limiter window, per CPU: caps conntrack learning. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_flood);
-	__uint(max_entries, 1);
-} xgw_flood SEC(".maps");
 
 /* ---- FIB v2 (fib stream; layout in common/xgw_shared.h, docs/fib.md) ---- */
 /* Both mmapped by xgwd and written in place by common/fib.c. */

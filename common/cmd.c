@@ -392,8 +392,18 @@ static const char *const settings[] = {
 	[XGW_SET_LATENCY_SAMPLE] = "latency-sample",
 	[XGW_SET_CT_UDP_TIMEOUT] = "ct-udp-timeout",
 	[XGW_SET_CT_FLOOD_LIMIT] = "ct-flood-limit",
+	[XGW_SET_ANNOUNCE_TABLE] = "announce-table",
+	[XGW_SET_ANNOUNCE] = "announce",
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = "ct-tcp-syn-timeout",
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = "ct-tcp-established-timeout",
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = "ct-tcp-fin-timeout",
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = "ct-tcp-time-wait-timeout",
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = "ct-tcp-close-timeout",
+	[XGW_SET_NAT_PORTS] = "nat-ports",
 	NULL,
 };
+
+static const char *const on_off[] = { "off", "on", NULL };
 
 static const struct {
 	unsigned long min, max;
@@ -401,7 +411,39 @@ static const struct {
 	[XGW_SET_LATENCY_SAMPLE] = { 0, 0xffffffffUL },	/* 0 = off */
 	[XGW_SET_CT_UDP_TIMEOUT] = { 1, 86400 },
 	[XGW_SET_CT_FLOOD_LIMIT] = { 1, 0xffffffffUL },
+	/* 253-255 are the kernel's default, main and local tables */
+	[XGW_SET_ANNOUNCE_TABLE] = { 0, 0xffffffffUL },
+	[XGW_SET_ANNOUNCE] = { 0, 1 },
+	/* a week at most: timeouts in jiffies stay below 2^31 */
+	[XGW_SET_CT_TCP_SYN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_EST_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_FIN_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_TW_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = { 1, 604800 },
+	[XGW_SET_NAT_PORTS] = { 1, 65535 },
 };
+
+/* nat-ports MIN-MAX */
+static int nat_ports_parse(struct parser *p, const char *s)
+{
+	char a[8], b[8];
+	const char *dash;
+	unsigned long lo, hi;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (!dash || dash - s >= (long)sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		goto bad;
+	snprintf(a, sizeof(a), "%.*s", (int)(dash - s), s);
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (xgw_uint_parse(a, 1, 65535, &lo) || xgw_uint_parse(b, 1, 65535, &hi) || lo > hi)
+		goto bad;
+	p->cmd->set.value = xgw_nat_ports(lo, hi);
+	return 0;
+bad:
+	return perr(p, "invalid nat-ports \"%s\" (MIN-MAX, 1..65535, MIN <= MAX)", s);
+}
 
 static int do_set(struct parser *p)
 {
@@ -414,71 +456,52 @@ static int do_set(struct parser *p)
 	if (r < 0)
 		return r;
 	c->set.key = r;
+	if (r == XGW_SET_ANNOUNCE) {
+		if (!more(p))
+			return perr(p, "missing on or off after \"announce\"");
+		r = expect_word(p, on_off, "value", "announce");
+		if (r < 0)
+			return r;
+		c->set.value = r;
+		return no_more(p);
+	}
+	if (r == XGW_SET_NAT_PORTS)
+		return nat_ports_parse(p, kw_arg(p)) ?: no_more(p);
 	if (uint_arg(p, settings[r], kw_arg(p), setting_range[r].min,
 		     setting_range[r].max, &c->set.value))
 		return -EINVAL;
+	if (r == XGW_SET_ANNOUNCE_TABLE && c->set.value >= 253 && c->set.value <= 255)
+		return perr(p, "invalid announce-table \"%s\" (253-255 are the kernel's "
+			    "default, main and local tables: give xgwd a table of its own)",
+			    p->argv[p->i - 1]);
 	return no_more(p);
 }
 
-/* ---- service --------------------------------------------------------------- */
+/* ---- service and backend --------------------------------------------------- */
 
-static const char *const lb_modes[] = { [XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", NULL };
-
-/* add and replace: SERVICE [mode dsr|ipip] [table-size M] */
-static int do_service_change(struct parser *p)
-{
-	static const char *const kws[] = { "mode", "table-size", NULL };
-	struct xgw_cmd *c = p->cmd;
-	bool seen[2] = {};
-	unsigned long m;
-	int r;
-
-	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &c->service.svc))
-		return -EINVAL;
-	c->service.mode = XGW_LB_DSR;
-	while (more(p)) {
-		r = kw_next(p, kws);
-		if (r < 0)
-			return r;
-		if (seen[r])
-			return perr(p, "duplicate \"%s\"", kws[r]);
-		seen[r] = true;
-		if (r == 0) {
-			r = kw_choice(p, lb_modes, "service mode");
-			if (r < 0)
-				return r;
-			c->service.mode = r;
-			continue;
-		}
-		if (uint_arg(p, "table-size", kw_arg(p), 2, XGW_MAGLEV_MAX, &m))
-			return -EINVAL;
-		if (!is_prime(m))
-			return perr(p, "invalid table-size \"%s\": not a prime", prev(p));
-		c->service.table_size = m;
-	}
-	return 0;
-}
-
-static int do_service_del(struct parser *p)
-{
-	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &p->cmd->service.svc))
-		return -EINVAL;
-	return no_more(p);
-}
-
-/* ---- backend --------------------------------------------------------------- */
-
-static const char *const checks[] = {
-	[XGW_CHECK_TCP] = "tcp", [XGW_CHECK_HTTP] = "http", [XGW_CHECK_NONE] = "none", NULL,
+static const char *const lb_modes[] = {
+	[XGW_LB_DSR] = "dsr", [XGW_LB_IPIP] = "ipip", [XGW_LB_NAT] = "nat", NULL,
 };
 
-static int backend_target(struct parser *p)
-{
-	struct xgw_cmd *c = p->cmd;
+static const char *const checks[] = {
+	[XGW_CHECK_DEFAULT] = "default", [XGW_CHECK_TCP] = "tcp", [XGW_CHECK_HTTP] = "http",
+	[XGW_CHECK_UDP] = "udp", [XGW_CHECK_NONE] = "none", NULL,
+};
 
-	if (svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), &c->backend.svc))
-		return -EINVAL;
-	return addr_parse(p, pos_arg(p, "ADDR"), &c->backend.addr);
+static const char *const all_down_names[] = {
+	[XGW_ALLDOWN_DROP] = "drop", [XGW_ALLDOWN_USE_ALL] = "use-all", NULL,
+};
+
+/* Health-check bounds. */
+#define CHECK_INTERVAL_MIN_MS	100
+#define CHECK_INTERVAL_MAX_MS	3600000
+#define CHECK_TIMEOUT_MIN_MS	10
+#define CHECK_TIMEOUT_MAX_MS	60000
+#define CHECK_COUNT_MAX		100
+
+static int svc_arg(struct parser *p, struct xgw_svc_addr *svc)
+{
+	return svc_parse(p, pos_arg(p, "VIP:PORT/PROTO"), svc);
 }
 
 static int http_path_parse(struct parser *p, const char *s, char *path)
@@ -497,17 +520,361 @@ bad:
 		    XGW_HTTP_PATH_MAX - 1);
 }
 
-static int backend_check(struct parser *p)
+static int hexval(char c)
 {
-	struct xgw_cmd *c = p->cmd;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * A udp check's payload or expected reply: one word, with \xHH, \n, \r,
+ * \t, \0 and \\ for the bytes a word cannot hold.
+ */
+static int check_data_parse(struct parser *p, const char *what, const char *s,
+			    __u8 *buf, unsigned int *len)
+{
+	unsigned int n = 0;
+	const char *q;
+
+	if (!s)
+		return -EINVAL;
+	for (q = s; *q; q++) {
+		int c = (unsigned char)*q;
+
+		if (n == XGW_CHECK_DATA_MAX)
+			return perr(p, "invalid udp check %s \"%s\": more than %d bytes",
+				    what, s, XGW_CHECK_DATA_MAX);
+		if (c == '\\') {
+			q++;
+			switch (*q) {
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case '0': c = 0; break;
+			case '\\': c = '\\'; break;
+			case 'x':
+				if (hexval(q[1]) < 0 || hexval(q[2]) < 0)
+					goto bad;
+				c = hexval(q[1]) << 4 | hexval(q[2]);
+				q += 2;
+				break;
+			default:
+				goto bad;
+			}
+		}
+		buf[n++] = c;
+	}
+	*len = n;
+	return 0;
+bad:
+	return perr(p, "invalid udp check %s \"%s\": escapes are \\xHH \\n \\r \\t \\0 \\\\",
+		    what, s);
+}
+
+/* TIME := N (seconds) | Ns | Nms */
+static int time_arg(struct parser *p, const char *name, unsigned int min_ms,
+		    unsigned int max_ms, unsigned int *out)
+{
+	const char *s = kw_arg(p);
+	char num[16];
+	unsigned long v, mult = 1000;
+	size_t n;
+
+	if (!s)
+		return -EINVAL;
+	n = strlen(s);
+	if (n > 2 && !strcmp(s + n - 2, "ms")) {
+		n -= 2;
+		mult = 1;
+	} else if (n > 1 && s[n - 1] == 's') {
+		n--;
+	}
+	if (n >= sizeof(num))
+		goto bad;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (xgw_uint_parse(num, 0, max_ms, &v) || v * mult < min_ms || v * mult > max_ms)
+		goto bad;
+	*out = v * mult;
+	return 0;
+bad:
+	return perr(p, "invalid %s \"%s\" (%ums..%us; N is seconds, Nms milliseconds)",
+		    name, s, min_ms, max_ms / 1000);
+}
+
+static int count_arg(struct parser *p, const char *name, unsigned int *out)
+{
+	unsigned long v;
+
+	if (uint_arg(p, name, kw_arg(p), 1, CHECK_COUNT_MAX, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* check { tcp | http PATH [ expect CODE ] | udp PAYLOAD EXPECT | none } */
+static int check_parse(struct parser *p, struct xgw_check *ck)
+{
+	static const char *const expect_kw[] = { "expect", NULL };
+	unsigned long code;
 	int r;
 
 	r = kw_choice(p, checks, "check");
 	if (r < 0)
 		return r;
-	c->backend.check = r;
-	if (r == XGW_CHECK_HTTP)
-		return http_path_parse(p, kw_arg(p), c->backend.path);
+	if (r == XGW_CHECK_DEFAULT)
+		return perr(p, "unknown check \"%s\"", prev(p));
+	ck->type = r;
+	memset(ck->path, 0, sizeof(ck->path));
+	ck->expect_code = 0;
+	ck->payload_len = ck->expect_len = 0;
+	if (r == XGW_CHECK_UDP)
+		return check_data_parse(p, "payload", pos_arg(p, "PAYLOAD"), ck->payload,
+					&ck->payload_len) ?:
+		       check_data_parse(p, "reply", pos_arg(p, "EXPECT"), ck->expect,
+					&ck->expect_len);
+	if (r != XGW_CHECK_HTTP)
+		return 0;
+	if (http_path_parse(p, pos_arg(p, "PATH"), ck->path))
+		return -EINVAL;
+	if (!more(p) || word_match(peek(p), expect_kw) != 0)
+		return 0;
+	p->i++;
+	if (uint_arg(p, "http status", kw_arg(p), 100, 599, &code))
+		return -EINVAL;
+	ck->expect_code = code;
+	return 0;
+}
+
+/*
+ * The keywords services and backends share: check, its timing, and (for
+ * `set`) nothing else. kw is the index in the caller's table, whose first
+ * five entries must be check, interval, timeout, rise, fall.
+ */
+static int health_kw(struct parser *p, int kw, struct xgw_check *ck)
+{
+	switch (kw) {
+	case 0:
+		return check_parse(p, ck);
+	case 1:
+		return time_arg(p, "interval", CHECK_INTERVAL_MIN_MS, CHECK_INTERVAL_MAX_MS,
+				&ck->interval_ms);
+	case 2:
+		return time_arg(p, "timeout", CHECK_TIMEOUT_MIN_MS, CHECK_TIMEOUT_MAX_MS,
+				&ck->timeout_ms);
+	case 3:
+		return count_arg(p, "rise", &ck->rise);
+	default:
+		return count_arg(p, "fall", &ck->fall);
+	}
+}
+
+/* Each keyword once; returns its index, -1 at the end, or -EINVAL. */
+static int kw_once(struct parser *p, const char *const *kws, unsigned int *seen)
+{
+	int r;
+
+	if (!more(p))
+		return -1;
+	r = kw_next(p, kws);
+	if (r < 0)
+		return -EINVAL;
+	if (*seen & (1u << r))
+		return perr(p, "duplicate \"%s\"", kws[r]);
+	*seen |= 1u << r;
+	return r;
+}
+
+static const unsigned int health_flag[] = {
+	XGW_LB_F_CHECK, XGW_LB_F_INTERVAL, XGW_LB_F_TIMEOUT, XGW_LB_F_RISE, XGW_LB_F_FALL,
+};
+
+/* The last 32 bits of an address, as a number (the rest must match). */
+static __u32 addr_low32(const struct xgw_addr *a)
+{
+	return ntohl(a->a[a->family == AF_INET ? 0 : 3]);
+}
+
+/* snat ADDR[-ADDR]: one family, in order, at most XGW_SNAT_POOL_MAX. */
+static int snat_parse(struct parser *p, const char *s)
+{
+	struct xgw_cmd *c = p->cmd;
+	char buf[2 * XGW_ADDR_STRLEN];
+	const char *dash;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	snprintf(buf, sizeof(buf), "%.*s", dash ? (int)(dash - s) : (int)strlen(s), s);
+	if (xgw_addr_parse(buf, &c->service.snat_first) ||
+	    xgw_addr_parse(dash ? dash + 1 : buf, &c->service.snat_last))
+		return perr(p, "invalid snat \"%s\" (ADDR or ADDR-ADDR)", s);
+	if (c->service.snat_first.family != c->service.snat_last.family)
+		return perr(p, "invalid snat \"%s\": both ends of one family", s);
+	if ((c->service.snat_first.family == AF_INET6 &&
+	     memcmp(c->service.snat_first.a, c->service.snat_last.a, 12)) ||
+	    addr_low32(&c->service.snat_last) < addr_low32(&c->service.snat_first) ||
+	    addr_low32(&c->service.snat_last) - addr_low32(&c->service.snat_first) >=
+		    XGW_SNAT_POOL_MAX)
+		return perr(p, "invalid snat \"%s\": first to last, at most %d addresses", s,
+			    XGW_SNAT_POOL_MAX);
+	return 0;
+}
+
+/*
+ * add, replace: SERVICE [ mode M ] [ table-size M ] OPTS; set: SERVICE OPTS
+ * OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ]
+ *         [ all-down { drop | use-all } ]
+ * HEALTH := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
+ */
+static int service_opts(struct parser *p, bool is_set)
+{
+	static const char *const kws[] = {
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		"mode", "table-size", NULL,
+	};
+	static const char *const set_kws[] = {
+		"check", "interval", "timeout", "rise", "fall", "all-down", "snat", "persist",
+		NULL,
+	};
+	unsigned long v;
+	struct xgw_cmd *c = p->cmd;
+	unsigned int seen = 0;
+	unsigned long m;
+	int r;
+
+	while ((r = kw_once(p, is_set ? set_kws : kws, &seen)) >= 0) {
+		if (r < 5) {
+			if (health_kw(p, r, &c->service.check))
+				return -EINVAL;
+			c->service.said |= health_flag[r];
+		} else if (r == 5) {
+			r = kw_choice(p, all_down_names, "all-down policy");
+			if (r < 0)
+				return r;
+			c->service.all_down = r;
+			c->service.said |= XGW_LB_F_ALLDOWN;
+		} else if (r == 6) {
+			if (snat_parse(p, kw_arg(p)))
+				return -EINVAL;
+			c->service.said |= XGW_LB_F_SNAT;
+		} else if (r == 7) {
+			if (uint_arg(p, "persist", kw_arg(p), 0, XGW_PERSIST_MAX, &v))
+				return -EINVAL;
+			c->service.persist_s = v;
+			c->service.said |= XGW_LB_F_PERSIST;
+		} else if (r == 8) {
+			r = kw_choice(p, lb_modes, "service mode");
+			if (r < 0)
+				return r;
+			c->service.mode = r;
+			c->service.said |= XGW_LB_F_MODE;
+		} else {
+			if (uint_arg(p, "table-size", kw_arg(p), 2, XGW_MAGLEV_MAX, &m))
+				return -EINVAL;
+			if (!is_prime(m))
+				return perr(p, "invalid table-size \"%s\": not a prime", prev(p));
+			c->service.table_size = m;
+			c->service.said |= XGW_LB_F_TABLE;
+		}
+	}
+	if (r != -1)
+		return -EINVAL;
+	if (is_set && !c->service.said)
+		return perr(p, "missing what to set after \"%s\"", prev(p));
+	if (!is_set && (c->service.said & XGW_LB_F_SNAT) && c->service.mode != XGW_LB_NAT)
+		return perr(p, "\"snat\" needs \"mode nat\" (%s rewrites no source)",
+			    lb_modes[c->service.mode]);
+	return 0;
+}
+
+static int do_service_change(struct parser *p)
+{
+	if (svc_arg(p, &p->cmd->service.svc))
+		return -EINVAL;
+	p->cmd->service.mode = XGW_LB_DSR;
+	p->cmd->service.said = XGW_LB_F_MODE;	/* add and replace always say it */
+	return service_opts(p, false);
+}
+
+static int do_service_set(struct parser *p)
+{
+	if (svc_arg(p, &p->cmd->service.svc))
+		return -EINVAL;
+	return service_opts(p, true);
+}
+
+static int do_service_del(struct parser *p)
+{
+	if (svc_arg(p, &p->cmd->service.svc))
+		return -EINVAL;
+	return no_more(p);
+}
+
+/* show [ SERVICE [ table ] ] */
+static int do_service_show(struct parser *p)
+{
+	static const char *const kws[] = { "table", NULL };
+
+	if (!more(p))
+		return 0;
+	if (svc_arg(p, &p->cmd->service.svc))
+		return -EINVAL;
+	if (more(p)) {
+		if (kw_next(p, kws) < 0)
+			return -EINVAL;
+		p->cmd->service.show_table = true;
+	}
+	return no_more(p);
+}
+
+/* ADDR, ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6). */
+static int backend_addr_parse(struct parser *p, const char *s)
+{
+	struct xgw_cmd *c = p->cmd;
+	char buf[XGW_ADDR_STRLEN];
+	const char *a = s, *port = NULL, *end;
+	unsigned long v;
+
+	if (!s)
+		return -EINVAL;
+	end = s + strlen(s);
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1] != ':' || !memchr(s, ':', end - s))
+			goto bad;
+		a = s + 1;
+		port = end + 2;
+	} else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+		end = strchr(s, ':');
+		port = end + 1;
+	}
+	if ((size_t)(end - a) >= sizeof(buf))
+		goto bad;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(end - a), a);
+	if (xgw_addr_parse(buf, &c->backend.addr))
+		goto bad;
+	if (port && (strlen(port) > 5 || xgw_uint_parse(port, 1, 65535, &v)))
+		return perr(p, "invalid backend \"%s\": port must be 1..65535", s);
+	c->backend.port = port ? v : 0;
+	return 0;
+bad:
+	return perr(p, "invalid backend \"%s\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", s);
+}
+
+static int backend_target(struct parser *p)
+{
+	struct xgw_cmd *c = p->cmd;
+
+	if (svc_arg(p, &c->backend.svc))
+		return -EINVAL;
+	if (backend_addr_parse(p, pos_arg(p, "ADDR")))
+		return -EINVAL;
+	/* the service's own port is no port of its own: one backend, one name */
+	if (c->backend.port == c->backend.svc.port)
+		c->backend.port = 0;
 	return 0;
 }
 
@@ -521,50 +888,63 @@ static int weight_arg(struct parser *p, unsigned int *w)
 	return 0;
 }
 
-static int do_backend_add(struct parser *p)
+/*
+ * add: SERVICE ADDR [ weight W ] OPTS
+ * set: SERVICE ADDR { weight W | drain | undrain | OPTS }...
+ * OPTS := [ check CHECK ] [ interval T ] [ timeout T ] [ rise N ] [ fall N ]
+ */
+static int backend_opts(struct parser *p, bool is_set)
 {
-	static const char *const kws[] = { "weight", "check", NULL };
+	static const char *const kws[] = {
+		"check", "interval", "timeout", "rise", "fall", "weight", "drain", "undrain",
+		NULL,
+	};
+	static const char *const add_kws[] = {
+		"check", "interval", "timeout", "rise", "fall", "weight", NULL,
+	};
 	struct xgw_cmd *c = p->cmd;
-	bool seen[2] = {};
+	unsigned int seen = 0;
 	int r;
 
+	while ((r = kw_once(p, is_set ? kws : add_kws, &seen)) >= 0) {
+		if (r < 5) {
+			if (health_kw(p, r, &c->backend.check))
+				return -EINVAL;
+			c->backend.said |= health_flag[r];
+		} else if (r == 5) {
+			if (weight_arg(p, &c->backend.weight))
+				return -EINVAL;
+			c->backend.said |= XGW_LB_F_WEIGHT;
+		} else {
+			if (c->backend.said & XGW_LB_F_DRAIN)
+				return perr(p, "\"%s\" conflicts with \"%s\"", prev(p),
+					    c->backend.drain ? "drain" : "undrain");
+			c->backend.drain = r == 6;
+			c->backend.said |= XGW_LB_F_DRAIN;
+		}
+	}
+	if (r != -1)
+		return -EINVAL;
+	if (is_set && !c->backend.said)
+		return perr(p, "missing weight W, drain, undrain or a check setting after \"%s\"",
+			    prev(p));
+	return 0;
+}
+
+static int do_backend_add(struct parser *p)
+{
 	if (backend_target(p))
 		return -EINVAL;
-	c->backend.weight = 1;
-	c->backend.check = XGW_CHECK_TCP;
-	while (more(p)) {
-		r = kw_next(p, kws);
-		if (r < 0)
-			return r;
-		if (seen[r])
-			return perr(p, "duplicate \"%s\"", kws[r]);
-		seen[r] = true;
-		if (r == 0 ? weight_arg(p, &c->backend.weight) : backend_check(p))
-			return -EINVAL;
-	}
-	return 0;
+	p->cmd->backend.weight = 1;
+	p->cmd->backend.said = XGW_LB_F_WEIGHT;	/* add always says it */
+	return backend_opts(p, false);
 }
 
 static int do_backend_set(struct parser *p)
 {
-	static const char *const ops[] = {
-		[XGW_BE_SET_WEIGHT] = "weight", [XGW_BE_DRAIN] = "drain",
-		[XGW_BE_UNDRAIN] = "undrain", NULL,
-	};
-	struct xgw_cmd *c = p->cmd;
-	int r;
-
 	if (backend_target(p))
 		return -EINVAL;
-	if (!more(p))
-		return perr(p, "missing weight W, drain or undrain after \"%s\"", prev(p));
-	r = kw_next(p, ops);
-	if (r < 0)
-		return r;
-	c->backend.op = r;
-	if (r == XGW_BE_SET_WEIGHT && weight_arg(p, &c->backend.weight))
-		return -EINVAL;
-	return no_more(p);
+	return backend_opts(p, true);
 }
 
 static int do_backend_del(struct parser *p)
@@ -626,11 +1006,19 @@ static const struct verb top_verbs[] = {
 	{},
 };
 
+static const struct verb daemon_verbs[] = {
+	{ "show", XGW_V_SHOW, NULL },
+	{ "reload", XGW_V_RELOAD, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
 static const struct verb service_verbs[] = {
 	{ "add", XGW_V_ADD, do_service_change },
 	{ "replace", XGW_V_REPLACE, do_service_change },
+	{ "set", XGW_V_SET, do_service_set },
 	{ "del", XGW_V_DEL, do_service_del },
-	{ "show", XGW_V_SHOW, NULL },
+	{ "show", XGW_V_SHOW, do_service_show },
 	{ "help", XGW_V_HELP, NULL },
 	{},
 };
@@ -653,11 +1041,12 @@ static const struct object objects[] = {
 	[XGW_OBJ_SERVICE] = { "service", XGW_OBJ_SERVICE, service_verbs, "show" },
 	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, NULL },
 	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, NULL },
+	[XGW_OBJ_DAEMON] = { "daemon", XGW_OBJ_DAEMON, daemon_verbs, "show" },
 };
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 static const char *const object_names[] = {
-	"link", "route", "neigh", "stats", "set", "service", "backend", "top", NULL,
+	"link", "route", "neigh", "stats", "set", "service", "backend", "top", "daemon", NULL,
 };
 
 static int parse_verb(struct parser *p, const struct object *o)
@@ -695,7 +1084,8 @@ int xgw_cmd_parse(int argc, char **argv, struct xgw_cmd *cmd, char *err,
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 1)
-		return perr(&p, "missing object (%s)", "link, route, neigh, stats, top, set, service, backend");
+		return perr(&p, "missing object (%s)",
+			    "link, route, neigh, stats, top, set, service, backend, daemon");
 	r = expect_word(&p, object_names, "object", NULL);
 	if (r < 0)
 		return r;
@@ -748,6 +1138,7 @@ bool xgw_cmd_is_write(const struct xgw_cmd *cmd)
 	case XGW_V_DETACH:
 	case XGW_V_RESET:
 	case XGW_V_SET:
+	case XGW_V_RELOAD:
 		return true;
 	default:
 		return false;
@@ -777,6 +1168,14 @@ static void emit(struct out *o, const char *fmt, ...)
 		o->full = true;
 	else
 		o->off += n;
+}
+
+static void format_nat_ports(struct out *o, unsigned long v)
+{
+	__u16 lo, hi;
+
+	xgw_nat_ports_split(v, &lo, &hi);
+	emit(o, " %s %u-%u", settings[XGW_SET_NAT_PORTS], lo, hi);
 }
 
 static const char *verb_name(const struct xgw_cmd *c)
@@ -813,24 +1212,157 @@ static int format_route(const struct xgw_cmd *c, struct out *o)
 	return 0;
 }
 
-static int format_backend(const struct xgw_cmd *c, struct out *o)
+/* Bytes of a udp check as one word that check_data_parse() reads back. */
+static void format_data(struct out *o, const __u8 *d, unsigned int n)
+{
+	emit(o, " ");
+	for (unsigned int i = 0; i < n; i++) {
+		if (isgraph(d[i]) && d[i] != '\\' && d[i] != '#')
+			emit(o, "%c", d[i]);
+		else
+			emit(o, "\\x%02x", d[i]);
+	}
+}
+
+/* TIME as the parser reads it: whole seconds as N, else Nms. */
+static void format_time(struct out *o, const char *kw, unsigned int ms)
+{
+	if (ms % 1000)
+		emit(o, " %s %ums", kw, ms);
+	else
+		emit(o, " %s %u", kw, ms / 1000);
+}
+
+/* The health keywords said (said: XGW_LB_F_*), in the grammar's order. */
+static void format_check(struct out *o, const struct xgw_check *ck, unsigned int said)
+{
+	if (said & XGW_LB_F_CHECK) {
+		emit(o, " check %s", checks[ck->type]);
+		if (ck->type == XGW_CHECK_HTTP) {
+			emit(o, " %s", ck->path);
+			if (ck->expect_code)
+				emit(o, " expect %u", ck->expect_code);
+		} else if (ck->type == XGW_CHECK_UDP) {
+			format_data(o, ck->payload, ck->payload_len);
+			format_data(o, ck->expect, ck->expect_len);
+		}
+	}
+	if (said & XGW_LB_F_INTERVAL)
+		format_time(o, "interval", ck->interval_ms);
+	if (said & XGW_LB_F_TIMEOUT)
+		format_time(o, "timeout", ck->timeout_ms);
+	if (said & XGW_LB_F_RISE)
+		emit(o, " rise %u", ck->rise);
+	if (said & XGW_LB_F_FALL)
+		emit(o, " fall %u", ck->fall);
+}
+
+unsigned int xgw_check_said(const struct xgw_check *ck)
+{
+	return (ck->type != XGW_CHECK_DEFAULT ? XGW_LB_F_CHECK : 0) |
+	       (ck->interval_ms ? XGW_LB_F_INTERVAL : 0) |
+	       (ck->timeout_ms ? XGW_LB_F_TIMEOUT : 0) |
+	       (ck->rise ? XGW_LB_F_RISE : 0) | (ck->fall ? XGW_LB_F_FALL : 0);
+}
+
+void xgw_check_merge(struct xgw_check *dst, const struct xgw_check *src, unsigned int said)
+{
+	struct xgw_check t = *src;
+
+	if (!(said & XGW_LB_F_CHECK)) {
+		/* keep dst's check and arguments, take src's times and counts */
+		t = *dst;
+		t.interval_ms = src->interval_ms;
+		t.timeout_ms = src->timeout_ms;
+		t.rise = src->rise;
+		t.fall = src->fall;
+	}
+	if (!(said & XGW_LB_F_INTERVAL))
+		t.interval_ms = dst->interval_ms;
+	if (!(said & XGW_LB_F_TIMEOUT))
+		t.timeout_ms = dst->timeout_ms;
+	if (!(said & XGW_LB_F_RISE))
+		t.rise = dst->rise;
+	if (!(said & XGW_LB_F_FALL))
+		t.fall = dst->fall;
+	*dst = t;
+}
+
+int xgw_check_format(const struct xgw_check *ck, unsigned int said, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0, false };
+
+	if (!len || ck->type > XGW_CHECK_NONE)
+		return -EINVAL;
+	buf[0] = '\0';
+	format_check(&o, ck, said & xgw_check_said(ck));
+	return o.full ? -ENOSPC : (int)o.off;
+}
+
+const char *xgw_check_name(enum xgw_check_type t)
+{
+	return t <= XGW_CHECK_NONE ? checks[t] : "?";
+}
+
+const char *xgw_all_down_name(enum xgw_all_down a)
+{
+	return a <= XGW_ALLDOWN_USE_ALL ? all_down_names[a] : "?";
+}
+
+const char *xgw_lb_mode_name(int mode)
+{
+	return mode >= 0 && mode <= XGW_LB_NAT ? lb_modes[mode] : "?";
+}
+
+static void format_service(const struct xgw_cmd *c, struct out *o)
+{
+	char s[XGW_SVC_STRLEN];
+	unsigned int said = c->service.said;
+
+	emit(o, " %s", xgw_svc_str(&c->service.svc, s, sizeof(s)));
+	if (c->verb == XGW_V_DEL)
+		return;
+	if (c->verb != XGW_V_SET) {
+		emit(o, " mode %s", lb_modes[c->service.mode]);
+		said |= XGW_LB_F_MODE;
+	}
+	if (said & XGW_LB_F_TABLE)
+		emit(o, " table-size %u", c->service.table_size);
+	if (said & XGW_LB_F_SNAT) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&c->service.snat_first, a, sizeof(a));
+		xgw_addr_str(&c->service.snat_last, b, sizeof(b));
+		if (xgw_addr_equal(&c->service.snat_first, &c->service.snat_last))
+			emit(o, " snat %s", a);
+		else
+			emit(o, " snat %s-%s", a, b);
+	}
+	if (said & XGW_LB_F_PERSIST)
+		emit(o, " persist %u", c->service.persist_s);
+	format_check(o, &c->service.check, said);
+	if (said & XGW_LB_F_ALLDOWN)
+		emit(o, " all-down %s", all_down_names[c->service.all_down]);
+}
+
+static void format_backend(const struct xgw_cmd *c, struct out *o)
 {
 	char s[XGW_SVC_STRLEN], a[XGW_ADDR_STRLEN];
+	bool v6 = c->backend.addr.family == AF_INET6;
 
-	emit(o, " %s %s", xgw_svc_str(&c->backend.svc, s, sizeof(s)),
-	     xgw_addr_str(&c->backend.addr, a, sizeof(a)));
-	if (c->verb == XGW_V_ADD) {
-		emit(o, " weight %u check %s", c->backend.weight,
-		     checks[c->backend.check]);
-		if (c->backend.check == XGW_CHECK_HTTP)
-			emit(o, " %s", c->backend.path);
-	} else if (c->verb == XGW_V_SET) {
-		if (c->backend.op == XGW_BE_SET_WEIGHT)
-			emit(o, " weight %u", c->backend.weight);
-		else
-			emit(o, c->backend.op == XGW_BE_DRAIN ? " drain" : " undrain");
-	}
-	return 0;
+	xgw_addr_str(&c->backend.addr, a, sizeof(a));
+	emit(o, " %s", xgw_svc_str(&c->backend.svc, s, sizeof(s)));
+	if (c->backend.port)
+		emit(o, v6 ? " [%s]:%u" : " %s:%u", a, c->backend.port);
+	else
+		emit(o, " %s", a);
+	if (c->verb == XGW_V_DEL)
+		return;
+	if (c->verb == XGW_V_ADD || (c->backend.said & XGW_LB_F_WEIGHT))
+		emit(o, " weight %u", c->backend.weight);
+	if (c->verb == XGW_V_SET && (c->backend.said & XGW_LB_F_DRAIN))
+		emit(o, c->backend.drain ? " drain" : " undrain");
+	format_check(o, &c->backend.check, c->backend.said);
 }
 
 /* The arguments after OBJECT VERB. */
@@ -838,6 +1370,11 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 {
 	char s[XGW_SVC_STRLEN];
 
+	if (c->obj == XGW_OBJ_SERVICE && c->verb == XGW_V_SHOW && c->service.svc.addr.family) {
+		emit(o, " %s%s", xgw_svc_str(&c->service.svc, s, sizeof(s)),
+		     c->service.show_table ? " table" : "");
+		return 0;
+	}
 	if (c->verb == XGW_V_HELP || c->verb == XGW_V_SHOW ||
 	    c->verb == XGW_V_LATENCY || c->verb == XGW_V_RESET)
 		return 0;
@@ -854,15 +1391,13 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 		}
 		return format_route(c, o);
 	case XGW_OBJ_SERVICE:
-		emit(o, " %s", xgw_svc_str(&c->service.svc, s, sizeof(s)));
-		if (c->verb == XGW_V_DEL)
-			return 0;
-		emit(o, " mode %s", lb_modes[c->service.mode]);
-		if (c->service.table_size)
-			emit(o, " table-size %u", c->service.table_size);
+		format_service(c, o);
 		return 0;
 	case XGW_OBJ_BACKEND:
-		return format_backend(c, o);
+		format_backend(c, o);
+		return 0;
+	case XGW_OBJ_DAEMON:
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -876,12 +1411,14 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_LINK:
 		return c->link.mode <= XGW_LINK_DECAP;
 	case XGW_OBJ_SET:
-		return c->set.key <= XGW_SET_CT_FLOOD_LIMIT;
+		return c->set.key <= XGW_SET_NAT_PORTS &&
+		       (c->set.key != XGW_SET_ANNOUNCE || c->set.value <= 1);
 	case XGW_OBJ_SERVICE:
-		return c->service.mode == XGW_LB_DSR || c->service.mode == XGW_LB_IPIP;
+		return c->service.mode >= XGW_LB_DSR && c->service.mode <= XGW_LB_NAT &&
+		       c->service.check.type <= XGW_CHECK_NONE &&
+		       c->service.all_down <= XGW_ALLDOWN_USE_ALL;
 	case XGW_OBJ_BACKEND:
-		return c->backend.check <= XGW_CHECK_NONE &&
-		       c->backend.op <= XGW_BE_UNDRAIN;
+		return c->backend.check.type <= XGW_CHECK_NONE;
 	default:
 		return true;
 	}
@@ -901,6 +1438,10 @@ int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
 	if (cmd->obj == XGW_OBJ_SET) {
 		if (cmd->verb == XGW_V_HELP)
 			emit(&o, " help");
+		else if (cmd->set.key == XGW_SET_ANNOUNCE)
+			emit(&o, " %s %s", settings[cmd->set.key], on_off[cmd->set.value]);
+		else if (cmd->set.key == XGW_SET_NAT_PORTS)
+			format_nat_ports(&o, cmd->set.value);
 		else
 			emit(&o, " %s %lu", settings[cmd->set.key], cmd->set.value);
 	} else if (!(cmd->obj == XGW_OBJ_TOP && cmd->verb == XGW_V_SHOW)) {
@@ -919,6 +1460,12 @@ int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len)
 /* ---- help ------------------------------------------------------------------ */
 
 /* Keep in step with docs/xgwctl.8 and docs/xgwctl.bash-completion. */
+#define HEALTH_HELP \
+	"HEALTH := [ check CHECK ] [ interval TIME ] [ timeout TIME ] [ rise N ] [ fall N ]\n" \
+	"CHECK := { tcp | http PATH [ expect CODE ] | udp PAYLOAD EXPECT | none }\n" \
+	"TIME := { SECONDS | MILLISECONDSms }   N := 1..100\n" \
+	"A backend inherits what it does not say from its service; a service from\n" \
+	"the defaults: check tcp (none for udp), interval 1, timeout 500ms, rise 2, fall 3.\n"
 static const char *const help_text[] = {
 	[XGW_OBJ_LINK] =
 	"Usage: xgwctl link attach DEV [ mode MODE ]\n"
@@ -942,31 +1489,48 @@ static const char *const help_text[] = {
 	[XGW_OBJ_SET] =
 	"Usage: xgwctl set SETTING\n"
 	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
-	"             ct-flood-limit FLOWS_PER_SEC }\n"
-	"N := time one packet in N (0 = off); SECONDS := 1..86400\n",
+	"             ct-flood-limit FLOWS_PER_SEC | announce-table TABLE |\n"
+	"             announce { on | off } | CT_TIMEOUT SECONDS | nat-ports MIN-MAX }\n"
+	"CT_TIMEOUT := { ct-tcp-syn-timeout | ct-tcp-established-timeout |\n"
+	"                ct-tcp-fin-timeout | ct-tcp-time-wait-timeout | ct-tcp-close-timeout }\n"
+	"N := time one packet in N (0 = off); SECONDS := 1..86400 (udp), 1..604800 (tcp)\n"
+	"MIN-MAX := NAT source ports, 1..65535\n"
+	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n",
 	[XGW_OBJ_SERVICE] =
-	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ]\n"
+	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ] [ OPTS ]\n"
+	"       xgwctl service set SERVICE OPTS\n"
 	"       xgwctl service del SERVICE\n"
-	"       xgwctl service show\n"
+	"       xgwctl service show [ SERVICE [ table ] ]\n"
 	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
 	"PROTO := { tcp | udp }\n"
-	"MODE := { dsr | ipip }\n"
-	"M := a prime <= 1048573 (default 65537)\n",
+	"MODE := { dsr | ipip | nat }\n"
+	"M := a prime <= 1048573 (default 65537)\n"
+	"OPTS := [ snat ADDR[-ADDR] ] [ persist SECONDS ] [ HEALTH ] [ all-down { drop | use-all } ]\n"
+	HEALTH_HELP,
 	[XGW_OBJ_BACKEND] =
-	"Usage: xgwctl backend add SERVICE ADDR [ weight W ] [ check CHECK ]\n"
-	"       xgwctl backend set SERVICE ADDR { weight W | drain | undrain }\n"
-	"       xgwctl backend del SERVICE ADDR\n"
+	"Usage: xgwctl backend add SERVICE BACKEND [ weight W ] [ HEALTH ]\n"
+	"       xgwctl backend set SERVICE BACKEND { weight W | drain | undrain | HEALTH }...\n"
+	"       xgwctl backend del SERVICE BACKEND\n"
 	"SERVICE := { VIP:PORT/PROTO | [VIP6]:PORT/PROTO }\n"
-	"CHECK := { tcp | http PATH | none }\n"
-	"W := 1..65535 (default 1)\n",
+	"BACKEND := { ADDR | ADDR:PORT | [ADDR6]:PORT }\n"
+	"W := 1..65535 (default 1)\n"
+	HEALTH_HELP,
 	[XGW_OBJ_TOP] =
 	"Usage: xgwctl [ -n COUNT ] top\n",
+	[XGW_OBJ_DAEMON] =
+	"Usage: xgwctl daemon [ show ]\n"
+	"       xgwctl daemon reload\n"
+	"show: the state file's status (ok, degraded: lines not applied,\n"
+	"      not-loaded: the file was not applied) and reloads\n"
+	"reload: apply what differs between the state file and the running\n"
+	"        state, all or nothing (as SIGHUP does)\n",
 };
 
 static const char help_all[] =
 	"Usage: xgwctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	"       xgwctl [ OPTIONS ] -batch FILE\n"
-	"OBJECT := { link | route | neigh | stats | top | set | service | backend }\n"
+	"OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+	"           daemon }\n"
 	"OPTIONS := { -j[son] | -p[retty] | -s[ocket] PATH | -n COUNT | -V[ersion] |\n"
 	"             -h[elp] }\n";
 

@@ -23,6 +23,7 @@ enum xgw_obj {
 	XGW_OBJ_SERVICE,
 	XGW_OBJ_BACKEND,
 	XGW_OBJ_TOP,		/* client side only: polls stats */
+	XGW_OBJ_DAEMON,		/* daemon show | reload */
 };
 
 enum xgw_verb {
@@ -37,6 +38,7 @@ enum xgw_verb {
 	XGW_V_LATENCY,		/* stats latency */
 	XGW_V_SET,		/* set KEY VALUE, backend set ... */
 	XGW_V_HELP,
+	XGW_V_RELOAD,		/* daemon reload */
 };
 
 enum xgw_link_mode {
@@ -53,26 +55,99 @@ enum xgw_route_type {
 };
 
 enum xgw_check_type {
-	XGW_CHECK_TCP,		/* default: TCP connect */
-	XGW_CHECK_HTTP,		/* GET path, expect 2xx */
+	XGW_CHECK_DEFAULT,	/* not said: the service's check (backend), or the
+				 * protocol's default (service): tcp for TCP, none for UDP */
+	XGW_CHECK_TCP,		/* TCP connect */
+	XGW_CHECK_HTTP,		/* GET path, expect a 2xx (or the given) status */
+	XGW_CHECK_UDP,		/* send payload, expect a reply starting with expect */
 	XGW_CHECK_NONE,
 };
 
-enum xgw_backend_op {
-	XGW_BE_SET_WEIGHT,
-	XGW_BE_DRAIN,
-	XGW_BE_UNDRAIN,
+/* What to do with new flows when every backend of a service is down. */
+enum xgw_all_down {
+	XGW_ALLDOWN_DROP,	/* default: drop them (reason no_backend) */
+	XGW_ALLDOWN_USE_ALL,	/* spread them over all backends, down or not */
 };
+
+#define XGW_HTTP_PATH_MAX	128
+#define XGW_CHECK_DATA_MAX	64	/* udp check payload / expected reply */
+
+/*
+ * A health check as said on a service or a backend. Whatever is not said
+ * (type XGW_CHECK_DEFAULT, a time or count of 0) is inherited: a backend's
+ * from its service, a service's from the defaults (ctl/xgwd/lb.h).
+ */
+struct xgw_check {
+	enum xgw_check_type type;
+	unsigned int expect_code;	/* http: the wanted status, 0 = any 2xx */
+	unsigned int interval_ms;	/* between probe starts */
+	unsigned int timeout_ms;	/* of one probe */
+	unsigned int rise;		/* successes in a row to come up */
+	unsigned int fall;		/* failures in a row to go down */
+	unsigned int payload_len, expect_len;
+	char path[XGW_HTTP_PATH_MAX];	/* http */
+	__u8 payload[XGW_CHECK_DATA_MAX];	/* udp */
+	__u8 expect[XGW_CHECK_DATA_MAX];	/* udp: a prefix of the reply */
+};
+
+/*
+ * Which fields of a service or backend command were said: `set` changes
+ * those and leaves the rest; add and replace take the rest as defaults.
+ */
+#define XGW_LB_F_WEIGHT		0x001
+#define XGW_LB_F_DRAIN		0x002	/* drain or undrain: backend.drain */
+#define XGW_LB_F_CHECK		0x004	/* check type and its arguments */
+#define XGW_LB_F_INTERVAL	0x008
+#define XGW_LB_F_TIMEOUT	0x010
+#define XGW_LB_F_RISE		0x020
+#define XGW_LB_F_FALL		0x040
+#define XGW_LB_F_ALLDOWN	0x080
+#define XGW_LB_F_MODE		0x100
+#define XGW_LB_F_TABLE		0x200
+#define XGW_LB_F_SNAT		0x400
+#define XGW_LB_F_PERSIST	0x800
+#define XGW_LB_F_HEALTH		(XGW_LB_F_CHECK | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT | \
+				 XGW_LB_F_RISE | XGW_LB_F_FALL)
 
 /* `set` keys */
 enum xgw_setting {
 	XGW_SET_LATENCY_SAMPLE,	/* set latency-sample N */
 	XGW_SET_CT_UDP_TIMEOUT,	/* set ct-udp-timeout SECONDS */
 	XGW_SET_CT_FLOOD_LIMIT,	/* set ct-flood-limit FLOWS_PER_SEC */
+	/* scale: VIP announcement (ctl/xgwd/announce.c), not datapath config */
+	XGW_SET_ANNOUNCE_TABLE,	/* set announce-table TABLE (0: off) */
+	XGW_SET_ANNOUNCE,	/* set announce { on | off }: value 1 / 0 */
+	/* lb-cp: connection-table timeouts, NAT source ports (lb-dp's config fields) */
+	XGW_SET_CT_TCP_SYN_TIMEOUT,	/* set ct-tcp-syn-timeout SECONDS */
+	XGW_SET_CT_TCP_EST_TIMEOUT,	/* set ct-tcp-established-timeout SECONDS */
+	XGW_SET_CT_TCP_FIN_TIMEOUT,	/* set ct-tcp-fin-timeout SECONDS */
+	XGW_SET_CT_TCP_TW_TIMEOUT,	/* set ct-tcp-time-wait-timeout SECONDS */
+	XGW_SET_CT_TCP_CLOSE_TIMEOUT,	/* set ct-tcp-close-timeout SECONDS */
+	XGW_SET_NAT_PORTS,	/* set nat-ports MIN-MAX: value xgw_nat_ports() */
 };
 
-#define XGW_HTTP_PATH_MAX	128
+/*
+ * set nat-ports MIN-MAX as one value: the two 16-bit fields as they lie in
+ * memory (xgw_config.nat_port_min, nat_port_max), read as one 32-bit word.
+ */
+static inline unsigned long xgw_nat_ports(__u16 min, __u16 max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .p = { min, max } };
+
+	return u.v;
+}
+
+static inline void xgw_nat_ports_split(unsigned long v, __u16 *min, __u16 *max)
+{
+	union { __u16 p[2]; __u32 v; } u = { .v = (__u32)v };
+
+	*min = u.p[0];
+	*max = u.p[1];
+}
+
 #define XGW_WEIGHT_MAX		65535
+#define XGW_SNAT_POOL_MAX	256	/* addresses in one service's nat source pool */
+#define XGW_PERSIST_MAX		604800	/* seconds: a week */
 
 struct xgw_cmd {
 	enum xgw_obj obj;
@@ -99,14 +174,21 @@ struct xgw_cmd {
 			struct xgw_svc_addr svc;
 			int mode;		/* enum xgw_lb_mode */
 			unsigned int table_size;	/* 0: default */
+			enum xgw_all_down all_down;
+			struct xgw_check check;	/* its backends' default */
+			struct xgw_addr snat_first, snat_last;	/* nat source pool */
+			unsigned int persist_s;	/* session persistence; 0 = off */
+			unsigned int said;	/* XGW_LB_F_* */
+			bool show_table;	/* show SERVICE table */
 		} service;
 		struct {
 			struct xgw_svc_addr svc;
 			struct xgw_addr addr;
-			unsigned int weight;	/* add: default 1; set: new value */
-			enum xgw_check_type check;
-			char path[XGW_HTTP_PATH_MAX];	/* XGW_CHECK_HTTP */
-			enum xgw_backend_op op;	/* with XGW_V_SET */
+			__u16 port;		/* 0: the service's port */
+			unsigned int weight;	/* add: default 1 */
+			bool drain;
+			struct xgw_check check;
+			unsigned int said;	/* XGW_LB_F_* */
 		} backend;
 	};
 };
@@ -129,6 +211,21 @@ int xgw_cmd_split(char *line, char **argv, int max);
 /* Canonical line for a state-changing command (no trailing newline).
  * Returns the length, or -ENOSPC. */
 int xgw_cmd_format(const struct xgw_cmd *cmd, char *buf, size_t len);
+
+/* The XGW_LB_F_HEALTH bits ck says: a check type, times and counts not 0. */
+unsigned int xgw_check_said(const struct xgw_check *ck);
+
+/* Copy into dst the fields of src that said (XGW_LB_F_*) names. */
+void xgw_check_merge(struct xgw_check *dst, const struct xgw_check *src, unsigned int said);
+
+/* " check ... interval ... " for the fields in said (XGW_LB_F_*), as the
+ * grammar writes them. Returns the length, or -ENOSPC. */
+int xgw_check_format(const struct xgw_check *ck, unsigned int said, char *buf, size_t len);
+
+/* Name of a check type, all-down policy or service mode (enum xgw_lb_mode). */
+const char *xgw_check_name(enum xgw_check_type t);
+const char *xgw_all_down_name(enum xgw_all_down a);
+const char *xgw_lb_mode_name(int mode);
 
 /* True for commands that change state (only root / the group may send). */
 bool xgw_cmd_is_write(const struct xgw_cmd *cmd);

@@ -84,8 +84,7 @@ static void jp_indent(void)
 		fputs("  ", jp.f);
 }
 
-/* Decode one UTF-8 sequence at s; returns its length, or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
+size_t xgw_utf8_len(const unsigned char *s)
 {
 	unsigned int cp, need, i;
 
@@ -132,7 +131,7 @@ int json_write_string(FILE *f, const char *str)
 			s++;
 			continue;
 		}
-		n = utf8_len(s);
+		n = xgw_utf8_len(s);
 		if (!n) {
 			fputs("\\ufffd", f);
 			s++;

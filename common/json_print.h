@@ -36,6 +36,7 @@
 #define XGW_JSON_PRINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -81,6 +82,9 @@ void print_null(enum output_type t, const char *key, const char *fmt,
 void print_nl(void);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The length of the UTF-8 sequence at s (1-4), or 0 if it is invalid
+ * (overlong, surrogate, beyond U+10FFFF, cut). */
+size_t xgw_utf8_len(const unsigned char *s);
 /* Write s as a quoted JSON string. Returns 0 or -EIO. */
 int json_write_string(FILE *f, const char *s);
 /* One-line error reply body: `msg\n`, or `{"error": "msg"}\n` under JSON. */

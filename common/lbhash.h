@@ -16,6 +16,7 @@
 #define XGW_HASH_SEED_FLOW	0x78677731u	/* "xgw1": 5-tuple -> table slot */
 #define XGW_HASH_SEED_OFFSET	0x9e3779b9u	/* Maglev offset of a backend */
 #define XGW_HASH_SEED_SKIP	0x85ebca6bu	/* Maglev skip of a backend */
+#define XGW_HASH_SEED_CLIENT	0x78677732u	/* "xgw2": client address -> table slot */
 
 static inline __u32 xgw_rotl32(__u32 x, int r)
 {
@@ -63,6 +64,23 @@ static inline __u32 xgw_flow_hash(const struct xgw_flow_key *k)
 	h = xgw_hash_mix(h, ((__u32)k->sport << 16) | k->dport);
 	h = xgw_hash_mix(h, ((__u32)k->proto << 8) | k->family);
 	return xgw_hash_final(h, 40);
+}
+
+/*
+ * Hash of a client address alone: the Maglev slot of a service with session
+ * persistence, so every connection of a client, on any gateway, lands on
+ * the same backend. Words as in xgw_flow_hash().
+ */
+static inline __u32 xgw_client_hash(const __be32 addr[4], __u8 family)
+{
+	__u32 h = XGW_HASH_SEED_CLIENT;
+
+	h = xgw_hash_mix(h, addr[0]);
+	h = xgw_hash_mix(h, addr[1]);
+	h = xgw_hash_mix(h, addr[2]);
+	h = xgw_hash_mix(h, addr[3]);
+	h = xgw_hash_mix(h, family);
+	return xgw_hash_final(h, 17);
 }
 
 /*

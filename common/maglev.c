@@ -34,18 +34,45 @@ bool maglev__is_prime(__u32 m)
 	return true;
 }
 
-static int maglev_addr_cmp(const struct xgw_addr *a, const struct xgw_addr *b)
+int maglev__cmp(const struct maglev_backend *a, const struct maglev_backend *b)
 {
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->a, b->a, sizeof(a->a));
+	int r;
+
+	if (a->addr.family != b->addr.family)
+		return a->addr.family < b->addr.family ? -1 : 1;
+	r = memcmp(a->addr.a, b->addr.a, sizeof(a->addr.a));
+	if (r)
+		return r;
+	return a->port == b->port ? 0 : a->port < b->port ? -1 : 1;
+}
+
+static int maglev_be_cmp(const void *x, const void *y)
+{
+	return maglev__cmp(x, y);
+}
+
+void maglev__sort(struct maglev_backend *be, size_t n)
+{
+	if (n)
+		qsort(be, n, sizeof(*be), maglev_be_cmp);
 }
 
 static int maglev_perm_cmp(const void *x, const void *y)
 {
 	const struct maglev_perm *a = x, *b = y;
 
-	return maglev_addr_cmp(&a->be->addr, &b->be->addr);
+	return maglev__cmp(a->be, b->be);
+}
+
+/*
+ * A backend's permutation seed: its address, then its port when it has
+ * one of its own (port 0 keeps the address-only hash of earlier tables).
+ */
+static __u32 maglev_hash(const struct maglev_backend *be, __u32 seed)
+{
+	__u32 h = xgw_addr_hash(be->addr.a, be->addr.family, seed);
+
+	return be->port ? xgw_hash_final(xgw_hash_mix(h, be->port), 2) : h;
 }
 
 /* One slot for p: the next entry of its permutation not yet taken. */
@@ -107,17 +134,15 @@ int maglev__build(const struct maglev_backend *be, size_t n, __u32 m,
 		if (!be[i].weight)
 			continue;
 		perm[k].be = &be[i];
-		perm[k].offset = xgw_addr_hash(be[i].addr.a, be[i].addr.family,
-					       XGW_HASH_SEED_OFFSET) % m;
-		perm[k].skip = xgw_addr_hash(be[i].addr.a, be[i].addr.family,
-					     XGW_HASH_SEED_SKIP) % (m - 1) + 1;
+		perm[k].offset = maglev_hash(&be[i], XGW_HASH_SEED_OFFSET) % m;
+		perm[k].skip = maglev_hash(&be[i], XGW_HASH_SEED_SKIP) % (m - 1) + 1;
 		if (be[i].weight > wmax)
 			wmax = be[i].weight;
 		k++;
 	}
 	qsort(perm, k, sizeof(*perm), maglev_perm_cmp);
 	for (i = 1; i < k; i++) {
-		if (!maglev_addr_cmp(&perm[i - 1].be->addr, &perm[i].be->addr)) {
+		if (!maglev__cmp(perm[i - 1].be, perm[i].be)) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -128,4 +153,84 @@ out:
 	free(taken);
 	free(perm);
 	return err;
+}
+
+struct maglev_id_rank {
+	__u32 id, rank;
+};
+
+static int maglev_id_cmp(const void *x, const void *y)
+{
+	const struct maglev_id_rank *a = x, *b = y;
+
+	return a->id == b->id ? 0 : a->id < b->id ? -1 : 1;
+}
+
+int maglev__canonical(const struct maglev_backend *be, size_t n, const __u32 *table,
+		      __u32 m, __u32 *rank)
+{
+	struct maglev_id_rank *ids = calloc(n ? n : 1, sizeof(*ids)), key, *hit;
+	__u32 i;
+
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		ids[i].id = be[i].id;
+		ids[i].rank = i;
+	}
+	qsort(ids, n, sizeof(*ids), maglev_id_cmp);
+	for (i = 0; i < m; i++) {
+		if (!table[i]) {
+			rank[i] = MAGLEV_RANK_EMPTY;
+			continue;
+		}
+		key.id = table[i];
+		hit = n ? bsearch(&key, ids, n, sizeof(*ids), maglev_id_cmp) : NULL;
+		rank[i] = hit ? hit->rank : MAGLEV_RANK_UNKNOWN;
+	}
+	free(ids);
+	return 0;
+}
+
+#define FNV64_OFFSET	0xcbf29ce484222325ULL
+#define FNV64_PRIME	0x100000001b3ULL
+
+static __u64 fnv_bytes(__u64 h, const void *p, size_t n)
+{
+	const __u8 *b = p;
+
+	while (n--) {
+		h ^= *b++;
+		h *= FNV64_PRIME;
+	}
+	return h;
+}
+
+static __u64 fnv_be32(__u64 h, __u32 v)
+{
+	__u8 b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	return fnv_bytes(h, b, sizeof(b));
+}
+
+__u64 maglev__digest(const struct maglev_backend *be, size_t n, const __u32 *rank,
+		     __u32 m)
+{
+	static const char tag[] = "xgw-maglev-1";
+	__u64 h = fnv_bytes(FNV64_OFFSET, tag, sizeof(tag) - 1);
+	size_t i;
+
+	h = fnv_be32(h, m);
+	h = fnv_be32(h, n);
+	for (i = 0; i < n; i++) {
+		__u8 fam = be[i].addr.family, port[2] = { be[i].port >> 8, be[i].port };
+
+		h = fnv_bytes(h, &fam, 1);
+		h = fnv_bytes(h, be[i].addr.a, sizeof(be[i].addr.a));
+		h = fnv_bytes(h, port, 2);
+		h = fnv_be32(h, be[i].weight);
+	}
+	for (i = 0; i < m; i++)
+		h = fnv_be32(h, rank[i]);
+	return h;
 }

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include "sockio.h"
 
@@ -72,16 +71,4 @@ int xgw_recv_all(int fd, size_t max, char **out, size_t *outlen)
 	*out = buf;
 	*outlen = len;
 	return 0;
-}
-
-int xgw_accept_timed(int lfd, int timeout_s)
-{
-	struct timeval tv = { .tv_sec = timeout_s };
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
 }

@@ -44,7 +44,13 @@
 #define XGW_MAX_BACKENDS	8192	/* index = backend id, 0 = none */
 #endif
 #ifndef XGW_CT_SIZE
-#define XGW_CT_SIZE		262144	/* connection table (LRU) entries */
+#define XGW_CT_SIZE		262144	/* connection table entries (a NAT flow takes two) */
+#endif
+#ifndef XGW_MAX_SNAT
+#define XGW_MAX_SNAT		4096	/* NAT source pool addresses, all services */
+#endif
+#ifndef XGW_PERSIST_SIZE
+#define XGW_PERSIST_SIZE	65536	/* session persistence: (service, client) entries */
 #endif
 #define XGW_MAGLEV_DEFAULT	65537	/* prime, per the Maglev paper */
 #define XGW_MAGLEV_MAX		1048573	/* largest prime table we accept */
@@ -85,6 +91,8 @@
 	X(DROP_NO_BACKEND, DROP, "no_backend",	"service has no usable backend") \
 	X(DROP_ENCAP,	DROP, "encap_failed",	"could not grow the frame for encapsulation") \
 	X(DROP_DECAP,	DROP, "decap_failed",	"malformed tunnel packet")	\
+	X(DROP_NAT_PORT, DROP, "nat_no_port",	"no free NAT source port for a new flow") \
+	X(DROP_CT_FULL,	DROP, "ct_full",	"connection table full: a new NAT flow refused") \
 	X(ERR_REDIRECT,	ERROR, "redirect_error", "redirect failed (xdp_redirect_err)") \
 	X(ERR_XMIT,	ERROR, "xmit_drop",	"dropped by the egress device (xdp_devmap_xmit)")
 
@@ -138,17 +146,35 @@ _Static_assert(sizeof(struct xgw_latency) == 8 * (XGW_LAT_BUCKETS + 4),
 #define XGW_LATENCY_SAMPLE_DEFAULT	1024	/* time one packet in N */
 #define XGW_LAT_RECHECK		65535	/* sampling off: read the rate again after N */
 #define XGW_CT_UDP_TIMEOUT_DEFAULT	30	/* seconds */
-#define XGW_CT_FLOOD_DEFAULT		65536	/* new flows/s per CPU learned */
+#define XGW_CT_FLOOD_DEFAULT		65536	/* unused since layout 3 (see ct_flood_limit) */
+#define XGW_HZ_DEFAULT			250	/* jiffies per second when xgw_config.hz is 0 */
+#define XGW_CT_TCP_SYN_DEFAULT		30	/* seconds: SYN seen, no other packet */
+#define XGW_CT_TCP_EST_DEFAULT		3600	/* established */
+#define XGW_CT_TCP_FIN_DEFAULT		60	/* FIN from one side */
+#define XGW_CT_TCP_TW_DEFAULT		120	/* FIN from both sides: time-wait */
+#define XGW_CT_TCP_CLOSE_DEFAULT	10	/* RST */
+#define XGW_NAT_PORT_MIN_DEFAULT	1024	/* nat source ports: below Linux's */
+#define XGW_NAT_PORT_MAX_DEFAULT	32767	/* ephemeral range (32768-60999) */
 
 struct xgw_config {
 	__u32 layout_version;	/* XGW_LAYOUT_VERSION of whoever wrote it */
 	__u32 latency_sample;	/* 0 = off, else time 1 packet in N */
 	__u32 ct_udp_timeout_s;	/* idle UDP flows expire after this */
-	__u32 ct_flood_limit;	/* new flows/s per CPU before learning stops */
+	__u32 ct_flood_limit;	/* unused since layout 3: SYNs are never learnt */
 	__u32 flags;		/* XGW_CFG_F_* */
 	__u32 pad[3];
+	/* connection table (lb-dp); 0 = the _DEFAULT above */
+	__u32 hz;		/* jiffies per second: the connection table's clock */
+	__u32 ct_tcp_syn_s;	/* TCP timeouts, seconds (see struct xgw_ct_entry) */
+	__u32 ct_tcp_est_s;
+	__u32 ct_tcp_fin_s;
+	__u32 ct_tcp_tw_s;
+	__u32 ct_tcp_close_s;
+	__u16 nat_port_min;	/* nat source ports, inclusive */
+	__u16 nat_port_max;
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct xgw_config) == 32, "xgw_config");
+_Static_assert(sizeof(struct xgw_config) == 64, "xgw_config");
 
 /* ---- routing --------------------------------------------------------------- */
 enum xgw_route_action {
@@ -430,10 +456,11 @@ struct xgw_nexthop {
 };
 _Static_assert(sizeof(struct xgw_nexthop) == 24, "xgw_nexthop");
 
-/* ---- load balancing ---------------------------------------------------------- */
+/* ---- load balancing (stream lb-dp: datapath layouts) -------------------------- */
 enum xgw_lb_mode {
 	XGW_LB_DSR = 0,		/* rewrite dmac to the backend's */
 	XGW_LB_IPIP,		/* encapsulate: gateway -> backend */
+	XGW_LB_NAT,		/* full NAT: VIP:port -> backend addr:port, client -> gateway addr:port */
 };
 
 /* xgw_services key. family is AF_INET/AF_INET6; v4 uses addr[0]. */
@@ -447,31 +474,63 @@ _Static_assert(sizeof(struct xgw_svc_key) == 20, "xgw_svc_key");
 
 #define XGW_SVC_F_ALLDOWN_DROP	0x1	/* no usable backend: drop (else route) */
 
+/*
+ * xgw_services value. persist_s > 0: session persistence, the same client
+ * address goes to the same backend across connections (Maglev on the client
+ * address alone, so every gateway agrees, plus xgw_persist to keep the choice
+ * for persist_s seconds after the client's last new connection when the
+ * backend set changes). NAT sources: with snat_n > 0, the pool
+ * xgw_snat[snat_first .. snat_first + snat_n - 1]; with 0, each backend's
+ * src (the gateway's address on the way to it).
+ */
 struct xgw_service {
 	__u32 id;		/* index into xgw_maglev, xgw_svc_stats */
 	__u8  mode;		/* enum xgw_lb_mode */
 	__u8  flags;		/* XGW_SVC_F_* */
-	__u16 pad;
+	__u16 snat_n;		/* nat: addresses in its source pool, 0 = per backend */
 	__u32 table_size;	/* entries in its Maglev table */
-	__u32 pad2;
+	__u32 persist_s;	/* session persistence, seconds; 0 = off */
+	__u32 snat_first;	/* nat: first index of its pool in xgw_snat */
+	__u32 pad[3];
 };
-_Static_assert(sizeof(struct xgw_service) == 16, "xgw_service");
+_Static_assert(sizeof(struct xgw_service) == 32, "xgw_service");
 
 #define XGW_BE_F_DOWN	0x1	/* failed health checks: flows re-balance */
 #define XGW_BE_F_DRAIN	0x2	/* keeps its flows, takes no new ones */
 
-/* xgw_backends[backend_id] */
+/*
+ * xgw_backends[backend_id]; a backend id belongs to one service. A
+ * connection-table hit is trusted while the backend it names still has the
+ * same svc_id, is not down and has a family (0: deleted): the datapath then
+ * forwards without looking the service up, in the mode copied here.
+ */
 struct xgw_backend {
-	__be32 addr[4];		/* backend address (outer destination) */
-	__be32 src[4];		/* outer source for ipip: the gateway's address */
-	__u8   family;		/* AF_INET / AF_INET6 */
-	__u8   pad;
+	__be32 addr[4];		/* backend address (outer destination, nat destination) */
+	__be32 src[4];		/* the gateway's address towards it: ipip outer source,
+				 * nat source when the service has no pool */
+	__u8   family;		/* AF_INET / AF_INET6; 0 = no backend */
+	__u8   mode;		/* its service's enum xgw_lb_mode */
 	__u16  flags;		/* XGW_BE_F_* */
 	__u32  nh_id;		/* how to reach the backend (on-link for dsr) */
+	__u32  svc_id;		/* its service */
+	__be16 port;		/* nat: the backend's port; 0 = the service's */
+	__u16  pad;
 };
-_Static_assert(sizeof(struct xgw_backend) == 40, "xgw_backend");
+_Static_assert(sizeof(struct xgw_backend) == 48, "xgw_backend");
 
-/* xgw_conntrack key: the client's 5-tuple as it arrives (src = client). */
+/* xgw_snat[i]: one NAT source address of a service's pool. */
+struct xgw_snat {
+	__be32 addr[4];
+	__u8   family;		/* must be the service's */
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct xgw_snat) == 20, "xgw_snat");
+
+/*
+ * xgw_conntrack key: a packet's 5-tuple as it arrives. For a client's flow
+ * src is the client; the reply of a NAT flow arrives as (backend ->
+ * gateway address) and has an entry of its own.
+ */
 struct xgw_flow_key {
 	__be32 src[4];
 	__be32 dst[4];
@@ -483,19 +542,228 @@ struct xgw_flow_key {
 };
 _Static_assert(sizeof(struct xgw_flow_key) == 40, "xgw_flow_key");
 
-struct xgw_ct_entry {
-	__u32 backend_id;
-	__u32 svc_id;
-	__u64 atime_ns;		/* last seen, bpf_ktime_get_coarse_ns() */
+/*
+ * The connection table, xgw_conntrack: a hash (never LRU: a flood cannot
+ * evict a live flow, and a NAT mapping is never dropped while in use)
+ * whose dead entries xgwd sweeps (common/ct.c). Kinds:
+ *  - XGW_CT_LB: a dsr/ipip flow, client -> VIP; learnt on the flow's second
+ *    packet that is no SYN (until then Maglev gives the same backend)
+ *  - XGW_CT_NAT_ORIG: a nat flow, client -> VIP, rewritten to nat_src:nat_sport
+ *    -> nat_dst:nat_dport (gateway address -> backend)
+ *  - XGW_CT_NAT_REPLY: its reply, backend -> gateway address, rewritten to
+ *    nat_src:nat_sport -> nat_dst:nat_dport (VIP -> client)
+ * The two entries of a NAT flow name each other: the peer's key is
+ * { src = nat_dst, dst = nat_src, sport = nat_dport, dport = nat_sport }.
+ * The reply entry is inserted first with BPF_NOEXIST: that insert is what
+ * allocates the gateway's port, so two CPUs can never take the same one.
+ *
+ * Time is jiffies (bpf_jiffies64(), low 32 bits; xgw_config.hz per second);
+ * atime is stored only when it moved by 1/XGW_CT_TOUCH_DIV s or more.
+ * TCP state: one byte per event, each written by one direction only, so no
+ * update is lost between CPUs; a FIN or RST is written into both entries of
+ * a NAT flow. The timeout is the first that applies: rst -> ct_tcp_close_s,
+ * fin_orig && fin_reply -> ct_tcp_tw_s, either fin -> ct_tcp_fin_s, est ->
+ * ct_tcp_est_s, else ct_tcp_syn_s; UDP: ct_udp_timeout_s.
+ */
+enum xgw_ct_kind {
+	XGW_CT_LB = 1,
+	XGW_CT_NAT_ORIG,
+	XGW_CT_NAT_REPLY,
 };
-_Static_assert(sizeof(struct xgw_ct_entry) == 16, "xgw_ct_entry");
 
-/* Per-CPU new-flow rate limiter state, xgw_flood[0]. */
-struct xgw_flood {
-	__u64 window_start_ns;
-	__u64 new_flows;
+struct xgw_ct_entry {
+	__u32  backend_id;	/* the flow's backend */
+	__u32  svc_id;		/* its service when chosen (a stale entry does not match) */
+	__u32  atime;		/* jiffies of the last packet (low 32 bits) */
+	__u8   kind;		/* enum xgw_ct_kind */
+	__u8   est;		/* TCP: a packet without SYN came from the client */
+	__u8   fin_orig;	/* TCP: FIN from the client */
+	__u8   fin_reply;	/* TCP: FIN from the backend (nat) */
+	__u8   rst;		/* TCP: RST, either way */
+	__u8   pad[3];
+	__be32 nat_src[4];	/* nat: the packet's new source, */
+	__be32 nat_dst[4];	/* destination */
+	__be16 nat_sport;	/* and ports */
+	__be16 nat_dport;
 };
-_Static_assert(sizeof(struct xgw_flood) == 16, "xgw_flood");
+_Static_assert(sizeof(struct xgw_ct_entry) == 56, "xgw_ct_entry");
+
+/* The lifetime, in seconds, of entry @e of protocol @proto after its last packet. */
+static inline __attribute__((always_inline)) __u32
+xgw_ct_timeout_s(const struct xgw_config *cfg, const struct xgw_ct_entry *e, __u8 proto)
+{
+#define XGW_CFG_OR(f, d) (cfg && cfg->f ? cfg->f : (d))
+	if (proto != 6)	/* IPPROTO_TCP */
+		return XGW_CFG_OR(ct_udp_timeout_s, XGW_CT_UDP_TIMEOUT_DEFAULT);
+	if (e->rst)
+		return XGW_CFG_OR(ct_tcp_close_s, XGW_CT_TCP_CLOSE_DEFAULT);
+	if (e->fin_orig && e->fin_reply)
+		return XGW_CFG_OR(ct_tcp_tw_s, XGW_CT_TCP_TW_DEFAULT);
+	if (e->fin_orig || e->fin_reply)
+		return XGW_CFG_OR(ct_tcp_fin_s, XGW_CT_TCP_FIN_DEFAULT);
+	if (e->est)
+		return XGW_CFG_OR(ct_tcp_est_s, XGW_CT_TCP_EST_DEFAULT);
+	return XGW_CFG_OR(ct_tcp_syn_s, XGW_CT_TCP_SYN_DEFAULT);
+#undef XGW_CFG_OR
+}
+
+static inline __attribute__((always_inline)) __u32 xgw_ct_hz(const struct xgw_config *cfg)
+{
+	return cfg && cfg->hz ? cfg->hz : XGW_HZ_DEFAULT;
+}
+
+/*
+ * Has @e outlived its timeout at jiffies @now? Signed: an atime a little
+ * ahead of @now (another CPU stored it after @now was read) is not old.
+ * Timeouts stay below 2^31 jiffies.
+ */
+static inline __attribute__((always_inline)) int
+xgw_ct_expired(const struct xgw_config *cfg, const struct xgw_ct_entry *e, __u8 proto, __u32 now)
+{
+	return (__s32)(now - e->atime) > (__s32)(xgw_ct_timeout_s(cfg, e, proto) * xgw_ct_hz(cfg));
+}
+
+#define XGW_CT_TOUCH_DIV	4	/* atime granularity: 1/4 s (a few stores a second per flow) */
+#define XGW_CT_SEEN_SLOTS	(1u << 18)	/* xgw_ct_seen: flows seen once, by hash */
+
+/*
+ * xgw_persist: a persistent service's choice per client address, kept for
+ * xgw_service.persist_s after the client's last new connection.
+ */
+struct xgw_persist_key {
+	__be32 addr[4];		/* the client */
+	__u32  svc_id;
+	__u8   family;
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct xgw_persist_key) == 24, "xgw_persist_key");
+
+struct xgw_persist {
+	__u32 backend_id;
+	__u32 atime;		/* jiffies of the client's last new connection */
+};
+_Static_assert(sizeof(struct xgw_persist) == 8, "xgw_persist");
+
+/* ---- xgw-decap (lb-cp): the backend's own small decapsulation object ------------ */
+/*
+ * bpf/decap_only.bpf.c and ctl/xgw-decap: a backend behind an ipip service
+ * strips the outer header of tunnel packets addressed to one of its own
+ * addresses (xgw_decap_addrs, kept from the kernel's by xgw-decap) and
+ * counts what it saw (xgw_decap_stats). No xgwd, no FIB.
+ */
+#ifndef XGW_DECAP_ADDRS
+#define XGW_DECAP_ADDRS		256	/* the host's addresses, both families */
+#endif
+
+/* xgw_decap_addrs key (value: __u8 1). IPv4 uses addr[0], the rest is 0. */
+struct xgw_decap_addr {
+	__be32 addr[4];
+	__u8   family;		/* AF_INET / AF_INET6 */
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct xgw_decap_addr) == 20, "xgw_decap_addr");
+
+/* xgw_decap_stats index (per CPU, struct xgw_counter). */
+enum xgw_decap_stat {
+	XGW_DECAP_DONE,		/* outer header stripped, inner packet to the stack */
+	XGW_DECAP_NOT_OURS,	/* a tunnel packet to an address not ours: passed as is */
+	XGW_DECAP_OTHER,	/* not a tunnel packet (or one we do not strip): passed */
+	XGW_DECAP_MALFORMED,	/* a tunnel packet for us with a broken inner header: dropped */
+	XGW_DECAP_STAT_MAX,
+};
+
+/* ---- BTF views of map keys and values (ops-package) ------------------------- */
+/*
+ * bpftool prints a map's entries through the BTF type the map was declared
+ * with. The structs above hold addresses and ports as __be32/__be16 (the
+ * datapath compares them as words), which bpftool would print as host-order
+ * numbers (10.77.0.1 as 16796938, port 80 as 20480). bpf/maps.h therefore
+ * declares these maps with a view of the same layout whose addresses and
+ * ports are network-order byte arrays: bpftool prints 10.77.0.1 as
+ * [10,77,0,1,0,...] and port 80 as [0,80]. The code never uses the views;
+ * the asserts keep each one the same layout as its struct (a changed
+ * struct must change its view). Sizes and offsets are unchanged, so
+ * pinned maps stay compatible (the kernel checks sizes, not BTF).
+ */
+#define XGW_VIEW_SAME(s, v, f)                                                   \
+	_Static_assert(__builtin_offsetof(struct s, f) == __builtin_offsetof(struct v, f) && \
+		       sizeof(((struct s *)0)->f) == sizeof(((struct v *)0)->f),      \
+		       #v "." #f " is " #s "." #f)
+#define XGW_VIEW_SIZE(s, v)                                                      \
+	_Static_assert(sizeof(struct s) == sizeof(struct v), #v " is the size of " #s)
+
+struct xgw_in6_view {
+	__u8 addr[16];
+};
+XGW_VIEW_SIZE(xgw_in6, xgw_in6_view);
+XGW_VIEW_SAME(xgw_in6, xgw_in6_view, addr);
+
+struct xgw_lpm6_key_view {
+	__u32 prefixlen;
+	__u8  addr[16];
+};
+XGW_VIEW_SIZE(xgw_lpm6_key, xgw_lpm6_key_view);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, prefixlen);
+XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, addr);
+
+struct xgw_svc_key_view {
+	__u8 addr[16];		/* IPv4: the first 4 */
+	__u8 port[2];
+	__u8 proto;
+	__u8 family;
+};
+XGW_VIEW_SIZE(xgw_svc_key, xgw_svc_key_view);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, addr);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, port);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, proto);
+XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, family);
+
+struct xgw_backend_view {
+	__u8  addr[16];
+	__u8  src[16];
+	__u8  family;
+	__u8  mode;
+	__u16 flags;
+	__u32 nh_id;
+	__u32 svc_id;
+	__u8  port[2];
+	__u16 pad;
+};
+XGW_VIEW_SIZE(xgw_backend, xgw_backend_view);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, addr);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, src);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, family);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, flags);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, nh_id);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, mode);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, svc_id);
+XGW_VIEW_SAME(xgw_backend, xgw_backend_view, port);
+
+struct xgw_flow_key_view {
+	__u8  src[16];
+	__u8  dst[16];
+	__u8  sport[2];
+	__u8  dport[2];
+	__u8  proto;
+	__u8  family;
+	__u16 pad;
+};
+XGW_VIEW_SIZE(xgw_flow_key, xgw_flow_key_view);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, src);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dst);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, sport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
+XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
+
+struct xgw_decap_addr_view {
+	__u8 addr[16];		/* IPv4: the first 4 */
+	__u8 family;
+	__u8 pad[3];
+};
+XGW_VIEW_SIZE(xgw_decap_addr, xgw_decap_addr_view);
+XGW_VIEW_SAME(xgw_decap_addr, xgw_decap_addr_view, addr);
+XGW_VIEW_SAME(xgw_decap_addr, xgw_decap_addr_view, family);
 
 /* ---- userspace-only: names and descriptions ---------------------------------- */
 #ifndef __bpf__

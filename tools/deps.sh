@@ -6,12 +6,17 @@ set -euo pipefail
 pkgs=(
 	# build
 	clang llvm gcc make pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
-	libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
+	libnl-3-dev libnl-route-3-dev
+	# ops-package: sd_notify, json-c (xgwctl top), the .deb, promtool
+	libsystemd-dev libjson-c-dev debhelper prometheus
+	libmicrohttpd-dev	# xgwd: the metrics server (its own thread)
 	# tests
 	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps python3 curl util-linux
 	libclang-rt-dev	# libFuzzer runtime for tests/fuzz (clang only recommends it)
 	# demo and benchmarks
 	wrk nginx-light gnuplot-nox
+	# cluster lab (tools/lab cluster, make demo-cluster, tests/netns/test_cluster*)
+	bird2 bc
 )
 
 missing=()

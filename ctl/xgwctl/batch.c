@@ -24,7 +24,7 @@ static int batch__add(struct batch *b, const char *line, size_t len, int lineno)
 	char *nb;
 	int *nl;
 
-	if (b->len + len + 1 > XGW_PROTO_MAX_REQUEST)
+	if (b->len + len + 1 > XGW_PROTO_MAX_BODY)
 		return -E2BIG;
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = (b->cap ? b->cap * 2 : 4096) + len + 1;
@@ -75,7 +75,7 @@ static int batch__line(const struct opts *o, struct batch *b, char *text,
 	n = xgw_cmd_format(&cmd, line, sizeof(line));
 	if (n < 0 || (n = batch__add(b, line, n, lineno))) {
 		print_error(o, "line %d: %s", lineno,
-			    n == -E2BIG ? "batch larger than the request limit" :
+			    n == -E2BIG ? "batch larger than the protocol's 1 GiB" :
 			    strerror(-n));
 		return -EINVAL;
 	}
@@ -94,13 +94,19 @@ int do_batch(const struct opts *o)
 		print_error(o, "cannot open \"%s\": %s", o->batch, strerror(errno));
 		return 1;
 	}
-	while (getline(&text, &tcap, f) >= 0) {
+	for (;;) {
+		errno = 0;
+		if (getline(&text, &tcap, f) < 0)
+			break;
 		lineno++;
 		if (batch__line(o, &b, text, lineno) < 0)
 			goto out;
 	}
-	if (ferror(f)) {
-		print_error(o, "cannot read \"%s\": %s", o->batch, strerror(errno));
+	/* getline() says -1 for out of memory as for the end: only the end
+	 * of the file (feof) is the end of the batch */
+	if (ferror(f) || !feof(f)) {
+		print_error(o, "cannot read \"%s\" after line %d: %s; nothing applied",
+			    o->batch, lineno, strerror(errno ? errno : EIO));
 		goto out;
 	}
 	/* an empty file is a valid (empty) configuration */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "json_print.h"
+#include "version.h"
 #include "xgwctl.h"
 
 #define MAX_WORDS	64
@@ -42,7 +43,7 @@ static void remap_line(char **body, const int *line_of, int n)
 int request_and_print(const struct opts *o, const char *lines, size_t len,
 		      bool batch, const int *line_of, int n)
 {
-	struct xgw_proto_hdr h = { o->json, o->pretty, batch };
+	struct xgw_proto_hdr h = { .json = o->json, .pretty = o->pretty, .batch = batch };
 	struct reply r;
 	int err;
 
@@ -159,7 +160,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *ret)
 			}
 			o->count = v;
 		} else if (!strcmp(n, "V") || !strcmp(n, "version")) {
-			printf("xgwctl %s (protocol %s)\n", XGWCTL_VERSION, XGW_PROTO_MAGIC);
+			printf("xgwctl %s (protocol %s)\n", xgw_version, XGW_PROTO_MAGIC);
 			*ret = 0;
 			return -1;
 		} else if (!strcmp(n, "h") || !strcmp(n, "help")) {

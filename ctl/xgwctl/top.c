@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * top: rates from two `stats show -j` samples a second apart, redrawn every
- * second. Client side only, so xgwd keeps no per-viewer state. Counters
- * are found by reason name wherever the reply nests them, either as
- * {"reason": "blackhole", "packets": N, "bytes": N} or as
- * "blackhole": {"packets": N, "bytes": N}.
+ * second. Client side only, so xgwd keeps no per-viewer state. The reply
+ * is read with json-c: its "reasons" array, one {"reason", "packets",
+ * "bytes"} object per reason. Under -j each frame is one JSON line.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +13,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
+#include "json_print.h"
 #include "xgw_shared.h"
 #include "xgwctl.h"
 
@@ -39,32 +40,48 @@ static int reason_index(const char *name)
 	return -1;
 }
 
-static void record(struct sample *s, int r, const struct jnode *obj)
+static double member_num(const struct json_object *o, const char *key)
 {
-	const struct jnode *p = json_get(obj, "packets"), *b = json_get(obj, "bytes");
+	struct json_object *v;
 
-	if (r < 0 || !p || p->type != J_NUM)
-		return;
-	s->pkts[r] = p->num;
-	s->bytes[r] = b && b->type == J_NUM ? b->num : 0;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return (double)json_object_get_uint64(v);
 }
 
-static void collect(struct sample *s, const struct jnode *n)
+/* Counters by reason name; reasons this xgwctl does not know are skipped. */
+static int sample__read(struct sample *s, const char *body)
 {
-	const struct jnode *name;
+	enum json_tokener_error jerr;
+	struct json_object *root, *reasons, *name;
+	size_t i, n;
+	int ret = -EPROTO;
 
-	if (n->type == J_OBJ) {
-		name = json_get(n, "reason");
-		if (!name)
-			name = json_get(n, "name");
-		if (name && name->type == J_STR)
-			record(s, reason_index(name->str), n);
+	root = json_tokener_parse_verbose(body, &jerr);
+	if (!root)
+		return -EPROTO;
+	if (!json_object_object_get_ex(root, "reasons", &reasons) ||
+	    !json_object_is_type(reasons, json_type_array))
+		goto out;
+	n = json_object_array_length(reasons);
+	for (i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(reasons, i);
+		int k;
+
+		if (!json_object_object_get_ex(r, "reason", &name))
+			goto out;
+		k = reason_index(json_object_get_string(name));
+		if (k < 0)
+			continue;
+		s->pkts[k] = member_num(r, "packets");
+		s->bytes[k] = member_num(r, "bytes");
+		if (s->pkts[k] < 0 || s->bytes[k] < 0)
+			goto out;
 	}
-	for (const struct jnode *c = n->child; c; c = c->next) {
-		if (n->type == J_OBJ && c->type == J_OBJ)
-			record(s, reason_index(c->key), c);
-		collect(s, c);
-	}
+	ret = 0;
+out:
+	json_object_put(root);
+	return ret;
 }
 
 static int sample__take(const struct opts *o, struct sample *s)
@@ -72,7 +89,6 @@ static int sample__take(const struct opts *o, struct sample *s)
 	struct xgw_proto_hdr h = { .json = true };
 	static const char req[] = "stats show\n";
 	struct timespec ts;
-	struct jnode *root;
 	struct reply r;
 	int err;
 
@@ -85,14 +101,12 @@ static int sample__take(const struct opts *o, struct sample *s)
 		reply__free(&r);
 		return 1;
 	}
-	root = json_parse(r.body);
+	err = sample__read(s, r.body);
 	reply__free(&r);
-	if (!root) {
-		print_error(o, "top: cannot parse the reply to \"stats show\"");
+	if (err) {
+		print_error(o, "top: cannot read the reply to \"stats show\"");
 		return 1;
 	}
-	collect(s, root);
-	json_free(root);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->t = ts.tv_sec + ts.tv_nsec / 1e9;
 	return 0;
@@ -111,11 +125,53 @@ static const char *si(double v, char *buf, size_t len)
 	return buf;
 }
 
-static void draw(const struct sample *a, const struct sample *b, bool tty)
+/* One rate pair: text "label  x pps  y bit/s", JSON "key": {"pps", "bps"}. */
+static void print_rate(const char *key, double pps, double bps)
+{
+	char x[32], y[32];
+
+	open_json_object(key);
+	print_text("%-12s", key);
+	print_float(PRINT_JSON, "pps", NULL, pps);
+	print_string(PRINT_TEXT, NULL, " %10s pps", si(pps, x, sizeof(x)));
+	print_float(PRINT_JSON, "bps", NULL, bps);
+	print_string(PRINT_TEXT, NULL, " %10s bit/s", si(bps, y, sizeof(y)));
+	print_nl();
+	close_json_object();
+}
+
+/* Every reason's rate in JSON; in text the non-forwarding ones that move. */
+static void print_reasons(const struct sample *a, const struct sample *b, double dt)
+{
+	char x[32];
+
+	print_text("\n%-16s %10s\n", "by reason", "pkt/s");
+	open_json_array(PRINT_JSON, "reasons");
+	for (int i = 0; i < XGW_REASON_MAX; i++) {
+		double d = (b->pkts[i] - a->pkts[i]) / dt;
+		enum output_type t = xgw_reason_desc[i].cls != XGW_CLASS_FWD && d > 0 ?
+				     PRINT_ANY : PRINT_JSON;
+
+		open_json_object(NULL);
+		print_string(t, "reason", "%-16s", xgw_reason_desc[i].name);
+		print_string(PRINT_JSON, "class", NULL,
+			     xgw_class_name[xgw_reason_desc[i].cls]);
+		print_float(PRINT_JSON, "pps", NULL, d);
+		if (t == PRINT_ANY) {
+			print_string(PRINT_TEXT, NULL, " %10s", si(d, x, sizeof(x)));
+			print_nl();
+		}
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
+static void draw(const struct opts *o, const struct sample *a, const struct sample *b,
+		 bool tty)
 {
 	double dt = b->t - a->t > 0 ? b->t - a->t : 1, pps[XGW_CLASS_MAX] = {};
-	double bps[XGW_CLASS_MAX] = {}, rx = 0, rxb = 0, d;
-	char x[32], y[32];
+	double bps[XGW_CLASS_MAX] = {}, rx = 0, rxb = 0;
+	struct timespec now;
 	int i;
 
 	for (i = 0; i < XGW_REASON_MAX; i++) {
@@ -129,23 +185,22 @@ static void draw(const struct sample *a, const struct sample *b, bool tty)
 			rx += pps[i];
 			rxb += bps[i];
 		}
-	if (tty)
+	if (tty && !o->json)
 		fputs("\033[H\033[2J", stdout);
-	printf("xgw top: rates per second (q to quit)\n\n");
-	printf("%-12s %10s pps %10s bit/s\n", "received", si(rx, x, sizeof(x)),
-	       si(rxb, y, sizeof(y)));
+	clock_gettime(CLOCK_REALTIME, &now);
+	jp_open(stdout, o->json, o->pretty);
+	open_json_object(NULL);
+	print_text("xgw top: rates per second (q to quit)\n\n");
+	print_float(PRINT_JSON, "time", NULL, now.tv_sec + now.tv_nsec / 1e9);
+	print_float(PRINT_JSON, "interval", NULL, dt);
+	print_rate("received", rx, rxb);
 	for (i = 0; i < XGW_CLASS_MAX; i++)
-		printf("%-12s %10s pps %10s bit/s\n", xgw_class_name[i],
-		       si(pps[i], x, sizeof(x)), si(bps[i], y, sizeof(y)));
-	printf("\n%-16s %10s\n", "by reason", "pkt/s");
-	for (i = 0; i < XGW_REASON_MAX; i++) {
-		d = (b->pkts[i] - a->pkts[i]) / dt;
-		if (xgw_reason_desc[i].cls != XGW_CLASS_FWD && d > 0)
-			printf("%-16s %10s\n", xgw_reason_desc[i].name, si(d, x, sizeof(x)));
-	}
-	if (!tty)
-		putchar('\n');
-	fflush(stdout);
+		print_rate(xgw_class_name[i], pps[i], bps[i]);
+	print_reasons(a, b, dt);
+	close_json_object();
+	if (!tty && !o->json)
+		print_nl();
+	jp_close();
 }
 
 /* Wait about a second; true when the user asked to quit. */
@@ -188,7 +243,7 @@ int do_top(const struct opts *o)
 		if (ret)
 			break;
 		cur = !cur;
-		draw(&s[!cur], &s[cur], tty);
+		draw(o, &s[!cur], &s[cur], tty);
 		if (o->count && ++frames >= o->count)
 			break;
 	}

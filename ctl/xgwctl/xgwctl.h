@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include "proto.h"
 
-#define XGWCTL_VERSION	"0.1"
-
 struct opts {
 	bool json;
 	bool pretty;
@@ -42,21 +40,5 @@ int do_batch(const struct opts *o);
 int request_and_print(const struct opts *o, const char *lines, size_t len,
 		      bool batch, const int *line_of, int n);
 int do_top(const struct opts *o);
-
-/* A small JSON reader for top (stats show -j). */
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jnode {
-	enum jtype type;
-	char *key;		/* member name inside an object */
-	char *str;		/* J_STR */
-	double num;		/* J_NUM, J_BOOL */
-	struct jnode *child;	/* J_ARR, J_OBJ */
-	struct jnode *next;
-};
-
-struct jnode *json_parse(const char *s);	/* NULL on error */
-void json_free(struct jnode *n);
-const struct jnode *json_get(const struct jnode *obj, const char *key);
 
 #endif /* XGWCTL_H */

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Backend health checks: one thread, one round per interval. A round takes
- * a snapshot of the backends to check under d->lock, probes them all at
- * once (non-blocking sockets, one poll loop, so N dead backends cost one
- * timeout, not N) without the lock, then reports each result back under the
- * lock (lb__backend_health() applies rise/fall and rebuilds tables).
+ * Backend health checks: one thread and one poll loop for every probe in
+ * flight (non-blocking sockets, so N dead backends cost one timeout each in
+ * parallel, not N in a row). Each backend runs its own check (its own, its
+ * service's or the defaults: lb__check_effective()) on its own clock: a
+ * probe starts every `interval` and gives up after `timeout`.
  *
- * A probe is a TCP connect to the backend's address on the service port;
- * `check http PATH` then sends `GET PATH HTTP/1.0` and wants a 2xx status
- * line. Backends start up (a new backend takes traffic at once); `fall`
- * failures in a row take one down, `rise` successes bring it back.
+ * The loop takes d->lock only to start the probes that are due (a snapshot
+ * of what to probe) and to report results (lb__backend_health() applies
+ * rise/fall and rebuilds tables); the probes themselves run without it.
+ *
+ * Probes: tcp connects; http then sends `GET PATH HTTP/1.0` and wants the
+ * expected status (any 2xx by default); udp sends its payload on a
+ * connected socket and wants an answer that starts with the expected
+ * bytes (an ICMP port unreachable fails it at once). Backends start up (a
+ * new backend takes traffic at once); `fall` failures in a row take one
+ * down, `rise` successes bring it back. A backend goes down at most
+ * fall x interval + timeout after it stopped answering.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -20,8 +27,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "lb.h"
+#include "announce.h"
 
-#define HEALTH_BATCH	256	/* probes in flight at once */
+#define HEALTH_INFLIGHT_MAX	256	/* probes (sockets) at once */
+#define HEALTH_TICK_MS		200	/* longest sleep: picks up new backends */
 
 enum probe_state { PROBE_CONNECTING, PROBE_SENDING, PROBE_READING, PROBE_DONE };
 
@@ -29,14 +38,14 @@ struct probe {
 	__u32 svc_id, be_id;
 	struct xgw_addr addr;
 	__u16 port;
-	enum xgw_check_type check;
-	char path[XGW_HTTP_PATH_MAX];
+	struct xgw_check ck;
 	int fd;
 	enum probe_state state;
 	int result;		/* 0 healthy, else -errno */
+	__u64 deadline_ms;
 	char req[XGW_HTTP_PATH_MAX + 64];
 	size_t req_len, req_off;
-	char resp[16];
+	char resp[XGW_CHECK_DATA_MAX + 1];
 	size_t resp_len;
 };
 
@@ -57,57 +66,88 @@ static void probe_finish(struct probe *p, int result)
 	p->result = result;
 }
 
-static void probe_start(struct probe *p)
+static socklen_t probe_sockaddr(const struct probe *p, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len;
-	char abuf[XGW_ADDR_STRLEN];
-
+	memset(ss, 0, sizeof(*ss));
 	if (p->addr.family == AF_INET) {
-		struct sockaddr_in *sin = (void *)&ss;
+		struct sockaddr_in *sin = (void *)ss;
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(p->port);
 		sin->sin_addr.s_addr = p->addr.a[0];
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (void *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p->port);
-		memcpy(&sin6->sin6_addr, p->addr.a, 16);
-		len = sizeof(*sin6);
+		return sizeof(*sin);
 	}
-	p->fd = socket(p->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 *sin6 = (void *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(p->port);
+	memcpy(&sin6->sin6_addr, p->addr.a, 16);
+	return sizeof(*sin6);
+}
+
+static void probe_start(struct probe *p, __u64 now)
+{
+	bool udp = p->ck.type == XGW_CHECK_UDP;
+	struct sockaddr_storage ss;
+	socklen_t len = probe_sockaddr(p, &ss);
+	char abuf[XGW_ADDR_STRLEN];
+
+	p->deadline_ms = now + p->ck.timeout_ms;
+	p->fd = socket(p->addr.family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
+		       SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		probe_finish(p, -errno);
 		return;
 	}
-	p->req_len = snprintf(p->req, sizeof(p->req),
-			      "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: xgwd\r\n\r\n",
-			      p->path[0] ? p->path : "/",
-			      xgw_addr_str(&p->addr, abuf, sizeof(abuf)));
-	p->state = PROBE_CONNECTING;
+	if (udp) {
+		memcpy(p->req, p->ck.payload, p->ck.payload_len);
+		p->req_len = p->ck.payload_len;
+	} else {
+		p->req_len = snprintf(p->req, sizeof(p->req),
+				      "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: xgwd\r\n\r\n",
+				      p->ck.path[0] ? p->ck.path : "/",
+				      xgw_addr_str(&p->addr, abuf, sizeof(abuf)));
+	}
+	p->state = udp ? PROBE_SENDING : PROBE_CONNECTING;
 	if (connect(p->fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
 		probe_finish(p, -errno);
 }
 
-/* "HTTP/1.x 2.." is all we need of the answer. */
+/* "HTTP/1.x NNN": the status is what we want of the answer. */
+static int http_verdict(const struct probe *p)
+{
+	const char *r = p->resp;
+	unsigned int code;
+
+	if (p->resp_len < 12 || strncmp(r, "HTTP/1.", 7) || r[8] != ' ' ||
+	    r[9] < '1' || r[9] > '5' || r[10] < '0' || r[10] > '9' || r[11] < '0' ||
+	    r[11] > '9')
+		return -EPROTO;
+	code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
+	if (p->ck.expect_code)
+		return code == p->ck.expect_code ? 0 : -EPROTO;
+	return code / 100 == 2 ? 0 : -EPROTO;
+}
+
 static void probe_read(struct probe *p)
 {
-	ssize_t n = read(p->fd, p->resp + p->resp_len, sizeof(p->resp) - 1 - p->resp_len);
+	size_t room = p->ck.type == XGW_CHECK_UDP ? sizeof(p->resp) - 1 : 12;
+	ssize_t n = recv(p->fd, p->resp + p->resp_len, room - p->resp_len, 0);
 
 	if (n < 0) {
 		if (errno != EAGAIN)
 			probe_finish(p, -errno);
 		return;
 	}
-	p->resp_len += n;
-	if (p->resp_len >= 12 || n == 0) {
-		p->resp[p->resp_len] = 0;
-		probe_finish(p, !strncmp(p->resp, "HTTP/1.", 7) && p->resp[9] == '2' ?
-				0 : -EPROTO);
+	if (p->ck.type == XGW_CHECK_UDP) {
+		/* one datagram is the whole answer */
+		probe_finish(p, (size_t)n >= p->ck.expect_len &&
+				!memcmp(p->resp, p->ck.expect, p->ck.expect_len) ? 0 : -EPROTO);
+		return;
 	}
+	p->resp_len += n;
+	if (p->resp_len >= room || n == 0)
+		probe_finish(p, http_verdict(p));
 }
 
 static void probe_event(struct probe *p, short revents)
@@ -123,7 +163,7 @@ static void probe_event(struct probe *p, short revents)
 			probe_finish(p, soerr ? -soerr : -ECONNREFUSED);
 			return;
 		}
-		if (p->check != XGW_CHECK_HTTP) {
+		if (p->ck.type != XGW_CHECK_HTTP) {
 			probe_finish(p, 0);
 			return;
 		}
@@ -141,6 +181,11 @@ static void probe_event(struct probe *p, short revents)
 			p->state = PROBE_READING;
 		return;
 	case PROBE_READING:
+		if ((revents & POLLERR) && !(revents & POLLIN)) {
+			getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			probe_finish(p, soerr ? -soerr : -EPROTO);
+			return;
+		}
 		probe_read(p);
 		return;
 	case PROBE_DONE:
@@ -148,96 +193,115 @@ static void probe_event(struct probe *p, short revents)
 	}
 }
 
-/* Run all probes to completion or until timeout_ms; stop_fd readable aborts. */
-static void probe_run(struct probe *pr, size_t n, unsigned int timeout_ms, int stop_fd)
+/*
+ * One poll over the probes in flight, until the first event or wake_ms;
+ * probes past their deadline time out. stop_fd readable: returns false.
+ */
+static bool probe_poll(struct probe *pr, size_t n, __u64 wake_ms, int stop_fd)
 {
-	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
-	__u64 deadline = now_ms() + timeout_ms;
-	size_t i, k, *idx = calloc(n + 1, sizeof(*idx));
+	struct pollfd pfd[HEALTH_INFLIGHT_MAX + 1];
+	size_t idx[HEALTH_INFLIGHT_MAX], i, k = 0;
+	__u64 t = now_ms(), until = wake_ms;
 
-	for (i = 0; i < n; i++)
-		probe_start(&pr[i]);
-	while (pfd && idx) {
-		__u64 t = now_ms();
-
-		k = 0;
-		for (i = 0; i < n; i++) {
-			if (pr[i].state == PROBE_DONE)
-				continue;
-			pfd[k].fd = pr[i].fd;
-			pfd[k].events = pr[i].state == PROBE_READING ? POLLIN : POLLOUT;
-			pfd[k].revents = 0;
-			idx[k++] = i;
-		}
-		if (!k || t >= deadline)
-			break;
-		pfd[k].fd = stop_fd;
-		pfd[k].events = POLLIN;
+	for (i = 0; i < n; i++) {
+		if (pr[i].state == PROBE_DONE)
+			continue;
+		if (pr[i].deadline_ms < until)
+			until = pr[i].deadline_ms;
+		pfd[k].fd = pr[i].fd;
+		pfd[k].events = pr[i].state == PROBE_READING ? POLLIN : POLLOUT;
 		pfd[k].revents = 0;
-		if (poll(pfd, k + 1, deadline - t) < 0 && errno != EINTR)
-			break;
-		if (stop_fd >= 0 && pfd[k].revents)
-			break;
-		for (i = 0; i < k; i++)
-			if (pfd[i].revents)
-				probe_event(&pr[idx[i]], pfd[i].revents);
+		idx[k++] = i;
 	}
+	pfd[k].fd = stop_fd;
+	pfd[k].events = POLLIN;
+	pfd[k].revents = 0;
+	if (poll(pfd, k + 1, until > t ? (int)(until - t) : 0) < 0 && errno != EINTR)
+		return true;
+	if (stop_fd >= 0 && pfd[k].revents)
+		return false;
+	for (i = 0; i < k; i++)
+		if (pfd[i].revents)
+			probe_event(&pr[idx[i]], pfd[i].revents);
+	t = now_ms();
 	for (i = 0; i < n; i++)
-		if (pr[i].state != PROBE_DONE)
+		if (pr[i].state != PROBE_DONE && t >= pr[i].deadline_ms)
 			probe_finish(&pr[i], -ETIMEDOUT);
-	free(idx);
-	free(pfd);
+	return true;
 }
 
-int health__probe(const struct xgw_addr *addr, __u16 port,
-		  enum xgw_check_type check, const char *path,
-		  unsigned int timeout_ms)
+int health__probe(const struct xgw_addr *addr, __u16 port, const struct xgw_check *ck)
 {
-	struct probe p = { .addr = *addr, .port = port, .check = check, .fd = -1 };
+	struct probe p = { .addr = *addr, .port = port, .ck = *ck, .fd = -1 };
 
-	if (check == XGW_CHECK_NONE)
+	if (ck->type == XGW_CHECK_NONE || ck->type == XGW_CHECK_DEFAULT)
 		return 0;
-	snprintf(p.path, sizeof(p.path), "%s", path ? path : "/");
-	probe_run(&p, 1, timeout_ms, -1);
+	probe_start(&p, now_ms());
+	while (p.state != PROBE_DONE)
+		probe_poll(&p, 1, p.deadline_ms, -1);
 	return p.result;
 }
 
-/* Under d->lock: every backend with a check, as a probe. */
-static size_t health_snapshot(struct lb_state *st, struct probe **out)
+/*
+ * Under d->lock: start a probe for every backend whose check is due, up to
+ * the free room in pr[]; returns the new count and sets *wake to when the
+ * next one falls due.
+ */
+static size_t health_due(struct lb_state *st, struct probe *pr, size_t n, __u64 now,
+			 __u64 *wake)
 {
-	struct probe *pr = NULL, *np;
-	size_t n = 0, cap = 0, j;
+	struct xgw_check ck;
+	size_t j;
 	__u32 i;
 
+	*wake = now + HEALTH_TICK_MS;
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
 		struct lb_service *s = st->svc[i];
 
 		for (j = 0; s && j < s->n_be; j++) {
 			struct lb_backend *b = &s->be[j];
+			struct probe *p;
 
-			if (b->check == XGW_CHECK_NONE)
+			if (b->probing)
 				continue;
-			if (n == cap) {
-				np = realloc(pr, (cap ? cap * 2 : 16) * sizeof(*pr));
-				if (!np)
-					goto out;
-				pr = np;
-				cap = cap ? cap * 2 : 16;
+			if (b->next_probe_ms > now) {
+				if (b->next_probe_ms < *wake)
+					*wake = b->next_probe_ms;
+				continue;
 			}
-			memset(&pr[n], 0, sizeof(pr[n]));
-			pr[n].svc_id = s->id;
-			pr[n].be_id = b->id;
-			pr[n].addr = b->addr;
-			pr[n].port = s->svc.port;
-			pr[n].check = b->check;
-			memcpy(pr[n].path, b->path, sizeof(pr[n].path));
-			pr[n].fd = -1;
-			n++;
+			lb__check_effective(s, b, &ck);
+			if (ck.type == XGW_CHECK_NONE || n == HEALTH_INFLIGHT_MAX)
+				continue;
+			p = &pr[n++];
+			memset(p, 0, sizeof(*p));
+			p->svc_id = s->id;
+			p->be_id = b->id;
+			p->addr = b->addr;
+			p->port = lb_backend_port(s, b);
+			p->ck = ck;
+			p->fd = -1;
+			b->probing = true;
+			/* start to start: a slow probe does not stretch the interval */
+			b->next_probe_ms = now + ck.interval_ms;
 		}
 	}
-out:
-	*out = pr;
 	return n;
+}
+
+/* Under d->lock: report finished probes, keep the others first in pr[]. */
+static size_t health_report(struct xgwd *d, struct probe *pr, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (pr[i].state != PROBE_DONE) {
+			pr[k++] = pr[i];
+			continue;
+		}
+		if (!d->stop)
+			lb__backend_health(d, pr[i].svc_id, pr[i].be_id, !pr[i].result);
+	}
+	return k;
 }
 
 /*
@@ -258,37 +322,29 @@ static void *health_thread(void *arg)
 	struct xgwd *d = arg;
 	struct lb_state *st = lb_state(d);
 	struct pollfd stop = { .fd = st->health_stop_fd[0], .events = POLLIN };
+	struct probe *pr = calloc(HEALTH_INFLIGHT_MAX, sizeof(*pr));
+	size_t n = 0, i, n0;
+	__u64 wake = 0, now;
 
-	for (;;) {
-		__u64 start = now_ms(), spent;
-		struct probe *pr;
-		size_t n, i;
-
+	while (pr) {
 		if (!health_lock(d, &stop))
 			break;
 		lb__adopt_finish(d);
-		n = health_snapshot(st, &pr);
+		announce__tick(d);	/* scale: VIP routes, once restored */
+		n = health_report(d, pr, n);
+		n0 = n;
+		now = now_ms();
+		n = health_due(st, pr, n, now, &wake);
 		pthread_mutex_unlock(&d->lock);
-		/* in batches: a socket each, and the fd limit is finite */
-		for (i = 0; i < n; i += HEALTH_BATCH)
-			probe_run(pr + i, n - i < HEALTH_BATCH ? n - i : HEALTH_BATCH,
-				  st->timeout_ms, st->health_stop_fd[0]);
-		if (poll(&stop, 1, 0) > 0) {	/* aborted probes are no verdict */
-			free(pr);
-			break;
-		}
-		if (!health_lock(d, &stop)) {
-			free(pr);
-			break;
-		}
-		for (i = 0; i < n && !d->stop; i++)
-			lb__backend_health(d, pr[i].svc_id, pr[i].be_id, !pr[i].result);
-		pthread_mutex_unlock(&d->lock);
-		free(pr);
-		spent = now_ms() - start;
-		if (poll(&stop, 1, spent < st->interval_ms ? st->interval_ms - spent : 0) > 0)
+		for (i = n0; i < n; i++)
+			probe_start(&pr[i], now);
+		if (!probe_poll(pr, n, wake, st->health_stop_fd[0]))
 			break;
 	}
+	for (i = 0; pr && i < n; i++)	/* aborted probes are no verdict */
+		if (pr[i].fd >= 0)
+			close(pr[i].fd);
+	free(pr);
 	return NULL;
 }
 

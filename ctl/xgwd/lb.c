@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Services and backends: xgwd's side of the load balancer. Keeps the
- * desired state (lb.h), writes xgw_services, xgw_backends and one Maglev
- * table per service, and answers service/backend commands.
+ * desired state (lb.h), writes xgw_services, xgw_backends, xgw_snat (NAT
+ * source pools) and one Maglev table per service, marks VIPs and NAT
+ * source addresses in the FIB, and answers service/backend commands.
  *
  * A Maglev table is never edited in place: every change builds a complete
  * new inner map and swaps it into xgw_maglev[id] with one update, so a
@@ -18,17 +19,13 @@
 #include "json_print.h"
 #include "maglev.h"
 #include "lb.h"
-
-static const char *const lb_mode_name[] = {
-	[XGW_LB_DSR] = "dsr",
-	[XGW_LB_IPIP] = "ipip",
-};
-
-static const char *const lb_check_name[] = {
-	[XGW_CHECK_TCP] = "tcp",
-	[XGW_CHECK_HTTP] = "http",
-	[XGW_CHECK_NONE] = "none",
-};
+#include "announce.h"
+#include "local.h"
+#include "nexthop.h"
+#include "route.h"
+#include "ctgc.h"
+#include "state.h"
+#include "util.h"
 
 static void lb_svc_key(const struct xgw_svc_addr *sa, struct xgw_svc_key *k)
 {
@@ -56,15 +53,62 @@ static struct lb_service *lb_find_svc(struct lb_state *st,
 	return NULL;
 }
 
-static struct lb_backend *lb_find_be(struct lb_service *s,
-				     const struct xgw_addr *a)
+/* A backend is its address and port (0: the service's). */
+static struct lb_backend *lb_find_be(struct lb_service *s, const struct xgw_addr *a,
+				     __u16 port)
 {
 	size_t i;
 
 	for (i = 0; i < s->n_be; i++)
-		if (xgw_addr_equal(&s->be[i].addr, a))
+		if (xgw_addr_equal(&s->be[i].addr, a) && s->be[i].port == port)
 			return &s->be[i];
 	return NULL;
+}
+
+/* "ADDR", "ADDR:PORT" or "[ADDR6]:PORT", as the grammar writes a backend. */
+static const char *lb_be_str(const struct lb_backend *b, char *buf, size_t len)
+{
+	char a[XGW_ADDR_STRLEN];
+
+	xgw_addr_str(&b->addr, a, sizeof(a));
+	if (!b->port)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, b->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, b->port);
+	return buf;
+}
+#define LB_BE_STRLEN	(XGW_ADDR_STRLEN + 8)
+
+void lb__check_effective(const struct lb_service *s, const struct lb_backend *b,
+			 struct xgw_check *out)
+{
+	const struct xgw_check *layer[2] = { &s->check, b ? &b->check : NULL };
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->type = s->svc.proto == IPPROTO_UDP ? XGW_CHECK_NONE : XGW_CHECK_TCP;
+	out->interval_ms = LB_CHECK_INTERVAL_MS;
+	out->timeout_ms = LB_CHECK_TIMEOUT_MS;
+	out->rise = LB_CHECK_RISE;
+	out->fall = LB_CHECK_FALL;
+	for (i = 0; i < 2 && layer[i]; i++) {
+		const struct xgw_check *c = layer[i];
+
+		if (c->type != XGW_CHECK_DEFAULT) {
+			struct xgw_check t = *c;
+
+			/* the check and its arguments are one thing */
+			t.interval_ms = out->interval_ms;
+			t.timeout_ms = out->timeout_ms;
+			t.rise = out->rise;
+			t.fall = out->fall;
+			*out = t;
+		}
+		out->interval_ms = c->interval_ms ?: out->interval_ms;
+		out->timeout_ms = c->timeout_ms ?: out->timeout_ms;
+		out->rise = c->rise ?: out->rise;
+		out->fall = c->fall ?: out->fall;
+	}
 }
 
 /* Round-robin over [1, max): an id comes back only after all others. */
@@ -94,20 +138,22 @@ static bool lb_be_id_used(void *arg, __u32 id)
 }
 
 static void lb_bury(struct lb_state *st, const struct xgw_svc_addr *svc,
-		    const struct xgw_addr *addr, __u32 id)
+		    const struct lb_backend *b, __u32 id)
 {
 	struct lb_grave *g = &st->grave[st->grave_next++ % LB_GRAVES];
 
 	memset(g, 0, sizeof(*g));
 	g->svc = *svc;
-	if (addr)
-		g->addr = *addr;
+	if (b) {
+		g->addr = b->addr;
+		g->port = b->port;
+	}
 	g->id = id;
 }
 
 /* The old id of this service (addr NULL) or backend, if free again. */
 static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
-		       const struct xgw_addr *addr)
+		       const struct xgw_addr *addr, __u16 port)
 {
 	unsigned int i;
 
@@ -115,7 +161,8 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 		struct lb_grave *g = &st->grave[i];
 
 		if (!g->id || !lb_svc_equal(&g->svc, svc) ||
-		    (addr ? !xgw_addr_equal(&g->addr, addr) : g->addr.family != 0))
+		    (addr ? !xgw_addr_equal(&g->addr, addr) || g->port != port :
+			    g->addr.family != 0))
 			continue;
 		if (addr ? st->be_used[g->id] : st->svc[g->id] != NULL)
 			continue;
@@ -124,9 +171,186 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 	return 0;
 }
 
+/* ---- nat sources ------------------------------------------------------------ */
+
+/* Addresses in the pool first..last (0: no pool). */
+static __u32 lb_snat_count(const struct xgw_addr *first, const struct xgw_addr *last)
+{
+	int w = first->family == AF_INET ? 0 : 3;
+
+	if (!first->family)
+		return 0;
+	return ntohl(last->a[w]) - ntohl(first->a[w]) + 1;
+}
+
+/* The i-th address of a pool starting at first. */
+static struct xgw_addr lb_snat_addr(const struct xgw_addr *first, __u32 i)
+{
+	struct xgw_addr a = *first;
+	int w = a.family == AF_INET ? 0 : 3;
+
+	a.a[w] = htonl(ntohl(a.a[w]) + i);
+	return a;
+}
+
+/*
+ * Replies of NAT flows come back to their source: the datapath looks at
+ * them only where the route says VIP, so every source address is marked.
+ */
+static int lb_snat_mark(struct xgwd *d, const struct xgw_addr *first, __u32 n, bool on)
+{
+	__u32 i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		struct xgw_addr a = lb_snat_addr(first, i);
+
+		err = route__set_vip(d, &a, on);
+		if (err && on) {
+			lb_snat_mark(d, first, i, false);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Take n entries of xgw_snat in a row (prefer: where an adopted service
+ * had them), fill them with the pool from first and mark its addresses.
+ * 0 with *idx, or -errno and nothing taken.
+ */
+static int lb_snat_take(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 prefer,
+			__u32 *idx, char *err, size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	__u32 i, at, run = 0;
+	int ret;
+
+	for (at = 0; prefer + n <= XGW_MAX_SNAT && at < n && !st->snat_used[prefer + at]; at++)
+		;
+	if (at == n) {
+		at = prefer;
+	} else {
+		for (at = 0; at < XGW_MAX_SNAT && run < n; at++)
+			run = st->snat_used[at] ? 0 : run + 1;
+		if (run < n) {
+			snprintf(err, errlen, "snat: no room for %u addresses (%u in all services)",
+				 n, XGW_MAX_SNAT);
+			return -ENOSPC;
+		}
+		at -= n;
+	}
+	for (i = 0; i < n; i++) {
+		struct xgw_snat v = { .family = first->family };
+		struct xgw_addr a = lb_snat_addr(first, i);
+		__u32 k = at + i;
+
+		memcpy(v.addr, a.a, sizeof(v.addr));
+		if (bpf_map_update_elem(st->fd_snat, &k, &v, BPF_ANY)) {
+			snprintf(err, errlen, "cannot write xgw_snat: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	ret = lb_snat_mark(d, first, n, true);
+	if (ret) {
+		snprintf(err, errlen, "cannot mark snat addresses: %s", strerror(-ret));
+		return ret;
+	}
+	memset(st->snat_used + at, 1, n);
+	*idx = at;
+	return 0;
+}
+
+static void lb_snat_give(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 idx)
+{
+	lb_snat_mark(d, first, n, false);
+	memset(lb_state(d)->snat_used + idx, 0, n);
+}
+
 static bool lb_be_usable(const struct lb_backend *b)
 {
 	return b->weight && !b->drain && !b->down;
+}
+
+/* Announce s's VIP (announce.c): a usable backend whose health is known. */
+static bool lb_svc_announced(const struct lb_service *s)
+{
+	size_t i;
+
+	for (i = 0; !s->use_all && i < s->n_be; i++)
+		if (lb_be_usable(&s->be[i]) && s->be[i].proven)
+			return true;
+	return false;
+}
+
+/* In the table under all-down use-all: whatever the operator did not take out. */
+static bool lb_be_eligible(const struct lb_backend *b)
+{
+	return b->weight && !b->drain;
+}
+
+static int lb_be_write(struct lb_state *st, const struct lb_service *s,
+		       const struct lb_backend *b)
+{
+	struct xgw_backend v = {
+		.family = b->addr.family,
+		.mode = s->mode,	/* a connection-table hit needs no service lookup */
+		.svc_id = s->id,
+		.port = htons(b->port),	/* nat; 0: the service's */
+		.nh_id = b->nh_id,
+		/* under use-all a down backend keeps its flows like any other */
+		.flags = (b->down && !s->use_all ? XGW_BE_F_DOWN : 0) |
+			 (b->drain ? XGW_BE_F_DRAIN : 0),
+	};
+
+	memcpy(v.addr, b->addr.a, sizeof(v.addr));
+	memcpy(v.src, b->src.a, sizeof(v.src));
+	return bpf_map_update_elem(st->fd_backends, &b->id, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The backends the table holds, as Maglev sees them: the usable ones, or
+ * under all-down use-all with none usable, every eligible one. Sets *use_all.
+ */
+static size_t lb_table_backends(const struct lb_service *s, struct maglev_backend *mb,
+				bool *use_all)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->n_be; i++)
+		k += lb_be_usable(&s->be[i]);
+	*use_all = !k && s->all_down == XGW_ALLDOWN_USE_ALL;
+	k = 0;
+	for (i = 0; i < s->n_be; i++) {
+		const struct lb_backend *b = &s->be[i];
+
+		if (!(*use_all ? lb_be_eligible(b) : lb_be_usable(b)))
+			continue;
+		mb[k].addr = b->addr;
+		mb[k].port = b->port;
+		mb[k].weight = b->weight;
+		mb[k].id = b->id;
+		k++;
+	}
+	*use_all = *use_all && k;
+	return k;
+}
+
+/* Digest of a table's canonical form over its backends mb[] (sorted here). */
+static int lb_table_digest(struct maglev_backend *mb, size_t k, const __u32 *table,
+			   __u32 m, __u64 *digest)
+{
+	__u32 *rank = calloc(m, sizeof(*rank));
+	int err;
+
+	if (!rank)
+		return -ENOMEM;
+	maglev__sort(mb, k);
+	err = maglev__canonical(mb, k, table, m, rank);
+	if (!err)
+		*digest = maglev__digest(mb, k, rank, m);
+	free(rank);
+	return err;
 }
 
 /* Build the Maglev table into a fresh inner map and swap it in. */
@@ -136,8 +360,9 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 	struct maglev_backend *mb = NULL;
 	__u32 *table = NULL, *keys = NULL, i, count;
+	bool use_all, was = s->use_all;
 	int fd = -1, err;
-	size_t k = 0;
+	size_t k;
 
 	if (s->deferred)
 		return 0;	/* lb__adopt_finish() publishes it */
@@ -148,14 +373,7 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < s->n_be; i++) {
-		if (!lb_be_usable(&s->be[i]))
-			continue;
-		mb[k].addr = s->be[i].addr;
-		mb[k].weight = s->be[i].weight;
-		mb[k].id = s->be[i].id;
-		k++;
-	}
+	k = lb_table_backends(s, mb, &use_all);
 	err = maglev__build(mb, k, s->table_size, table);
 	if (err)
 		goto out;
@@ -174,8 +392,17 @@ static int lb_table_publish(struct lb_state *st, struct lb_service *s)
 		goto out;
 	}
 	err = bpf_map_update_elem(st->fd_maglev, &s->id, &fd, BPF_ANY);
-	if (err)
+	if (err) {
 		err = -errno;
+		goto out;
+	}
+	s->use_all = use_all;
+	for (i = 0; use_all != was && i < s->n_be; i++)
+		lb_be_write(st, s, &s->be[i]);	/* DOWN flags follow use-all */
+	/* VIP routes: announced while a backend is usable (use-all is not) */
+	announce__service(s->id, &s->svc.addr, lb_svc_announced(s));
+	if (lb_table_digest(mb, k, table, s->table_size, &s->digest))
+		s->digest = 0;
 out:
 	if (fd >= 0)
 		close(fd);	/* the outer map holds the table now */
@@ -192,25 +419,14 @@ static int lb_svc_write(struct lb_state *st, struct lb_service *s)
 		.mode = s->mode,
 		.flags = XGW_SVC_F_ALLDOWN_DROP,
 		.table_size = s->table_size,
+		.persist_s = s->persist_s,
+		.snat_n = lb_snat_count(&s->snat_first, &s->snat_last),
+		.snat_first = s->snat_idx,
 	};
 	struct xgw_svc_key k;
 
 	lb_svc_key(&s->svc, &k);
 	return bpf_map_update_elem(st->fd_services, &k, &v, BPF_ANY) ? -errno : 0;
-}
-
-static int lb_be_write(struct lb_state *st, const struct lb_backend *b)
-{
-	struct xgw_backend v = {
-		.family = b->addr.family,
-		.nh_id = b->nh_id,
-		.flags = (b->down ? XGW_BE_F_DOWN : 0) |
-			 (b->drain ? XGW_BE_F_DRAIN : 0),
-	};
-
-	memcpy(v.addr, b->addr.a, sizeof(v.addr));
-	memcpy(v.src, b->src.a, sizeof(v.src));
-	return bpf_map_update_elem(st->fd_backends, &b->id, &v, BPF_ANY) ? -errno : 0;
 }
 
 /* Forget connection-table entries of a service (be_id 0) or of a backend.
@@ -244,6 +460,30 @@ static void lb_ct_purge(struct lb_state *st, __u32 svc_id, __u32 be_id)
 	free(del);
 }
 
+static void lb_ct_count_nat(const void *key, const void *value, void *arg)
+{
+	const struct xgw_ct_entry *ct = value;
+	__u32 *nat_flows = arg;
+
+	(void)key;
+	if (ct->kind == XGW_CT_NAT_REPLY && ct->svc_id < XGW_MAX_SERVICES)
+		nat_flows[ct->svc_id]++;
+}
+
+/*
+ * Connection-table entries, and (nat_flows not NULL, XGW_MAX_SERVICES long)
+ * per service its NAT flows: one reply entry each, each holding one source
+ * address and port of the gateway's. By batches (ops-daemon, #12: not one
+ * or two syscalls per entry while d->lock is held).
+ */
+static unsigned long lb_ct_census(struct lb_state *st, __u32 *nat_flows)
+{
+	long n = xgw_map_walk(st->fd_ct, sizeof(struct xgw_flow_key), sizeof(struct xgw_ct_entry),
+			      nat_flows ? lb_ct_count_nat : NULL, nat_flows);
+
+	return n < 0 ? 0 : n;
+}
+
 /* Publish the table after a backend set change, and the service value. */
 static int lb_svc_publish(struct lb_state *st, struct lb_service *s)
 {
@@ -263,6 +503,15 @@ static void lb_cmd_service(struct xgw_cmd *c, enum xgw_verb verb,
 	c->service.svc = s->svc;
 	c->service.mode = s->mode;
 	c->service.table_size = s->table_size;
+	c->service.all_down = s->all_down;
+	c->service.check = s->check;
+	c->service.snat_first = s->snat_first;
+	c->service.snat_last = s->snat_last;
+	c->service.persist_s = s->persist_s;
+	c->service.said = XGW_LB_F_MODE | XGW_LB_F_TABLE | xgw_check_said(&s->check) |
+			  (s->all_down != XGW_ALLDOWN_DROP ? XGW_LB_F_ALLDOWN : 0) |
+			  (s->snat_first.family ? XGW_LB_F_SNAT : 0) |
+			  (s->persist_s ? XGW_LB_F_PERSIST : 0);
 }
 
 static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
@@ -273,9 +522,11 @@ static void lb_cmd_backend(struct xgw_cmd *c, enum xgw_verb verb,
 	c->verb = verb;
 	c->backend.svc = s->svc;
 	c->backend.addr = b->addr;
+	c->backend.port = b->port;
 	c->backend.weight = b->weight;
+	c->backend.drain = b->drain;
 	c->backend.check = b->check;
-	memcpy(c->backend.path, b->path, sizeof(c->backend.path));
+	c->backend.said = XGW_LB_F_WEIGHT | xgw_check_said(&b->check);
 }
 
 /* Commands recreating backend b (add, then drain if it is drained), pushed
@@ -288,7 +539,7 @@ static int lb_undo_backend_readd(struct xgwd_undo *u, const struct lb_service *s
 
 	if (b->drain) {
 		lb_cmd_backend(&c, XGW_V_SET, s, b);
-		c.backend.op = XGW_BE_DRAIN;
+		c.backend.said = XGW_LB_F_DRAIN;
 		err = xgwd_undo__push(u, &c);
 		if (err)
 			return err;
@@ -321,8 +572,14 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 				 m, XGW_MAGLEV_MAX);
 			return -EINVAL;
 		}
-		if (c->service.mode != XGW_LB_DSR && c->service.mode != XGW_LB_IPIP) {
+		if (c->service.mode < XGW_LB_DSR || c->service.mode > XGW_LB_NAT) {
 			snprintf(err, errlen, "invalid mode %d", c->service.mode);
+			return -EINVAL;
+		}
+		if ((c->service.said & XGW_LB_F_SNAT) &&
+		    c->service.snat_first.family != c->service.svc.addr.family) {
+			snprintf(err, errlen, "snat pool of another family than the VIP (nat "
+				 "translates within one family)");
 			return -EINVAL;
 		}
 		return 0;
@@ -340,7 +597,8 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 {
 	struct lb_state *st = lb_state(d);
 	const struct xgw_svc_addr *sa;
-	char buf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
+	char buf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
+	struct lb_backend key = {};
 	struct lb_service *s;
 	struct lb_backend *b;
 
@@ -352,9 +610,15 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 			snprintf(err, errlen, "service %s exists", buf);
 			return -EEXIST;
 		}
-		if (c->verb == XGW_V_DEL && !s) {
+		if ((c->verb == XGW_V_DEL || c->verb == XGW_V_SET) && !s) {
 			snprintf(err, errlen, "no service %s", buf);
 			return -ENOENT;
+		}
+		if (c->verb == XGW_V_SET && (c->service.said & XGW_LB_F_SNAT) &&
+		    s->mode != XGW_LB_NAT) {
+			snprintf(err, errlen, "service %s is %s: snat needs mode nat", buf,
+				 xgw_lb_mode_name(s->mode));
+			return -EINVAL;
 		}
 		return 0;
 	}
@@ -362,15 +626,30 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 		snprintf(err, errlen, "no service %s", buf);
 		return -ENOENT;
 	}
-	xgw_addr_str(&c->backend.addr, abuf, sizeof(abuf));
-	b = lb_find_be(s, &c->backend.addr);
+	key.addr = c->backend.addr;
+	key.port = c->backend.port;
+	lb_be_str(&key, bbuf, sizeof(bbuf));
+	b = lb_find_be(s, &key.addr, key.port);
 	if (c->verb == XGW_V_ADD && b) {
-		snprintf(err, errlen, "backend %s of %s exists", abuf, buf);
+		snprintf(err, errlen, "backend %s of %s exists", bbuf, buf);
 		return -EEXIST;
 	}
 	if (c->verb != XGW_V_ADD && !b) {
-		snprintf(err, errlen, "no backend %s in %s", abuf, buf);
+		snprintf(err, errlen, "no backend %s in %s", bbuf, buf);
 		return -ENOENT;
+	}
+	if (c->verb == XGW_V_ADD && s->mode == XGW_LB_NAT &&
+	    key.addr.family != s->svc.addr.family) {
+		snprintf(err, errlen, "backend %s: nat translates within one family, the VIP is IPv%d",
+			 bbuf, s->svc.addr.family == AF_INET ? 4 : 6);
+		return -EINVAL;
+	}
+	if (c->verb == XGW_V_ADD && key.port && s->mode != XGW_LB_NAT) {
+		/* dsr and ipip hand the client's packet over as it is */
+		snprintf(err, errlen, "backend %s: a port other than the service's (%u) needs "
+			 "mode nat, %s delivers to port %u", bbuf, sa->port,
+			 xgw_lb_mode_name(s->mode), sa->port);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -384,61 +663,42 @@ static bool lb_adopting(struct xgwd *d)
 	return d->adopted && d->restoring;
 }
 
-static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa)
+/* The adopted id of a service, and its old entry (its NAT pool's place). */
+static __u32 lb_adopt_svc_id(struct xgwd *d, const struct xgw_svc_addr *sa,
+			     struct xgw_service *v)
 {
 	struct lb_state *st = lb_state(d);
-	struct xgw_service v;
 	struct xgw_svc_key k;
 
 	lb_svc_key(sa, &k);
-	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, &v) ||
-	    !v.id || v.id >= XGW_MAX_SERVICES || st->svc[v.id])
+	if (!lb_adopting(d) || bpf_map_lookup_elem(st->fd_services, &k, v) ||
+	    !v->id || v->id >= XGW_MAX_SERVICES || st->svc[v->id]) {
+		memset(v, 0, sizeof(*v));
 		return 0;
-	return v.id;
+	}
+	return v->id;
 }
 
-/* Does the service's live table point at backend id? */
-static bool lb_table_has(struct lb_state *st, __u32 svc_id, __u32 be_id)
-{
-	__u32 inner_id, slot, v;
-	bool found = false;
-	int fd;
-
-	if (bpf_map_lookup_elem(st->fd_maglev, &svc_id, &inner_id))
-		return false;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return false;
-	/* Maglev spreads every backend over the table: a short scan finds it */
-	for (slot = 0; slot < 4096 && !found; slot++)
-		found = !bpf_map_lookup_elem(fd, &slot, &v) && v == be_id;
-	close(fd);
-	return found;
-}
-
-/* The adopted backend id for (service, address), and its old entry. */
+/* The adopted backend id for (service, address, port), and its old entry. */
 static __u32 lb_adopt_be_id(struct xgwd *d, const struct lb_service *s,
-			    const struct xgw_addr *a, struct xgw_backend *old)
+			    const struct lb_backend *b, struct xgw_backend *old)
 {
 	struct lb_state *st = lb_state(d);
-	__u32 id, only = 0, n = 0;
 	struct xgw_backend v;
+	__u32 id;
 
 	if (!lb_adopting(d))
 		return 0;
+	/* a backend entry names its service: the match is exact */
 	for (id = 1; id < XGW_MAX_BACKENDS; id++) {
 		if (st->be_used[id] || bpf_map_lookup_elem(st->fd_backends, &id, &v) ||
-		    v.family != a->family || memcmp(v.addr, a->a, sizeof(v.addr)))
+		    v.svc_id != s->id || v.family != b->addr.family ||
+		    memcmp(v.addr, b->addr.a, sizeof(v.addr)) || v.port != htons(b->port))
 			continue;
-		if (lb_table_has(st, s->id, id)) {
-			*old = v;
-			return id;
-		}
-		only = id;
 		*old = v;
-		n++;
+		return id;
 	}
-	return n == 1 ? only : 0;	/* out of the table: only if unambiguous */
+	return 0;
 }
 
 void lb__adopt_finish(struct xgwd *d)
@@ -450,7 +710,7 @@ void lb__adopt_finish(struct xgwd *d)
 	__u32 id;
 
 	/* only once the daemon is serving: a failed restore must not sweep */
-	if (!st->adopt_pending || d->ctl_fd < 0)
+	if (!st->adopt_pending || d->ctl_fd < 0 || state__status() == STATE_NOT_LOADED)
 		return;
 	st->adopt_pending = false;
 	while (!bpf_map_get_next_key(st->fd_services, prev, &next)) {
@@ -476,20 +736,33 @@ void lb__adopt_finish(struct xgwd *d)
 	}
 }
 
+/* What add and replace say of a service: all of it, defaults for the rest. */
+static void lb_svc_settings(struct lb_service *s, const struct xgw_cmd *c)
+{
+	s->mode = c->service.mode;
+	s->table_size = lb_table_size(c);
+	s->all_down = c->service.all_down;
+	s->check = c->service.check;
+	s->snat_first = c->service.snat_first;
+	s->snat_last = c->service.snat_last;
+	s->persist_s = c->service.persist_s;
+}
+
 static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			  struct xgwd_undo *undo, char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
+	struct xgw_service old;
 	struct lb_service *s;
 	struct xgw_cmd inv;
 	bool adopted;
-	__u32 id;
+	__u32 id, n;
 	int ret;
 
-	id = lb_adopt_svc_id(d, &c->service.svc);
+	id = lb_adopt_svc_id(d, &c->service.svc, &old);
 	adopted = id != 0;
 	if (!id)
-		id = lb_exhume(st, &c->service.svc, NULL);
+		id = lb_exhume(st, &c->service.svc, NULL, 0);
 	if (!id)
 		id = lb_alloc_id(&st->next_svc_id, XGW_MAX_SERVICES, lb_svc_id_used, st);
 	if (!id) {
@@ -501,8 +774,7 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 		return -ENOMEM;
 	s->svc = c->service.svc;
 	s->id = id;
-	s->mode = c->service.mode;
-	s->table_size = lb_table_size(c);
+	lb_svc_settings(s, c);
 	if (undo) {
 		lb_cmd_service(&inv, XGW_V_DEL, s);
 		ret = xgwd_undo__push(undo, &inv);
@@ -518,11 +790,21 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 			snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;
 	}
+	n = lb_snat_count(&s->snat_first, &s->snat_last);
+	if (n) {
+		ret = lb_snat_take(d, &s->snat_first, n, old.snat_first, &s->snat_idx, err, errlen);
+		if (ret) {
+			route__set_vip(d, &s->svc.addr, false);
+			goto fail;
+		}
+	}
 	/* adopted: the old table serves until the restore is complete */
 	s->deferred = adopted;
 	/* table first: the service entry makes packets look for it */
 	ret = s->deferred ? 0 : lb_svc_publish(st, s);
 	if (ret) {
+		if (n)
+			lb_snat_give(d, &s->snat_first, n, s->snat_idx);
 		route__set_vip(d, &s->svc.addr, false);
 		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
 		goto fail;
@@ -544,6 +826,9 @@ static void lb_backend_release(struct xgwd *d, struct lb_backend *b)
 	if (b->nh_id)
 		nexthop__put(d, b->nh_id);
 	b->nh_id = 0;
+	if (b->src_marked)
+		route__set_vip(d, &b->src, false);
+	b->src_marked = false;
 }
 
 static int lb_service_del(struct xgwd *d, struct lb_service *s,
@@ -571,32 +856,104 @@ static int lb_service_del(struct xgwd *d, struct lb_service *s,
 	bpf_map_delete_elem(st->fd_maglev, &s->id);
 	lb_bury(st, &s->svc, NULL, s->id);
 	for (i = 0; i < s->n_be; i++) {
-		lb_bury(st, &s->svc, &s->be[i].addr, s->be[i].id);
+		lb_bury(st, &s->svc, &s->be[i], s->be[i].id);
 		lb_backend_release(d, &s->be[i]);
 	}
 	lb_ct_purge(st, s->id, 0);
+	announce__service(s->id, &s->svc.addr, false);	/* scale: VIP routes */
 	route__set_vip(d, &s->svc.addr, false);
+	lb_snat_give(d, &s->snat_first, lb_snat_count(&s->snat_first, &s->snat_last),
+		     s->snat_idx);
 	st->svc[s->id] = NULL;
 	free(s->be);
 	free(s);
 	return 0;
 }
 
+/*
+ * A backend whose check changed starts counting again, probed at once; with
+ * no check at all it is up.
+ */
+static void lb_health_reset(const struct lb_service *s, struct lb_backend *b)
+{
+	struct xgw_check ck;
+
+	lb__check_effective(s, b, &ck);
+	b->ok_run = b->fail_run = 0;
+	b->next_probe_ms = 0;
+	if (ck.type == XGW_CHECK_NONE) {
+		b->down = false;
+		b->proven = true;
+	}
+}
+
+/* After a change to s's settings (old: what they were), write it all out. */
+static int lb_service_changed(struct lb_state *st, struct lb_service *s,
+			      const struct lb_service *old)
+{
+	size_t i;
+
+	if (memcmp(&old->check, &s->check, sizeof(s->check)))
+		for (i = 0; i < s->n_be; i++)
+			lb_health_reset(s, &s->be[i]);
+	/*
+	 * Growing: table then size; shrinking: size then table. Either way a
+	 * packet in between indexes within the table it sees.
+	 */
+	if (s->table_size >= old->table_size)
+		return lb_svc_publish(st, s);
+	return lb_svc_write(st, s) ?: lb_table_publish(st, s);
+}
+
+/*
+ * After a replace or set: a new NAT pool if it changed (taken before the
+ * service entry points at it, the old one given back after), then the
+ * service written out. On failure s is old again.
+ */
+static int lb_service_repool(struct xgwd *d, struct lb_service *s, const struct lb_service *old,
+			     char *err, size_t errlen)
+{
+	__u32 n = lb_snat_count(&s->snat_first, &s->snat_last);
+	__u32 n_old = lb_snat_count(&old->snat_first, &old->snat_last);
+	bool moved = !xgw_addr_equal(&s->snat_first, &old->snat_first) ||
+		     !xgw_addr_equal(&s->snat_last, &old->snat_last);
+	struct lb_service now;
+	int ret = 0;
+
+	if (moved && n)
+		ret = lb_snat_take(d, &s->snat_first, n, XGW_MAX_SNAT, &s->snat_idx, err, errlen);
+	if (!ret) {
+		ret = lb_service_changed(lb_state(d), s, old);
+		if (ret)
+			snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
+	}
+	if (!ret) {
+		if (moved && n_old)
+			lb_snat_give(d, &old->snat_first, n_old, old->snat_idx);
+		return 0;
+	}
+	if (moved && n && s->snat_idx != old->snat_idx)
+		lb_snat_give(d, &s->snat_first, n, s->snat_idx);
+	now = *s;
+	*s = *old;
+	lb_service_changed(lb_state(d), s, &now);
+	return ret;
+}
+
 static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 			      const struct xgw_cmd *c, struct xgwd_undo *undo,
 			      char *err, size_t errlen)
 {
-	struct lb_state *st = lb_state(d);
-	unsigned int old_size = s->table_size;
-	int old_mode = s->mode, ret;
+	struct lb_service old = *s;
 	struct xgw_cmd inv;
+	int ret;
 
 	/*
 	 * A backend was checked for its service's mode when it was added (dsr:
 	 * on-link; ipip: a local source address). Rather than re-route every
 	 * backend at once, a mode change needs the service empty.
 	 */
-	if (c->service.mode != s->mode && s->n_be) {
+	if (c->verb == XGW_V_REPLACE && c->service.mode != s->mode && s->n_be) {
 		char buf[XGW_SVC_STRLEN];
 
 		snprintf(err, errlen, "service %s has backends: delete them before changing its mode",
@@ -604,28 +961,28 @@ static int lb_service_replace(struct xgwd *d, struct lb_service *s,
 		return -EBUSY;
 	}
 	if (undo) {
-		lb_cmd_service(&inv, XGW_V_REPLACE, s);
+		lb_cmd_service(&inv, c->verb, s);
+		/* set: the inverse says the same fields, with their old values */
+		if (c->verb == XGW_V_SET)
+			inv.service.said = c->service.said;
 		ret = xgwd_undo__push(undo, &inv);
 		if (ret)
 			return ret;
 	}
-	s->mode = c->service.mode;
-	s->table_size = lb_table_size(c);
-	/*
-	 * Growing: table then size; shrinking: size then table. Either way a
-	 * packet in between indexes within the table it sees.
-	 */
-	if (s->table_size >= old_size)
-		ret = lb_svc_publish(st, s);
-	else
-		ret = lb_svc_write(st, s) ?: lb_table_publish(st, s);
-	if (ret) {
-		s->mode = old_mode;
-		s->table_size = old_size;
-		lb_svc_publish(st, s);
-		snprintf(err, errlen, "cannot write service maps: %s", strerror(-ret));
+	if (c->verb == XGW_V_REPLACE) {
+		lb_svc_settings(s, c);
+	} else {
+		xgw_check_merge(&s->check, &c->service.check, c->service.said);
+		if (c->service.said & XGW_LB_F_ALLDOWN)
+			s->all_down = c->service.all_down;
+		if (c->service.said & XGW_LB_F_SNAT) {
+			s->snat_first = c->service.snat_first;
+			s->snat_last = c->service.snat_last;
+		}
+		if (c->service.said & XGW_LB_F_PERSIST)
+			s->persist_s = c->service.persist_s;
 	}
-	return ret;
+	return lb_service_repool(d, s, &old, err, errlen);
 }
 
 /* Next hop and (for ipip) outer source of a backend. */
@@ -649,11 +1006,13 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 		return -ENETUNREACH;
 	}
 	ret = local__pick(d, b->addr.family, &b->addr, &b->src);
-	if (ret && s->mode == XGW_LB_IPIP) {
+	/* ipip: the outer source; nat without a pool: the flows' source */
+	if (ret && (s->mode == XGW_LB_IPIP || (s->mode == XGW_LB_NAT && !s->snat_first.family))) {
 		nexthop__put(d, b->nh_id);
 		b->nh_id = 0;
-		snprintf(err, errlen, "no local %s address to reach backend %s (ipip)",
-			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf);
+		snprintf(err, errlen, "no local %s address to reach backend %s (%s)",
+			 b->addr.family == AF_INET ? "IPv4" : "IPv6", abuf,
+			 xgw_lb_mode_name(s->mode));
 		return ret;
 	}
 	if (ret)
@@ -668,18 +1027,24 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	struct lb_state *st = lb_state(d);
 	struct lb_backend nb = {}, *b;
 	struct xgw_backend old = {};
+	struct xgw_check ck;
 	struct xgw_cmd inv;
 	int ret;
 
 	nb.addr = c->backend.addr;
+	nb.port = c->backend.port;
 	nb.weight = c->backend.weight;
 	nb.check = c->backend.check;
-	memcpy(nb.path, c->backend.path, sizeof(nb.path));
-	nb.id = lb_adopt_be_id(d, s, &nb.addr, &old);
-	if (nb.id)
-		nb.down = old.flags & XGW_BE_F_DOWN;	/* until it rises again */
+	nb.id = lb_adopt_be_id(d, s, &nb, &old);
+	lb__check_effective(s, &nb, &ck);
+	nb.proven = ck.type == XGW_CHECK_NONE;
+	if (nb.id) {
+		/* down until it rises again, if it is checked at all */
+		nb.down = (old.flags & XGW_BE_F_DOWN) && ck.type != XGW_CHECK_NONE;
+		nb.proven = !nb.down;	/* the running datapath's verdict */
+	}
 	if (!nb.id)
-		nb.id = lb_exhume(st, &s->svc, &nb.addr);
+		nb.id = lb_exhume(st, &s->svc, &nb.addr, nb.port);
 	if (!nb.id)
 		nb.id = lb_alloc_id(&st->next_be_id, XGW_MAX_BACKENDS, lb_be_id_used, st);
 	if (!nb.id) {
@@ -704,10 +1069,20 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	ret = lb_backend_route(d, s, &nb, old.nh_id, err, errlen);
 	if (ret)
 		return ret;
+	if (s->mode == XGW_LB_NAT && nb.src.family) {
+		/* the replies of flows sourced from it come back to it */
+		ret = route__set_vip(d, &nb.src, true);
+		if (ret) {
+			nexthop__put(d, nb.nh_id);
+			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+			return ret;
+		}
+		nb.src_marked = true;
+	}
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
 	*b = nb;
-	ret = lb_be_write(st, b);
+	ret = lb_be_write(st, s, b);
 	if (!ret)
 		ret = lb_table_publish(st, s);
 	if (ret) {
@@ -741,7 +1116,7 @@ static int lb_backend_del(struct xgwd *d, struct lb_service *s,
 		b->weight = old_weight;
 		return err;
 	}
-	lb_bury(st, &s->svc, &b->addr, b->id);
+	lb_bury(st, &s->svc, b, b->id);
 	lb_backend_release(d, b);
 	memmove(b, b + 1, (s->be + s->n_be - (b + 1)) * sizeof(*b));
 	s->n_be--;
@@ -754,38 +1129,40 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 			  struct xgwd_undo *undo)
 {
 	struct lb_state *st = lb_state(d);
+	unsigned int said = c->backend.said;
 	struct lb_backend old = *b;
 	struct xgw_cmd inv;
 	int err;
 
 	if (undo) {
+		/* the same fields, with their old values */
 		lb_cmd_backend(&inv, XGW_V_SET, s, b);
-		inv.backend.op = c->backend.op;
-		if (c->backend.op != XGW_BE_SET_WEIGHT)
-			inv.backend.op = b->drain ? XGW_BE_DRAIN : XGW_BE_UNDRAIN;
+		inv.backend.said = said;
 		err = xgwd_undo__push(undo, &inv);
 		if (err)
 			return err;
 	}
-	if (c->backend.op == XGW_BE_SET_WEIGHT)
+	if (said & XGW_LB_F_WEIGHT)
 		b->weight = c->backend.weight;
-	else
-		b->drain = c->backend.op == XGW_BE_DRAIN;
-	err = lb_be_write(st, b);
+	if (said & XGW_LB_F_DRAIN)
+		b->drain = c->backend.drain;
+	xgw_check_merge(&b->check, &c->backend.check, said);
+	if (memcmp(&old.check, &b->check, sizeof(b->check)))
+		lb_health_reset(s, b);
+	err = lb_be_write(st, s, b);
 	if (!err)
 		err = lb_table_publish(st, s);
 	if (err) {
 		*b = old;
-		lb_be_write(st, b);
+		lb_be_write(st, s, b);
 		lb_table_publish(st, s);
 		return err;
 	}
 	if (old.drain != b->drain) {
-		char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
+		char sbuf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
 
 		pr_info("service %s backend %s %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-			xgw_addr_str(&b->addr, abuf, sizeof(abuf)),
-			b->drain ? "draining" : "undrained");
+			lb_be_str(b, bbuf, sizeof(bbuf)), b->drain ? "draining" : "undrained");
 	}
 	return 0;
 }
@@ -793,10 +1170,11 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 {
 	struct lb_state *st = lb_state(d);
-	char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN];
-	struct lb_service *s;
+	char sbuf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
 	struct lb_backend *b = NULL;
-	bool was_down;
+	struct lb_service *s;
+	struct xgw_check ck;
+	bool was_down, was_proven;
 	size_t i;
 
 	s = svc_id < XGW_MAX_SERVICES ? st->svc[svc_id] : NULL;
@@ -805,23 +1183,32 @@ int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
 			b = &s->be[i];
 	if (!b)
 		return -ENOENT;	/* deleted while it was being checked */
+	b->probing = false;
+	lb__check_effective(s, b, &ck);
+	if (ck.type == XGW_CHECK_NONE)
+		return 0;	/* its check went away meanwhile */
 	was_down = b->down;
+	was_proven = b->proven;
 	if (ok) {
 		b->ok_run++;
 		b->fail_run = 0;
-		if (b->down && b->ok_run >= st->rise)
+		b->proven = true;
+		if (b->down && b->ok_run >= ck.rise)
 			b->down = false;
 	} else {
 		b->fail_run++;
 		b->ok_run = 0;
-		if (!b->down && b->fail_run >= st->fall)
+		if (!b->down && b->fail_run >= ck.fall)
 			b->down = true;
 	}
-	if (was_down == b->down)
+	if (was_down == b->down) {
+		if (!was_proven && b->proven)	/* its first passed check */
+			announce__service(s->id, &s->svc.addr, lb_svc_announced(s));
 		return 0;
+	}
 	pr_info("service %s backend %s is %s", xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-		xgw_addr_str(&b->addr, abuf, sizeof(abuf)), b->down ? "down" : "up");
-	lb_be_write(st, b);
+		lb_be_str(b, bbuf, sizeof(bbuf)), b->down ? "down" : "up");
+	lb_be_write(st, s, b);
 	return lb_table_publish(st, s);
 }
 
@@ -863,17 +1250,43 @@ static void lb_show_counters(int fd, __u32 id)
 	print_u64(PRINT_ANY, "new_flows", " new-flows %llu", c.new_flows);
 }
 
-static void lb_show_backend(struct lb_state *st, const struct lb_backend *b)
+/* The check in force: text as the grammar writes it, JSON field by field. */
+static void lb_show_check(const struct xgw_check *ck)
 {
-	char abuf[XGW_ADDR_STRLEN];
+	char txt[XGW_HTTP_PATH_MAX + 6 * XGW_CHECK_DATA_MAX];
 
+	/* no check: its timing would only be noise */
+	if (xgw_check_format(ck, ck->type == XGW_CHECK_NONE ? XGW_LB_F_CHECK : XGW_LB_F_HEALTH,
+			     txt, sizeof(txt)) < 0)
+		txt[0] = '\0';
+	print_string(PRINT_TEXT, NULL, "%s", txt);
+	open_json_object("check");
+	print_string(PRINT_JSON, "type", NULL, xgw_check_name(ck->type));
+	if (ck->type == XGW_CHECK_HTTP) {
+		print_string(PRINT_JSON, "path", NULL, ck->path);
+		print_uint(PRINT_JSON, "expect", NULL, ck->expect_code);
+	}
+	print_uint(PRINT_JSON, "interval_ms", NULL, ck->interval_ms);
+	print_uint(PRINT_JSON, "timeout_ms", NULL, ck->timeout_ms);
+	print_uint(PRINT_JSON, "rise", NULL, ck->rise);
+	print_uint(PRINT_JSON, "fall", NULL, ck->fall);
+	close_json_object();
+}
+
+static void lb_show_backend(struct lb_state *st, const struct lb_service *s,
+			    const struct lb_backend *b)
+{
+	char abuf[XGW_ADDR_STRLEN], bbuf[LB_BE_STRLEN];
+	struct xgw_check ck;
+
+	lb__check_effective(s, b, &ck);
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "addr", "\tbackend %s", xgw_addr_str(&b->addr, abuf, sizeof(abuf)));
+	print_string(PRINT_TEXT, NULL, "\tbackend %s", lb_be_str(b, bbuf, sizeof(bbuf)));
+	print_string(PRINT_JSON, "addr", NULL, xgw_addr_str(&b->addr, abuf, sizeof(abuf)));
+	print_uint(PRINT_JSON, "port", NULL, lb_backend_port(s, b));
 	print_uint(PRINT_ANY, "id", " id %u", b->id);
 	print_uint(PRINT_ANY, "weight", " weight %u", b->weight);
-	print_string(PRINT_ANY, "check", " check %s", lb_check_name[b->check]);
-	if (b->check == XGW_CHECK_HTTP)
-		print_string(PRINT_ANY, "path", " %s", b->path);
+	lb_show_check(&ck);
 	print_string(PRINT_ANY, "state", " state %s", lb_be_state(b));
 	print_bool(PRINT_JSON, "healthy", NULL, !b->down);
 	print_bool(PRINT_JSON, "drain", NULL, b->drain);
@@ -883,38 +1296,196 @@ static void lb_show_backend(struct lb_state *st, const struct lb_backend *b)
 	close_json_object();
 }
 
+static void lb_show_service(struct lb_state *st, const struct lb_service *s,
+			    const __u32 *nat_flows)
+{
+	char buf[XGW_SVC_STRLEN], dig[20];
+	struct xgw_check ck;
+	size_t j, up = 0;
+
+	for (j = 0; j < s->n_be; j++)
+		up += lb_be_usable(&s->be[j]);
+	lb__check_effective(s, NULL, &ck);
+	snprintf(dig, sizeof(dig), "%016llx", (unsigned long long)s->digest);
+	print_string(PRINT_ANY, "service", "service %s", xgw_svc_str(&s->svc, buf, sizeof(buf)));
+	print_uint(PRINT_ANY, "id", " id %u", s->id);
+	print_string(PRINT_ANY, "mode", " mode %s", xgw_lb_mode_name(s->mode));
+	print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_uint(PRINT_ANY, "usable", " usable %u", up);
+	if (s->snat_first.family) {
+		char a[XGW_ADDR_STRLEN], b[XGW_ADDR_STRLEN];
+
+		xgw_addr_str(&s->snat_first, a, sizeof(a));
+		xgw_addr_str(&s->snat_last, b, sizeof(b));
+		print_string(PRINT_ANY, "snat_first", " snat %s", a);
+		print_string(PRINT_ANY, "snat_last", "-%s", b);
+	}
+	print_uint(PRINT_ANY, "persist", " persist %u", s->persist_s);
+	if (s->mode == XGW_LB_NAT && nat_flows)
+		print_uint(PRINT_ANY, "nat_flows", " nat-flows %u", nat_flows[s->id]);
+	print_string(PRINT_ANY, "all_down", " all-down %s", xgw_all_down_name(s->all_down));
+	print_string(PRINT_TEXT, NULL, "%s", s->use_all ? " (in force: every backend down)" : "");
+	print_bool(PRINT_JSON, "all_down_in_force", NULL, s->use_all);
+	print_uint(PRINT_JSON, "backends_total", NULL, s->n_be);
+	lb_show_check(&ck);
+	lb_show_counters(st->fd_svc_stats, s->id);
+	print_nl();
+}
+
 static void lb_show(struct xgwd *d, const struct xgw_svc_addr *filter)
 {
 	struct lb_state *st = lb_state(d);
-	char buf[XGW_SVC_STRLEN];
-	__u32 i;
+	__u32 i, *nat = NULL;
 	size_t j;
 
+	/* the connection table is walked once, and only for a nat service */
+	for (i = 1; i < XGW_MAX_SERVICES && !nat; i++)
+		if (st->svc[i] && st->svc[i]->mode == XGW_LB_NAT &&
+		    (!filter || lb_svc_equal(&st->svc[i]->svc, filter)))
+			nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	if (nat)
+		lb_ct_census(st, nat);
 	open_json_array(PRINT_JSON, "services");
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {
 		struct lb_service *s = st->svc[i];
-		size_t up = 0;
 
 		if (!s || (filter && !lb_svc_equal(&s->svc, filter)))
 			continue;
-		for (j = 0; j < s->n_be; j++)
-			up += lb_be_usable(&s->be[j]);
 		open_json_object(NULL);
-		print_string(PRINT_ANY, "service", "service %s", xgw_svc_str(&s->svc, buf, sizeof(buf)));
-		print_uint(PRINT_ANY, "id", " id %u", s->id);
-		print_string(PRINT_ANY, "mode", " mode %s", lb_mode_name[s->mode]);
-		print_uint(PRINT_ANY, "table_size", " table-size %u", s->table_size);
-		print_uint(PRINT_ANY, "usable", " usable %u", up);
-		print_uint(PRINT_JSON, "backends_total", NULL, s->n_be);
-		lb_show_counters(st->fd_svc_stats, s->id);
-		print_nl();
+		lb_show_service(st, s, nat);
 		open_json_array(PRINT_JSON, "backends");
 		for (j = 0; j < s->n_be; j++)
-			lb_show_backend(st, &s->be[j]);
+			lb_show_backend(st, s, &s->be[j]);
 		close_json_array(PRINT_JSON, NULL);
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
+	free(nat);
+}
+
+/* The live table of s, as the datapath reads it: slot -> backend id. */
+static int lb_table_read(struct lb_state *st, const struct lb_service *s, __u32 *table)
+{
+	__u32 inner_id, *keys, count = s->table_size, i;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(st->fd_maglev, &s->id, &inner_id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	keys = calloc(s->table_size, sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->table_size; i++)
+		keys[i] = i;
+	/* one batch; the lookup batch API wants an in/out cursor */
+	{
+		__u32 out_batch = 0;
+
+		if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, table, &count, NULL) &&
+		    errno != ENOENT)
+			err = -errno;
+		else if (count != s->table_size)
+			err = -EIO;
+	}
+	free(keys);
+	close(fd);
+	return err;
+}
+
+/* A table in canonical form: its backends by rank, then rank per slot. */
+static void lb_print_canonical(const char *svc, const struct maglev_backend *mb, size_t k,
+			       const __u32 *rank, __u32 m)
+{
+	char dig[20], bbuf[LB_BE_STRLEN];
+	size_t j;
+	__u32 i;
+
+	snprintf(dig, sizeof(dig), "%016llx",
+		 (unsigned long long)maglev__digest(mb, k, rank, m));
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "service", "service %s", svc);
+	print_uint(PRINT_ANY, "table_size", " table-size %u", m);
+	print_string(PRINT_ANY, "table_digest", " table-digest %s", dig);
+	print_nl();
+	open_json_array(PRINT_JSON, "backends");
+	for (j = 0; j < k; j++) {
+		struct lb_backend key = { .addr = mb[j].addr, .port = mb[j].port };
+
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "rank", "rank %u", j);
+		print_string(PRINT_ANY, "backend", " backend %s", lb_be_str(&key, bbuf, sizeof(bbuf)));
+		print_uint(PRINT_ANY, "weight", " weight %u", mb[j].weight);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	/* text: one line per slot, "slot RANK" (- for empty, ? for unknown) */
+	open_json_array(PRINT_JSON, "slots");
+	for (i = 0; i < m; i++) {
+		if (rank[i] == MAGLEV_RANK_EMPTY) {
+			print_int(PRINT_JSON, NULL, NULL, -1);
+			print_text("%u -\n", i);
+		} else if (rank[i] == MAGLEV_RANK_UNKNOWN) {
+			print_int(PRINT_JSON, NULL, NULL, -2);
+			print_text("%u ?\n", i);
+		} else {
+			print_uint(PRINT_JSON, NULL, NULL, rank[i]);
+			print_text("%u %u\n", i, rank[i]);
+		}
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+}
+
+/*
+ * service show SERVICE table: the live table in canonical form (backends
+ * in address order, each slot the rank of its backend), which is what two
+ * gateways with the same service and backends must agree on byte for
+ * byte, and its digest.
+ */
+static int lb_show_table(struct xgwd *d, const struct xgw_svc_addr *sa, char *err,
+			 size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	struct lb_service *s = lb_find_svc(st, sa);
+	char buf[XGW_SVC_STRLEN];
+	struct maglev_backend *mb = NULL;
+	__u32 *table = NULL, *rank = NULL;
+	bool use_all;
+	size_t k;
+	int ret;
+
+	xgw_svc_str(sa, buf, sizeof(buf));
+	if (!s) {
+		snprintf(err, errlen, "no service %s", buf);
+		return -ENOENT;
+	}
+	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
+	table = calloc(s->table_size, sizeof(*table));
+	rank = calloc(s->table_size, sizeof(*rank));
+	ret = mb && table && rank ? 0 : -ENOMEM;
+	if (!ret)
+		ret = lb_table_read(st, s, table);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the table of %s: %s", buf, strerror(-ret));
+		goto out;
+	}
+	k = lb_table_backends(s, mb, &use_all);
+	maglev__sort(mb, k);
+	ret = maglev__canonical(mb, k, table, s->table_size, rank);
+	if (ret)
+		goto out;
+	lb_print_canonical(buf, mb, k, rank, s->table_size);
+out:
+	free(rank);
+	free(table);
+	free(mb);
+	return ret;
 }
 
 static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
@@ -926,9 +1497,10 @@ static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 	int ret;
 
 	if (c->verb == XGW_V_SHOW) {
-		const struct xgw_svc_addr *f = c->obj == XGW_OBJ_SERVICE ?
-			&c->service.svc : &c->backend.svc;
+		const struct xgw_svc_addr *f = &c->service.svc;
 
+		if (c->service.show_table)
+			return lb_show_table(d, f, err, errlen);
 		lb_show(d, f->addr.family ? f : NULL);
 		return 0;
 	}
@@ -946,7 +1518,7 @@ static int lb_apply(struct xgwd *d, const struct xgw_cmd *c,
 		return lb_service_add(d, c, undo, err, errlen);
 	}
 	s = lb_find_svc(st, &c->backend.svc);
-	b = lb_find_be(s, &c->backend.addr);
+	b = lb_find_be(s, &c->backend.addr, c->backend.port);
 	switch (c->verb) {
 	case XGW_V_ADD:
 		return lb_backend_add(d, s, c, undo, err, errlen);
@@ -997,26 +1569,13 @@ int lb__save(struct xgwd *d, FILE *f)
 			if (!s->be[j].drain)
 				continue;
 			c.verb = XGW_V_SET;
-			c.backend.op = XGW_BE_DRAIN;
+			c.backend.said = XGW_LB_F_DRAIN;
 			if (xgw_cmd_format(&c, line, sizeof(line)) < 0)
 				return -ENOSPC;
 			fprintf(f, "%s\n", line);
 		}
 	}
 	return ferror(f) ? -EIO : 0;
-}
-
-static unsigned long lb_ct_count(struct lb_state *st)
-{
-	struct xgw_flow_key key, next, *prev = NULL;
-	unsigned long n = 0;
-
-	while (!bpf_map_get_next_key(st->fd_ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
 }
 
 static void lb_metric_head(FILE *f, const char *name, const char *type,
@@ -1029,11 +1588,12 @@ void lb__metrics(struct xgwd *d, FILE *f)
 {
 	static const char *const what[] = { "packets", "bytes", "new_flows" };
 	struct lb_state *st = lb_state(d);
-	char sbuf[XGW_SVC_STRLEN], abuf[XGW_ADDR_STRLEN], name[64];
+	char sbuf[XGW_SVC_STRLEN], abuf[LB_BE_STRLEN], name[64];
+	unsigned long entries;
 	struct xgw_lb_counter c;
-	int w;
-	__u32 i;
+	__u32 i, *nat;
 	size_t j;
+	int w;
 
 	if (!st)
 		return;
@@ -1059,27 +1619,53 @@ void lb__metrics(struct xgwd *d, FILE *f)
 				lb_counter_sum(st->fd_be_stats, s->be[j].id, &c);
 				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %llu\n", name,
 					xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)),
-					xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf)),
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
 					w == 0 ? c.packets : w == 1 ? c.bytes : c.new_flows);
 			}
 		}
 	}
-	lb_metric_head(f, "xgw_backend_up", "gauge", "1 when health checks pass");
-	lb_metric_head(f, "xgw_backend_drain", "gauge", "1 when drained by the operator");
-	for (i = 1; i < XGW_MAX_SERVICES; i++) {
-		struct lb_service *s = st->svc[i];
+	/* one metric's samples together, as the text format wants */
+	for (w = 0; w < 4; w++) {
+		static const char *const gauge[][2] = {
+			{ "xgw_backend_up", "1 when health checks pass" },
+			{ "xgw_backend_drain", "1 when drained by the operator" },
+			{ "xgw_service_table_info", "1, labelled with the digest of the service's "
+			  "Maglev table (equal on gateways that send each flow to the same backend)" },
+			{ "xgw_service_all_down_in_force", "1 when every backend is down and "
+			  "all-down use-all spreads flows anyway" },
+		};
 
-		for (j = 0; s && j < s->n_be; j++) {
+		lb_metric_head(f, gauge[w][0], "gauge", gauge[w][1]);
+		for (i = 1; i < XGW_MAX_SERVICES; i++) {
+			struct lb_service *s = st->svc[i];
+
+			if (!s)
+				continue;
 			xgw_svc_str(&s->svc, sbuf, sizeof(sbuf));
-			xgw_addr_str(&s->be[j].addr, abuf, sizeof(abuf));
-			fprintf(f, "xgw_backend_up{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, !s->be[j].down);
-			fprintf(f, "xgw_backend_drain{service=\"%s\",backend=\"%s\"} %d\n",
-				sbuf, abuf, s->be[j].drain);
+			if (w == 2)
+				fprintf(f, "%s{service=\"%s\",digest=\"%016llx\"} 1\n", gauge[w][0],
+					sbuf, (unsigned long long)s->digest);
+			if (w == 3)
+				fprintf(f, "%s{service=\"%s\"} %d\n", gauge[w][0], sbuf, s->use_all);
+			for (j = 0; w < 2 && j < s->n_be; j++)
+				fprintf(f, "%s{service=\"%s\",backend=\"%s\"} %d\n", gauge[w][0], sbuf,
+					lb_be_str(&s->be[j], abuf, sizeof(abuf)),
+					w == 0 ? !s->be[j].down : s->be[j].drain);
 		}
 	}
+	nat = calloc(XGW_MAX_SERVICES, sizeof(*nat));
+	entries = lb_ct_census(st, nat);
+	lb_metric_head(f, "xgw_nat_flows", "gauge",
+		       "NAT flows of a service: source ports of the gateway in use");
+	for (i = 1; nat && i < XGW_MAX_SERVICES; i++) {
+		if (!st->svc[i] || st->svc[i]->mode != XGW_LB_NAT)
+			continue;
+		fprintf(f, "xgw_nat_flows{service=\"%s\"} %u\n",
+			xgw_svc_str(&st->svc[i]->svc, sbuf, sizeof(sbuf)), nat[i]);
+	}
+	free(nat);
 	lb_metric_head(f, "xgw_conntrack_entries", "gauge", "connection table entries");
-	fprintf(f, "xgw_conntrack_entries %lu\n", lb_ct_count(st));
+	fprintf(f, "xgw_conntrack_entries %lu\n", entries);
 	lb_metric_head(f, "xgw_conntrack_capacity", "gauge", "connection table size");
 	fprintf(f, "xgw_conntrack_capacity %u\n", XGW_CT_SIZE);
 }
@@ -1098,16 +1684,18 @@ int lb__init(struct xgwd *d)
 	st->fd_maglev = bpf_map__fd(d->skel->maps.xgw_maglev);
 	st->fd_backends = bpf_map__fd(d->skel->maps.xgw_backends);
 	st->fd_ct = bpf_map__fd(d->skel->maps.xgw_conntrack);
+	st->fd_snat = bpf_map__fd(d->skel->maps.xgw_snat);
 	st->fd_svc_stats = bpf_map__fd(d->skel->maps.xgw_svc_stats);
 	st->fd_be_stats = bpf_map__fd(d->skel->maps.xgw_be_stats);
-	st->interval_ms = LB_CHECK_INTERVAL_MS;
-	st->timeout_ms = LB_CHECK_TIMEOUT_MS;
-	st->rise = LB_CHECK_RISE;
-	st->fall = LB_CHECK_FALL;
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;
 	st->adopt_pending = d->adopted;
 	d->lb = st;
 	err = health__start(d);
+	if (!err) {
+		err = ctgc__start(d);	/* the connection table's sweeper (lb-dp) */
+		if (err)
+			health__stop(d);
+	}
 	if (err) {
 		d->lb = NULL;
 		free(st);
@@ -1122,6 +1710,7 @@ void lb__fini(struct xgwd *d)
 
 	if (!st)
 		return;
+	ctgc__stop(d);
 	health__stop(d);
 	/* maps stay as they are: a restart adopts them and flows go on */
 	for (i = 1; i < XGW_MAX_SERVICES; i++) {

@@ -3,15 +3,21 @@
  * Load balancer state inside xgwd (lb.c) and its health checker (health.c).
  *
  * Desired state (what the operator configured and the state file keeps):
- * services, and per service its backends with weight, check and drain.
+ * services (mode, health check, all-down policy, NAT pool, persistence),
+ * and per service its backends (address and port, weight, check, drain).
  * Observed state: each backend's health (up/down). The Maglev table of a
  * service holds exactly its backends that have weight > 0, are not drained
- * and are up. With none: every slot is 0 and new flows are dropped
- * (reason no_backend, counted); established flows to drained backends
- * continue, flows to down or deleted backends are re-picked and dropped too.
+ * and are up; with none, under all-down drop every slot is 0 and new flows
+ * are dropped (reason no_backend), under all-down use-all it holds every
+ * backend not drained. Established flows to drained backends continue,
+ * flows to down or deleted backends are re-picked.
+ *
+ * A backend's place in its table depends only on its address, port and
+ * weight (common/maglev.h), never on ids: every gateway with the same
+ * service builds the same table (its canonical form and digest show it).
  *
  * Ids: service ids 1..XGW_MAX_SERVICES-1 and backend ids (global, one per
- * (service, address)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
+ * (service, address, port)) 1..XGW_MAX_BACKENDS-1 are handed out round-robin, so
  * an id freed now is reused only after every other one was (or by the same
  * service or backend coming back): a stale connection-table entry cannot
  * point at a newcomer. Deleting a service or backend also purges its
@@ -23,7 +29,41 @@
 #include <stdbool.h>
 #include "xgwd.h"
 
-/* Health check defaults: a gateway wants to notice a dead backend fast. */
+/* ---- the hooks the rest of xgwd calls (all with d->lock held) ------------- */
+/* After the maps are loaded or adopted, before the state file is replayed. */
+int lb__init(struct xgwd *d);
+/* At exit: stop the health checker; never clears any map (hitless restart). */
+void lb__fini(struct xgwd *d);
+/*
+ * Check c (a service or backend command) without applying it: everything
+ * decidable from the command and the current state. Batches call this for
+ * each line first. 0 or -errno with a one-line message in err.
+ */
+int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen);
+/*
+ * Apply c: obj XGW_OBJ_SERVICE or XGW_OBJ_BACKEND, any verb (add, replace,
+ * del, set, show). Reads print with common/json_print.h's calls (jp_open()
+ * was already called on the reply; text and JSON from the same calls).
+ * For a write, before changing anything, push onto undo (when not NULL) the command(s) that would restore the previous state, e.g.
+ * `service del` pushes `service add` plus one `backend add`/`set` per
+ * backend. 0, or -errno with a one-line message in err and nothing changed.
+ * xgwd saves the state file after a successful write.
+ */
+int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
+	      struct xgwd_undo *undo, char *err, size_t errlen);
+/* Write the desired state as command lines (xgw_cmd_format), services then
+ * their backends. 0 or -errno. */
+int lb__save(struct xgwd *d, FILE *f);
+/* Append Prometheus text (HELP/TYPE + samples) for services and backends. */
+void lb__metrics(struct xgwd *d, FILE *f);
+
+/*
+ * Health-check defaults: a gateway wants to notice a dead backend fast. A
+ * service overrides them for its backends, a backend for itself (struct
+ * xgw_check: what is not said is inherited). TCP services check with a TCP
+ * connect by default, UDP services not at all (a TCP check would mark a
+ * UDP-only backend down).
+ */
 #define LB_CHECK_INTERVAL_MS	1000
 #define LB_CHECK_TIMEOUT_MS	500
 #define LB_CHECK_RISE		2
@@ -31,15 +71,22 @@
 
 struct lb_backend {
 	struct xgw_addr addr;
+	__u16 port;			/* 0: the service's port */
 	__u32 id;			/* xgw_backends / xgw_be_stats index */
 	unsigned int weight;
-	enum xgw_check_type check;
-	char path[XGW_HTTP_PATH_MAX];
 	bool drain;
+	struct xgw_check check;		/* as said: the rest is the service's */
 	bool down;			/* health: failed `fall` checks in a row */
+	bool proven;			/* a check passed, it has none, or the adopted
+					 * datapath had it up: may carry the VIP's
+					 * announcement (a fresh gateway that cannot
+					 * reach its backends must not attract traffic) */
 	unsigned int ok_run, fail_run;	/* consecutive results */
-	__u32 nh_id;			/* reference held on h3's next hop */
-	struct xgw_addr src;		/* ipip outer source */
+	bool probing;			/* health.c has a probe in flight */
+	__u64 next_probe_ms;		/* CLOCK_MONOTONIC; 0: due now */
+	__u32 nh_id;			/* reference held on the next hop */
+	struct xgw_addr src;		/* ipip outer source, nat source without a pool */
+	bool src_marked;		/* nat: src marked VIP (replies come back to it) */
 };
 
 struct lb_service {
@@ -47,6 +94,13 @@ struct lb_service {
 	__u32 id;
 	int mode;			/* enum xgw_lb_mode */
 	unsigned int table_size;
+	enum xgw_all_down all_down;
+	struct xgw_check check;		/* its backends' default, as said */
+	struct xgw_addr snat_first, snat_last;	/* nat source pool; family 0: none */
+	__u32 snat_idx;			/* its first entry in xgw_snat */
+	unsigned int persist_s;		/* session persistence, 0 = off */
+	bool use_all;			/* all-down use-all in force: every backend down */
+	__u64 digest;			/* maglev__digest() of the table published */
 	struct lb_backend *be;
 	size_t n_be, cap_be;
 	bool deferred;			/* adopted: table published after restore */
@@ -56,6 +110,7 @@ struct lb_service {
 struct lb_grave {
 	struct xgw_svc_addr svc;
 	struct xgw_addr addr;
+	__u16 port;
 	__u32 id;
 };
 #define LB_GRAVES	256
@@ -68,7 +123,8 @@ struct lb_state {
 	 * re-add) gets its old id, and so its counters, when still free */
 	struct lb_grave grave[LB_GRAVES];
 	unsigned int grave_next;
-	int fd_services, fd_maglev, fd_backends, fd_ct;
+	int fd_services, fd_maglev, fd_backends, fd_ct, fd_snat;
+	__u8 snat_used[XGW_MAX_SNAT];			/* xgw_snat entries taken */
 	int fd_svc_stats, fd_be_stats;
 
 	bool adopt_pending;		/* sweep leftovers once the restore is done */
@@ -76,7 +132,6 @@ struct lb_state {
 	pthread_t health;
 	bool health_running;
 	int health_stop_fd[2];		/* pipe: wakes the checker to stop */
-	unsigned int interval_ms, timeout_ms, rise, fall;
 };
 
 static inline struct lb_state *lb_state(struct xgwd *d)
@@ -90,20 +145,30 @@ static inline struct lb_state *lb_state(struct xgwd *d)
  * services and backends the state file no longer has, publish the tables.
  */
 void lb__adopt_finish(struct xgwd *d);
-/* lb.c: called by health.c with d->lock held when a backend changed state. */
+/* lb.c: called by health.c with d->lock held with each probe's result. */
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok);
+/*
+ * The check backend b of s runs: the defaults, overridden by what s says,
+ * overridden by what b says (b NULL: the service's own view).
+ */
+void lb__check_effective(const struct lb_service *s, const struct lb_backend *b,
+			 struct xgw_check *out);
+/* The port b listens on: its own, else the service's. */
+static inline __u16 lb_backend_port(const struct lb_service *s, const struct lb_backend *b)
+{
+	return b->port ? b->port : s->svc.port;
+}
 
 /* health.c */
 int health__start(struct xgwd *d);
 void health__stop(struct xgwd *d);
 /*
- * One probe, blocking up to timeout_ms: TCP connect to addr:port, plus for
- * XGW_CHECK_HTTP a GET of path expecting a 2xx status. 0 = healthy, else
- * -errno (-ETIMEDOUT, -ECONNREFUSED, -EPROTO for a non-2xx answer).
- * Exposed for tests.
+ * One probe of check ck, blocking up to ck->timeout_ms: TCP connect to
+ * addr:port, plus for http a GET of ck->path expecting ck->expect_code (any
+ * 2xx when 0), or for udp a datagram of ck->payload whose answer must start
+ * with ck->expect. 0 = healthy, else -errno (-ETIMEDOUT, -ECONNREFUSED,
+ * -EPROTO for a wrong answer). Exposed for tests.
  */
-int health__probe(const struct xgw_addr *addr, __u16 port,
-		  enum xgw_check_type check, const char *path,
-		  unsigned int timeout_ms);
+int health__probe(const struct xgw_addr *addr, __u16 port, const struct xgw_check *ck);
 
 #endif /* XGWD_LB_H */

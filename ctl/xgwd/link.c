@@ -15,7 +15,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "json_print.h"
-#include "xgwd.h"
+#include "link.h"
+#include "linkcheck.h"
+#include "loader.h"
+#include "xdpprog.h"
 #include "xgw.skel.h"
 
 static const char *const mode_name[] = {
@@ -96,11 +99,8 @@ static struct xdp_program *link__attached(int ifindex, enum xgw_link_mode mode,
 
 static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size_t errlen)
 {
-	struct bpf_program *bp = l->mode == XGW_LINK_DECAP ? d->skel->progs.xgw_decap :
-				 d->skel->progs.xgw_xdp;
 	enum xdp_attach_mode m = l->mode == XGW_LINK_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	struct xdp_multiprog *mp;
-	struct xdp_program *xp;
 	int ret;
 
 	if (link__attached(l->ifindex, l->mode, &mp)) {
@@ -110,16 +110,13 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 		return 0;
 	}
 	xdp_multiprog__close(mp);
-	xp = xdp_program__from_fd(bpf_program__fd(bp));
-	ret = libxdp_get_error(xp);
-	if (ret) {
-		snprintf(err, errlen, "libxdp: %s", strerror(-ret));
+	ret = xdpprog__attach(d, link_prog_name(l->mode), l->ifindex, m);
+	if (ret == -EBUSY) {
+		snprintf(err, errlen, "cannot attach to %s: another XDP program is attached "
+			 "there, not in a libxdp dispatcher (xdp-loader status %s)",
+			 l->name, l->name);
 		return ret;
 	}
-	loader__quiet(true);
-	ret = xdp_program__attach(xp, l->ifindex, m, 0);
-	loader__quiet(false);
-	xdp_program__close(xp);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to %s in %s mode: %s%s", l->name,
 			 mode_name[l->mode], strerror(-ret),
@@ -129,6 +126,7 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 	if (l->mode == XGW_LINK_GENERIC)
 		pr_warn("WARNING: %s attached in GENERIC mode: slow, for testing only",
 			l->name);
+	linkcheck__attached(l->name, l->ifindex, l->mode == XGW_LINK_DECAP);
 	return 0;
 }
 
@@ -198,15 +196,20 @@ static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 	return 0;
 }
 
-static unsigned int link__users(struct xgwd *d, int ifindex)
+void link__hold(struct xgwd *d, int ifindex)
 {
-	unsigned int n = 0;
-	__u32 id;
+	struct xgwd_link *l = link__find(d, ifindex);
 
-	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
-		if (d->nexthops[id].id && d->nexthops[id].ifindex == ifindex)
-			n += d->nexthops[id].refcnt;
-	return n;
+	if (l)
+		l->users++;
+}
+
+void link__release(struct xgwd *d, int ifindex)
+{
+	struct xgwd_link *l = link__find(d, ifindex);
+
+	if (l && l->users)
+		l->users--;
 }
 
 static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
@@ -214,17 +217,15 @@ static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 {
 	struct xgwd_link *l = link__find_name(d, c->link.dev);
 	struct xgw_cmd inv = { .obj = XGW_OBJ_LINK, .verb = XGW_V_ATTACH };
-	unsigned int users;
 	int ret;
 
 	if (!l) {
 		snprintf(err, errlen, "link %s is not attached", c->link.dev);
 		return -ENOENT;
 	}
-	users = link__users(d, l->ifindex) + route__count_dev(d, l->name);
-	if (users) {
+	if (l->users) {
 		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
-			 "delete them first", l->name, users);
+			 "delete them first", l->name, l->users);
 		return -EBUSY;
 	}
 	ret = link__xdp_detach(l);
@@ -257,6 +258,7 @@ static int link__show(struct xgwd *d)
 		print_uint(PRINT_ANY, "mtu", " mtu %u", l->mtu);
 		print_string(PRINT_ANY, "state", " %s", l->up ? "up" : "down");
 		print_bool(PRINT_JSON, "adopted", NULL, l->adopted);
+		linkcheck__show(l->name, l->ifindex, l->mode == XGW_LINK_GENERIC, l->mode == XGW_LINK_DECAP);
 		print_nl();
 		close_json_object();
 	}
@@ -280,14 +282,13 @@ int link__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	}
 }
 
-/* From netlink: keep MAC/MTU/state current and the next hops with them. */
-void link__changed(struct xgwd *d, int ifindex, const char *name,
-		   const __u8 *mac, unsigned int mtu, bool up, bool gone)
+struct xgwd_link *link__changed(struct xgwd *d, int ifindex, const char *name,
+				const __u8 *mac, unsigned int mtu, bool up, bool gone)
 {
 	struct xgwd_link *l = link__find(d, ifindex);
 
 	if (!l)
-		return;
+		return NULL;
 	if (gone) {
 		pr_warn("attached link %s disappeared", l->name);
 		up = false;
@@ -301,7 +302,5 @@ void link__changed(struct xgwd *d, int ifindex, const char *name,
 	if (l->up != up)
 		pr_info("%s is %s", l->name, up ? "up" : "down");
 	l->up = up;
-	nexthop__link_changed(d, ifindex);
-	if (up)
-		nexthop__retry(d);	/* the kernel flushed its neighbours */
+	return l;
 }

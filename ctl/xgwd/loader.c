@@ -24,6 +24,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "fib4.h"
+#include "json_print.h"
+#include "loader.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
@@ -166,13 +168,40 @@ int loader__ensure_bpffs(const char *pin_dir)
 	return 0;
 }
 
-/* Refuse pins of another layout before libbpf gets a chance to reuse them. */
+/* Remove every pin in dir (maps and links), then with rm dir if empty. */
+static int loader__unpin_all(const char *pin_dir, bool rm)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir(pin_dir);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path))
+			pr_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(dir);
+	if (rm && rmdir(pin_dir) && errno != EBUSY)
+		pr_debug("rmdir %s: %s", pin_dir, strerror(errno));
+	return 0;
+}
+
+/*
+ * Refuse pins of another layout before libbpf gets a chance to reuse them.
+ * The version is the first word of xgw_config whatever its size, so pins of
+ * a layout whose config was shorter or longer are still named correctly.
+ */
 static int loader__check_layout(struct xgwd *d, bool *pinned)
 {
 	char path[PATH_MAX];
 	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info), key = 0;
-	struct xgw_config cfg = {};
+	__u32 ilen = sizeof(info), key = 0, version = 0;
+	__u8 val[256] = {};
 	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/xgw_config", d->opts.pin_dir);
@@ -180,17 +209,50 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 	*pinned = fd >= 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
-	    info.value_size != sizeof(cfg) ||
-	    bpf_map_lookup_elem(fd, &key, &cfg) ||
-	    cfg.layout_version != XGW_LAYOUT_VERSION) {
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size >= sizeof(version) &&
+	    info.value_size <= sizeof(val) && !bpf_map_lookup_elem(fd, &key, val)) {
+		memcpy(&version, val, sizeof(version));
+		if (!version && info.value_size == sizeof(struct xgw_config)) {
+			/*
+			 * Never written: an xgwd was killed between pinning the
+			 * maps and writing xgw_config, before it served, so before
+			 * any link could run a program over them. Start afresh
+			 * instead of refusing them forever.
+			 */
+			close(fd);
+			pr_warn("pinned maps in %s are from a start that did not finish: "
+				"removed", d->opts.pin_dir);
+			loader__unpin_all(d->opts.pin_dir, false);
+			*pinned = false;
+			return 0;
+		}
+	}
+	if (info.value_size != sizeof(struct xgw_config) || version != XGW_LAYOUT_VERSION) {
 		pr_warn("pinned maps in %s are from an incompatible xgw layout "
 			"(version %u, expected %u); run xgwd --cleanup",
-			d->opts.pin_dir, cfg.layout_version, XGW_LAYOUT_VERSION);
+			d->opts.pin_dir, version, XGW_LAYOUT_VERSION);
 		err = -EPROTO;
 	}
 	close(fd);
 	return err;
+}
+
+/* What became of each tracing program, for `xgwctl daemon show`. */
+static struct {
+	const char *prog;	/* e.g. xgw_trace_redirect_err */
+	const char *tp;		/* its tracepoint */
+	char state[96];		/* attached, kept, absent, or why it failed */
+} tracing[4];
+static int n_tracing;
+
+static void tracing__note(const char *prog, const char *tp, const char *fmt, const char *arg)
+{
+	if (n_tracing >= (int)(sizeof(tracing) / sizeof(tracing[0])))
+		return;
+	tracing[n_tracing].prog = prog;
+	tracing[n_tracing].tp = tp;
+	snprintf(tracing[n_tracing].state, sizeof(tracing[n_tracing].state), fmt, arg);
+	n_tracing++;
 }
 
 /* tp_btf programs need their tracepoint in the running kernel's BTF. */
@@ -210,6 +272,8 @@ static void loader__prune_tracing(struct xgw_bpf *skel)
 			continue;
 		pr_info("kernel lacks tracepoint %s: %s not loaded", sec + 7,
 			bpf_program__name(prog));
+		tracing__note(bpf_program__name(prog), sec + 7, "absent: the kernel lacks %s",
+			      sec + 7);
 		bpf_program__set_autoload(prog, false);
 	}
 	btf__free(vmlinux);
@@ -346,6 +410,67 @@ static int loader__fib4_open(struct xgwd *d)
 	return err;
 }
 
+/*
+ * Attach the tracing programs (redirect_error, xmit_drop) once per pin dir:
+ * their links are pinned beside the maps (link_<prog>), so they keep
+ * counting while no xgwd runs, and a restarted xgwd keeps them rather than
+ * attaching a second copy that would count every event twice. --cleanup
+ * removes the pins, which detaches them.
+ */
+static void loader__attach_tracing(struct xgwd *d)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int fd, err;
+
+	bpf_object__for_each_program(prog, d->skel->obj) {
+		const char *sec = bpf_program__section_name(prog), *name;
+
+		if (strncmp(sec, "tp_btf/", 7) || !bpf_program__autoload(prog))
+			continue;
+		name = bpf_program__name(prog);
+		snprintf(path, sizeof(path), "%s/link_%s", d->opts.pin_dir, name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			close(fd);
+			tracing__note(name, sec + 7, "attached (%s, kept)", "pinned");
+			continue;
+		}
+		link = bpf_program__attach(prog);
+		err = libbpf_get_error(link);
+		if (!err && bpf_link__pin(link, path))
+			err = -errno;
+		if (err) {
+			pr_warn("cannot attach %s to %s: %s; its events are not counted",
+				name, sec + 7, strerror(-err));
+			tracing__note(name, sec + 7, "failed: %s", strerror(-err));
+			if (!libbpf_get_error(link))
+				bpf_link__destroy(link);
+			continue;
+		}
+		bpf_link__disconnect(link);	/* the pin holds it now */
+		bpf_link__destroy(link);
+		tracing__note(name, sec + 7, "attached (%s)", "new");
+	}
+}
+
+void loader__tracing_show(void)
+{
+	int i;
+
+	open_json_array(PRINT_JSON, "tracing");
+	for (i = 0; i < n_tracing; i++) {
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "tracepoint", "tracing %s", tracing[i].tp);
+		print_string(PRINT_ANY, "program", " %s", tracing[i].prog);
+		print_string(PRINT_ANY, "state", ": %s", tracing[i].state);
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
 int loader__open(struct xgwd *d)
 {
 	bool pinned;
@@ -388,6 +513,8 @@ int loader__open(struct xgwd *d)
 	else
 		pr_info("datapath %s (pins in %s)", pinned ? "adopted" : "loaded",
 			d->opts.pin_dir);
+	if (!err)
+		loader__attach_tracing(d);
 out:
 	if (err) {
 		loader__fib4_close(d);
@@ -410,8 +537,71 @@ static bool prog_is_xgw(const char *name)
 	return !strcmp(name, "xgw_xdp") || !strcmp(name, "xgw_decap");
 }
 
-/* Detach every xgw program from ifindex; count what was detached. */
-static int loader__detach_dev(int ifindex, const char *name)
+/* Ids of the maps pinned in dir (link pins left aside). Count or -errno. */
+static int pinned_map_ids(const char *dir, __u32 *ids, int max)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	struct dirent *de;
+	__u32 len;
+	int n = 0, fd;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dp)) && n < max) {
+		if (de->d_name[0] == '.' || !strncmp(de->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.id)
+			ids[n++] = info.id;
+		close(fd);
+	}
+	closedir(dp);
+	return n;
+}
+
+/* Does the program use one of the maps ids[]? Then it is this pin dir's. */
+static bool prog_uses_maps(struct xdp_program *p, const __u32 *ids, int n)
+{
+	struct bpf_prog_info info = {};
+	__u32 map_ids[64], len = sizeof(info);
+	int i, j, fd = xdp_program__fd(p);
+
+	if (fd < 0 || !prog_is_xgw(xdp_program__name(p)))
+		return false;
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (i = 0; i < (int)info.nr_map_ids && i < 64; i++)
+		for (j = 0; j < n; j++)
+			if (map_ids[i] == ids[j])
+				return true;
+	return false;
+}
+
+/* Is p ours to detach? An xgw program of another pin dir (or of pins that
+ * are gone: a private bpffs that died with its mount namespace) is left
+ * attached, and said so. */
+static bool prog_is_ours(struct xdp_program *p, const __u32 *ids, int n, const char *dev)
+{
+	if (prog_uses_maps(p, ids, n))
+		return true;
+	if (prog_is_xgw(xdp_program__name(p)))
+		pr_warn("%s: %s uses no map pinned here: left attached (another xgwd's, or its "
+			"pins are gone: ip link set dev %s xdp off)", dev, xdp_program__name(p),
+			dev);
+	return false;
+}
+
+/* Detach from ifindex the xgw programs that use maps ids[]; count them. */
+static int loader__detach_dev(int ifindex, const char *name, const __u32 *ids, int n_ids)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p, *next;
@@ -421,14 +611,13 @@ static int loader__detach_dev(int ifindex, const char *name)
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && prog_is_xgw(xdp_program__name(p)) &&
-		    !xdp_multiprog__detach(mp))
+		if (p && prog_is_ours(p, ids, n_ids, name) && !xdp_multiprog__detach(mp))
 			n++;
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = next) {
 		next = xdp_multiprog__next_prog(p, mp);
-		if (!prog_is_xgw(xdp_program__name(p)))
+		if (!prog_is_ours(p, ids, n_ids, name))
 			continue;
 		if (!xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0))
 			n++;
@@ -443,30 +632,22 @@ out:
 int loader__cleanup(struct xgwd *d)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
+	__u32 ids[64];
+	int n = 0, n_ids;
 
 	libbpf_set_print(libbpf_log);
 	libxdp_set_print(libxdp_log);
+	/*
+	 * Only the programs of this pin dir: those using its maps. Another
+	 * xgwd's programs (other pins) and stale pins' absent programs are
+	 * never touched.
+	 */
+	n_ids = pinned_map_ids(d->opts.pin_dir, ids, 64);
 	for (i = ifs; i && i->if_index; i++)
-		n += loader__detach_dev(i->if_index, i->if_name);
+		n += loader__detach_dev(i->if_index, i->if_name, ids, n_ids);
 	if (ifs)
 		if_freenameindex(ifs);
-	pr_info("detached xgw from %d device(s)", n);
-	dir = opendir(d->opts.pin_dir);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", d->opts.pin_dir, de->d_name);
-		if (unlink(path))
-			pr_warn("cannot remove %s: %s", path, strerror(errno));
-	}
-	closedir(dir);
-	if (rmdir(d->opts.pin_dir) && errno != EBUSY)
-		pr_debug("rmdir %s: %s", d->opts.pin_dir, strerror(errno));
-	return 0;
+	pr_info("detached xgw from %d device(s)%s", n,
+		n_ids > 0 ? "" : " (no maps pinned here: no program is this pin dir's)");
+	return loader__unpin_all(d->opts.pin_dir, true);
 }

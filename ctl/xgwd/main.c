@@ -10,13 +10,29 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include "ctlsock.h"
+#include "daemon.h"
+#include "lb.h"
+#include "link.h"
+#include "loader.h"
+#include "local.h"
+#include "metrics.h"
+#include "netlink.h"
+#include "nexthop.h"
+#include "route.h"
+#include "rtable.h"
+#include "state.h"
+#include "version.h"
+#include "xdpprog.h"
+#include "vip.h"
 #include "xgwd.h"
+#include "announce.h"
 
 static struct xgwd *the_daemon;
+static const char *pidfile;	/* --pidfile */
 
 static void usage(FILE *f)
 {
@@ -28,9 +44,14 @@ static void usage(FILE *f)
 		"  -m, --metrics ADDR:PORT  Prometheus endpoint (default "
 		XGWD_METRICS_DEFAULT "; \"none\": off)\n"
 		"  -g, --group NAME      group allowed to change state\n"
-		"  -f, --foreground      do not daemonize; log to stderr\n"
+		"  -f, --foreground      do not daemonize; log to stderr (under systemd:\n"
+		"                        the journal; READY=1 once the state is applied)\n"
+		"  -p, --pidfile PATH    write the daemon's pid to PATH once it serves\n"
+		"      --run-prio N      libxdp run priority of xgw's programs when they\n"
+		"                        share a device (lower runs first; default 50)\n"
 		"      --cleanup         detach xgw from every device, remove the pins, exit\n"
 		"  -v, --verbose         more logging (twice: libbpf debug)\n"
+		"  -V, --version\n"
 		"  -h, --help\n");
 }
 
@@ -45,16 +66,21 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "cleanup", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "run-prio", required_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	unsigned long prio;
 	int c;
 
 	o->config = XGWD_CONFIG_DEFAULT;
 	o->socket = XGWD_SOCKET_DEFAULT;
 	o->pin_dir = XGW_PIN_DIR_DEFAULT;
 	o->metrics = XGWD_METRICS_DEFAULT;
-	while ((c = getopt_long(argc, argv, "c:s:P:m:g:fvh", lo, NULL)) != -1) {
+	o->run_prio = XGWD_RUN_PRIO_DEFAULT;
+	while ((c = getopt_long(argc, argv, "c:s:P:m:g:fp:vVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 's': o->socket = optarg; break;
@@ -64,6 +90,17 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 		case 'f': o->foreground = true; break;
 		case 'C': o->cleanup = true; break;
 		case 'v': xgwd_verbose++; break;
+		case 'p': pidfile = optarg; break;
+		case 'R':
+			if (xgw_uint_parse(optarg, 0, 1000000, &prio)) {
+				fprintf(stderr, "xgwd: invalid run priority \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			o->run_prio = prio;
+			break;
+		case 'V':
+			printf("xgwd %s (map layout %u)\n", xgw_version, XGW_LAYOUT_VERSION);
+			exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -75,10 +112,13 @@ static int parse_opts(int argc, char **argv, struct xgwd_opts *o)
 	return 0;
 }
 
+static volatile sig_atomic_t reload_wanted;
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (the_daemon)
+	if (sig == SIGHUP)
+		reload_wanted = 1;
+	else if (the_daemon)
 		the_daemon->stop = 1;
 }
 
@@ -117,26 +157,27 @@ static int daemonize(void)
 	return p[1];
 }
 
-static void ready(int fd, bool ok)
+/* Serving (or failed): pidfile, systemd, then the waiting parent. */
+static int ready(int fd, bool ok)
 {
 	char st = ok ? 0 : 1;
+	int err;
 
+	if (ok && pidfile && (err = daemon__pidfile_write(pidfile))) {
+		pr_warn("cannot write pidfile %s: %s", pidfile, strerror(-err));
+		ok = false;
+		st = 1;
+	}
+	if (ok)
+		daemon__notify_ready(the_daemon->opts.socket);
 	if (fd < 0)
-		return;
+		return ok ? 0 : -1;
+	if (ok)
+		daemon__log_detach();	/* says where logs go while stderr is a terminal */
 	if (write(fd, &st, 1) < 0)
 		pr_debug("readiness pipe: %s", strerror(errno));
 	close(fd);
-	if (ok) {
-		/* from now on stderr is nobody's terminal */
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, 2);
-			close(null);
-		}
-		xgwd_syslog = true;
-		openlog("xgwd", LOG_PID, LOG_DAEMON);
-	}
+	return ok ? 0 : -1;
 }
 
 static int xgwd__start(struct xgwd *d)
@@ -153,19 +194,13 @@ static int xgwd__start(struct xgwd *d)
 	pthread_mutex_lock(&d->lock);
 	netlink__dump(d);
 	err = lb__init(d);
-	if (!err)
-		err = state__load(d, d->opts.config);
 	/*
-	 * Restored (or found no state file) over an adopted datapath: now
-	 * write the IPv4 FIB in one pass and sweep what the state file no
-	 * longer has. A failed restore commits and sweeps nothing (its route
-	 * set was rolled back to empty): xgwd does not start, and the IPv4
-	 * FIB keeps what the running datapath uses.
+	 * The state file never keeps xgwd from starting, nor takes down an
+	 * adopted datapath: state.c applies what applies and reports the rest
+	 * (xgwctl daemon show); only running out of memory stops here.
 	 */
-	if (!err && d->adopted)
-		err = route__sweep(d);
-	if (!err && d->adopted)
-		nexthop__sweep(d);
+	if (!err)
+		err = state__restore(d);
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		return err;
@@ -175,18 +210,37 @@ static int xgwd__start(struct xgwd *d)
 	return err;
 }
 
+/*
+ * One thread owns the daemon's state: it takes netlink events and runs
+ * complete control requests, and never waits for a client (ctlsock.c reads
+ * and writes without blocking, the metrics have their own thread).
+ */
+static void xgwd__reload(struct xgwd *d)
+{
+	char err[512];
+
+	reload_wanted = 0;
+	pr_info("SIGHUP: reloading %s", d->opts.config);
+	pthread_mutex_lock(&d->lock);
+	state__reload(d, err, sizeof(err));
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void xgwd__loop(struct xgwd *d)
 {
 	struct pollfd pf[3] = {
-		{ .fd = d->ctl_fd, .events = POLLIN },
+		{ .fd = ctlsock__fd(), .events = POLLIN },
 		{ .fd = d->nl_fd, .events = POLLIN },
-		{ .fd = d->metrics_fd, .events = POLLIN },
+		{ .fd = metrics__fd(), .events = POLLIN },
 	};
 	time_t last = time(NULL);
 
 	while (!d->stop) {
-		int n = poll(pf, 3, 1000);
+		int next = ctlsock__tick(), n;
 
+		if (reload_wanted)
+			xgwd__reload(d);
+		n = poll(pf, 3, next < 0 || next > 1000 ? 1000 : next);
 		if (n < 0 && errno != EINTR) {
 			pr_warn("poll: %s", strerror(errno));
 			break;
@@ -199,7 +253,7 @@ static void xgwd__loop(struct xgwd *d)
 		if (n > 0 && (pf[0].revents & POLLIN))
 			ctlsock__serve(d);
 		if (n > 0 && (pf[2].revents & POLLIN))
-			metrics__serve(d);
+			metrics__refresh(d);
 		if (time(NULL) != last) {
 			last = time(NULL);
 			pthread_mutex_lock(&d->lock);
@@ -226,7 +280,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &d.opts))
 		return 2;
 	if (d.opts.cleanup)
-		return loader__cleanup(&d) ? 1 : 0;
+		return loader__cleanup(&d) | announce__cleanup() ? 1 : 0;
 	if (ctlsock__in_use(d.opts.socket)) {
 		pr_warn("another xgwd answers on %s", d.opts.socket);
 		return 1;
@@ -241,14 +295,19 @@ int main(int argc, char **argv)
 	the_daemon = &d;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err = xgwd__start(&d);
-	ready(ready_fd, !err);
+	if (ready(ready_fd, !err))
+		err = err ? err : -EIO;
 	if (!err) {
 		pr_info("serving on %s", d.opts.socket);
 		xgwd__loop(&d);
+		daemon__notify_stopping();
 		pr_info("stopping; the datapath keeps forwarding");
 	}
+	if (pidfile && !err)
+		daemon__pidfile_remove(pidfile);
 	if (d.skel)
 		lb__fini(&d);
 	metrics__close(&d);

@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Prometheus text exposition (format 0.0.4) over a minimal HTTP/1.0
- * server: GET /metrics, one request per connection, served from the main
- * loop. Counters come straight from the per-CPU maps, summed.
+ * Prometheus text exposition (format 0.0.4), served by libmicrohttpd from
+ * its own thread, never from the main loop: a slow or half-open scraper
+ * costs one of MHD's connections (capped, with a timeout), nothing else.
+ *
+ * A scrape serves a snapshot of the daemon's state that the main loop
+ * writes under d->lock: the scraper asks for a fresh one (an eventfd the
+ * main loop polls) and waits for it at most XGWD_METRICS_WAIT_MS; a main
+ * loop busy with a long batch gets the previous snapshot served instead.
+ * Hash maps are counted with bpf_map_lookup_batch() (thousands of entries
+ * per syscall): xgw_host6 and the devmap in the scraping thread, off the
+ * lock; the connection table by lb.c in the snapshot (NAT flows per service
+ * need its services).
+ * Label values are escaped per the exposition format (prom.c).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,12 +20,205 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
+#include <microhttpd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fib4.h"
+#include "lb.h"
+#include "link.h"
+#include "metrics.h"
+#include "nexthop.h"
+#include "rtable.h"
+#include "stats.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
-#include "sockio.h"
+#include "ctlsock.h"
+#include "metrics.h"
+#include "prom.h"
+#include "state.h"
+#include "util.h"
+
+static void metrics__reasons(struct xgwd *d, FILE *f)
+{
+	struct xgw_counter r[XGW_REASON_MAX];
+	int i, k;
+
+	if (stats__read(bpf_map__fd(d->skel->maps.xgw_stats), XGW_REASON_MAX, r))
+		return;
+	for (k = 0; k < 2; k++) {
+		const char *name = k ? "xgw_bytes_total" : "xgw_packets_total";
+
+		xgw_prom_head(f, name, "counter", k ? "Bytes seen by the datapath, by final reason." :
+			  "Packets seen by the datapath, by final reason.");
+		for (i = 0; i < XGW_REASON_MAX; i++)
+			fprintf(f, "%s{reason=\"%s\",class=\"%s\"} %llu\n", name,
+				xgw_reason_desc[i].name,
+				xgw_class_name[xgw_reason_desc[i].cls],
+				(unsigned long long)(k ? r[i].bytes : r[i].packets));
+	}
+}
+
+static void metrics__nexthops(struct xgwd *d, FILE *f)
+{
+	struct xgw_counter *nh = calloc(XGW_MAX_NEXTHOPS, sizeof(*nh));
+	char buf[XGW_ADDR_STRLEN];
+	int k;
+	__u32 id;
+
+	if (!nh || stats__read(bpf_map__fd(d->skel->maps.xgw_nh_stats),
+			       XGW_MAX_NEXTHOPS, nh))
+		goto out;
+	for (k = 0; k < 2; k++) {
+		const char *name = k ? "xgw_nexthop_bytes_total" :
+				   "xgw_nexthop_packets_total";
+
+		xgw_prom_head(f, name, "counter", k ? "Bytes forwarded per next hop." :
+			  "Packets forwarded per next hop.");
+		for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
+			const struct xgwd_nexthop *n = nexthop__find(d, id);
+			struct xgwd_link *l = n ? link__find(d, n->ifindex) : NULL;
+
+			if (!n)
+				continue;
+			fprintf(f, "%s{nh_id=\"%u\",via=\"%s\",dev=\"", name, id,
+				xgw_addr_str(&n->gw, buf, sizeof(buf)));
+			xgw_prom_label(f, l ? l->name : "");
+			fprintf(f, "\"} %llu\n",
+				(unsigned long long)(k ? nh[id].bytes : nh[id].packets));
+		}
+	}
+	xgw_prom_head(f, "xgw_nexthop_resolved", "gauge",
+		  "1 when the next hop's MAC is known and its link is up.");
+	for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
+		const struct xgwd_nexthop *n = nexthop__find(d, id);
+		struct xgwd_link *l = n ? link__find(d, n->ifindex) : NULL;
+
+		if (n)
+			fprintf(f, "xgw_nexthop_resolved{nh_id=\"%u\"} %d\n", id,
+				n->has_mac && l && l->up);
+	}
+out:
+	free(nh);
+}
+
+static void metrics__latency(struct xgwd *d, FILE *f)
+{
+	struct xgw_latency l;
+	unsigned long long cum = 0;
+	int i;
+
+	if (stats__latency(d, &l))
+		return;
+	xgw_prom_head(f, "xgw_latency_seconds", "histogram",
+		  "Sampled XDP processing time per packet (1 in latency-sample).");
+	for (i = 0; i < XGW_LAT_BUCKETS - 1; i++) {
+		cum += l.bucket[i];
+		fprintf(f, "xgw_latency_seconds_bucket{le=\"%.9g\"} %llu\n",
+			stats__bucket_hi(i) / 1e9, cum);
+	}
+	cum += l.bucket[XGW_LAT_BUCKETS - 1];
+	fprintf(f, "xgw_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+	fprintf(f, "xgw_latency_seconds_sum %.9f\n", l.sum_ns / 1e9);
+	fprintf(f, "xgw_latency_seconds_count %llu\n", cum);
+	xgw_prom_head(f, "xgw_latency_sample", "gauge",
+		  "One packet in N is timed (0: sampling off).");
+	fprintf(f, "xgw_latency_sample %u\n", d->config.latency_sample);
+}
+
+/* LPM entries are exactly our prefix routes (walking 1M keys per scrape
+ * would take seconds). */
+static long lpm_count(struct xgwd *d, int family)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < d->routes.n; i++) {
+		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
+
+		n += r->dst.addr.family == family &&
+		     r->dst.len != (family == AF_INET ? 32 : 128);
+	}
+	return n;
+}
+
+/* The IPv4 FIB's arrays have no entry count: its own route set and groups. */
+static void metrics__fib4(struct xgwd *d, FILE *f)
+{
+	struct xgw_fib4_stats st;
+
+	xgw_fib4_stats(d->fib4, &st);
+	xgw_prom_head(f, "xgw_fib4_routes", "gauge",
+		  "IPv4 FIB entries: prefixes, host routes, own addresses, VIP marks.");
+	fprintf(f, "xgw_fib4_routes %u\n", st.routes);
+	xgw_prom_head(f, "xgw_fib4_groups_used", "gauge",
+		  "IPv4 FIB /24s holding routes longer than /24 (256-entry groups in use).");
+	fprintf(f, "xgw_fib4_groups_used %u\n", st.groups_used);
+	xgw_prom_head(f, "xgw_fib4_groups_max", "gauge",
+		  "IPv4 FIB groups available (XGW_FIB4_GROUPS).");
+	fprintf(f, "xgw_fib4_groups_max %u\n", st.groups_max);
+}
+
+/* The daemon's own health: control clients, the state file. */
+static void metrics__daemon(struct xgwd *d, FILE *f)
+{
+	struct ctlsock_stats cs;
+
+	ctlsock__stats(&cs);
+	xgw_prom_head(f, "xgw_control_connections", "gauge", "Control socket clients now.");
+	fprintf(f, "xgw_control_connections %u\n", cs.open);
+	xgw_prom_head(f, "xgw_control_dropped_total", "counter",
+		      "Control clients dropped without running a request, by why.");
+	fprintf(f, "xgw_control_dropped_total{why=\"over_limit\"} %lu\n", cs.refused);
+	fprintf(f, "xgw_control_dropped_total{why=\"deadline\"} %lu\n", cs.timed_out);
+	fprintf(f, "xgw_control_dropped_total{why=\"incomplete\"} %lu\n", cs.cut);
+	state__metrics(d, f);
+}
+
+int metrics__write(struct xgwd *d, FILE *f)
+{
+	size_t i;
+	unsigned int up = 0;
+
+	xgw_prom_head(f, "xgw_links", "gauge", "Attached links, and how many are up.");
+	for (i = 0; i < d->links.n; i++)
+		up += xgwd_vec__at(&d->links, struct xgwd_link, i)->up;
+	fprintf(f, "xgw_links{state=\"attached\"} %zu\nxgw_links{state=\"up\"} %u\n",
+		d->links.n, up);
+	xgw_prom_head(f, "xgw_routes", "gauge", "Configured routes.");
+	fprintf(f, "xgw_routes %zu\n", d->routes.n);
+	metrics__reasons(d, f);
+	metrics__nexthops(d, f);
+	metrics__latency(d, f);
+	metrics__fib4(d, f);
+	metrics__daemon(d, f);
+	lb__metrics(d, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+
+/* ---- the server ------------------------------------------------------------ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* a new snapshot is there */
+	char *text;			/* metrics__write() of the main loop */
+	size_t len;
+	long lpm6;			/* xgw_lpm6 entries (our IPv6 prefixes) */
+	unsigned int nh_used;		/* next hops in use */
+	unsigned long gen;		/* snapshots written so far */
+	long long at;			/* when the last one was written, ms */
+	bool asked;			/* a scraper is waiting for one */
+	int wake_fd;			/* eventfd: the main loop refreshes */
+	struct {
+		const char *name;
+		int fd;
+		__u32 ksz, vsz, max;
+	} maps[2];			/* counted per scrape, off the lock */
+	struct MHD_Daemon *mhd;
+	int lfd;
+} mx = {
+	.mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .lfd = -1,
+};
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" -> sockaddr. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -58,277 +261,220 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
-int metrics__open(struct xgwd *d)
+/* The families counted in the scraping thread (the connection table is
+ * lb.c's, in the snapshot: it counts NAT flows per service too). */
+static void mx_maps(FILE *f, long lpm6, unsigned int nh_used)
+{
+	long count[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		count[i] = xgw_map_walk(mx.maps[i].fd, mx.maps[i].ksz, mx.maps[i].vsz, NULL, NULL);
+	xgw_prom_head(f, "xgw_map_entries", "gauge", "Entries in use per map.");
+	for (i = 0; i < 2; i++)
+		fprintf(f, "xgw_map_entries{map=\"%s\"} %ld\n", mx.maps[i].name, count[i]);
+	fprintf(f, "xgw_map_entries{map=\"xgw_lpm6\"} %ld\n", lpm6);
+	fprintf(f, "xgw_map_entries{map=\"xgw_nexthops\"} %u\n", nh_used);
+	xgw_prom_head(f, "xgw_map_capacity", "gauge", "Maximum entries per map.");
+	for (i = 0; i < 2; i++)
+		fprintf(f, "xgw_map_capacity{map=\"%s\"} %u\n", mx.maps[i].name,
+			mx.maps[i].max);
+	fprintf(f, "xgw_map_capacity{map=\"xgw_lpm6\"} %u\n", XGW_MAX_PREFIX6);
+	fprintf(f, "xgw_map_capacity{map=\"xgw_nexthops\"} %u\n", XGW_MAX_NEXTHOPS - 1);
+}
+
+/* Main loop: a scraper asked (wake_fd); write a snapshot under d->lock. */
+void metrics__refresh(struct xgwd *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	__u64 v;
+	FILE *f;
+	long lpm6;
+	unsigned int used = 0;
+	__u32 id;
+
+	if (read(mx.wake_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	pthread_mutex_lock(&d->lock);
+	metrics__write(d, f);
+	lpm6 = lpm_count(d, AF_INET6);
+	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
+		used += d->nexthops[id].id != 0;
+	pthread_mutex_unlock(&d->lock);
+	fclose(f);
+	pthread_mutex_lock(&mx.mu);
+	free(mx.text);
+	mx.text = text;
+	mx.len = len;
+	mx.lpm6 = lpm6;
+	mx.nh_used = used;
+	mx.gen++;
+	mx.at = xgw_now_ms();
+	mx.asked = false;
+	pthread_cond_broadcast(&mx.cv);
+	pthread_mutex_unlock(&mx.mu);
+}
+
+int metrics__fd(void)
+{
+	return mx.wake_fd;
+}
+
+/* MHD's thread: a fresh snapshot if the main loop gives one in time. */
+static char *mx_scrape(size_t *len)
+{
+	char *body = NULL;
+	size_t blen = 0;
+	long lpm6;
+	unsigned int nh_used;
+	struct timespec ts;
+	unsigned long gen;
+	FILE *f = open_memstream(&body, &blen);
+	__u64 one = 1;
+	int err = 0;
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&mx.mu);
+	if (!mx.text || xgw_now_ms() - mx.at > XGWD_METRICS_FRESH_MS) {
+		gen = mx.gen;
+		if (!mx.asked && write(mx.wake_fd, &one, sizeof(one)) == sizeof(one))
+			mx.asked = true;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += XGWD_METRICS_WAIT_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		while (mx.gen == gen && !err)
+			err = pthread_cond_timedwait(&mx.cv, &mx.mu, &ts);
+	}
+	if (mx.text)
+		fwrite(mx.text, 1, mx.len, f);
+	lpm6 = mx.lpm6;
+	nh_used = mx.nh_used;
+	pthread_mutex_unlock(&mx.mu);
+	mx_maps(f, lpm6, nh_used);
+	fclose(f);
+	*len = blen;
+	return body;
+}
+
+static enum MHD_Result mx_handle(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version,
+				 const char *upload, size_t *upload_len, void **con_cls)
+{
+	static char not_found[] = "not found: try /metrics\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned int code = MHD_HTTP_OK;
+	char *body;
+	size_t len;
+
+	(void)cls, (void)version, (void)upload, (void)upload_len, (void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (strcmp(url, "/metrics") && strcmp(url, "/")) {
+		code = MHD_HTTP_NOT_FOUND;
+		r = MHD_create_response_from_buffer(sizeof(not_found) - 1, not_found,
+						    MHD_RESPMEM_PERSISTENT);
+	} else {
+		body = mx_scrape(&len);
+		if (!body)
+			return MHD_NO;
+		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(body);
+	}
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", code == MHD_HTTP_OK ?
+				"text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static int mx_listen(const char *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int s, one = 1, err;
 
-	d->metrics_fd = -1;
-	if (!d->opts.metrics[0] || !strcmp(d->opts.metrics, "none"))
-		return 0;
-	if (parse_listen(d->opts.metrics, &ss, &len)) {
-		pr_warn("invalid metrics address \"%s\" (ADDR:PORT)", d->opts.metrics);
+	if (parse_listen(addr, &ss, &len)) {
+		pr_warn("invalid metrics address \"%s\" (ADDR:PORT)", addr);
 		return -EINVAL;
 	}
 	s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&ss, len) || listen(s, 16)) {
+	if (bind(s, (struct sockaddr *)&ss, len) || listen(s, 128)) {
 		err = -errno;
-		pr_warn("metrics %s: %s", d->opts.metrics, strerror(errno));
+		pr_warn("metrics %s: %s", addr, strerror(errno));
 		close(s);
 		return err;
 	}
-	d->metrics_fd = s;
+	return s;
+}
+
+int metrics__open(struct xgwd *d)
+{
+	struct bpf_map *maps[2] = {
+		d->skel->maps.xgw_host6, d->skel->maps.xgw_tx_ports,
+	};
+	pthread_condattr_t ca;
+	int i;
+
+	d->metrics_fd = -1;
+	if (!d->opts.metrics[0] || !strcmp(d->opts.metrics, "none"))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		mx.maps[i].name = bpf_map__name(maps[i]);
+		mx.maps[i].fd = bpf_map__fd(maps[i]);
+		mx.maps[i].ksz = bpf_map__key_size(maps[i]);
+		mx.maps[i].vsz = bpf_map__value_size(maps[i]);
+		mx.maps[i].max = bpf_map__max_entries(maps[i]);
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mx.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	mx.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mx.wake_fd < 0)
+		return -errno;
+	mx.lfd = mx_listen(d->opts.metrics);
+	if (mx.lfd < 0)
+		return mx.lfd;
+	mx.mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0,
+				  NULL, NULL, mx_handle, d,
+				  MHD_OPTION_LISTEN_SOCKET, mx.lfd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)XGWD_METRICS_MAX_CONN,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)XGWD_METRICS_TIMEOUT_S,
+				  MHD_OPTION_END);
+	if (!mx.mhd) {
+		pr_warn("metrics %s: cannot start the HTTP server", d->opts.metrics);
+		return -EIO;
+	}
+	d->metrics_fd = mx.lfd;
 	return 0;
 }
 
 void metrics__close(struct xgwd *d)
 {
-	if (d->metrics_fd >= 0)
-		close(d->metrics_fd);
+	if (mx.mhd) {
+		MHD_stop_daemon(mx.mhd);	/* closes the listening socket too */
+		mx.lfd = -1;
+	}
+	mx.mhd = NULL;
+	if (mx.lfd >= 0)
+		close(mx.lfd);
+	if (mx.wake_fd >= 0)
+		close(mx.wake_fd);
+	mx.lfd = mx.wake_fd = -1;
+	free(mx.text);
+	mx.text = NULL;
 	d->metrics_fd = -1;
-}
-
-static void help_type(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void metrics__reasons(struct xgwd *d, FILE *f)
-{
-	struct xgw_counter r[XGW_REASON_MAX];
-	int i, k;
-
-	if (stats__read(bpf_map__fd(d->skel->maps.xgw_stats), XGW_REASON_MAX, r))
-		return;
-	for (k = 0; k < 2; k++) {
-		const char *name = k ? "xgw_bytes_total" : "xgw_packets_total";
-
-		help_type(f, name, "counter", k ? "Bytes seen by the datapath, by final reason." :
-			  "Packets seen by the datapath, by final reason.");
-		for (i = 0; i < XGW_REASON_MAX; i++)
-			fprintf(f, "%s{reason=\"%s\",class=\"%s\"} %llu\n", name,
-				xgw_reason_desc[i].name,
-				xgw_class_name[xgw_reason_desc[i].cls],
-				(unsigned long long)(k ? r[i].bytes : r[i].packets));
-	}
-}
-
-static void metrics__nexthops(struct xgwd *d, FILE *f)
-{
-	struct xgw_counter *nh = calloc(XGW_MAX_NEXTHOPS, sizeof(*nh));
-	char buf[XGW_ADDR_STRLEN];
-	int k;
-	__u32 id;
-
-	if (!nh || stats__read(bpf_map__fd(d->skel->maps.xgw_nh_stats),
-			       XGW_MAX_NEXTHOPS, nh))
-		goto out;
-	for (k = 0; k < 2; k++) {
-		const char *name = k ? "xgw_nexthop_bytes_total" :
-				   "xgw_nexthop_packets_total";
-
-		help_type(f, name, "counter", k ? "Bytes forwarded per next hop." :
-			  "Packets forwarded per next hop.");
-		for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
-			const struct xgwd_nexthop *n = nexthop__find(d, id);
-			struct xgwd_link *l = n ? link__find(d, n->ifindex) : NULL;
-
-			if (!n)
-				continue;
-			fprintf(f, "%s{nh_id=\"%u\",via=\"%s\",dev=\"%s\"} %llu\n", name, id,
-				xgw_addr_str(&n->gw, buf, sizeof(buf)), l ? l->name : "",
-				(unsigned long long)(k ? nh[id].bytes : nh[id].packets));
-		}
-	}
-	help_type(f, "xgw_nexthop_resolved", "gauge",
-		  "1 when the next hop's MAC is known and its link is up.");
-	for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
-		const struct xgwd_nexthop *n = nexthop__find(d, id);
-		struct xgwd_link *l = n ? link__find(d, n->ifindex) : NULL;
-
-		if (n)
-			fprintf(f, "xgw_nexthop_resolved{nh_id=\"%u\"} %d\n", id,
-				n->has_mac && l && l->up);
-	}
-out:
-	free(nh);
-}
-
-static void metrics__latency(struct xgwd *d, FILE *f)
-{
-	struct xgw_latency l;
-	unsigned long long cum = 0;
-	int i;
-
-	if (stats__latency(d, &l))
-		return;
-	help_type(f, "xgw_latency_seconds", "histogram",
-		  "Sampled XDP processing time per packet (1 in latency-sample).");
-	for (i = 0; i < XGW_LAT_BUCKETS - 1; i++) {
-		cum += l.bucket[i];
-		fprintf(f, "xgw_latency_seconds_bucket{le=\"%.9g\"} %llu\n",
-			stats__bucket_hi(i) / 1e9, cum);
-	}
-	cum += l.bucket[XGW_LAT_BUCKETS - 1];
-	fprintf(f, "xgw_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	fprintf(f, "xgw_latency_seconds_sum %.9f\n", l.sum_ns / 1e9);
-	fprintf(f, "xgw_latency_seconds_count %llu\n", cum);
-	help_type(f, "xgw_latency_sample", "gauge",
-		  "One packet in N is timed (0: sampling off).");
-	fprintf(f, "xgw_latency_sample %u\n", d->config.latency_sample);
-}
-
-/* Entries of a hash/LPM map by walking its keys (no count in the API). */
-static long map_count(struct bpf_map *m)
-{
-	int fd = bpf_map__fd(m);
-	char key[64], next[64];
-	long n = 0;
-	void *prev = NULL;
-
-	if (bpf_map__key_size(m) > sizeof(key))
-		return -1;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
-/* LPM entries are exactly our prefix routes (walking 1M keys per scrape
- * would take seconds); the host map mixes routes, locals and VIPs: walked. */
-static long lpm_count(struct xgwd *d, int family)
-{
-	long n = 0;
-	size_t i;
-
-	for (i = 0; i < d->routes.n; i++) {
-		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
-
-		n += r->dst.addr.family == family &&
-		     r->dst.len != (family == AF_INET ? 32 : 128);
-	}
-	return n;
-}
-
-/* The IPv4 FIB's arrays have no entry count: its own route set and groups. */
-static void metrics__fib4(struct xgwd *d, FILE *f)
-{
-	struct xgw_fib4_stats st;
-
-	xgw_fib4_stats(d->fib4, &st);
-	help_type(f, "xgw_fib4_routes", "gauge",
-		  "IPv4 FIB entries: prefixes, host routes, own addresses, VIP marks.");
-	fprintf(f, "xgw_fib4_routes %u\n", st.routes);
-	help_type(f, "xgw_fib4_groups_used", "gauge",
-		  "IPv4 FIB /24s holding routes longer than /24 (256-entry groups in use).");
-	fprintf(f, "xgw_fib4_groups_used %u\n", st.groups_used);
-	help_type(f, "xgw_fib4_groups_max", "gauge",
-		  "IPv4 FIB groups available (XGW_FIB4_GROUPS).");
-	fprintf(f, "xgw_fib4_groups_max %u\n", st.groups_max);
-}
-
-static void metrics__maps(struct xgwd *d, FILE *f)
-{
-	struct bpf_map *maps[] = {
-		d->skel->maps.xgw_host6, d->skel->maps.xgw_lpm6, d->skel->maps.xgw_tx_ports,
-	};
-	long count[] = {
-		map_count(maps[0]), lpm_count(d, AF_INET6), map_count(maps[2]),
-	};
-	unsigned int used = 0;
-	size_t i;
-	__u32 id;
-
-	help_type(f, "xgw_map_entries", "gauge", "Entries in use per map.");
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		fprintf(f, "xgw_map_entries{map=\"%s\"} %ld\n", bpf_map__name(maps[i]),
-			count[i]);
-	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
-		used += d->nexthops[id].id != 0;
-	fprintf(f, "xgw_map_entries{map=\"xgw_nexthops\"} %u\n", used);
-	help_type(f, "xgw_map_capacity", "gauge", "Maximum entries per map.");
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		fprintf(f, "xgw_map_capacity{map=\"%s\"} %u\n", bpf_map__name(maps[i]),
-			bpf_map__max_entries(maps[i]));
-	fprintf(f, "xgw_map_capacity{map=\"xgw_nexthops\"} %u\n", XGW_MAX_NEXTHOPS - 1);
-}
-
-int metrics__write(struct xgwd *d, FILE *f)
-{
-	size_t i;
-	unsigned int up = 0;
-
-	help_type(f, "xgw_links", "gauge", "Attached links, and how many are up.");
-	for (i = 0; i < d->links.n; i++)
-		up += xgwd_vec__at(&d->links, struct xgwd_link, i)->up;
-	fprintf(f, "xgw_links{state=\"attached\"} %zu\nxgw_links{state=\"up\"} %u\n",
-		d->links.n, up);
-	help_type(f, "xgw_routes", "gauge", "Configured routes.");
-	fprintf(f, "xgw_routes %zu\n", d->routes.n);
-	metrics__reasons(d, f);
-	metrics__nexthops(d, f);
-	metrics__latency(d, f);
-	metrics__maps(d, f);
-	metrics__fib4(d, f);
-	lb__metrics(d, f);
-	return ferror(f) ? -EIO : 0;
-}
-
-static void metrics__handle(struct xgwd *d, int fd)
-{
-	char req[2048] = "", hdr[256], *body = NULL;
-	size_t blen = 0, got = 0;
-	bool ok = false;
-	FILE *f;
-	ssize_t n;
-
-	while (got < sizeof(req) - 1 && !strstr(req, "\r\n\r\n") && !strstr(req, "\n\n")) {
-		n = recv(fd, req + got, sizeof(req) - 1 - got, 0);
-		if (n <= 0)
-			break;
-		got += n;
-		req[got] = '\0';
-	}
-	req[got] = '\0';
-	if (!strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13) ||
-	    !strncmp(req, "GET / ", 6))
-		ok = true;
-	f = open_memstream(&body, &blen);
-	if (!f)
-		return;
-	if (ok) {
-		pthread_mutex_lock(&d->lock);
-		metrics__write(d, f);
-		pthread_mutex_unlock(&d->lock);
-	} else {
-		fputs("not found: try /metrics\n", f);
-	}
-	fclose(f);
-	snprintf(hdr, sizeof(hdr), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		 ok ? "200 OK" : "404 Not Found",
-		 ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
-		 blen);
-	xgw_send_all(fd, hdr, strlen(hdr));
-	xgw_send_all(fd, body, blen);
-	free(body);
-}
-
-void metrics__serve(struct xgwd *d)
-{
-	int fd;
-
-	for (;;) {
-		fd = xgw_accept_timed(d->metrics_fd, 2);
-		if (fd < 0)
-			return;
-		metrics__handle(d, fd);
-		close(fd);
-	}
 }

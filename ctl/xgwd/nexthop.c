@@ -11,7 +11,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "json_print.h"
-#include "xgwd.h"
+#include "kernel.h"
+#include "link.h"
+#include "local.h"
+#include "nexthop.h"
 #include "xgw.skel.h"
 
 int nexthop__init(struct xgwd *d)
@@ -27,14 +30,14 @@ const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id)
 	return &d->nexthops[nh_id];
 }
 
-static bool nexthop_is_resolved(struct xgwd *d, const struct xgwd_nexthop *nh)
+bool nexthop__is_resolved(struct xgwd *d, const struct xgwd_nexthop *nh)
 {
 	struct xgwd_link *l = link__find(d, nh->ifindex);
 
 	return nh->has_mac && l && l->up;
 }
 
-int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
+static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 {
 	struct xgwd_link *l = link__find(d, nh->ifindex);
 	struct xgw_nexthop v = { .ifindex = nh->ifindex };
@@ -45,7 +48,7 @@ int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 		memcpy(v.smac, l->mac, 6);
 	}
 	memcpy(v.dmac, nh->mac, 6);
-	if (nexthop_is_resolved(d, nh))
+	if (nexthop__is_resolved(d, nh))
 		v.flags = XGW_NH_F_RESOLVED;
 	if (bpf_map_update_elem(fd, &nh->id, &v, BPF_ANY))
 		return -errno;
@@ -66,19 +69,12 @@ static void nexthop__clear(struct xgwd *d, __u32 id)
 static int nexthop__egress(struct xgwd *d, struct xgw_addr *gw, int *ifindex)
 {
 	struct xgw_addr kgw;
-	size_t i;
 	int err;
 
-	for (i = 0; i < d->locals.n; i++) {
-		struct xgwd_local *lo = xgwd_vec__at(&d->locals, struct xgwd_local, i);
-		struct xgw_prefix p = { .addr = lo->addr, .len = lo->prefixlen };
-
-		if (link__find(d, lo->ifindex) && xgw_prefix_contains(&p, gw)) {
-			*ifindex = lo->ifindex;
-			return 0;
-		}
-	}
-	err = netlink__route_dev(gw, ifindex, &kgw);
+	*ifindex = local__subnet_link(d, gw);
+	if (*ifindex)
+		return 0;
+	err = kernel__route_get(gw, ifindex, &kgw);
 	if (err)
 		return err;
 	if (kgw.family)
@@ -127,7 +123,6 @@ static __u32 nexthop__free_id(struct xgwd *d)
 	return 0;
 }
 
-/* After a restore over an adopted datapath: clear slots nobody claimed. */
 void nexthop__sweep(struct xgwd *d)
 {
 	struct xgw_nexthop v;
@@ -164,6 +159,7 @@ int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw_in, int ifindex,
 
 		if (o->id && o->ifindex == nh.ifindex && xgw_addr_equal(&o->gw, &nh.gw)) {
 			o->refcnt++;
+			link__hold(d, o->ifindex);
 			*nh_id = id;
 			return 0;
 		}
@@ -179,7 +175,8 @@ int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw_in, int ifindex,
 	nh.refcnt = 1;
 	d->nexthops[id] = nh;
 	if (!nh.has_mac)
-		netlink__lookup_neigh(d, &d->nexthops[id]);
+		d->nexthops[id].has_mac = kernel__neigh_get(d->kernel, &nh.gw, nh.ifindex,
+							    d->nexthops[id].mac);
 	ret = nexthop__write(d, &d->nexthops[id]);
 	if (ret) {
 		memset(&d->nexthops[id], 0, sizeof(nh));
@@ -187,7 +184,8 @@ int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw_in, int ifindex,
 		return ret;
 	}
 	if (!d->nexthops[id].has_mac)
-		netlink__resolve(d, &nh.gw, nh.ifindex);
+		kernel__neigh_use(&nh.gw, nh.ifindex);
+	link__hold(d, nh.ifindex);
 	*nh_id = id;
 	return 0;
 }
@@ -205,6 +203,7 @@ void nexthop__put(struct xgwd *d, __u32 nh_id)
 	if (!nexthop__find(d, nh_id))
 		return;
 	nh = &d->nexthops[nh_id];
+	link__release(d, nh->ifindex);
 	if (--nh->refcnt)
 		return;
 	memset(nh, 0, sizeof(*nh));
@@ -240,7 +239,6 @@ void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifinde
 	}
 }
 
-/* Called about once a second: ask again for next hops still unknown. */
 void nexthop__retry(struct xgwd *d)
 {
 	__u32 id;
@@ -253,7 +251,7 @@ void nexthop__retry(struct xgwd *d)
 			continue;
 		l = link__find(d, nh->ifindex);
 		if (l && l->up)
-			netlink__resolve(d, &nh->gw, nh->ifindex);
+			kernel__neigh_use(&nh->gw, nh->ifindex);
 	}
 }
 
@@ -282,8 +280,8 @@ int neigh__show(struct xgwd *d)
 			print_null(PRINT_ANY, "lladdr", " lladdr %s", "-");
 		print_uint(PRINT_ANY, "nh_id", " nh %u", id);
 		print_uint(PRINT_ANY, "refcnt", " ref %u", nh->refcnt);
-		print_bool(PRINT_JSON, "resolved", NULL, nexthop_is_resolved(d, nh));
-		print_text(" %s", nexthop_is_resolved(d, nh) ? "resolved" : "unresolved");
+		print_bool(PRINT_JSON, "resolved", NULL, nexthop__is_resolved(d, nh));
+		print_text(" %s", nexthop__is_resolved(d, nh) ? "resolved" : "unresolved");
 		print_nl();
 		close_json_object();
 	}

@@ -11,54 +11,35 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "xgwd.h"
-
-static struct xgwd_onlink *onlink__find(struct xgwd *d, const struct xgw_addr *a,
-					size_t *idx)
-{
-	size_t i;
-
-	for (i = 0; i < d->onlink.n; i++) {
-		struct xgwd_onlink *o = xgwd_vec__at(&d->onlink, struct xgwd_onlink, i);
-
-		if (xgw_addr_equal(&o->addr, a)) {
-			if (idx)
-				*idx = i;
-			return o;
-		}
-	}
-	return NULL;
-}
-
-const struct xgwd_onlink *onlink__get(struct xgwd *d, const struct xgw_addr *a)
-{
-	return onlink__find(d, a, NULL);
-}
+#include "entry.h"
+#include "kernel.h"
+#include "nexthop.h"
+#include "onlink.h"
+#include "rtable.h"
 
 static void onlink__del(struct xgwd *d, size_t i)
 {
 	struct xgwd_onlink o = *xgwd_vec__at(&d->onlink, struct xgwd_onlink, i);
 
 	xgwd_vec__del(&d->onlink, i);
-	route__host_sync(d, &o.addr);
+	entry__sync_host(d, &o.addr);
 	nexthop__put(d, o.nh_id);
 }
 
-/* A neighbour appeared, changed (mac) or went away (mac NULL). */
-void onlink__neigh(struct xgwd *d, const struct xgw_addr *a, int ifindex,
-		   const __u8 *mac)
+static void onlink__learn(struct xgwd *d, const struct xgw_addr *a, int ifindex,
+			  const __u8 *mac)
 {
 	struct xgwd_onlink o = { .addr = *a, .ifindex = ifindex }, *old;
 	char err[128];
 	size_t i;
 
-	old = onlink__find(d, a, &i);
+	old = rtable__onlink(d, a, &i);
 	if (old && (!mac || old->ifindex != ifindex ||
-		    !route__onlink_covers(d, a, ifindex))) {
+		    !rtable__onlink_covers(d, a, ifindex))) {
 		onlink__del(d, i);
 		old = NULL;
 	}
-	if (old || !mac || !route__onlink_covers(d, a, ifindex))
+	if (old || !mac || !rtable__onlink_covers(d, a, ifindex))
 		return;
 	if (nexthop__get(d, a, ifindex, &o.nh_id, err, sizeof(err)))
 		return;
@@ -67,11 +48,21 @@ void onlink__neigh(struct xgwd *d, const struct xgw_addr *a, int ifindex,
 		nexthop__put(d, o.nh_id);
 		return;
 	}
-	route__host_sync(d, a);
+	entry__sync_host(d, a);
 }
 
-/* After on-link routes changed: drop what is no longer covered and learn
- * what the kernel already knows under the new ones. */
+void onlink__neigh(struct xgwd *d, const struct kernel_neigh *n)
+{
+	nexthop__neigh_changed(d, &n->addr, n->ifindex, n->mac);
+	if (d->onlink.n || n->mac)
+		onlink__learn(d, &n->addr, n->ifindex, n->mac);
+}
+
+static void onlink__replay_one(void *arg, const struct kernel_neigh *n)
+{
+	onlink__neigh(arg, n);
+}
+
 void onlink__refresh(struct xgwd *d)
 {
 	size_t i = d->onlink.n;
@@ -79,8 +70,8 @@ void onlink__refresh(struct xgwd *d)
 	while (i--) {
 		struct xgwd_onlink *o = xgwd_vec__at(&d->onlink, struct xgwd_onlink, i);
 
-		if (!route__onlink_covers(d, &o->addr, o->ifindex))
+		if (!rtable__onlink_covers(d, &o->addr, o->ifindex))
 			onlink__del(d, i);
 	}
-	netlink__replay_neigh(d);
+	kernel__neigh_foreach(d->kernel, onlink__replay_one, d);
 }

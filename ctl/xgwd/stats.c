@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Counters (summed over CPUs), the latency histogram, and `set` settings. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "json_print.h"
+#include "link.h"
+#include "nexthop.h"
+#include "stats.h"
 #include "xgwd.h"
 #include "xgw.skel.h"
 
@@ -272,6 +276,11 @@ int stats__apply(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errl
 	return ret;
 }
 
+/* set nat-ports writes both as one word (xgw_nat_ports()) */
+_Static_assert(offsetof(struct xgw_config, nat_port_max) ==
+	       offsetof(struct xgw_config, nat_port_min) + 2 &&
+	       offsetof(struct xgw_config, nat_port_min) % 4 == 0, "nat ports adjacent");
+
 static __u32 *setting_field(struct xgw_config *cfg, enum xgw_setting key)
 {
 	switch (key) {
@@ -281,6 +290,21 @@ static __u32 *setting_field(struct xgw_config *cfg, enum xgw_setting key)
 		return &cfg->ct_udp_timeout_s;
 	case XGW_SET_CT_FLOOD_LIMIT:
 		return &cfg->ct_flood_limit;
+	/* lb-cp: the connection table's timeouts and the NAT port range */
+	case XGW_SET_CT_TCP_SYN_TIMEOUT:
+		return &cfg->ct_tcp_syn_s;
+	case XGW_SET_CT_TCP_EST_TIMEOUT:
+		return &cfg->ct_tcp_est_s;
+	case XGW_SET_CT_TCP_FIN_TIMEOUT:
+		return &cfg->ct_tcp_fin_s;
+	case XGW_SET_CT_TCP_TW_TIMEOUT:
+		return &cfg->ct_tcp_tw_s;
+	case XGW_SET_CT_TCP_CLOSE_TIMEOUT:
+		return &cfg->ct_tcp_close_s;
+	case XGW_SET_NAT_PORTS:	/* both 16-bit fields as one word: xgw_nat_ports() */
+		return (__u32 *)&cfg->nat_port_min;
+	default:	/* not datapath config (announce.c) */
+		break;
 	}
 	return NULL;
 }
@@ -340,6 +364,8 @@ int settings__save(struct xgwd *d, FILE *f)
 {
 	static const enum xgw_setting keys[] = {
 		XGW_SET_LATENCY_SAMPLE, XGW_SET_CT_UDP_TIMEOUT, XGW_SET_CT_FLOOD_LIMIT,
+		XGW_SET_CT_TCP_SYN_TIMEOUT, XGW_SET_CT_TCP_EST_TIMEOUT, XGW_SET_CT_TCP_FIN_TIMEOUT,
+		XGW_SET_CT_TCP_TW_TIMEOUT, XGW_SET_CT_TCP_CLOSE_TIMEOUT, XGW_SET_NAT_PORTS,
 	};
 	struct xgw_cmd c = { .obj = XGW_OBJ_SET, .verb = XGW_V_SET };
 	char line[256];
@@ -348,6 +374,8 @@ int settings__save(struct xgwd *d, FILE *f)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		c.set.key = keys[i];
 		c.set.value = *setting_field(&d->config, keys[i]);
+		if (!c.set.value && i >= 3)
+			continue;	/* 0: the datapath's default, never said */
 		if (xgw_cmd_format(&c, line, sizeof(line)) < 0)
 			return -ENOSPC;
 		fprintf(f, "%s\n", line);

@@ -14,8 +14,11 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fu
 # What each target links besides its own source.
 FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c
 FUZZ_SRCS_fuzz_addr  := common/addr.c
-FUZZ_SRCS_fuzz_proto :=
-FUZZ_SRCS_fuzz_json  := ctl/xgwctl/json_scan.c common/json_print.c
+FUZZ_SRCS_fuzz_proto := common/proto.c
+FUZZ_SRCS_fuzz_prom  := common/prom.c common/json_print.c
+FUZZ_SRCS_fuzz_json  := common/json_print.c
+# ... and libraries besides the sanitizers'.
+FUZZ_LIBS_fuzz_json  := -ljson-c
 # Without clang's libFuzzer runtime (libclang-rt-dev, see tools/deps.sh) the
 # runner says so as a skip instead of breaking the whole build.
 FUZZ_HAVE_RT := $(shell f=$$($(CLANG) -print-file-name=libclang_rt.fuzzer-$(shell uname -m).a 2>/dev/null); [ -f "$$f" ] && echo 1)
@@ -38,7 +41,7 @@ $(foreach t,$(notdir $(FUZZ_TARGETS)),$(eval $(call fuzz_deps,$(t))))
 
 $(FUZZ_TARGETS):
 	$(call msg,LINK,$@)
-	$(Q)$(CLANG) $(FUZZ_LDFLAGS) $^ -o $@
+	$(Q)$(CLANG) $(FUZZ_LDFLAGS) $^ $(FUZZ_LIBS_$(notdir $@)) -o $@
 
 # The runner, with this build's paths baked in.
 $(BUILD)/tests/unit/test_fuzz: tests/fuzz/run.sh tests/fuzz/build.mk
@@ -47,3 +50,14 @@ $(BUILD)/tests/unit/test_fuzz: tests/fuzz/run.sh tests/fuzz/build.mk
 	$(Q)printf '#!/bin/sh\nexec %s %s %s "$$@"\n' "$(abspath tests/fuzz/run.sh)" \
 		"$(abspath $(FUZZ_DIR))" "$(abspath tests/fuzz/corpus)" > $@.tmp
 	$(Q)chmod +x $@.tmp && mv $@.tmp $@
+
+# `make fuzz`: the long run (libFuzzer targets 5 minutes each, the control
+# socket fuzzer 20000 requests, 30 kill -9 rounds, a 1M-route state file);
+# make check runs a short slice of each (8 s per target, 300 requests, 6
+# rounds, 500k routes).
+.PHONY: fuzz
+fuzz: all
+	$(Q)XGW_FUZZ_SECONDS=$${XGW_FUZZ_SECONDS:-300} $(BUILD)/tests/unit/test_fuzz
+	$(Q)BUILD=$(BUILD) XGW_CTLFUZZ_COUNT=$${XGW_CTLFUZZ_COUNT:-20000} tests/netns/test_ctlsock.sh
+	$(Q)BUILD=$(BUILD) XGW_FAULT_ROUNDS=$${XGW_FAULT_ROUNDS:-30} \
+		XGW_FAULT_ROUTES=$${XGW_FAULT_ROUTES:-1000000} tests/netns/test_xgwd_faults.sh

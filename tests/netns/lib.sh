@@ -151,6 +151,25 @@ xt_nsenter()
 	nsenter --net="/var/run/netns/$ns" "$@"
 }
 
+# Namespaces of this run, loopback up, deleted at exit: xt_ns NAME...
+xt_ns()
+{
+	local ns
+
+	for ns in "$@"; do
+		ip netns add "$ns" || return 1
+		xt_defer "ip netns del $ns"
+		ip -n "$ns" link set lo up
+	done
+}
+
+# A veth pair, both ends up (NS_B may be NS_A): xt_veth NS_A DEV_A NS_B DEV_B
+xt_veth()
+{
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" &&
+		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+}
+
 # ---- bytes for `bpftool map update ... key hex ... value hex ...` ----
 # Host-order (little-endian) integers and network-order addresses.
 xt_le()
@@ -221,9 +240,35 @@ xt_sniff_start()
 	ip netns exec "$ns" "$XT_PY" "$XT_ROOT/tools/pktgen/sniff.py" --dev "$dev" \
 		--ready "$ready" "$@" >"$out" 2>"$out.err" &
 	XT_SNIFF_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -e "$ready" ] && return 0
 		sleep 0.05
 	done
+	return 1
+}
+
+# Start xgwd in namespace NS under the name NAME, with its own pin dir
+# (/sys/fs/bpf/$XT_PFX-NAME), socket ($XT_TMP/NAME.sock), state file and
+# log; metrics on ADDR:PORT or off. Killed and unpinned at exit, unless it
+# ran in a subshell (xt_check): then `tools/lab down` of a lab made by
+# xt_lab_up kills it and removes pins under $XT_PFX-*; other labs must
+# xt_defer the cleanup themselves.
+# xt_xgwd_start NAME NS [METRICS]
+xt_xgwd_start()
+{
+	local name=$1 ns=$2 i
+
+	# nsenter execs: $! is the daemon itself, and /sys/fs/bpf stays shared
+	nsenter --net="/var/run/netns/$ns" "$XT_BUILD/xgwd" -f -c "$XT_TMP/$name.conf" \
+		-s "$XT_TMP/$name.sock" -P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" \
+		>>"$XT_TMP/$name.log" 2>&1 &
+	echo $! >"$XT_TMP/$name.pid"
+	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
+	# adopting pinned maps on a busy machine can take seconds
+	for ((i = 0; i < 600; i++)); do
+		[ -S "$XT_TMP/$name.sock" ] && return 0
+		sleep 0.05
+	done
+	cat "$XT_TMP/$name.log" >&2
 	return 1
 }

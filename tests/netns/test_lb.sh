@@ -39,24 +39,6 @@ GW_SOCK=$XT_TMP/gw.sock
 X=("$XT_BUILD/xgwctl" -s "$GW_SOCK")
 METRICS_PORT=$((20000 + $$ % 20000))
 
-# xgwd NAME NS: start a daemon in NS with its own pins, socket and state.
-start_xgwd()
-{
-	local name=$1 ns=$2 i
-
-	# nsenter execs: $! is the daemon itself
-	nsenter --net="/var/run/netns/$ns" "$XT_BUILD/xgwd" -f -c "$XT_TMP/$name.conf" -s "$XT_TMP/$name.sock" \
-		-P "/sys/fs/bpf/$XT_PFX-$name" -m "${3:-none}" >>"$XT_TMP/$name.log" 2>&1 &
-	echo $! >"$XT_TMP/$name.pid"
-	xt_defer "kill \$(cat '$XT_TMP/$name.pid') 2>/dev/null; sleep 0.3; rm -rf /sys/fs/bpf/$XT_PFX-$name"
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$XT_TMP/$name.sock" ] && return 0
-		sleep 0.05
-	done
-	cat "$XT_TMP/$name.log" >&2
-	return 1
-}
-
 # Per backend: VIP on lo, GRO so redirected frames are accepted, HTTP on two
 # ports (python's http.server serving a file naming the backend), echo server.
 ECHO_PY=$XT_TMP/echo.py
@@ -99,7 +81,7 @@ backends_setup()
 			xt_defer "kill $! 2>/dev/null"
 		done
 		start_echo "$i"
-		start_xgwd "be$i" "$ns" || return 1
+		xt_xgwd_start "be$i" "$ns" || return 1
 		"$XT_BUILD/xgwctl" -s "$XT_TMP/be$i.sock" link attach eth0 mode decap || return 1
 	done
 	ip netns exec "$LAB_CLIENT_NS" ethtool -K eth0 gro on >/dev/null &&
@@ -110,7 +92,7 @@ xt_check "backends: VIP on lo, HTTP + echo servers, xgwd with decap on eth0" bac
 
 gateway_setup()
 {
-	start_xgwd gw "$LAB_GW_NS" "127.0.0.1:$METRICS_PORT" || return 1
+	xt_xgwd_start gw "$LAB_GW_NS" "127.0.0.1:$METRICS_PORT" || return 1
 	for dev in gw-c gw-b1 gw-b2 gw-b3; do
 		"${X[@]}" link attach $dev || return 1
 	done
@@ -331,7 +313,7 @@ while kill -0 \$pid 2>/dev/null; do sleep 0.05; done
 nsenter --net=/var/run/netns/$LAB_GW_NS '$XT_BUILD/xgwd' -f -c '$XT_TMP/gw.conf' -s '$GW_SOCK' \\
 	-P /sys/fs/bpf/$XT_PFX-gw -m 127.0.0.1:$METRICS_PORT >>'$XT_TMP/gw.log' 2>&1 &
 echo \$! > '$XT_TMP/gw.pid'
-for i in \$(seq 100); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
+for i in \$(seq 600); do [ -S '$GW_SOCK' ] && exit 0; sleep 0.05; done
 exit 1
 EOF
 export RESTART_GW="bash '$XT_TMP/restart_gw.sh'"

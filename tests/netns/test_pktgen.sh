@@ -28,7 +28,7 @@ sink_run()
 
 	ip netns exec "$LAB_SRV_NS" "$PKTGEN" sink --dev eth0 -j >"$XT_TMP/sink.json" &
 	spid=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		ip -d -n "$LAB_SRV_NS" link show dev eth0 | grep -q 'prog/xdp' && break
 		sleep 0.05
 	done

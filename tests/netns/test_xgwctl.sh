@@ -80,7 +80,7 @@ nsenter --net="/var/run/netns/$NS" "$XGWD" --foreground --config "$CONF" --socke
 XGWD_PID=$!
 xt_defer "kill $XGWD_PID; for i in \$(seq 50); do kill -0 $XGWD_PID || break; sleep 0.1; done;
 	xt_nsenter '$NS' '$XGWD' --cleanup --pin-dir '$PIN'; rm -rf '$PIN'"
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	ctl route show >/dev/null 2>&1 && break
 	kill -0 "$XGWD_PID" 2>/dev/null || break
 	sleep 0.1

@@ -1,67 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Load balancer packet tests: frames through xgw_xdp / xgw_decap with
- * BPF_PROG_TEST_RUN, output compared byte for byte with frames built here
- * (outer headers and checksums computed from scratch), counters checked.
- *
- * The expected backend of a flow is computed independently of the datapath
- * from the contract: Maglev table built here (common/maglev.c) indexed by
- * xgw_flow_hash() (common/lbhash.h) modulo the table size.
+ * Load balancer packet tests, dsr and ipip: frames through xgw_xdp /
+ * xgw_decap with BPF_PROG_TEST_RUN, output compared byte for byte with
+ * frames built here (outer headers and checksums computed from scratch),
+ * counters checked; learning, floods, persistence, ICMP errors, the
+ * connection-table sweep. The expected backend of a flow is computed
+ * independently (lb_lib.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fib4_skel.h"
-#include "pkt_lib.h"
+#include "ct.h"
+#include "lb_lib.h"
 #include "lbhash.h"
-#include "maglev.h"
-#include "xgw.skel.h"
 
-#define TBL		251	/* small prime: fast to build, plenty of slots */
-#define NBE		6	/* backend ids 1..5 */
-
-static struct xgw_bpf *skel;
-static struct fib4_skel fib4;	/* IPv4 routes, through common/fib4.c */
-static int lo_ifindex;
-static const uint8_t GW_MAC[6] = { 0x02, 0, 0, 0, 0, 0xaa };
-static const uint8_t RT_MAC[6] = { 0x02, 0, 0, 0, 0, 0xee };
-
-struct be_def {
-	int family;
-	const char *addr, *src;
-	uint32_t nh;
-	uint8_t mac[6];
-};
-
-/* id -> backend; nh_id == id for backends, nh 9 is the router */
-static const struct be_def BE[NBE] = {
-	[1] = { AF_INET, "10.0.1.1", "10.0.0.1", 1, { 2, 0, 0, 0, 1, 1 } },
-	[2] = { AF_INET, "10.0.1.2", "10.0.0.1", 2, { 2, 0, 0, 0, 1, 2 } },
-	[3] = { AF_INET, "10.0.1.3", "10.0.0.1", 3, { 2, 0, 0, 0, 1, 3 } },
-	[4] = { AF_INET6, "2001:db8:1::4", "2001:db8::1", 4, { 2, 0, 0, 0, 1, 4 } },
-	[5] = { AF_INET6, "2001:db8:1::5", "2001:db8::1", 5, { 2, 0, 0, 0, 1, 5 } },
-};
-
-struct svc_def {
-	int family;
-	const char *vip;
-	uint16_t port;
-	uint8_t proto, mode;
-	uint32_t be[4];		/* backend ids in the table, 0-terminated */
-};
-
-enum { S_DSR = 1, S_IPIP4, S_IPIP6_V4IN, S_IPIP6, S_DSR6, S_EMPTY, S_IPIP4_V6IN, S_MAX };
-static const struct svc_def SVC[S_MAX] = {
+enum { S_DSR = 1, S_IPIP4, S_IPIP6_V4IN, S_IPIP6, S_DSR6, S_EMPTY, S_IPIP4_V6IN, S_PERSIST,
+       S_MAX };
+static const struct lb_svc SVC[S_MAX] = {
 	[S_DSR] = { AF_INET, "10.0.0.100", 80, IPPROTO_TCP, XGW_LB_DSR, { 1, 2, 3 } },
 	[S_IPIP4] = { AF_INET, "10.0.0.100", 53, IPPROTO_UDP, XGW_LB_IPIP, { 1, 2, 3 } },
 	[S_IPIP6_V4IN] = { AF_INET, "10.0.0.100", 443, IPPROTO_TCP, XGW_LB_IPIP, { 4, 5 } },
@@ -69,195 +31,53 @@ static const struct svc_def SVC[S_MAX] = {
 	[S_DSR6] = { AF_INET6, "2001:db8::100", 443, IPPROTO_TCP, XGW_LB_DSR, { 4, 5 } },
 	[S_EMPTY] = { AF_INET, "10.0.0.101", 80, IPPROTO_TCP, XGW_LB_DSR, { 0 } },
 	[S_IPIP4_V6IN] = { AF_INET6, "2001:db8::100", 53, IPPROTO_UDP, XGW_LB_IPIP, { 1, 2, 3 } },
+	[S_PERSIST] = { AF_INET, "10.0.0.102", 80, IPPROTO_TCP, XGW_LB_DSR, { 1, 2, 3, 6 },
+			.persist_s = 60 },
 };
-static uint32_t table[S_MAX][TBL];	/* what we published, per service */
 
-static void die(const char *what, int err)
+static struct pkt_spec tcp4(const char *src, uint16_t sport, uint16_t dport)
 {
-	fprintf(stderr, "pkt_lb: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	printf("not ok 1 - setup: %s\n", what);
-	exit(1);
+	struct pkt_spec s = { .family = AF_INET, .src = src, .dst = "10.0.0.100",
+			      .proto = IPPROTO_TCP, .sport = sport, .dport = dport,
+			      .payload = 32 };
+	return s;
 }
 
-static void addr_bytes(int family, const char *s, __be32 out[4])
+/* Set the TCP flags byte of a built frame (the builder sends ACK). */
+static void tcp_flags(uint8_t *f, const struct pkt_spec *s, uint8_t flags)
 {
-	memset(out, 0, 16);
-	if (inet_pton(family, s, out) != 1)
-		die(s, EINVAL);
+	f[pkt_l3_off(s) + (s->family == AF_INET ? 20 : 40) + 13] = flags;
 }
 
-static int map_fd(struct bpf_map *m)
+static int expect(int sid, const struct pkt_spec *s)
 {
-	return bpf_map__fd(m);
+	struct xgw_flow_key k = lb_flow(s);
+
+	return lb_expect_host(sid, &k);
 }
 
-static void update(struct bpf_map *m, const void *k, const void *v)
+/* Send the frame @n times; the host of the last output. */
+static int send_n(const uint8_t *in, size_t len, int n, struct pkt_run *r)
 {
-	if (bpf_map_update_elem(map_fd(m), k, v, BPF_ANY))
-		die(bpf_map__name(m), errno);
-}
-
-/* Build service sid's table from the given backend ids and swap it in. */
-static void publish(int sid, const uint32_t *ids)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
-	struct maglev_backend mb[4] = {};
-	uint32_t keys[TBL], i, n = 0, cnt = TBL;
-	int fd, err;
-
-	for (; ids[n]; n++) {
-		mb[n].addr.family = BE[ids[n]].family;
-		addr_bytes(BE[ids[n]].family, BE[ids[n]].addr, mb[n].addr.a);
-		mb[n].weight = 1;
-		mb[n].id = ids[n];
-	}
-	err = maglev__build(mb, n, TBL, table[sid]);
-	if (err)
-		die("maglev", err);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_maglev", 4, 4, TBL, &mo);
-	if (fd < 0)
-		die("inner map", errno);
-	for (i = 0; i < TBL; i++)
-		keys[i] = i;
-	if (bpf_map_update_batch(fd, keys, table[sid], &cnt, NULL))
-		die("inner fill", errno);
-	update(skel->maps.xgw_maglev, &(uint32_t){ sid }, &fd);
-	close(fd);
-}
-
-static void set_backend_flags(uint32_t id, uint16_t flags)
-{
-	struct xgw_backend b = { .family = BE[id].family, .nh_id = BE[id].nh, .flags = flags };
-
-	addr_bytes(BE[id].family, BE[id].addr, b.addr);
-	addr_bytes(BE[id].family, BE[id].src, b.src);
-	update(skel->maps.xgw_backends, &id, &b);
-}
-
-static void set_nexthop(uint32_t id, const uint8_t dmac[6], uint16_t mtu)
-{
-	struct xgw_nexthop nh = { .ifindex = lo_ifindex, .mtu = mtu,
-				  .flags = XGW_NH_F_RESOLVED };
-
-	memcpy(nh.smac, GW_MAC, 6);
-	memcpy(nh.dmac, dmac, 6);
-	update(skel->maps.xgw_nexthops, &id, &nh);
-}
-
-/* IPv4 @addr/@len -> @rt in the FIB */
-static void route4_set(const char *addr, int len, const struct xgw_route *rt)
-{
-	__be32 a[4];
-	int err;
-
-	addr_bytes(AF_INET, addr, a);
-	err = xgw_fib4_set(fib4.fib, a[0], len, rt);
-	if (err)
-		die(addr, err);
-}
-
-/* A host entry: an IPv4 /32 in the FIB, an IPv6 one in xgw_host6. */
-static void host_set(int family, const char *addr, const struct xgw_route *rt)
-{
-	__be32 a[4];
-
-	if (family == AF_INET) {
-		route4_set(addr, 32, rt);
-		return;
-	}
-	addr_bytes(family, addr, a);
-	update(skel->maps.xgw_host6, a, rt);
-}
-
-static void vip_mark(int family, const char *vip)
-{
-	struct xgw_route rt = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
-
-	host_set(family, vip, &rt);
-}
-
-static void setup_maps(void)
-{
-	struct bpf_devmap_val port = { .ifindex = lo_ifindex };
-	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 9 };
-	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
-				  .ct_udp_timeout_s = 30, .ct_flood_limit = 65536 };
-	uint32_t i, zero = 0;
-	int s, err;
-
-	err = fib4_skel_open(&fib4, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
-	if (err)
-		die("mmap the IPv4 FIB", err);
-	update(skel->maps.xgw_config, &zero, &cfg);
-	update(skel->maps.xgw_tx_ports, &lo_ifindex, &port);
-	for (i = 1; i < NBE; i++) {
-		set_nexthop(BE[i].nh, BE[i].mac, 1500);
-		set_backend_flags(i, 0);
-	}
-	set_nexthop(9, RT_MAC, 1500);
-	route4_set("10.0.0.0", 24, &rt);
-	for (s = 1; s < S_MAX; s++) {
-		struct xgw_service v = { .id = s, .mode = SVC[s].mode,
-					 .flags = XGW_SVC_F_ALLDOWN_DROP, .table_size = TBL };
-		struct xgw_svc_key k = { .port = htons(SVC[s].port), .proto = SVC[s].proto,
-					 .family = SVC[s].family };
-
-		addr_bytes(SVC[s].family, SVC[s].vip, k.addr);
-		update(skel->maps.xgw_services, &k, &v);
-		vip_mark(SVC[s].family, SVC[s].vip);
-		publish(s, SVC[s].be);
-	}
-}
-
-/* ---- expectations ----------------------------------------------------------- */
-
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return ~s & 0xffff;
-}
-
-static struct xgw_flow_key flow_of(const struct pkt_spec *s)
-{
-	struct xgw_flow_key k = { .sport = htons(s->sport), .dport = htons(s->dport),
-				  .proto = s->proto, .family = s->family };
-
-	addr_bytes(s->family, s->src, k.src);
-	addr_bytes(s->family, s->dst, k.dst);
-	return k;
-}
-
-static uint32_t expect_be(int sid, const struct pkt_spec *s)
-{
-	struct xgw_flow_key k = flow_of(s);
-
-	return table[sid][xgw_flow_hash(&k) % TBL];
+	while (n--)
+		pkt_run(lb_prog(), in, len, 1, r);
+	return lb_out_host(r);
 }
 
 /* DSR: the same frame, MACs of the backend's next hop, TTL one less. */
-static size_t expect_dsr(const struct pkt_spec *in, uint32_t be, uint8_t *out, bool syn)
+static size_t expect_dsr(const struct pkt_spec *in, int host, uint8_t *out)
 {
 	struct pkt_spec e = *in;
-	size_t len;
 
-	e.dmac = BE[be].mac;
+	e.dmac = HOST[host].mac;
 	e.smac = GW_MAC;
 	e.ttl = (in->ttl ? in->ttl : 64) - 1;
-	len = pkt_build(&e, out);
-	if (syn)
-		out[14 + (in->family == AF_INET ? 20 : 40) + 13] = 0x02;
-	return len;
+	return pkt_build(&e, out);
 }
 
 /* ipip: Ethernet + outer header (TTL 63 after the forward) + the inner
  * packet exactly as received. */
-static size_t expect_ipip(const uint8_t *in, size_t in_len, int inner_family, uint32_t be,
+static size_t expect_ipip(const uint8_t *in, size_t in_len, int inner_family, int host,
 			  uint8_t *out)
 {
 	const uint8_t *inner = in + 14;
@@ -265,10 +85,11 @@ static size_t expect_ipip(const uint8_t *in, size_t in_len, int inner_family, ui
 	uint8_t *o = out + 14;
 	size_t olen;
 
-	memcpy(out, BE[be].mac, 6);
+	memcpy(out, HOST[host].mac, 6);
 	memcpy(out + 6, GW_MAC, 6);
-	if (BE[be].family == AF_INET) {
-		uint16_t c;
+	if (HOST[host].family == AF_INET) {
+		uint32_t s = 0;
+		int i;
 
 		olen = 20;
 		out[12] = 0x08, out[13] = 0x00;
@@ -279,10 +100,13 @@ static size_t expect_ipip(const uint8_t *in, size_t in_len, int inner_family, ui
 		o[6] = inner_family == AF_INET ? (inner[6] & 0x40) : 0x40;
 		o[8] = 63;
 		o[9] = inner_family == AF_INET ? 4 : 41;
-		inet_pton(AF_INET, BE[be].src, o + 12);
-		inet_pton(AF_INET, BE[be].addr, o + 16);
-		c = csum(o, 20);
-		o[10] = c >> 8, o[11] = c & 0xff;
+		inet_pton(AF_INET, HOST[host].src, o + 12);
+		inet_pton(AF_INET, HOST[host].addr, o + 16);
+		for (i = 0; i < 20; i += 2)
+			s += o[i] << 8 | o[i + 1];
+		while (s >> 16)
+			s = (s & 0xffff) + (s >> 16);
+		o[10] = ~s >> 8, o[11] = ~s & 0xff;
 		memcpy(o + 20, inner, ilen);
 	} else {
 		uint8_t tc = inner_family == AF_INET ? inner[1] : (inner[0] << 4 | inner[1] >> 4);
@@ -295,225 +119,174 @@ static size_t expect_ipip(const uint8_t *in, size_t in_len, int inner_family, ui
 		o[4] = ilen >> 8, o[5] = ilen & 0xff;
 		o[6] = inner_family == AF_INET ? 4 : 41;
 		o[7] = 63;
-		inet_pton(AF_INET6, BE[be].src, o + 8);
-		inet_pton(AF_INET6, BE[be].addr, o + 24);
+		inet_pton(AF_INET6, HOST[host].src, o + 8);
+		inet_pton(AF_INET6, HOST[host].addr, o + 24);
 		memcpy(o + 40, inner, ilen);
 	}
 	return 14 + olen + ilen;
 }
 
-static bool frame_eq(const struct pkt_run *r, const uint8_t *exp, size_t len)
-{
-	if (r->out_len == len && !memcmp(r->out, exp, len))
-		return true;
-	tap_diag("output differs (got %u bytes, want %zu):", r->out_len, len);
-	tap_diff(r->out, r->out_len, exp, len);
-	return false;
-}
-
-static int prog_xdp(void)
-{
-	return bpf_program__fd(skel->progs.xgw_xdp);
-}
-
-static void read_counters(struct pkt_counters *c)
-{
-	pkt_counters_read(map_fd(skel->maps.xgw_stats), map_fd(skel->maps.xgw_nh_stats), c);
-}
-
-static uint64_t lb_counter(struct bpf_map *m, uint32_t id, int field)
-{
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct xgw_lb_counter v[ncpu];
-	uint64_t sum = 0;
-
-	if (bpf_map_lookup_elem(map_fd(m), &id, v))
-		die("lb counter", errno);
-	for (i = 0; i < ncpu; i++)
-		sum += field == 0 ? v[i].packets : field == 1 ? v[i].bytes : v[i].new_flows;
-	return sum;
-}
-
-static void ct_clear(void)
-{
-	struct xgw_flow_key k;
-	int fd = map_fd(skel->maps.xgw_conntrack);
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
-}
-
-static unsigned int ct_count(void)
-{
-	struct xgw_flow_key k, n, *p = NULL;
-	unsigned int c = 0;
-	int fd = map_fd(skel->maps.xgw_conntrack);
-
-	while (!bpf_map_get_next_key(fd, p, &n)) {
-		k = n;
-		p = &k;
-		c++;
-	}
-	return c;
-}
-
-/* Set the TCP flags byte of a built frame (the builder sends ACK). */
-static void tcp_flags(uint8_t *f, const struct pkt_spec *s, uint8_t flags)
-{
-	f[14 + (s->family == AF_INET ? 20 : 40) + 13] = flags;
-}
-
-static uint32_t out_backend(const struct pkt_run *r)
-{
-	uint32_t i;
-
-	for (i = 1; i < NBE; i++)
-		if (!memcmp(r->out, BE[i].mac, 6))
-			return i;
-	return 0;
-}
-
 /* ---- cases -------------------------------------------------------------------- */
 
-static struct pkt_spec tcp4(const char *src, uint16_t sport, uint16_t dport)
-{
-	struct pkt_spec s = { .family = AF_INET, .src = src, .dst = "10.0.0.100",
-			      .proto = IPPROTO_TCP, .sport = sport, .dport = dport,
-			      .payload = 32 };
-	return s;
-}
-
-/* VIP hit, DSR: frame byte for byte, verdict, reason and LB counters. */
+/*
+ * VIP hit, dsr: the frame byte for byte, verdict, reason and LB counters;
+ * the first packet is not learnt, the second is.
+ */
 static void case_dsr(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.10", 40000, 80);
+	struct xgw_flow_key k = lb_flow(&s);
 	uint8_t in[PKT_MAX], exp[PKT_MAX];
 	struct pkt_counters b, a;
+	struct xgw_ct_entry e;
 	struct pkt_run r;
-	uint64_t p0, nf0, bp0;
-	uint32_t be;
+	uint64_t p0, bp0;
 	size_t len, elen;
+	unsigned int after1;
+	int host;
 	bool ok;
 
-	ct_clear();
+	lb_ct_clear();
 	len = pkt_build(&s, in);
-	be = expect_be(S_DSR, &s);
-	elen = expect_dsr(&s, be, exp, false);
+	host = expect(S_DSR, &s);
+	elen = expect_dsr(&s, host, exp);
 	p0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 0);
-	nf0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2);
-	bp0 = lb_counter(skel->maps.xgw_be_stats, be, 0);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	read_counters(&a);
-	ok = !r.err && r.retval == XDP_REDIRECT && frame_eq(&r, exp, elen);
-	ok &= pkt_counters_expect(&b, &a, XGW_FWD_LB, BE[be].nh, 1, len);
+	bp0 = lb_counter(skel->maps.xgw_be_stats, lb_be_id(S_DSR, host), 0);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
+	after1 = lb_ct_count();
+	ok = r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= pkt_counters_expect(&b, &a, XGW_FWD_LB, host, 1, len);
 	ok &= lb_counter(skel->maps.xgw_svc_stats, S_DSR, 0) == p0 + 1;
-	ok &= lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2) == nf0 + 1;
-	ok &= lb_counter(skel->maps.xgw_be_stats, be, 0) == bp0 + 1;
-	ok &= ct_count() == 1;
-	tap_result(ok, "dsr v4: frame to backend %u byte for byte, counted, learnt", be);
+	ok &= lb_counter(skel->maps.xgw_be_stats, lb_be_id(S_DSR, host), 0) == bp0 + 1;
+	pkt_run(lb_prog(), in, len, 1, &r);
+	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= after1 == 0 && lb_ct_get(&k, &e) && e.kind == XGW_CT_LB && e.est &&
+	      e.backend_id == lb_be_id(S_DSR, host) && e.svc_id == S_DSR;
+	tap_result(ok, "dsr v4: frame to backend %d byte for byte, counted; learnt on the "
+		       "second packet (entries after the first: %u)", host, after1);
+}
+
+/* A SYN is never learnt; its new connection is counted once per SYN. */
+static void case_syn_not_learnt(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.11", 40001, 80);
+	uint8_t in[PKT_MAX];
+	struct pkt_run r;
+	uint64_t nf0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2);
+	size_t len;
+	int h1, h2;
+
+	lb_ct_clear();
+	len = pkt_build(&s, in);
+	tcp_flags(in, &s, 0x02);
+	h1 = send_n(in, len, 1, &r);
+	h2 = send_n(in, len, 1, &r);
+	tap_result(h1 == expect(S_DSR, &s) && h2 == h1 && lb_ct_count() == 0 &&
+			   lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2) == nf0 + 2,
+		   "SYN to Maglev's backend %d, twice, nothing learnt, 2 new flows counted", h1);
 }
 
 /* Same flow -> same backend, every packet; many flows -> every backend. */
 static void case_sticky(void)
 {
 	uint8_t in[PKT_MAX];
-	unsigned int seen[NBE] = {}, i, j, bad = 0;
+	unsigned int seen[LB_HOSTS] = {}, i, j, bad = 0;
 	struct pkt_run r;
 
-	ct_clear();
+	lb_ct_clear();
 	for (i = 0; i < 300; i++) {
 		struct pkt_spec s = tcp4("192.0.2.20", 10000 + i, 80);
 		size_t len = pkt_build(&s, in);
-		uint32_t want = expect_be(S_DSR, &s);
+		int want = expect(S_DSR, &s);
 
 		for (j = 0; j < 4; j++) {
 			tcp_flags(in, &s, j == 0 ? 0x02 : 0x10);	/* SYN, then ACKs */
-			pkt_run(prog_xdp(), in, len, 1, &r);
-			if (r.err || r.retval != XDP_REDIRECT || out_backend(&r) != want)
+			pkt_run(lb_prog(), in, len, 1, &r);
+			if (r.err || r.retval != XDP_REDIRECT || lb_out_host(&r) != want)
 				bad++;
 		}
 		seen[want]++;
 	}
-	tap_result(!bad && seen[1] && seen[2] && seen[3],
-		   "same flow same backend over 1200 packets (%u wrong); spread %u/%u/%u",
-		   bad, seen[1], seen[2], seen[3]);
+	tap_result(!bad && seen[1] && seen[2] && seen[3] && lb_ct_count() == 300,
+		   "same flow same backend over 1200 packets (%u wrong); spread %u/%u/%u; "
+		   "300 learnt", bad, seen[1], seen[2], seen[3]);
 }
 
 /*
  * The backend set changes (the flow's backend leaves the table, as a drain
- * does): an established flow keeps its backend; a SYN re-balances; a down
- * backend loses its flows.
+ * does): an established flow keeps its backend; a SYN re-balances and
+ * corrects the entry; a down backend loses its flows.
  */
 static void case_ct_after_change(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.30", 33333, 80);
+	struct xgw_flow_key k = lb_flow(&s);
+	int first, rest[4] = {}, n = 0, i, now_be, syn_be, after_syn, down_be, want_syn;
 	uint8_t in[PKT_MAX];
-	uint32_t first, rest[4] = {}, n = 0, i, now_be, syn_be, down_be, want_syn;
+	struct xgw_ct_entry e;
 	struct pkt_run r;
 	size_t len;
 
-	ct_clear();
+	lb_ct_clear();
 	len = pkt_build(&s, in);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	first = out_backend(&r);
+	first = send_n(in, len, 2, &r);
 	for (i = 1; i <= 3; i++)
 		if (i != first)
 			rest[n++] = i;
-	publish(S_DSR, rest);		/* table without it */
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	now_be = out_backend(&r);
+	lb_publish(S_DSR, rest);		/* table without it */
+	want_syn = expect(S_DSR, &s);
+	now_be = send_n(in, len, 1, &r);
 	tcp_flags(in, &s, 0x02);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	syn_be = out_backend(&r);
-	want_syn = expect_be(S_DSR, &s);
-	/* the SYN re-learnt the flow on the new backend; take the old one's
-	 * state away by marking the new one down */
+	syn_be = send_n(in, len, 1, &r);
 	tcp_flags(in, &s, 0x10);
-	set_backend_flags(syn_be, XGW_BE_F_DOWN);
-	publish(S_DSR, (uint32_t[]){ first, 0 });
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	down_be = out_backend(&r);
-	set_backend_flags(syn_be, 0);
-	publish(S_DSR, SVC[S_DSR].be);
-	tap_result(first && now_be == first && syn_be == want_syn &&
-			   syn_be != first && down_be == first,
-		   "conntrack: kept %u after table change (got %u), SYN -> %u, down -> %u",
-		   first, now_be, syn_be, down_be);
+	after_syn = send_n(in, len, 1, &r);
+	lb_ct_get(&k, &e);
+	/* the flow's new backend goes down: back to Maglev of the full table */
+	lb_backend_set(S_DSR, syn_be, XGW_BE_F_DOWN);
+	lb_publish(S_DSR, (int[]){ first, 0 });
+	down_be = send_n(in, len, 1, &r);
+	lb_backend_set(S_DSR, syn_be, 0);
+	lb_publish(S_DSR, SVC[S_DSR].hosts);
+	tap_result(first && now_be == first && syn_be == want_syn && syn_be != first &&
+			   after_syn == syn_be && lb_be_host(e.backend_id) == syn_be &&
+			   down_be == first,
+		   "conntrack: kept %d after table change (got %d), SYN -> %d and entry follows "
+		   "(%d), down -> %d", first, now_be, syn_be, after_syn, down_be);
 }
 
 /*
- * Connection-table entries that no longer stand: the backend was deleted
- * (its slot zeroed) or the entry belongs to another service id (a service
- * deleted and re-created): both re-pick through Maglev.
+ * Entries that no longer stand: the backend was deleted, the entry's
+ * service is not its backend's, the backend id now belongs to another
+ * service: each re-picks through Maglev.
  */
 static void case_ct_stale(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.31", 33334, 80);
-	struct xgw_flow_key k = flow_of(&s);
-	uint32_t want = expect_be(S_DSR, &s), other = want == 1 ? 2 : 1, id = 5, got_del, got_svc;
-	struct xgw_ct_entry ct = { .backend_id = id, .svc_id = S_DSR };
-	struct xgw_backend zero = {};
+	struct xgw_flow_key k = lb_flow(&s);
+	int want = expect(S_DSR, &s), other = want == 1 ? 2 : 1, got_del, got_svc, got_moved;
+	struct xgw_ct_entry ct = { .backend_id = lb_be_id(S_DSR, other), .svc_id = S_DSR,
+				   .kind = XGW_CT_LB, .est = 1, .atime = lb_now() };
 	uint8_t in[PKT_MAX];
-	struct timespec ts;
 	struct pkt_run r;
 	size_t len = pkt_build(&s, in);
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	ct.atime_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	update(skel->maps.xgw_backends, &id, &zero);	/* backend 5 deleted */
-	update(skel->maps.xgw_conntrack, &k, &ct);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	got_del = out_backend(&r);
-	set_backend_flags(id, 0);
-	ct.backend_id = other;
-	ct.svc_id = S_IPIP4;				/* another service's entry */
-	update(skel->maps.xgw_conntrack, &k, &ct);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	got_svc = out_backend(&r);
-	tap_result(got_del == want && got_svc == want,
-		   "stale conntrack: deleted backend -> %u, other service's entry -> %u (maglev %u)",
-		   got_del, got_svc, want);
+	lb_backend_del(S_DSR, other);
+	lb_ct_put(&k, &ct);
+	got_del = send_n(in, len, 1, &r);
+	lb_backend_set(S_DSR, other, 0);
+	ct.svc_id = S_IPIP4;		/* the service was re-made under another id */
+	lb_ct_put(&k, &ct);
+	got_svc = send_n(in, len, 1, &r);
+	ct.svc_id = S_DSR;				/* its backend id re-used elsewhere */
+	ct.backend_id = lb_be_id(S_IPIP4, other);
+	lb_ct_put(&k, &ct);
+	got_moved = send_n(in, len, 1, &r);
+	tap_result(got_del == want && got_svc == want && got_moved == want,
+		   "stale entries: deleted backend -> %d, entry of another service id -> %d, "
+		   "backend of another service -> %d (maglev %d)", got_del, got_svc, got_moved,
+		   want);
 }
 
 /* A VIP's port that is no service: routed as the prefix route says. */
@@ -533,11 +306,11 @@ static void case_unknown_port(void)
 	e.smac = GW_MAC;
 	e.ttl = 63;
 	elen = pkt_build(&e, exp);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	read_counters(&a);
-	ok = !r.err && r.retval == XDP_REDIRECT && frame_eq(&r, exp, elen);
-	ok &= pkt_counters_expect(&b, &a, XGW_FWD, 9, 1, len);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
+	ok = r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= pkt_counters_expect(&b, &a, XGW_FWD, LB_RT_NH, 1, len);
 	tap_result(ok, "unknown port on a VIP follows routing (10.0.0.0/24 via router)");
 }
 
@@ -547,18 +320,19 @@ static void run_ipip(int sid, struct pkt_spec *s, const char *name)
 	struct pkt_counters b, a;
 	struct pkt_run r;
 	size_t len, elen;
-	uint32_t be;
+	int host;
 	bool ok;
 
 	len = pkt_build(s, in);
-	be = expect_be(sid, s);
-	elen = expect_ipip(in, len, s->family, be, exp);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	read_counters(&a);
-	ok = !r.err && r.retval == XDP_REDIRECT && frame_eq(&r, exp, elen);
-	ok &= pkt_counters_expect(&b, &a, XGW_FWD_LB, BE[be].nh, 1, len);
-	tap_result(ok, "ipip %s -> backend %u: outer header and checksum byte for byte", name, be);
+	host = expect(sid, s);
+	elen = expect_ipip(in, len, s->family, host, exp);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
+	ok = r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= pkt_counters_expect(&b, &a, XGW_FWD_LB, host, 1, len);
+	tap_result(ok, "ipip %s -> backend %d: outer header and checksum byte for byte", name,
+		   host);
 }
 
 static void case_ipip(void)
@@ -592,23 +366,44 @@ static void case_ipip_mtu(void)
 	uint8_t in[PKT_MAX];
 	struct pkt_counters b, a;
 	struct pkt_run r;
-	uint32_t be;
 	size_t len;
 	bool ok;
 
 	len = pkt_build(&s, in);	/* 1490-byte datagram: fits 1500, +20 does not */
-	be = expect_be(S_IPIP4, &s);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	read_counters(&a);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
 	ok = !r.err && r.retval == XDP_PASS && r.out_len == len && !memcmp(r.out, in, len);
 	ok &= pkt_counters_expect(&b, &a, XGW_PASS_MTU, 0, 1, len);
-	tap_result(ok, "ipip over the MTU of backend %u: PASS frag_needed, frame untouched", be);
+	tap_result(ok, "ipip over the MTU of backend %d: PASS frag_needed, frame untouched",
+		   expect(S_IPIP4, &s));
+}
+
+/*
+ * An ICMP error to @vip from a router, quoting a reply of (@qsrc:@qport ->
+ * client:45678): frame in @in, returns its length.
+ */
+static size_t icmp_error(int family, const char *vip, const char *qsrc, uint16_t qport,
+			 const char *client, uint8_t *in)
+{
+	struct pkt_spec reply = { .family = family, .src = qsrc, .dst = client,
+				  .proto = IPPROTO_TCP, .sport = qport, .dport = 45678 };
+	struct pkt_spec ic = { .family = family,
+			       .src = family == AF_INET ? "198.51.100.1" : "2001:db8:7::1",
+			       .dst = vip, .proto = family == AF_INET ? IPPROTO_ICMP :
+								  IPPROTO_ICMPV6,
+			       .icmp_type = family == AF_INET ? 3 : 2 };
+	uint8_t q[PKT_MAX];
+	size_t hl = family == AF_INET ? 20 : 40;
+
+	lb_build(&reply, q);
+	return lb_build_icmp(&ic, q + 14, hl + 8, family == AF_INET ? 4 : 0, in);
 }
 
 /*
  * ICMP frag-needed from a router to the VIP, quoting a backend's DSR reply
- * (VIP:80 -> client): goes to the backend that owns the client's flow.
+ * (VIP:port -> client): goes, unchanged, to the backend that owns the
+ * client's flow; never learnt.
  */
 static void case_icmp(int family)
 {
@@ -618,61 +413,69 @@ static void case_icmp(int family)
 	uint16_t port = family == AF_INET ? 80 : 443;
 	struct pkt_spec fl = { .family = family, .src = client, .dst = vip,
 			       .proto = IPPROTO_TCP, .sport = 45678, .dport = port };
-	struct pkt_spec reply = { .family = family, .src = vip, .dst = client,
-				  .proto = IPPROTO_TCP, .sport = port, .dport = 45678 };
-	struct pkt_spec ic = { .family = family,
-			       .src = family == AF_INET ? "198.51.100.1" : "2001:db8:7::1",
-			       .dst = vip,
-			       .proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6,
-			       .icmp_type = family == AF_INET ? 3 : 2 };
-	uint8_t q[PKT_MAX], in[PKT_MAX], fin[PKT_MAX], exp[PKT_MAX];
-	size_t qlen, len, flen, hl = family == AF_INET ? 20 : 40;
-	uint32_t want, owner, learnt_be, cold_be;
+	struct xgw_flow_key k = lb_flow(&fl);
+	uint8_t in[PKT_MAX], exp[PKT_MAX];
+	int want, owner, learnt, cold;
+	struct xgw_ct_entry ct = { .svc_id = sid, .kind = XGW_CT_LB, .est = 1 };
 	struct pkt_run r;
+	size_t len;
 	bool ok;
 
-	/* the quoted reply: its IP header and the first 8 bytes of TCP */
-	qlen = pkt_build(&reply, q);
-	ic.payload = hl + 8;
-	len = pkt_build(&ic, in);
-	memcpy(in + 14 + hl + 8, q + 14, hl + 8);
-	if (family == AF_INET)
-		in[14 + hl + 1] = 4;	/* code: fragmentation needed */
-	(void)qlen;
-
-	/* cold: no connection entry, Maglev of the client's flow decides */
-	ct_clear();
-	want = expect_be(sid, &fl);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	cold_be = out_backend(&r);
-	ok = !r.err && r.retval == XDP_REDIRECT && cold_be == want && ct_count() == 0;
+	len = icmp_error(family, vip, vip, port, client, in);
+	lb_ct_clear();
+	want = expect(sid, &fl);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	cold = lb_out_host(&r);
+	ok = r.retval == XDP_REDIRECT && cold == want && lb_ct_count() == 0;
 
 	/* learnt on another backend (the table changed since): follows it */
-	flen = pkt_build(&fl, fin);
-	owner = want == SVC[sid].be[0] ? SVC[sid].be[1] : SVC[sid].be[0];
-	{
-		struct xgw_flow_key k = flow_of(&fl);
-		struct xgw_ct_entry ct = { .backend_id = owner, .svc_id = sid };
-		struct timespec ts;
+	owner = want == SVC[sid].hosts[0] ? SVC[sid].hosts[1] : SVC[sid].hosts[0];
+	ct.backend_id = lb_be_id(sid, owner);
+	ct.atime = lb_now();
+	lb_ct_put(&k, &ct);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	learnt = lb_out_host(&r);
+	memcpy(exp, in, len);
+	memcpy(exp, HOST[owner].mac, 6);
+	memcpy(exp + 6, GW_MAC, 6);
+	if (family == AF_INET) {	/* TTL - 1, header checksum + 0x0100 */
+		uint32_t c;
 
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-		ct.atime_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		update(skel->maps.xgw_conntrack, &k, &ct);
+		exp[14 + 8]--;
+		c = (exp[24] << 8 | exp[25]) + 0x100;
+		c = (c & 0xffff) + (c >> 16);
+		exp[24] = c >> 8, exp[25] = c & 0xff;
+	} else {
+		exp[14 + 7]--;
 	}
-	pkt_run(prog_xdp(), fin, flen, 1, &r);
-	ok &= out_backend(&r) == owner;
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	learnt_be = out_backend(&r);
-	expect_dsr(&ic, owner, exp, false);
-	memcpy(exp + 14 + hl + 8, q + 14, hl + 8);
-	if (family == AF_INET) {
-		exp[14 + hl + 1] = 4;
-	}
-	ok &= learnt_be == owner && frame_eq(&r, exp, len);
-	tap_result(ok, "icmp%s %s steered: cold -> %u (maglev %u), learnt -> %u (owner %u)",
+	ok &= learnt == owner && lb_frame_eq(&r, exp, len);
+	tap_result(ok, "icmp%s %s steered: cold -> %d (maglev %d), learnt -> %d (owner %d)",
 		   family == AF_INET ? "" : "v6",
-		   family == AF_INET ? "frag-needed" : "packet-too-big", cold_be, want,
-		   learnt_be, owner);
+		   family == AF_INET ? "frag-needed" : "packet-too-big", cold, want, learnt, owner);
+}
+
+/*
+ * An ICMP error sent to VIP A that quotes a packet from VIP B is not A's
+ * (nor B's) business: it follows routing to A's address, never B's backend.
+ */
+static void case_icmp_cross(void)
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_counters b, a;
+	struct pkt_run r;
+	size_t len;
+	bool ok;
+
+	lb_ct_clear();
+	len = icmp_error(AF_INET, "10.0.0.100", "10.0.0.102", 80, "192.0.2.51", in);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
+	ok = r.retval == XDP_REDIRECT && !memcmp(r.out, RT_MAC, 6);
+	ok &= pkt_counters_expect(&b, &a, XGW_FWD, LB_RT_NH, 1, len);
+	tap_result(ok, "icmp to VIP A quoting VIP B: routed as A's address (router), "
+		       "not to B's backend (got %s to %d)", pkt_verdict_name(r.retval),
+		   lb_out_host(&r));
 }
 
 /* A fragment to a service: the kernel reassembles; we pass it. */
@@ -688,16 +491,14 @@ static void case_frag(void)
 
 	s.frag = 0x2000;	/* MF, first fragment: ports visible */
 	s2.frag = 0x0010;	/* offset 128, last */
-	s2.proto = IPPROTO_TCP;
 	len = pkt_build(&s, in);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
 	len2 = pkt_build(&s2, in);
-	pkt_run(prog_xdp(), in, len2, 1, &r2);
-	read_counters(&a);
+	pkt_run(lb_prog(), in, len2, 1, &r2);
+	lb_read_counters(&a);
 	ok = r.retval == XDP_PASS && r2.retval == XDP_PASS &&
 	     a.reason[XGW_PASS_FRAG].packets - b.reason[XGW_PASS_FRAG].packets == 2;
-	/* IPv6: a fragment header in front of the first fragment's TCP */
 	{
 		struct pkt_spec s6 = { .family = AF_INET6, .src = "2001:db8:9::60",
 				       .dst = "2001:db8::100", .proto = IPPROTO_TCP,
@@ -705,9 +506,9 @@ static void case_frag(void)
 				       .ext = { IPPROTO_FRAGMENT }, .frag = 1 };
 
 		len = pkt_build(&s6, in);
-		read_counters(&b);
-		pkt_run(prog_xdp(), in, len, 1, &r);
-		read_counters(&a);
+		lb_read_counters(&b);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		lb_read_counters(&a);
 		ok &= r.retval == XDP_PASS &&
 		      a.reason[XGW_PASS_FRAG].packets - b.reason[XGW_PASS_FRAG].packets == 1;
 	}
@@ -726,121 +527,240 @@ static void case_no_backend(void)
 
 	s.dst = "10.0.0.101";
 	len = pkt_build(&s, in);
-	read_counters(&b);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	read_counters(&a);
+	lb_read_counters(&b);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	lb_read_counters(&a);
 	ok = !r.err && r.retval == XDP_DROP;
 	ok &= pkt_counters_expect(&b, &a, XGW_DROP_NO_BACKEND, 0, 1, len);
 	tap_result(ok, "service with no usable backend: DROP no_backend, counted");
 }
 
-/* UDP entries expire after ct_udp_timeout_s idle. */
+/* UDP entries expire after ct_udp_timeout_s idle (30 s by default). */
 static void case_udp_timeout(void)
 {
 	struct pkt_spec s = { .family = AF_INET, .src = "192.0.2.80", .dst = "10.0.0.100",
 			      .proto = IPPROTO_UDP, .sport = 6000, .dport = 53, .payload = 8 };
-	struct xgw_flow_key k = flow_of(&s);
-	uint32_t want = expect_be(S_IPIP4, &s), other = want == 1 ? 2 : 1, fresh, stale;
-	struct xgw_ct_entry ct = { .backend_id = other, .svc_id = S_IPIP4 };
+	struct xgw_flow_key k = lb_flow(&s);
+	int want = expect(S_IPIP4, &s), other = want == 1 ? 2 : 1, fresh, stale;
+	struct xgw_ct_entry ct = { .backend_id = lb_be_id(S_IPIP4, other), .svc_id = S_IPIP4,
+				   .kind = XGW_CT_LB };
 	uint8_t in[PKT_MAX];
-	struct timespec ts;
 	struct pkt_run r;
 	size_t len = pkt_build(&s, in);
-	uint64_t now;
+	uint32_t now = lb_now();
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	ct.atime_ns = now - 5000000000ull;	/* 5 s idle: alive */
-	update(skel->maps.xgw_conntrack, &k, &ct);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	fresh = out_backend(&r);
-	ct.atime_ns = now - 31000000000ull;	/* 31 s idle: expired */
-	update(skel->maps.xgw_conntrack, &k, &ct);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	stale = out_backend(&r);
+	ct.atime = now - LB_SEC(5);	/* 5 s idle: alive */
+	lb_ct_put(&k, &ct);
+	fresh = send_n(in, len, 1, &r);
+	ct.atime = now - LB_SEC(31);	/* 31 s idle: expired */
+	lb_ct_put(&k, &ct);
+	stale = send_n(in, len, 1, &r);
 	tap_result(fresh == other && stale == want,
-		   "udp conntrack: 5 s idle kept (%u, want %u), 31 s idle re-picked (%u, want %u)",
+		   "udp conntrack: 5 s idle kept (%d, want %d), 31 s idle re-picked (%d, want %d)",
 		   fresh, other, stale, want);
 }
 
-/* Above ct_flood_limit new flows per second per CPU, learning stops. */
+/*
+ * Floods of new flows cannot touch established ones: learn 100 flows,
+ * change the backend set (about a third of them would now map elsewhere),
+ * then 3000 SYNs, 3000 ACKs and 3000 UDP datagrams of new flows, one
+ * packet each: nothing is learnt, each went to Maglev's backend, and every
+ * established flow still reaches its own.
+ */
 static void case_flood(void)
 {
-	uint32_t zero = 0, i, bad = 0;
-	int ncpu = libbpf_num_possible_cpus();
-	struct xgw_flood fl[ncpu];
-	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
-				  .ct_udp_timeout_s = 30, .ct_flood_limit = 5 };
+	unsigned int i, wrong = 0, moved = 0, remap = 0, learnt, after;
+	int owner[100];
 	uint8_t in[PKT_MAX];
 	struct pkt_run r;
-	unsigned int learnt;
 
-	ct_clear();
-	memset(fl, 0, sizeof(fl));
-	update(skel->maps.xgw_flood, &zero, fl);
-	update(skel->maps.xgw_config, &zero, &cfg);
-	for (i = 0; i < 20; i++) {
+	lb_ct_clear();
+	for (i = 0; i < 100; i++) {
 		struct pkt_spec s = tcp4("192.0.2.90", 20000 + i, 80);
-		size_t len = pkt_build(&s, in);
 
-		tcp_flags(in, &s, 0x02);
-		pkt_run(prog_xdp(), in, len, 1, &r);
-		if (r.retval != XDP_REDIRECT || out_backend(&r) != expect_be(S_DSR, &s))
-			bad++;
+		owner[i] = send_n(in, pkt_build(&s, in), 2, &r);
 	}
-	learnt = ct_count();
-	cfg.ct_flood_limit = 65536;
-	update(skel->maps.xgw_config, &zero, &cfg);
-	tap_result(learnt == 5 && !bad,
-		   "flood limit 5/s: 20 SYNs all forwarded (%u wrong), %u learnt", bad, learnt);
+	learnt = lb_ct_count();
+	lb_publish(S_DSR, (int[]){ 1, 2, 3, 6, 0 });
+	lb_backend_set(S_DSR, 6, 0);
+	for (i = 0; i < 9000; i++) {	/* three floods, each its own flows */
+		static const char *const src[3] = { "192.0.2.94", "192.0.2.95", "192.0.2.96" };
+		struct pkt_spec s = tcp4(src[i % 3], 1024 + i / 3, 80);
+		size_t len;
+
+		if (i % 3 == 2) {
+			s.proto = IPPROTO_UDP;
+			s.dport = 53;
+		}
+		len = pkt_build(&s, in);
+		if (i % 3 == 0)
+			tcp_flags(in, &s, 0x02);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		if (lb_out_host(&r) != expect(i % 3 == 2 ? S_IPIP4 : S_DSR, &s) &&
+		    !(i % 3 == 2 && r.retval == XDP_REDIRECT))
+			wrong++;
+	}
+	after = lb_ct_count();
+	for (i = 0; i < 100; i++) {
+		struct pkt_spec s = tcp4("192.0.2.90", 20000 + i, 80);
+
+		moved += send_n(in, pkt_build(&s, in), 1, &r) != owner[i];
+		remap += expect(S_DSR, &s) != owner[i];
+	}
+	lb_backend_del(S_DSR, 6);
+	lb_publish(S_DSR, SVC[S_DSR].hosts);
+	tap_result(learnt == 100 && after == 100 && !wrong && !moved && remap > 0,
+		   "flood of 9000 one-packet flows (SYN, ACK, UDP): %u learnt before, %u after, "
+		   "%u misrouted; established flows moved %u (Maglev would move %u)", learnt, after,
+		   wrong, moved, remap);
 }
 
 /*
- * Over the flood limit a SYN is not learnt, and an older entry for the
- * same tuple (port reuse) must not steer the rest of the connection.
+ * Persistence: every connection of a client goes to Maglev's backend for
+ * the client address; after the table changes the client keeps it for
+ * persist_s, then gets the new table's choice.
  */
-static void case_flood_stale(void)
+static void case_persist(void)
 {
-	uint32_t zero = 0, i;
-	int ncpu = libbpf_num_possible_cpus();
-	struct xgw_flood fl[ncpu];
-	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
-				  .ct_udp_timeout_s = 30, .ct_flood_limit = 2 };
-	struct pkt_spec s = tcp4("192.0.2.91", 21000, 80);
-	struct xgw_flow_key k = flow_of(&s);
-	uint32_t want = expect_be(S_DSR, &s), other = want == 1 ? 2 : 1, syn_be, ack_be;
-	struct xgw_ct_entry ct = { .backend_id = other, .svc_id = S_DSR }, got;
+	struct pkt_spec s = tcp4("192.0.2.93", 30000, 80);
+	struct xgw_persist_key pk = { .svc_id = S_PERSIST, .family = AF_INET };
+	struct xgw_persist p;
+	int want, i, bad = 0, kept, later, moved_to, others[4] = {}, n = 0;
+	struct xgw_flow_key k;
 	uint8_t in[PKT_MAX];
 	struct pkt_run r;
 	size_t len;
-	bool gone;
 
-	ct_clear();
-	memset(fl, 0, sizeof(fl));
-	update(skel->maps.xgw_flood, &zero, fl);
-	update(skel->maps.xgw_config, &zero, &cfg);
-	for (i = 0; i < 2; i++) {	/* use up this second's learning */
-		struct pkt_spec o = tcp4("192.0.2.92", 22000 + i, 80);
-
-		len = pkt_build(&o, in);
-		tcp_flags(in, &o, 0x02);
-		pkt_run(prog_xdp(), in, len, 1, &r);
+	s.dst = "10.0.0.102";
+	k = lb_flow(&s);
+	want = lb_expect_host(S_PERSIST, &k);
+	for (i = 0; i < 20; i++) {
+		s.sport = 30000 + i;
+		len = pkt_build(&s, in);
+		tcp_flags(in, &s, 0x02);
+		bad += send_n(in, len, 1, &r) != want;
 	}
-	update(skel->maps.xgw_conntrack, &k, &ct);
+	for (i = 0; SVC[S_PERSIST].hosts[i]; i++)
+		if (SVC[S_PERSIST].hosts[i] != want)
+			others[n++] = SVC[S_PERSIST].hosts[i];
+	lb_publish(S_PERSIST, others);	/* its backend leaves the table, stays up */
+	s.sport = 31000;
 	len = pkt_build(&s, in);
 	tcp_flags(in, &s, 0x02);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	syn_be = out_backend(&r);
-	gone = bpf_map_lookup_elem(bpf_map__fd(skel->maps.xgw_conntrack), &k, &got) != 0;
+	kept = send_n(in, len, 1, &r);
+	lb_addr(AF_INET, "192.0.2.93", pk.addr);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xgw_persist), &pk, &p))
+		p.backend_id = 0;
+	p.atime = lb_now() - LB_SEC(61);	/* the client went quiet for 61 s */
+	bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_persist), &pk, &p, BPF_ANY);
+	s.sport = 31001;
 	len = pkt_build(&s, in);
-	tcp_flags(in, &s, 0x10);
-	pkt_run(prog_xdp(), in, len, 1, &r);
-	ack_be = out_backend(&r);
-	cfg.ct_flood_limit = 65536;
-	update(skel->maps.xgw_config, &zero, &cfg);
-	tap_result(syn_be == want && ack_be == want && gone,
-		   "flood: unlearnt SYN removes a stale entry (syn %u, ack %u, want %u, removed %d)",
-		   syn_be, ack_be, want, gone);
+	tcp_flags(in, &s, 0x02);
+	later = send_n(in, len, 1, &r);
+	moved_to = lb_expect_host(S_PERSIST, &k);
+	lb_publish(S_PERSIST, SVC[S_PERSIST].hosts);
+	tap_result(!bad && kept == want && later == moved_to && later != want,
+		   "persistence: 20 connections of one client -> %d (Maglev on the client), "
+		   "%d after a table change, %d once 61 s quiet (new table: %d)", want, kept,
+		   later, moved_to);
+}
+
+/* An IPv6 link-local source never reaches a backend (RFC 4291 2.5.6). */
+static void case_link_local(void)
+{
+	struct pkt_spec s = { .family = AF_INET6, .src = "fe80::1", .dst = "2001:db8::100",
+			      .proto = IPPROTO_TCP, .sport = 41000, .dport = 443, .payload = 8 };
+	uint8_t in[PKT_MAX];
+	struct pkt_run r;
+	size_t len = pkt_build(&s, in);
+
+	lb_ct_clear();
+	pkt_run(lb_prog(), in, len, 1, &r);
+	tap_result(r.retval != XDP_REDIRECT && !lb_out_host(&r) && !lb_ct_count(),
+		   "link-local source to an IPv6 VIP: %s, no backend, nothing learnt",
+		   pkt_verdict_name(r.retval));
+}
+
+/*
+ * The sweep (common/ct.c): an entry is deleted once it outlived its
+ * timeout by XGW_CT_SWEEP_MARGIN_S, never before; TCP state picks the
+ * timeout.
+ */
+static void case_sweep(void)
+{
+	struct {
+		uint32_t age_s;
+		uint8_t proto, est, fin, rst;
+		bool gone;
+	} t[] = {
+		{ 3000, IPPROTO_TCP, 1, 0, 0, false },	/* established: 3600 s */
+		{ 3603, IPPROTO_TCP, 1, 0, 0, true },
+		{ 25, IPPROTO_UDP, 0, 0, 0, false },	/* udp: 30 s */
+		{ 33, IPPROTO_UDP, 0, 0, 0, true },
+		{ 59, IPPROTO_TCP, 1, 1, 0, false },	/* fin: 60 s (+2) */
+		{ 61, IPPROTO_TCP, 1, 1, 0, false },
+		{ 63, IPPROTO_TCP, 1, 1, 0, true },
+		{ 11, IPPROTO_TCP, 1, 0, 1, false },	/* rst: 10 s */
+		{ 13, IPPROTO_TCP, 1, 0, 1, true },
+	};
+	int fd = bpf_map__fd(skel->maps.xgw_conntrack), bad = 0;
+	struct xgw_ct_sweep st;
+	uint32_t now, i;
+
+	lb_ct_clear();
+	now = lb_now();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct xgw_flow_key k = { .sport = htons(1000 + i), .dport = htons(80),
+					  .proto = t[i].proto, .family = AF_INET };
+		struct xgw_ct_entry e = { .backend_id = lb_be_id(S_DSR, 1), .svc_id = S_DSR,
+					  .kind = XGW_CT_LB, .est = t[i].est,
+					  .fin_orig = t[i].fin, .rst = t[i].rst,
+					  .atime = now - LB_SEC(t[i].age_s) };
+
+		lb_ct_put(&k, &e);
+	}
+	if (xgw_ct_sweep(fd, &(struct xgw_config){ .hz = LB_HZ }, now, &st))
+		bad++;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct xgw_flow_key k = { .sport = htons(1000 + i), .dport = htons(80),
+					  .proto = t[i].proto, .family = AF_INET };
+		struct xgw_ct_entry e;
+
+		if (lb_ct_get(&k, &e) == t[i].gone) {
+			tap_diag("entry %u (age %u s): %s", i, t[i].age_s,
+				 t[i].gone ? "kept" : "deleted");
+			bad++;
+		}
+	}
+	tap_result(!bad && st.entries == 9 && st.deleted == 4,
+		   "sweep: tcp/udp/fin/rst entries deleted past timeout + margin only "
+		   "(%llu looked at, %llu deleted)", (unsigned long long)st.entries,
+		   (unsigned long long)st.deleted);
+}
+
+/* The clock the sweep and the tests use is the datapath's jiffies at a known HZ. */
+static void case_clock(void)
+{
+	struct xgw_clock c;
+	__u64 j0, j1, n0, n1;
+	__u32 hz = 0;
+	double rate;
+	int err;
+
+	err = xgw_clock_open(&c);
+	if (!err)
+		err = xgw_clock_hz(&c, 200, &hz);
+	if (!err)
+		err = xgw_clock_now(&c, &j0, &n0);
+	if (!err) {
+		usleep(300000);
+		err = xgw_clock_now(&c, &j1, &n1);
+	}
+	rate = err ? 0 : (double)(j1 - j0) * 1e9 / (double)(n1 - n0);
+	if (!err)
+		xgw_clock_close(&c);
+	tap_result(!err && hz >= 24 && rate > hz * 0.8 && rate < hz * 1.2,
+		   "clock: HZ %u, jiffies advance at %.0f/s", hz, rate);
 }
 
 /* ---- decap ---------------------------------------------------------------------- */
@@ -850,11 +770,11 @@ static void local_mark(int family, const char *a)
 {
 	struct xgw_route rt = { .action = XGW_RT_LOCAL, .flags = XGW_RT_F_OWN };
 
-	host_set(family, a, &rt);
+	lb_host_entry(family, a, &rt);
 }
 
 /* Feed an ipip frame made by the encap side (expect_ipip) to xgw_decap. */
-static void run_decap(const struct pkt_spec *inner, uint32_t be, const char *name)
+static void run_decap(const struct pkt_spec *inner, int host, const char *name)
 {
 	uint8_t in[PKT_MAX], enc[PKT_MAX + 64], exp[PKT_MAX];
 	size_t len, elen;
@@ -862,12 +782,12 @@ static void run_decap(const struct pkt_spec *inner, uint32_t be, const char *nam
 	bool ok;
 
 	len = pkt_build(inner, in);
-	elen = expect_ipip(in, len, inner->family, be, enc);
+	elen = expect_ipip(in, len, inner->family, host, enc);
 	/* what the stack should get: the inner frame, MACs of the wire */
 	memcpy(exp, enc, 12);
 	memcpy(exp + 12, in + 12, len - 12);
 	pkt_run(bpf_program__fd(skel->progs.xgw_decap), enc, elen, 1, &r);
-	ok = !r.err && r.retval == XDP_PASS && frame_eq(&r, exp, len);
+	ok = r.retval == XDP_PASS && lb_frame_eq(&r, exp, len);
 	tap_result(ok, "decap %s: inner frame passed, ethertype fixed", name);
 }
 
@@ -890,7 +810,7 @@ static void case_decap(void)
 	run_decap(&v4, 4, "v4 in v6");
 	run_decap(&v6, 1, "v6 in v4");
 
-	/* not for us (backend 2's address is not local): untouched */
+	/* not for us (host 2's address is not local): untouched */
 	len = pkt_build(&v4, in);
 	elen = expect_ipip(in, len, AF_INET, 2, enc);
 	pkt_run(bpf_program__fd(skel->progs.xgw_decap), enc, elen, 1, &r);
@@ -898,15 +818,15 @@ static void case_decap(void)
 	/* says ipip, carries IPv6: dropped, counted */
 	elen = expect_ipip(in, len, AF_INET, 1, enc);
 	enc[14 + 20] = 0x60;
-	read_counters(&b);
+	lb_read_counters(&b);
 	pkt_run(bpf_program__fd(skel->progs.xgw_decap), enc, elen, 1, &r);
-	read_counters(&a);
+	lb_read_counters(&a);
 	ok &= r.retval == XDP_DROP &&
 	      a.reason[XGW_DROP_DECAP].packets - b.reason[XGW_DROP_DECAP].packets == 1;
 	tap_result(ok, "decap: foreign tunnel untouched, malformed inner dropped and counted");
 
 	/* a LOCAL route is not enough: only XGW_RT_F_OWN says "ours" */
-	route4_set("10.0.1.0", 24, &(struct xgw_route){ .action = XGW_RT_LOCAL });
+	lb_route4("10.0.1.0", 24, &(struct xgw_route){ .action = XGW_RT_LOCAL });
 	len = pkt_build(&v4, in);
 	elen = expect_ipip(in, len, AF_INET, 2, enc);
 	pkt_run(bpf_program__fd(skel->progs.xgw_decap), enc, elen, 1, &r);
@@ -915,60 +835,16 @@ static void case_decap(void)
 	tap_result(ok, "decap: outer destination under a LOCAL route without the own flag untouched");
 }
 
-/*
- * Cost of the service path under BPF_PROG_TEST_RUN (diagnostics, not
- * assertions: timing depends on the machine). First packet = SYN, always
- * Maglev plus a connection-table write; established = table hit.
- */
-static void measure(void)
-{
-	struct pkt_spec s = tcp4("192.0.2.99", 44444, 80);
-	struct pkt_spec rt = tcp4("192.0.2.99", 44444, 8080);
-	uint8_t in[PKT_MAX];
-	struct pkt_run r;
-	size_t len;
-	int i;
-	struct { const char *name; struct pkt_spec *s; uint8_t flags; } m[] = {
-		{ "service, first packet (SYN: Maglev + learn)", &s, 0x02 },
-		{ "service, established flow (conntrack hit)", &s, 0x10 },
-		{ "routing, VIP address but no service", &rt, 0x10 },
-	};
-
-	for (i = 0; i < 3; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 200000);
-
-		len = pkt_build(m[i].s, in);
-		tcp_flags(in, m[i].s, m[i].flags);
-		pkt_run(prog_xdp(), in, len, 1, &r);	/* learn first */
-		o.data_in = in;
-		o.data_size_in = len;
-		if (!bpf_prog_test_run_opts(prog_xdp(), &o))
-			tap_diag("%-45s %u ns/packet", m[i].name, o.duration);
-	}
-}
-
 int main(void)
 {
-	cpu_set_t cpus;
-	int err;
+	int s;
 
-	/* per-CPU state (flood window, counters) is read on one CPU */
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
-	libbpf_set_print(NULL);
-	lo_ifindex = if_nametoindex("lo");
-	skel = xgw_bpf__open();
-	if (!skel)
-		die("open", errno);
-	bpf_program__set_autoload(skel->progs.xgw_trace_redirect_err, false);
-	bpf_program__set_autoload(skel->progs.xgw_trace_devmap_xmit, false);
-	err = xgw_bpf__load(skel);
-	if (err)
-		die("load (verifier)", err);
-	setup_maps();
+	lb_setup();
+	for (s = 1; s < S_MAX; s++)
+		lb_service(s, &SVC[s]);
 
 	case_dsr();
+	case_syn_not_learnt();
 	case_sticky();
 	case_ct_after_change();
 	case_ct_stale();
@@ -977,14 +853,16 @@ int main(void)
 	case_ipip_mtu();
 	case_icmp(AF_INET);
 	case_icmp(AF_INET6);
+	case_icmp_cross();
 	case_frag();
 	case_no_backend();
 	case_udp_timeout();
 	case_flood();
-	case_flood_stale();
+	case_persist();
+	case_link_local();
+	case_sweep();
+	case_clock();
 	case_decap();
-	measure();
-	fib4_skel_close(&fib4);
-	xgw_bpf__destroy(skel);
+	lb_teardown();
 	return tap_finish();
 }

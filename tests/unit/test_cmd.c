@@ -68,22 +68,63 @@ static const struct {
 	{ "set l 64", "set latency-sample 64", true },
 	{ "set ct-udp-timeout 86400", "set ct-udp-timeout 86400", true },
 	{ "set ct-f 4294967295", "set ct-flood-limit 4294967295", true },
+	{ "set ct-tcp-s 20", "set ct-tcp-syn-timeout 20", true },
+	{ "set ct-tcp-e 604800", "set ct-tcp-established-timeout 604800", true },
+	{ "set ct-tcp-f 30", "set ct-tcp-fin-timeout 30", true },
+	{ "set ct-tcp-t 60", "set ct-tcp-time-wait-timeout 60", true },
+	{ "set ct-tcp-c 5", "set ct-tcp-close-timeout 5", true },
+	{ "set nat-ports 20000-20999", "set nat-ports 20000-20999", true },
+	{ "set n 7-7", "set nat-ports 7-7", true },
 	{ "service add 192.0.2.10:80/tcp", "service add 192.0.2.10:80/tcp mode dsr", true },
 	{ "service add [2001:db8::10]:443/tcp mode ipip table-size 251",
 	  "service add [2001:db8::10]:443/tcp mode ipip table-size 251", true },
-	{ "service replace 192.0.2.10:53/udp t 1048573 m i",
+	{ "service replace 192.0.2.10:53/udp ta 1048573 m i",
 	  "service replace 192.0.2.10:53/udp mode ipip table-size 1048573", true },
 	{ "service add 192.0.2.10:80/tcp table-size 65537",
 	  "service add 192.0.2.10:80/tcp mode dsr table-size 65537", true },
 	{ "service del 192.0.2.10:80/tcp", "service del 192.0.2.10:80/tcp", true },
 	{ "service show", "service show", false },
 	{ "service", "service show", false },
+	{ "service show 192.0.2.10:80/tcp table", "service show 192.0.2.10:80/tcp table", false },
+	{ "service show [2001:db8::10]:443/tcp", "service show [2001:db8::10]:443/tcp", false },
+	{ "service add 192.0.2.10:53/udp all-down use-all fall 2 rise 1 timeout 100ms interval 200ms check udp ping\\x00 pong",
+	  "service add 192.0.2.10:53/udp mode dsr check udp ping\\x00 pong interval 200ms timeout 100ms rise 1 fall 2 all-down use-all", true },
+	{ "service add 192.0.2.10:53/udp check udp a\\\\b\\x23\\x20 \\n\\r\\t\\0",
+	  "service add 192.0.2.10:53/udp mode dsr check udp a\\x5cb\\x23\\x20 \\x0a\\x0d\\x09\\x00", true },
+	{ "service set 192.0.2.10:80/tcp check http /h expect 204",
+	  "service set 192.0.2.10:80/tcp check http /h expect 204", true },
+	{ "service set 192.0.2.10:80/tcp fall 5 interval 2s", "service set 192.0.2.10:80/tcp interval 2 fall 5", true },
+	{ "service set 192.0.2.10:80/tcp a d", "service set 192.0.2.10:80/tcp all-down drop", true },
+	{ "service add 192.0.2.10:80/tcp persist 300 snat 198.51.100.10-198.51.100.20 mode nat",
+	  "service add 192.0.2.10:80/tcp mode nat snat 198.51.100.10-198.51.100.20 persist 300", true },
+	{ "service add [2001:db8::10]:443/tcp m n sn 2001:db8:1::1",
+	  "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::1", true },
+	{ "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::ff-2001:db8:1::1fe",
+	  "service add [2001:db8::10]:443/tcp mode nat snat 2001:db8:1::ff-2001:db8:1::1fe", true },
+	{ "service replace 192.0.2.10:53/udp mode dsr persist 60",
+	  "service replace 192.0.2.10:53/udp mode dsr persist 60", true },
+	{ "service set 192.0.2.10:80/tcp persist 0", "service set 192.0.2.10:80/tcp persist 0", true },
+	{ "service set 192.0.2.10:80/tcp snat 10.0.0.1-10.0.0.1", "service set 192.0.2.10:80/tcp snat 10.0.0.1", true },
+	{ "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1",
+	  "service replace 192.0.2.10:80/tcp mode ipip check none timeout 1", true },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11",
-	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1 check tcp", true },
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1", true },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11:8080",
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11:8080 weight 1", true },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11:80",
+	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 1", true },
+	{ "backend add [2001:db8::10]:443/tcp [2001:db8::11]:8443 check tcp timeout 2s",
+	  "backend add [2001:db8::10]:443/tcp [2001:db8::11]:8443 weight 1 check tcp timeout 2", true },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 check none drain weight 3",
+	  "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3 drain check none", true },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 interval 1500ms",
+	  "backend set 192.0.2.10:80/tcp 10.1.0.11 interval 1500ms", true },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 5 check http /healthz?x=1",
 	  "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 5 check http /healthz?x=1", true },
 	{ "backend add 192.0.2.10:80/tcp 2001:db8::11 c n w 65535",
 	  "backend add 192.0.2.10:80/tcp 2001:db8::11 weight 65535 check none", true },
+	{ "backend del [2001:db8::10]:443/tcp [2001:db8::11]:443",
+	  "backend del [2001:db8::10]:443/tcp 2001:db8::11", true },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3",
 	  "backend set 192.0.2.10:80/tcp 10.1.0.11 weight 3", true },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain",
@@ -144,15 +185,44 @@ static void test_fields(void **state)
 	assert_int_equal(c.service.svc.port, 80);
 	assert_int_equal(parse_line("backend add 192.0.2.10:80/tcp 10.1.0.11 check http /h", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.backend.weight, 1);
-	assert_int_equal(c.backend.check, XGW_CHECK_HTTP);
-	assert_string_equal(c.backend.path, "/h");
+	assert_int_equal(c.backend.check.type, XGW_CHECK_HTTP);
+	assert_string_equal(c.backend.check.path, "/h");
+	assert_int_equal(c.backend.check.expect_code, 0);
+	assert_int_equal(c.backend.said, XGW_LB_F_WEIGHT | XGW_LB_F_CHECK);
 	assert_int_equal(parse_line("backend set 192.0.2.10:80/tcp 10.1.0.11 drain", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.verb, XGW_V_SET);
-	assert_int_equal(c.backend.op, XGW_BE_DRAIN);
+	assert_int_equal(c.backend.said, XGW_LB_F_DRAIN);
+	assert_true(c.backend.drain);
+	assert_int_equal(parse_line("backend set 192.0.2.10:80/tcp [2001:db8::1]:8080 undrain "
+				    "interval 250ms timeout 3 rise 4", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.backend.said, XGW_LB_F_DRAIN | XGW_LB_F_INTERVAL | XGW_LB_F_TIMEOUT |
+					  XGW_LB_F_RISE);
+	assert_false(c.backend.drain);
+	assert_int_equal(c.backend.port, 8080);
+	assert_int_equal(c.backend.addr.family, AF_INET6);
+	assert_int_equal(c.backend.check.interval_ms, 250);
+	assert_int_equal(c.backend.check.timeout_ms, 3000);
+	assert_int_equal(c.backend.check.rise, 4);
+	assert_int_equal(c.backend.check.type, XGW_CHECK_DEFAULT);
+	assert_int_equal(parse_line("service add 192.0.2.10:53/udp check udp \\x01\\x02 ok", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.service.check.type, XGW_CHECK_UDP);
+	assert_int_equal(c.service.check.payload_len, 2);
+	assert_memory_equal(c.service.check.payload, "\x01\x02", 2);
+	assert_int_equal(c.service.check.expect_len, 2);
+	assert_memory_equal(c.service.check.expect, "ok", 2);
+	assert_int_equal(c.service.all_down, XGW_ALLDOWN_DROP);
 	assert_int_equal(parse_line("set ct-udp-timeout 45", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.obj, XGW_OBJ_SET);
 	assert_int_equal(c.set.key, XGW_SET_CT_UDP_TIMEOUT);
 	assert_int_equal(c.set.value, 45);
+	assert_int_equal(parse_line("set nat-ports 1024-2047", &c, err, sizeof(err)), 0);
+	{
+		__u16 lo, hi;
+
+		xgw_nat_ports_split(c.set.value, &lo, &hi);
+		assert_int_equal(lo, 1024);
+		assert_int_equal(hi, 2047);
+	}
 	assert_int_equal(parse_line("link attach eth3 decap", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.link.mode, XGW_LINK_DECAP);
 	assert_int_equal(parse_line("stats help", &c, err, sizeof(err)), 0);
@@ -163,7 +233,7 @@ static void test_fields(void **state)
 static const struct {
 	const char *in, *err, *token;	/* token: the word the error must name */
 } bad[] = {
-	{ "", "missing object (link, route, neigh, stats, top, set, service, backend)", NULL },
+	{ "", "missing object (link, route, neigh, stats, top, set, service, backend, daemon)", NULL },
 	{ "frob", "unknown object \"frob\"", "frob" },
 	{ "s", "ambiguous object \"s\": could be stats, set, service", "s" },
 	{ "se show", "ambiguous object \"se\": could be set, service", "se" },
@@ -211,7 +281,17 @@ static const struct {
 	{ "stats reset now", "unexpected \"now\"", "now" },
 	{ "top now", "unknown command \"now\" for top", "now" },
 	{ "set", "missing setting after \"set\"", "set" },
-	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit", "ct" },
+	{ "set ct 5", "ambiguous setting \"ct\": could be ct-udp-timeout, ct-flood-limit, "
+		      "ct-tcp-syn-timeout, ct-tcp-established-timeout, ct-tcp-fin-timeout, "
+		      "ct-tcp-time-wait-timeout, ct-tcp-close-timeout", "ct" },
+	{ "set ct-tcp-established-timeout 604801", "invalid ct-tcp-established-timeout \"604801\" (1..604800)", "604801" },
+	{ "set ct-tcp-syn-timeout 0", "invalid ct-tcp-syn-timeout \"0\" (1..604800)", "0" },
+	{ "set nat-ports 2000", "invalid nat-ports \"2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "2000" },
+	{ "set nat-ports 3000-2000", "invalid nat-ports \"3000-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "3000-2000" },
+	{ "set nat-ports 0-2000", "invalid nat-ports \"0-2000\" (MIN-MAX, 1..65535, MIN <= MAX)", "0-2000" },
+	{ "set nat-ports 1000-65536", "invalid nat-ports \"1000-65536\" (MIN-MAX, 1..65535, MIN <= MAX)", "1000-65536" },
+	{ "set nat-ports", "missing argument after \"nat-ports\"", "nat-ports" },
+	{ "set nat-ports 1-2 3", "unexpected \"3\"", "3" },
 	{ "set mtu 1500", "unknown setting \"mtu\"", "mtu" },
 	{ "set latency-sample", "missing argument after \"latency-sample\"", "latency-sample" },
 	{ "set latency-sample -1", "invalid latency-sample \"-1\" (0..4294967295)", "-1" },
@@ -228,7 +308,7 @@ static const struct {
 	{ "service add 192.0.2.10/tcp", "invalid service \"192.0.2.10/tcp\": want VIP:PORT/PROTO", "192.0.2.10/tcp" },
 	{ "service add 192.0.2.300:80/tcp", "invalid service \"192.0.2.300:80/tcp\": bad address", "192.0.2.300:80/tcp" },
 	{ "service add 192.0.2.10:80/tcp mode", "missing argument after \"mode\"", "mode" },
-	{ "service add 192.0.2.10:80/tcp mode nat", "unknown service mode \"nat\"", "nat" },
+	{ "service add 192.0.2.10:80/tcp mode natx", "unknown service mode \"natx\"", "natx" },
 	{ "service add 192.0.2.10:80/tcp mode dsr mode ipip", "duplicate \"mode\"", "mode" },
 	{ "service add 192.0.2.10:80/tcp table-size 100", "invalid table-size \"100\": not a prime", "100" },
 	{ "service add 192.0.2.10:80/tcp table-size 1048583", "invalid table-size \"1048583\" (2..1048573)", "1048583" },
@@ -236,19 +316,55 @@ static const struct {
 	{ "service add 192.0.2.10:80/tcp weight 3", "unexpected \"weight\"", "weight" },
 	{ "service del 192.0.2.10:80/tcp mode dsr", "unexpected \"mode\"", "mode" },
 	{ "backend add 192.0.2.10:80/tcp", "missing ADDR after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
-	{ "backend add 192.0.2.10:80/tcp 10.1.0.256", "invalid address \"10.1.0.256\"", "10.1.0.256" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.256", "invalid backend \"10.1.0.256\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "10.1.0.256" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1:0", "invalid backend \"10.1.0.1:0\": port must be 1..65535", "10.1.0.1:0" },
+	{ "backend add 192.0.2.10:80/tcp [10.1.0.1]:80", "invalid backend \"[10.1.0.1]:80\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "[10.1.0.1]:80" },
+	{ "backend add 192.0.2.10:80/tcp [2001:db8::1]", "invalid backend \"[2001:db8::1]\" (ADDR, ADDR:PORT or [ADDR6]:PORT)", "[2001:db8::1]" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1:65536", "invalid backend \"10.1.0.1:65536\": port must be 1..65535", "10.1.0.1:65536" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 interval 50ms", "invalid interval \"50ms\" (100ms..3600s; N is seconds, Nms milliseconds)", "50ms" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 interval 3601", "invalid interval \"3601\" (100ms..3600s; N is seconds, Nms milliseconds)", "3601" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 timeout 1m", "invalid timeout \"1m\" (10ms..60s; N is seconds, Nms milliseconds)", "1m" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 timeout", "missing argument after \"timeout\"", "timeout" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 rise 0", "invalid rise \"0\" (1..100)", "0" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 fall 101", "invalid fall \"101\" (1..100)", "101" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check default", "unknown check \"default\"", "default" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check http /x expect 99", "invalid http status \"99\" (100..599)", "99" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check http /x expect", "missing argument after \"expect\"", "expect" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp ping", "missing EXPECT after \"ping\"", "ping" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp", "missing PAYLOAD after \"udp\"", "udp" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp \\xZZ pong", "invalid udp check payload \"\\xZZ\": escapes are \\xHH \\n \\r \\t \\0 \\\\", "\\xZZ" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.1 check udp ping 0123456789012345678901234567890123456789012345678901234567890123456789",
+	  "invalid udp check reply \"0123456789012345678901234567890123456789012345678901234567890123456789\": more than 64 bytes",
+	  "0123456789012345678901234567890123456789012345678901234567890123456789" },
+	{ "service add 192.0.2.10:80/tcp all-down maybe", "unknown all-down policy \"maybe\"", "maybe" },
+	{ "service add 192.0.2.10:80/tcp check tcp check none", "duplicate \"check\"", "check" },
+	{ "service add 192.0.2.10:80/tcp t 3", "ambiguous keyword \"t\": could be timeout, table-size", "t" },
+	{ "service set 192.0.2.10:80/tcp", "missing what to set after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
+	{ "service set 192.0.2.10:80/tcp mode ipip", "unexpected \"mode\"", "mode" },
+	{ "service show 192.0.2.10:80/tcp tables", "unexpected \"tables\"", "tables" },
+	{ "service add 192.0.2.10:80/tcp snat 10.0.0.1", "\"snat\" needs \"mode nat\" (dsr rewrites no source)", NULL },
+	{ "service add 192.0.2.10:80/tcp mode ipip snat 10.0.0.1", "\"snat\" needs \"mode nat\" (ipip rewrites no source)", NULL },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.9-10.0.0.1", "invalid snat \"10.0.0.9-10.0.0.1\": first to last, at most 256 addresses", "10.0.0.9-10.0.0.1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.0-10.0.1.0", "invalid snat \"10.0.0.0-10.0.1.0\": first to last, at most 256 addresses", "10.0.0.0-10.0.1.0" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 2001:db8::1-2001:db9::1", "invalid snat \"2001:db8::1-2001:db9::1\": first to last, at most 256 addresses", "2001:db8::1-2001:db9::1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat 10.0.0.1-2001:db8::1", "invalid snat \"10.0.0.1-2001:db8::1\": both ends of one family", "10.0.0.1-2001:db8::1" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat gw", "invalid snat \"gw\" (ADDR or ADDR-ADDR)", "gw" },
+	{ "service add 192.0.2.10:80/tcp mode nat snat", "missing argument after \"snat\"", "snat" },
+	{ "service add 192.0.2.10:80/tcp persist 604801", "invalid persist \"604801\" (0..604800)", "604801" },
+	{ "service add 192.0.2.10:80/tcp mode nat mode dsr", "duplicate \"mode\"", "mode" },
+	{ "service show 192.0.2.10:80/tcp table now", "unexpected \"now\"", "now" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 0", "invalid weight \"0\" (1..65535)", "0" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 65536", "invalid weight \"65536\" (1..65535)", "65536" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight", "missing argument after \"weight\"", "weight" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check", "missing argument after \"check\"", "check" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check icmp", "unknown check \"icmp\"", "icmp" },
-	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http", "missing argument after \"http\"", "http" },
+	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http", "missing PATH after \"http\"", "http" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 check http healthz", "invalid http path \"healthz\" (/..., at most 127 characters)", "healthz" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 weight 2 weight 3", "duplicate \"weight\"", "weight" },
 	{ "backend add 192.0.2.10:80/tcp 10.1.0.11 drain", "unexpected \"drain\"", "drain" },
-	{ "backend set 192.0.2.10:80/tcp 10.1.0.11", "missing weight W, drain or undrain after \"10.1.0.11\"", "10.1.0.11" },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11", "missing weight W, drain, undrain or a check setting after \"10.1.0.11\"", "10.1.0.11" },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 pause", "unexpected \"pause\"", "pause" },
-	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain undrain", "unexpected \"undrain\"", "undrain" },
+	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 drain undrain", "\"undrain\" conflicts with \"drain\"", "undrain" },
 	{ "backend set 192.0.2.10:80/tcp 10.1.0.11 weight", "missing argument after \"weight\"", "weight" },
 	{ "backend del 192.0.2.10:80/tcp", "missing ADDR after \"192.0.2.10:80/tcp\"", "192.0.2.10:80/tcp" },
 	{ "backend del 192.0.2.10:80/tcp 10.1.0.11 now", "unexpected \"now\"", "now" },
@@ -358,6 +474,9 @@ static void test_random_words(void **state)
 		"drain", "undrain", "10.0.0.0/8", "10.0.0.1", "2001:db8::/32", "fe80::1",
 		"eth0", "192.0.2.1:80/tcp", "[2001:db8::1]:443/udp", "7", "0", "251",
 		"/hc", "latency-sample", "ct-flood-limit", "r", "a", "s", "d", "",
+		"interval", "timeout", "rise", "fall", "udp", "expect", "all-down", "use-all",
+		"table", "200", "500ms", "3", "ping", "10.0.0.1:8080", "[2001:db8::1]:80",
+		"nat", "snat", "persist", "10.0.0.1-10.0.0.9", "300",
 	};
 	char *argv[8], err[256], out[512];
 	struct xgw_cmd c, d;
@@ -426,16 +545,22 @@ static void test_help_docs_agree(void **state)
 {
 	static const struct {
 		int obj;
-		const char *words[12];
+		const char *words[16];
 	} kw[] = {
 		{ XGW_OBJ_LINK, { "attach", "detach", "show", "mode", "native", "generic", "decap" } },
 		{ XGW_OBJ_ROUTE, { "add", "replace", "del", "show", "get", "via", "dev", "blackhole" } },
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
-		{ XGW_OBJ_SERVICE, { "add", "replace", "del", "show", "mode", "table-size", "dsr", "ipip" } },
+		{ XGW_OBJ_SET, { "ct-tcp-syn-timeout", "ct-tcp-established-timeout", "ct-tcp-fin-timeout",
+				 "ct-tcp-time-wait-timeout", "ct-tcp-close-timeout", "nat-ports" } },
+		{ XGW_OBJ_SERVICE, { "add", "replace", "set", "del", "show", "mode", "table-size", "dsr",
+				     "ipip", "all-down", "use-all", "table" } },
+		{ XGW_OBJ_SERVICE, { "nat", "snat", "persist" } },
 		{ XGW_OBJ_BACKEND, { "add", "set", "del", "weight", "check", "http", "none", "drain", "undrain" } },
+		{ XGW_OBJ_BACKEND, { "tcp", "udp", "expect", "interval", "timeout", "rise", "fall" } },
 		{ XGW_OBJ_TOP, { "top" } },
+		{ XGW_OBJ_DAEMON, { "show", "reload" } },
 	};
 	char *man = slurp("docs/xgwctl.8"), *comp = slurp("docs/xgwctl.bash-completion");
 
@@ -461,7 +586,8 @@ static void test_help_docs_agree(void **state)
 	assert_non_null(strstr(xgw_cmd_help(XGW_OBJ_ROUTE),
 			       "ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }"));
 	assert_non_null(strstr(man, "\\fIROUTE\\fR := \\fIPREFIX\\fR { \\fBvia\\fR \\fIADDR\\fR [ \\fBdev\\fR \\fIDEV\\fR ] | \\fBdev\\fR \\fIDEV\\fR | \\fBblackhole\\fR }"));
-	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | route | neigh | stats | top | set | service | backend }"));
+	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+			       "           daemon }"));
 	free(man);
 	free(comp);
 }

@@ -2,7 +2,7 @@
 /*
  * json_print: string escaping (RFC 8259, invalid UTF-8 -> U+FFFD), the same
  * calls giving the expected text and JSON (compact and pretty), nesting
- * checks; proto.h: header line format and strict parsing.
+ * checks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_print.h"
-#include "proto.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -214,54 +213,6 @@ static void test_error_body(void **state)
 	free(m.buf);
 }
 
-static void test_proto_header(void **state)
-{
-	static const struct {
-		const char *line;
-		int ret;
-		bool json, pretty, batch;
-	} cases[] = {
-		{ "XGW/1 json=0 pretty=0 batch=0\n", 0, 0, 0, 0 },
-		{ "XGW/1 json=1 pretty=1 batch=1", 0, 1, 1, 1 },
-		{ "XGW/1 batch=1 json=1\r\n", 0, 1, 0, 1 },
-		{ "XGW/1\n", 0, 0, 0, 0 },
-		{ "XGW/2 json=0\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1 json=2\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1 json=1 json=1\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1 color=1\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1  json=1\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1 json=1 \n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1json=1\n", -EINVAL, 0, 0, 0 },
-		{ "XGW/1 json=1\nroute show\n", -EINVAL, 0, 0, 0 },
-		{ "route show\n", -EINVAL, 0, 0, 0 },
-		{ "", -EINVAL, 0, 0, 0 },
-	};
-	struct xgw_proto_hdr h = { true, false, true }, g;
-	char buf[XGW_PROTO_HDR_MAX];
-	volatile size_t small = 10;	/* hide the truncation from -Wformat */
-
-	(void)state;
-	assert_int_equal(xgw_proto_hdr_format(&h, buf, sizeof(buf)), 30);
-	assert_string_equal(buf, "XGW/1 json=1 pretty=0 batch=1\n");
-	assert_int_equal(xgw_proto_hdr_format(&h, buf, small), -ENOSPC);
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int r = xgw_proto_hdr_parse(cases[i].line, &g);
-
-		if (r != cases[i].ret)
-			fail_msg("header \"%s\": %d, want %d", cases[i].line, r, cases[i].ret);
-		if (r)
-			continue;
-		assert_int_equal(g.json, cases[i].json);
-		assert_int_equal(g.pretty, cases[i].pretty);
-		assert_int_equal(g.batch, cases[i].batch);
-	}
-	assert_int_equal(xgw_proto_status_parse("OK\n"), 0);
-	assert_int_equal(xgw_proto_status_parse("ERR\n"), 1);
-	assert_int_equal(xgw_proto_status_parse("OKAY\n"), -EINVAL);
-	assert_int_equal(xgw_proto_status_parse(""), -EINVAL);
-	assert_int_equal(XGW_PROTO_MAX_REQUEST, 16 * 1024 * 1024);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,7 +220,6 @@ int main(void)
 		cmocka_unit_test(test_text_json_same_calls),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_error_body),
-		cmocka_unit_test(test_proto_header),
 	};
 
 	return cmocka_run_group_tests_name("json_print", tests, NULL, NULL);

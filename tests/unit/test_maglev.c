@@ -6,7 +6,10 @@
  *  - weights 1:2:3: every share within 1% of w/6;
  *  - removing one of N = 10: moved slots <= 1/N + 2% of M (the removed
  *    backend's own 1/N must move; Maglev's cascade adds a little);
- *  - same (address, weight) set in any order: identical table.
+ *  - same (address, weight) set in any order: identical table;
+ *  - same (address, port, weight) set in any order and with any ids: the
+ *    same canonical form and digest (what two gateways compare); any change
+ *    of address, port or weight changes the digest.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,9 @@
 #include "maglev.h"
 
 #define M	XGW_MAGLEV_DEFAULT
+/* computed once, and checked against an independent implementation of the
+ * documented encoding (Python: struct.pack + FNV-1a) */
+#define DIGEST_PINNED	0x9504df2a3f402361ULL
 
 static void mk_backends(struct maglev_backend *be, size_t n, int family)
 {
@@ -193,9 +199,11 @@ static void test_prime(void **s)
 	assert_int_equal(maglev__build(be, 2, 15, t), -EINVAL);
 	assert_int_equal(maglev__build(be, 2, 2, t), -EINVAL);
 	assert_int_equal(maglev__build(be, 2, 13, t), 0);
-	/* duplicate address */
+	/* duplicate address and port; another port is another backend */
 	be[1].addr = be[0].addr;
 	assert_int_equal(maglev__build(be, 2, 13, t), -EINVAL);
+	be[1].port = 8080;
+	assert_int_equal(maglev__build(be, 2, 13, t), 0);
 	mk_backends(be, 2, AF_INET);
 	be[0].weight = XGW_WEIGHT_MAX + 1;
 	assert_int_equal(maglev__build(be, 2, 13, t), -EINVAL);
@@ -224,6 +232,101 @@ static void test_empty(void **s)
 		assert_int_equal(t[i], 1);
 }
 
+/* Canonical ranks and digest of be[] (copied, sorted) and its table. */
+static __u64 canon(const struct maglev_backend *be, size_t n, const __u32 *t, __u32 *rank)
+{
+	struct maglev_backend *sorted = calloc(n, sizeof(*sorted));
+	size_t k = 0, i;
+	__u64 d;
+
+	for (i = 0; i < n; i++)
+		if (be[i].weight)
+			sorted[k++] = be[i];
+	maglev__sort(sorted, k);
+	assert_int_equal(maglev__canonical(sorted, k, t, M, rank), 0);
+	d = maglev__digest(sorted, k, rank, M);
+	free(sorted);
+	return d;
+}
+
+/*
+ * Two gateways: the same backends added in another order get other ids,
+ * so the raw tables differ, but the canonical forms are byte-identical.
+ */
+static void test_canonical_across_ids(void **s)
+{
+	struct maglev_backend a[8], b[8];
+	__u32 *ta = calloc(M, 4), *tb = calloc(M, 4), *ra = calloc(M, 4), *rb = calloc(M, 4);
+	__u64 da, db;
+	int i;
+
+	(void)s;
+	mk_backends(a, 8, AF_INET6);
+	for (i = 0; i < 8; i++) {
+		a[i].weight = 1 + i % 3;
+		a[i].port = i < 4 ? 0 : 8000 + i;	/* some with a port of their own */
+		b[7 - i] = a[i];
+		b[7 - i].id = 100 + 7 * i;		/* another daemon's ids */
+	}
+	/* two backends on one address, told apart by their ports */
+	a[1].addr = a[0].addr;
+	a[1].port = 8080;
+	b[6].addr = b[7].addr;
+	b[6].port = 8080;
+	assert_int_equal(maglev__build(a, 8, M, ta), 0);
+	assert_int_equal(maglev__build(b, 8, M, tb), 0);
+	assert_memory_not_equal(ta, tb, (size_t)M * 4);
+	da = canon(a, 8, ta, ra);
+	db = canon(b, 8, tb, rb);
+	assert_memory_equal(ra, rb, (size_t)M * 4);
+	assert_true(da == db);
+	for (i = 0; i < (int)M; i++)
+		assert_true(ra[i] < 8);
+	/* a weight, a port, an address: each changes the table and the digest */
+	b[3].weight++;
+	assert_int_equal(maglev__build(b, 8, M, tb), 0);
+	assert_true(canon(b, 8, tb, rb) != da);
+	b[3].weight--;
+	b[3].port = 9999;
+	assert_int_equal(maglev__build(b, 8, M, tb), 0);
+	assert_true(canon(b, 8, tb, rb) != da);
+	b[3].port = a[4].port;
+	b[3].addr.a[2] ^= htonl(1);
+	assert_int_equal(maglev__build(b, 8, M, tb), 0);
+	assert_true(canon(b, 8, tb, rb) != da);
+	free(rb);
+	free(ra);
+	free(tb);
+	free(ta);
+}
+
+/* Slots that are empty or hold an id outside the list say so. */
+static void test_canonical_marks(void **s)
+{
+	struct maglev_backend be[2];
+	__u32 t[13] = { 0, 7, 9, 42 }, r[13];
+
+	(void)s;
+	mk_backends(be, 2, AF_INET);
+	be[0].id = 9;
+	be[1].id = 7;
+	maglev__sort(be, 2);
+	assert_int_equal(maglev__canonical(be, 2, t, 13, r), 0);
+	assert_int_equal(r[0], MAGLEV_RANK_EMPTY);
+	assert_int_equal(r[1], 1);	/* 10.0.0.2, id 7: second in address order */
+	assert_int_equal(r[2], 0);
+	assert_int_equal(r[3], MAGLEV_RANK_UNKNOWN);
+	assert_int_equal(maglev__canonical(NULL, 0, t, 13, r), 0);
+	assert_int_equal(r[1], MAGLEV_RANK_UNKNOWN);
+	/* the digest is pinned: every gateway, every build, the same bytes */
+	mk_backends(be, 2, AF_INET);
+	be[1].port = 8080;
+	be[1].weight = 3;
+	assert_int_equal(maglev__build(be, 2, 13, t), 0);
+	assert_int_equal(maglev__canonical(be, 2, t, 13, r), 0);
+	assert_true(maglev__digest(be, 2, r, 13) == DIGEST_PINNED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_prime),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_canonical_across_ids),
+		cmocka_unit_test(test_canonical_marks),
 	};
 
 	return cmocka_run_group_tests_name("maglev", tests, NULL, NULL);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * xgwd logic that needs no kernel: the state file's text, batch parsing
- * (a bad line names its number and nothing is applied), write permission,
- * the latency percentile estimate, and the small containers.
+ * (a bad line names its number and nothing is applied), write permission
+ * (uid, gid and supplementary groups), whole-or-cut state files read with
+ * no size limit, what a command is about (reload keys), the latency
+ * percentile estimate, and the small containers.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include "../../ctl/xgwd/ctlsock.h"
+#include "../../ctl/xgwd/link.h"
+#include "../../ctl/xgwd/local.h"
+#include "../../ctl/xgwd/route.h"
+#include "../../ctl/xgwd/rtable.h"
+#include "../../ctl/xgwd/state.h"
+#include "../../ctl/xgwd/stats.h"
+#include "../../ctl/xgwd/vip.h"
 #include "../../ctl/xgwd/xgwd.h"
 
 static void init_daemon(struct xgwd *d)
@@ -82,7 +93,8 @@ static void test_state_text(void **st)
 		"set ct-flood-limit 65536\n"
 		"route add 10.0.0.0/8 via 192.0.2.1 dev eth9\n"
 		"route add 198.51.100.7 dev eth9\n"
-		"route add 2001:db8::1 blackhole\n";
+		"route add 2001:db8::1 blackhole\n"
+		"# end of xgw state\n";
 	char *text, *body;
 
 	(void)st;
@@ -94,8 +106,8 @@ static void test_state_text(void **st)
 	add_route(&d, "route add 2001:db8::1 blackhole");
 	add_route(&d, "route add 198.51.100.7 dev eth9");
 	text = write_state(&d);
-	/* two comment lines, then the commands */
-	body = strchr(strchr(text, '\n') + 1, '\n') + 1;
+	/* three comment lines, then the commands, then the end line */
+	body = strchr(strchr(strchr(text, '\n') + 1, '\n') + 1, '\n') + 1;
 	assert_string_equal(body, want);
 	free(text);
 	free_daemon(&d);
@@ -222,6 +234,122 @@ static void test_vec_undo(void **st)
 	free(u.cmds);
 }
 
+
+/* A file xgwd wrote is whole only with its end line; a last line without
+ * its newline was cut; hand-written files need no end line. */
+static void test_state_complete(void **st)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		const char *why;
+	} cases[] = {
+		{ "", 0, NULL },
+		{ "route add 10.0.0.0/8 blackhole\n", 0, NULL },
+		{ "route add 10.0.0.0/8 bl", -EINVAL, "line 1 has no end" },
+		{ "# xgw desired state, rewritten by xgwd on every change.\n"
+		  "route add 10.0.0.0/8 blackhole\n# end of xgw state\n", 0, NULL },
+		{ "# xgw desired state, rewritten by xgwd on every change.\n"
+		  "route add 10.0.0.0/8 blackhole\n# end of xgw state\n"
+		  "route add 10.1.0.0/16 blackhole\n", 0, NULL },	/* appended */
+		{ "# xgw desired state, rewritten by xgwd on every change.\n"
+		  "route add 10.0.0.0/8 blackhole\n", -EINVAL, "cut after line 2" },
+		{ "# xgw desired state, rewritten by xgwd on every change.\n"
+		  "route add 10.0.0.0/8 blackhole\n# end of xgw st", -EINVAL, "line 3 has no end" },
+	};
+	char why[256];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(state__complete(cases[i].text, strlen(cases[i].text), why,
+						 sizeof(why)), cases[i].ret);
+		if (cases[i].why && !strstr(why, cases[i].why))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why, cases[i].why);
+	}
+	assert_int_equal(state__complete("a\0b\n", 4, why, sizeof(why)), -EINVAL);
+}
+
+/* No size limit: a 20 MiB file (over the old 16 MiB cut) is read whole,
+ * its last line intact; a missing file says so. */
+static void test_state_read_whole(void **st)
+{
+	char path[] = "/tmp/xgw-test-state.XXXXXX", *text;
+	size_t len, i, n = 0;
+	FILE *f;
+	int fd;
+
+	(void)st;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (i = 0; n < (20u << 20); i++)
+		n += fprintf(f, "route add %zu.%zu.%zu.0/24 blackhole\n", 1 + i / 65536,
+			     i / 256 % 256, i % 256);
+	fprintf(f, "route add 99.0.0.0/8 via 192.0.2.1\n");
+	fclose(f);
+	assert_int_equal(state__read(path, &text, &len), 0);
+	assert_int_equal(len, strlen(text));
+	assert_true(len > (20u << 20));
+	assert_string_equal(text + len - 35, "route add 99.0.0.0/8 via 192.0.2.1\n");
+	free(text);
+	unlink(path);
+	assert_int_equal(state__read(path, &text, &len), -ENOENT);
+}
+
+/* Reload keys: what a line is about, not what it says about it. */
+static void test_state_key(void **st)
+{
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} cases[] = {
+		{ "route add 10.0.0.0/8 blackhole", "route add 10.0.0.0/8 via 192.0.2.1", true },
+		{ "route add 10.0.0.0/8 blackhole", "route add 10.0.0.0/9 blackhole", false },
+		{ "link attach eth0", "link attach eth0 mode generic", true },
+		{ "set latency-sample 5", "set latency-sample 7", true },
+		{ "set latency-sample 5", "set ct-udp-timeout 5", false },
+		{ "service add 10.0.0.1:80/tcp", "service add 10.0.0.1:80/tcp mode ipip", true },
+		{ "service add 10.0.0.1:80/tcp", "service add 10.0.0.1:80/udp", false },
+		{ "backend add 10.0.0.1:80/tcp 10.1.0.1", "backend add 10.0.0.1:80/tcp 10.1.0.1 weight 3", true },
+		{ "backend add 10.0.0.1:80/tcp 10.1.0.1", "backend add 10.0.0.1:80/tcp 10.1.0.2", false },
+		{ "backend add 10.0.0.1:80/tcp 10.1.0.1", "backend set 10.0.0.1:80/tcp 10.1.0.1 drain", false },
+	};
+	char la[128], lb[128], ka[160], kb[160], err[128], *av[16], *bv[16];
+	struct xgw_cmd a, b;
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(la, sizeof(la), "%s", cases[i].a);
+		snprintf(lb, sizeof(lb), "%s", cases[i].b);
+		assert_int_equal(xgw_cmd_parse(xgw_cmd_split(la, av, 16), av, &a, err, sizeof(err)), 0);
+		assert_int_equal(xgw_cmd_parse(xgw_cmd_split(lb, bv, 16), bv, &b, err, sizeof(err)), 0);
+		assert_int_equal(state__key(&a, ka, sizeof(ka)), 0);
+		assert_int_equal(state__key(&b, kb, sizeof(kb)), 0);
+		if ((strcmp(ka, kb) == 0) != cases[i].same)
+			fail_msg("case %zu: \"%s\" vs \"%s\"", i, ka, kb);
+	}
+}
+
+/* SO_PEERGROUPS: the peer's own groups decide, primary or supplementary. */
+static void test_peer_groups(void **st)
+{
+	gid_t groups[] = { 10, 20, 4 };
+
+	(void)st;
+	/* no --group: only root writes (ctlsock.c checks uid 0 first) */
+	assert_false(ctlsock__gid_may_write(4, groups, 3));
+	ctlsock__set_group(4);
+	assert_true(ctlsock__gid_may_write(4, NULL, 0));	/* primary */
+	assert_true(ctlsock__gid_may_write(65534, groups, 3));	/* supplementary */
+	assert_false(ctlsock__gid_may_write(65534, groups, 2));	/* dropped it */
+	assert_false(ctlsock__gid_may_write(65534, NULL, 0));
+	ctlsock__set_group((gid_t)-1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +359,10 @@ int main(void)
 		cmocka_unit_test(test_write_permission),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_vec_undo),
+		cmocka_unit_test(test_state_complete),
+		cmocka_unit_test(test_state_read_whole),
+		cmocka_unit_test(test_state_key),
+		cmocka_unit_test(test_peer_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,3 +12,12 @@ $(BUILD)/tools/bench/pktbench: $(BUILD)/tools/bench/pktbench.o $(BUILD)/tools/be
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 all: $(BUILD)/tools/bench/pktbench
+
+# lbbench: the service path, xgw's modes and (KATRAN_OBJ) Katran side by side.
+$(BUILD)/tools/bench/lbbench.o: CFLAGS += -Itests/pkt
+$(BUILD)/tools/bench/lbbench.o: tests/pkt/fib4_skel.h common/fib4.h $(BUILD)/skel/xgw.skel.h
+$(BUILD)/tools/bench/lbbench: $(BUILD)/tools/bench/lbbench.o $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+all: $(BUILD)/tools/bench/lbbench

@@ -5,7 +5,6 @@
  *   pktbench baseline [--v6]
  *   pktbench trivial                    (XDP_PASS: the per-call cost to subtract)
  *   pktbench xgw { --host | --lpm N } [--v6] [--sample N]
- *   pktbench xgw --service [--syn] [--sample N]   (IPv4 only)
  *   pktbench fib [--v6]                 (routes: the namespace's FIB)
  *   pktbench prefixes --lpm N [--v6] [--fmt ip|xgw] [--via ADDR]
  *                                       (print them as `ip -batch` or
@@ -33,13 +32,9 @@
  * the `trivial` case measures the same way. Without --dests: one frame,
  * repeat 250.
  *
- * --service: 10.200.1.1 is instead a DSR VIP (a /32 mark with XGW_RT_F_VIP)
- * for TCP port 80 with three backends, Maglev table of 65537 slots built by
- * common/maglev.c, and the frame is a TCP segment to it. Without --syn it is
- * an ACK of a flow learnt by one call before measuring (checked in
- * xgw_conntrack): the established-flow path. With --syn every packet is a
- * SYN, which the datapath sends to Maglev and re-learns every time: the
- * first-packet path (flood limit lifted, so learning never stops).
+ * The service path has its own bench, lbbench: repeat reuses one buffer,
+ * so a learnt flow would turn every "new flow" round after the first into
+ * an established one.
  *
  * BPF_PROG_TEST_RUN's repeat reuses one buffer, so xgw's TTL decrement
  * accumulates: the frame starts at TTL 255 and each call repeats at most
@@ -57,13 +52,11 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "fib4_skel.h"
-#include "maglev.h"
 #include "routegen.h"
 #include "xgw_shared.h"
 #include "xgw.skel.h"
@@ -73,13 +66,10 @@
 #define REPEAT		250	/* per call: TTL 255 never reaches 1 */
 #define FRAME_LEN	64
 #define MAX_RUNS	64
-#define SVC_PORT	80
-#define SVC_ID		1
-#define SVC_BACKENDS	3
 
 struct bench_opts {
 	const char *cmd, *dev, *via, *fmt;
-	bool v6, host, json, service, syn;
+	bool v6, host, json;
 	unsigned long lpm, sample, runs, calls, dests;
 	enum routegen_dist dist;
 	int ifindex;
@@ -189,8 +179,8 @@ static int set_dests(const struct bench_opts *o, struct bench_set *bs)
 	return 0;
 }
 
-/* 64-byte frame to @dst: UDP, or TCP with tcp_flags when non-zero. */
-static size_t frame_build(bool v6, const __be32 *dst, __u8 tcp_flags, __u8 *buf)
+/* 64-byte UDP frame to @dst. */
+static size_t frame_build(bool v6, const __be32 *dst, __u8 *buf)
 {
 	struct ethhdr *eth = (void *)buf;
 
@@ -223,7 +213,7 @@ static size_t frame_build(bool v6, const __be32 *dst, __u8 tcp_flags, __u8 *buf)
 		ip->ihl = 5;
 		ip->tot_len = htons(FRAME_LEN - ETH_HLEN);
 		ip->ttl = 255;
-		ip->protocol = tcp_flags ? IPPROTO_TCP : IPPROTO_UDP;
+		ip->protocol = IPPROTO_UDP;
 		inet_pton(AF_INET, "10.98.0.5", &ip->saddr);
 		ip->daddr = dst[0];
 		for (i = 0; i < sizeof(*ip) / 2; i++)
@@ -231,16 +221,6 @@ static size_t frame_build(bool v6, const __be32 *dst, __u8 tcp_flags, __u8 *buf)
 		while (sum >> 16)
 			sum = (sum & 0xffff) + (sum >> 16);
 		ip->check = ~sum;
-		if (tcp_flags) {
-			struct tcphdr *tcp = (void *)(ip + 1);
-
-			tcp->source = htons(10000);
-			tcp->dest = htons(SVC_PORT);
-			tcp->doff = sizeof(*tcp) / 4;
-			((__u8 *)tcp)[13] = tcp_flags;
-			tcp->window = htons(65535);
-			return FRAME_LEN;
-		}
 		udp->source = htons(10000);
 		udp->dest = htons(9);
 		udp->len = htons(FRAME_LEN - ETH_HLEN - sizeof(*ip));
@@ -253,13 +233,6 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static __u8 tcp_flags(const struct bench_opts *o)
-{
-	if (!o->service)
-		return 0;
-	return o->syn ? 0x02 : 0x10;	/* SYN, else ACK */
 }
 
 static double median_of(const double *runs, unsigned long n)
@@ -290,8 +263,7 @@ static int measure(const struct bench_opts *o, const struct bench_set *bs, int p
 	if (!frames)
 		return -ENOMEM;
 	for (i = 0; i < nf; i++)
-		run.data_size_in = frame_build(o->v6, bs->dst[i], tcp_flags(o),
-					       frames + i * FRAME_LEN);
+		run.data_size_in = frame_build(o->v6, bs->dst[i], frames + i * FRAME_LEN);
 	for (r = 0; r <= o->runs && !err; r++) {
 		total = 0;
 		for (c = 0; c < calls; c++) {
@@ -352,77 +324,6 @@ static int xgw_routes4(struct xgw_fib4 *fib, const struct bench_set *bs)
 		err = xgw_fib4_set(fib, bs->pfx[i].addr[0], bs->pfx[i].len, &rt);
 	return err;
 }
-/* Service SVC_ID's Maglev table: an inner ARRAY installed in xgw_maglev. */
-static int service_maglev(struct xgw_bpf *skel, const struct maglev_backend *mb)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
-	__u32 *keys, *table, i, cnt = XGW_MAGLEV_DEFAULT, id = SVC_ID;
-	int fd = -1, err;
-
-	keys = calloc(XGW_MAGLEV_DEFAULT, sizeof(*keys));
-	table = calloc(XGW_MAGLEV_DEFAULT, sizeof(*table));
-	err = keys && table ? 0 : -ENOMEM;
-	if (!err)
-		err = maglev__build(mb, SVC_BACKENDS, XGW_MAGLEV_DEFAULT, table);
-	if (err)
-		goto out;
-	for (i = 0; i < XGW_MAGLEV_DEFAULT; i++)
-		keys[i] = i;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_maglev", 4, 4, XGW_MAGLEV_DEFAULT, &mo);
-	if (fd < 0 || bpf_map_update_batch(fd, keys, table, &cnt, NULL) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_maglev), &id, &fd, 0))
-		err = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(keys);
-	free(table);
-	return err;
-}
-
-/*
- * One DSR service on the target (TCP port SVC_PORT): VIP mark, service,
- * backends 1..3 (10.98.0.11..13) each behind its own resolved nexthop
- * 2..4 on the bench device, Maglev table.
- */
-static int xgw_service(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib)
-{
-	struct xgw_route vip = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
-	struct xgw_service svc = { .id = SVC_ID, .mode = XGW_LB_DSR,
-				   .table_size = XGW_MAGLEV_DEFAULT };
-	struct xgw_svc_key key = { .port = htons(SVC_PORT), .proto = IPPROTO_TCP,
-				   .family = AF_INET };
-	struct maglev_backend mb[SVC_BACKENDS] = {};
-	__be32 dst[4], pfx[4];
-	__u32 i, len;
-	int err;
-
-	target(false, dst, pfx, &len);
-	key.addr[0] = dst[0];
-	for (i = 0; i < SVC_BACKENDS; i++) {
-		struct xgw_nexthop nh = {
-			.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
-			.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 1, i + 1 },
-		};
-		struct xgw_backend be = { .family = AF_INET, .nh_id = i + 2 };
-		__u32 id = i + 1, nh_id = i + 2;
-
-		be.addr[0] = htonl(0x0a62000b + i);	/* 10.98.0.11 + i */
-		mb[i] = (struct maglev_backend){ .weight = 1, .id = id };
-		mb[i].addr.family = AF_INET;
-		mb[i].addr.a[0] = be.addr[0];
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &nh_id, &nh, 0) ||
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_backends), &id, &be, 0))
-			return -errno;
-	}
-	err = xgw_fib4_set(fib, dst[0], 32, &vip);
-	if (err)
-		return err;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_services), &key, &svc, 0))
-		return -errno;
-	return service_maglev(skel, mb);
-}
-
 static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib,
 		     const struct bench_set *bs)
 {
@@ -430,11 +331,9 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 		.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
 		.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 0, 4 },
 	};
-	/* --syn: every SYN learns, however many per second (no flood cut-off) */
 	struct xgw_config cfg = {
 		.layout_version = XGW_LAYOUT_VERSION, .latency_sample = o->sample,
 		.ct_udp_timeout_s = XGW_CT_UDP_TIMEOUT_DEFAULT,
-		.ct_flood_limit = o->syn ? 0xffffffffu : XGW_CT_FLOOD_DEFAULT,
 	};
 	__u32 zero = 0, one = 1, key = o->ifindex;
 	struct bpf_devmap_val dv = { .ifindex = o->ifindex };
@@ -443,41 +342,7 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &one, &nh, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_tx_ports), &key, &dv, 0))
 		return -errno;
-	if (o->service)
-		return xgw_service(o, skel, fib);
 	return o->v6 ? xgw_routes6(skel, bs) : xgw_routes4(fib, bs);
-}
-
-/*
- * One packet of the flow first: the connection table must then hold it
- * (an established flow measured without that entry would time the Maglev
- * path), and the frame must leave DSR-rewritten to that backend's MAC.
- */
-static int service_learn(const struct bench_opts *o, struct xgw_bpf *skel)
-{
-	__u8 frame[FRAME_LEN], out[FRAME_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .repeat = 1,
-		    .data_out = out, .data_size_out = sizeof(out));
-	struct xgw_flow_key k = { .sport = htons(10000), .dport = htons(SVC_PORT),
-				  .proto = IPPROTO_TCP, .family = AF_INET };
-	struct xgw_ct_entry ct;
-	__be32 pfx[4];
-	__u32 len;
-
-	inet_pton(AF_INET, "10.98.0.5", k.src);
-	target(false, k.dst, pfx, &len);
-	run.data_size_in = frame_build(false, k.dst, tcp_flags(o), frame);
-	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgw_xdp), &run))
-		return -errno;
-	if (run.retval != XDP_REDIRECT ||
-	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.xgw_conntrack), &k, &ct) ||
-	    ct.svc_id != SVC_ID || ct.backend_id < 1 || ct.backend_id > SVC_BACKENDS ||
-	    memcmp(out, (__u8[6]){ 2, 0, 0, 0, 1, ct.backend_id }, 6)) {
-		fprintf(stderr, "pktbench: service: flow not learnt or not sent to its backend"
-				" (verdict %u)\n", run.retval);
-		return -EPROTO;
-	}
-	return 0;
 }
 
 static void print_result(const struct bench_opts *o, double *runs, double median,
@@ -521,8 +386,6 @@ static int bench_xgw(const struct bench_opts *o, const struct bench_set *bs, dou
 	if (!err)
 		err = xgw_setup(o, skel, fs.fib, bs);
 	*setup = now() - t0;
-	if (!err && o->service)
-		err = service_learn(o, skel);
 	if (!err)
 		err = measure(o, bs, bpf_program__fd(skel->progs.xgw_xdp), XDP_REDIRECT, runs,
 			      median);
@@ -664,14 +527,6 @@ static int parse_num(const char *s, unsigned long *num)
 
 static int check_args(const struct bench_opts *o)
 {
-	if (o->syn && !o->service) {
-		fprintf(stderr, "pktbench: --syn needs --service\n");
-		return -EINVAL;
-	}
-	if (o->service && (o->v6 || o->host || o->lpm || o->dests)) {
-		fprintf(stderr, "pktbench: --service is IPv4 only, without --host/--lpm/--dests\n");
-		return -EINVAL;
-	}
 	if (o->fmt && strcmp(o->fmt, "ip") && strcmp(o->fmt, "xgw")) {
 		fprintf(stderr, "pktbench: invalid --fmt \"%s\" (ip, xgw)\n", o->fmt);
 		return -EINVAL;
@@ -690,7 +545,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "lpm", required_argument, NULL, 'l' },	{ "sample", required_argument, NULL, 's' },
 		{ "dev", required_argument, NULL, 'd' },	{ "runs", required_argument, NULL, 'r' },
 		{ "calls", required_argument, NULL, 'c' },	{ "json", no_argument, NULL, 'j' },
-		{ "service", no_argument, NULL, 'S' },	{ "syn", no_argument, NULL, 'y' },
 		{ "dests", required_argument, NULL, 'D' },	{ "dist", required_argument, NULL, 'T' },
 		{ "fmt", required_argument, NULL, 'f' },	{ "via", required_argument, NULL, 'v' },
 		{}
@@ -702,8 +556,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case '6': o->v6 = true; break;
 		case 'H': o->host = true; break;
 		case 'j': o->json = true; break;
-		case 'S': o->service = true; break;
-		case 'y': o->syn = true; break;
 		case 'd': o->dev = optarg; break;
 		case 'f': o->fmt = optarg; break;
 		case 'v': o->via = optarg; break;
@@ -735,8 +587,8 @@ static int run_case(const struct bench_opts *o, const struct bench_set *bs)
 	} else if (!strcmp(o->cmd, "fib")) {
 		err = bench_fib(o, bs, runs, &median);
 	} else if (!strcmp(o->cmd, "xgw")) {
-		if (!o->host && !o->lpm && !o->service) {
-			fprintf(stderr, "pktbench: xgw needs --host, --lpm N or --service\n");
+		if (!o->host && !o->lpm) {
+			fprintf(stderr, "pktbench: xgw needs --host or --lpm N\n");
 			return -EINVAL;
 		}
 		err = bench_xgw(o, bs, runs, &median, &setup);
@@ -756,8 +608,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2 || parse_args(argc - 1, argv + 1, &o)) {
-		fprintf(stderr, "usage: pktbench { baseline | trivial | xgw {--host|--lpm N|"
-				"--service [--syn]} [--sample N] | fib | prefixes --lpm N"
+		fprintf(stderr, "usage: pktbench { baseline | trivial | xgw {--host|--lpm N}"
+				" [--sample N] | fib | prefixes --lpm N"
 				" [--fmt ip|xgw] [--via ADDR] | load --lpm N } [--v6]"
 				" [--dist uniform|real] [--dests D] [--dev DEV] [--runs R]"
 				" [--calls C] [-j]\n");

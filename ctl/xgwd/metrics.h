@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The Prometheus endpoint (metrics.c): libmicrohttpd in its own thread,
+ * serving a snapshot the main loop writes when asked.
+ */
+#ifndef XGWD_METRICS_H
+#define XGWD_METRICS_H
+
+#include <stdio.h>
+
+struct xgwd;
+
+#define XGWD_METRICS_MAX_CONN	32	/* MHD refuses more */
+#define XGWD_METRICS_TIMEOUT_S	5	/* idle connection closed after */
+#define XGWD_METRICS_FRESH_MS	1000	/* a snapshot younger than this is served */
+#define XGWD_METRICS_WAIT_MS	500	/* for a fresh one; else the last one */
+
+int metrics__open(struct xgwd *d);
+void metrics__close(struct xgwd *d);
+/* The snapshot's text (called by metrics__refresh, d->lock held). */
+int metrics__write(struct xgwd *d, FILE *f);
+/* The eventfd the main loop polls: a scraper wants a snapshot. -1: off. */
+int metrics__fd(void);
+/* Main loop: write the snapshot (takes d->lock). */
+void metrics__refresh(struct xgwd *d);
+
+#endif /* XGWD_METRICS_H */

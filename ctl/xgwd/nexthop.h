@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Next hops (nexthop.c): one xgw_nexthops slot per (gateway address,
+ * egress device), shared by every route and backend that uses it and
+ * reference counted. Below: links, own addresses, the kernel adapter.
+ */
+#ifndef XGWD_NEXTHOP_H
+#define XGWD_NEXTHOP_H
+
+#include "xgwd.h"
+
+/* id indexes xgw_nexthops and d->nexthops. */
+struct xgwd_nexthop {
+	__u32 id;		/* 0: slot free */
+	struct xgw_addr gw;
+	int ifindex;
+	unsigned int refcnt;
+	__u8 mac[6];
+	bool has_mac;		/* the kernel's neighbour table knows gw */
+};
+
+int nexthop__init(struct xgwd *d);
+/*
+ * Find or create the next hop for reaching gw: via the matching xgw route,
+ * or on-link when gw is inside an attached link's connected subnet, or by
+ * asking the kernel's routing table. ifindex 0 = find the device. Takes a
+ * reference; nexthop__put() drops it. Errors: -ENETUNREACH (no attached
+ * egress device), -ENOSPC.
+ */
+int nexthop__get(struct xgwd *d, const struct xgw_addr *gw, int ifindex,
+		 __u32 *nh_id, char *err, size_t errlen);
+/* The same, reusing slot hint when an adopted datapath had it (keeps ids,
+ * and so counters, across a restart). */
+int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw, int ifindex,
+		      __u32 hint, __u32 *nh_id, char *err, size_t errlen);
+void nexthop__put(struct xgwd *d, __u32 nh_id);
+const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id);
+/* Its MAC is known and its link is up: the datapath forwards through it. */
+bool nexthop__is_resolved(struct xgwd *d, const struct xgwd_nexthop *nh);
+/* The link of ifindex changed (MAC, MTU, up): rewrite its next hops. */
+void nexthop__link_changed(struct xgwd *d, int ifindex);
+/* The kernel's neighbour a on ifindex has this MAC (NULL: none usable). */
+void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifindex,
+			    const __u8 *mac);
+/* About once a second: ask the kernel again for next hops still unknown. */
+void nexthop__retry(struct xgwd *d);
+/* After a restore over an adopted datapath: clear slots nobody claimed. */
+void nexthop__sweep(struct xgwd *d);
+/* `neigh show` */
+int neigh__show(struct xgwd *d);
+
+#endif /* XGWD_NEXTHOP_H */
