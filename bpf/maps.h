@@ -18,45 +18,6 @@ struct {
 	__uint(max_entries, 1);
 } xgw_config SEC(".maps");
 
-/*
- * The IPv4 FIB, DIR-24-8 (see common/xgw_shared.h): an entry per /24, 256
- * per element (one /16), and 256-entry groups for the /24s that hold
- * longer routes. Mmappable: xgwd writes entries in place. Entries are
- * packed routes (xgw_fib4_pack()).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_fib4_block);
-	__uint(max_entries, XGW_FIB4_TBL24 / 256);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} xgw_fib4_24 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_fib4_block);
-	__uint(max_entries, XGW_FIB4_GROUPS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} xgw_fib4_8 SEC(".maps");
-
-/* Exact IPv6 destinations: host routes, the gateway's own addresses, VIPs. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_in6_view);	/* bpftool: bytes */
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_HOSTS);
-} xgw_host6 SEC(".maps");
-
-/* IPv6 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct xgw_lpm6_key_view);	/* bpftool: bytes */
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_PREFIX6);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} xgw_lpm6 SEC(".maps");
-
 /* Next hops by nh_id: egress port, MACs, MTU, VLAN, resolved flag. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -202,8 +163,12 @@ struct {
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_be_stats SEC(".maps");
 
-/* ---- FIB v2 (fib stream; layout in common/xgw_shared.h, docs/fib.md) ---- */
-/* Both mmapped by xgwd and written in place by common/fib.c. */
+/*
+ * ---- the FIB (fib stream; layout in common/xgw_shared.h, docs/fib.md) ----
+ * One per family: every destination, prefixes, host routes, the gateway's
+ * addresses and VIP marks. Mmapped by xgwd and written in place by
+ * common/fib.c; read by bpf/fib_lookup.h.
+ */
 #define XGW_FIB_ARRAY(name, vtype, n)				\
 	struct {						\
 		__uint(type, BPF_MAP_TYPE_ARRAY);		\
@@ -213,19 +178,14 @@ struct {
 		__uint(map_flags, BPF_F_MMAPABLE);		\
 	} name SEC(".maps")
 
-/* IPv4: direct table (first 16 bits), chunks, leaves, route records. */
-XGW_FIB_ARRAY(xgw_fib4_dir, struct xgw_fib_dir, 1);
-XGW_FIB_ARRAY(xgw_fib4_heap, struct xgw_fib4_heap, 1);
-XGW_FIB_ARRAY(xgw_fib4_leaves, struct xgw_fib_leaves, 1);
-XGW_FIB_ARRAY(xgw_fib4_routes, struct xgw_fib4_rec, XGW_FIB4_ROUTES);
-
-/* IPv6: the same, and the /32, /48 and host/deep hash tables (buckets). */
-XGW_FIB_ARRAY(xgw_fib6_dir, struct xgw_fib_dir, 1);
-XGW_FIB_ARRAY(xgw_fib6_heap, struct xgw_fib6_heap, 1);
-XGW_FIB_ARRAY(xgw_fib6_leaves, struct xgw_fib_leaves, 1);
-XGW_FIB_ARRAY(xgw_fib6_routes, struct xgw_fib6_rec, XGW_FIB6_ROUTES);
-XGW_FIB_ARRAY(xgw_fib6_h32, struct xgw_fib_b32, XGW_FIB6_H32);
-XGW_FIB_ARRAY(xgw_fib6_h48, struct xgw_fib_b48, XGW_FIB6_H48);
-XGW_FIB_ARRAY(xgw_fib6_hd, struct xgw_fib_bd, XGW_FIB6_HD);
+/*
+ * Per family: the lookup arrays (direct table, leaves, chunk heap, IPv6's
+ * hash buckets: one value), and the route records, never read here (they
+ * hold addresses: declared with their views, so bpftool prints bytes).
+ */
+XGW_FIB_ARRAY(xgw_fib4, struct xgw_fib4_tables, 1);
+XGW_FIB_ARRAY(xgw_fib4_routes, struct xgw_fib4_rec_view, XGW_FIB4_ROUTES);
+XGW_FIB_ARRAY(xgw_fib6, struct xgw_fib6_tables, 1);
+XGW_FIB_ARRAY(xgw_fib6_routes, struct xgw_fib6_rec_view, XGW_FIB6_ROUTES);
 
 #endif /* XGW_MAPS_H */

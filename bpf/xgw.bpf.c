@@ -160,8 +160,6 @@ static __always_inline enum xgw_reason xgw_decide(struct xdp_md *ctx, struct xgw
 
 		if (ret >= 0)
 			return ret;
-		if (rt->action == XGW_RT_NONE && pkt->family == XGW_AF_INET6)
-			rt = xgw_prefix_lookup6(pkt->dst);
 	}
 	return xgw_route_apply(ctx, pkt, rt, nh_id);
 }

@@ -379,6 +379,19 @@ static int do_route_del(struct parser *p)
 	return no_more(p);
 }
 
+/* show [ summary ] (fib) */
+static int do_route_show(struct parser *p)
+{
+	static const char *const kws[] = { "summary", NULL };
+
+	if (more(p)) {
+		if (kw_next(p, kws) < 0)
+			return -EINVAL;
+		p->cmd->route.summary = true;
+	}
+	return no_more(p);
+}
+
 static int do_route_get(struct parser *p)
 {
 	if (addr_parse(p, pos_arg(p, "ADDR"), &p->cmd->get.addr))
@@ -981,7 +994,7 @@ static const struct verb route_verbs[] = {
 	{ "add", XGW_V_ADD, do_route_change },
 	{ "replace", XGW_V_REPLACE, do_route_change },
 	{ "del", XGW_V_DEL, do_route_del },
-	{ "show", XGW_V_SHOW, NULL },
+	{ "show", XGW_V_SHOW, do_route_show },
 	{ "get", XGW_V_GET, do_route_get },
 	{ "help", XGW_V_HELP, NULL },
 	{},
@@ -1475,8 +1488,9 @@ static const char *const help_text[] = {
 	[XGW_OBJ_ROUTE] =
 	"Usage: xgwctl route { add | replace } ROUTE\n"
 	"       xgwctl route del PREFIX\n"
-	"       xgwctl route show\n"
+	"       xgwctl route show [ summary ]\n"
 	"       xgwctl route get ADDR\n"
+	"summary: per family, the FIB's routes and the memory its lookups use\n"
 	"ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }\n"
 	"PREFIX := { ADDR/LEN | ADDR }   (a bare ADDR is a /32 or /128 host route)\n"
 	"ADDR := an IPv4 or IPv6 address (via: same family as PREFIX)\n",

@@ -162,6 +162,7 @@ struct xgw_cmd {
 			enum xgw_route_type type;
 			struct xgw_addr via;	/* XGW_ROUTE_VIA */
 			char dev[IF_NAMESIZE];	/* "" when not given */
+			bool summary;		/* show summary: the FIBs' counts */
 		} route;
 		struct {
 			struct xgw_addr addr;	/* route get ADDR */

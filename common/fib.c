@@ -28,7 +28,9 @@
 #include <arpa/inet.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <stdio.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "fib.h"
 
 /* ---- small things ------------------------------------------------------------- */
@@ -589,7 +591,8 @@ static __u32 ht_home(const struct htab *t, const struct faddr *k, int len)
 	case HT48:
 		return xgw_fib_hash48(k->w[0], k->w[1] >> 16) & (t->nb - 1);
 	default:
-		return xgw_fib_hashd(k->w, len) & (t->nb - 1);
+		return xgw_fib_hashd((__u64)k->w[0] << 32 | k->w[1], (__u64)k->w[2] << 32 | k->w[3],
+				     len) & (t->nb - 1);
 	}
 }
 
@@ -768,8 +771,8 @@ struct xgw_fib {
 	struct xgw_fib_mem m;
 	bool v6;
 	int alen;		/* 32 or 128 */
-	bool deferred;		/* begin/adopt: record, write at commit */
-	bool adopting;		/* commit rewrites everything once */
+	int batch;		/* xgw_fib_begin() depth: changes recorded, written at the end */
+	bool adopting;		/* the same until xgw_fib_commit() rewrites everything once */
 	const char *full;	/* the limit of the last -ENOSPC */
 
 	struct route *r;
@@ -1208,8 +1211,9 @@ static int encode(struct xgw_fib *f, struct obj *o, bool wide)
 		o->nval = w->rg[0].v;
 		return 0;
 	}
-	if (w->nrg > 65536) {
-		f->full = "more than 65536 ranges in one chunk (one /64's deep routes)";
+	if (w->nrg > 65535) {	/* the datapath's indexes (XGW_FIB_SLACK) */
+		f->full = "more than 65535 answers in one chunk (the routes of one /16, "
+			  "/32, /48 or /64 alternate too often)";
 		return -ENOSPC;
 	}
 	units = wide ? 4 + 8 * w->nrg : sh ? 1 + w->nrg : 1 + 2 * w->nrg;
@@ -1589,12 +1593,12 @@ static void rec_set(struct xgw_fib *f, struct route *r)
 		struct xgw_fib6_rec *x = &((struct xgw_fib6_rec *)f->m.recs)[slot];
 
 		for (i = 0; i < 4; i++)
-			STORE(&x->addr[i], r->a.w[i]);
+			STORE(&x->addr[i], htonl(r->a.w[i]));
 		STORE(&x->e, e);
 	} else {
 		struct xgw_fib4_rec *x = &((struct xgw_fib4_rec *)f->m.recs)[slot];
 
-		STORE(&x->addr, r->a.w[0]);
+		STORE(&x->addr, htonl(r->a.w[0]));
 		STORE(&x->e, e);
 	}
 }
@@ -1843,7 +1847,8 @@ static __u32 rd_h48(const struct xgw_fib_mem *m, __u32 hi, __u32 lo)
 
 static __u32 rd_hd(const struct xgw_fib_mem *m, const __u32 *k, __u32 len)
 {
-	__u32 b = xgw_fib_hashd(k, len) & (m->nhd - 1);
+	__u32 b = xgw_fib_hashd((__u64)k[0] << 32 | k[1], (__u64)k[2] << 32 | k[3], len) &
+		  (m->nhd - 1);
 	int i, j;
 
 	for (j = 0; j < XGW_FIB_PROBES; j++) {
@@ -2077,12 +2082,16 @@ static int adopt_records(struct xgw_fib *f)
 	for (i = 0; i < f->m.nrecs; i++) {
 		struct xgw_fib6_rec x = {};
 
+		int j;
+
 		if (f->v6) {
 			x = ((struct xgw_fib6_rec *)f->m.recs)[i];
 		} else {
 			x.addr[0] = ((struct xgw_fib4_rec *)f->m.recs)[i].addr;
 			x.e = ((struct xgw_fib4_rec *)f->m.recs)[i].e;
 		}
+		for (j = 0; j < 4; j++)	/* kept in host order, as the route set */
+			x.addr[j] = ntohl(x.addr[j]);
 		struct faddr a;
 		int len = x.e >> XGW_FIB_DEPTH_SHIFT & 0xff;
 
@@ -2130,7 +2139,7 @@ static int adopt(struct xgw_fib *f)
 		}
 	}
 	adopt_leaves(f);
-	f->deferred = f->adopting = true;
+	f->adopting = true;
 	return adopt_records(f);
 }
 
@@ -2254,7 +2263,7 @@ static int settle(struct xgw_fib *f, const struct faddr *a, int len, bool had, _
 	bool added;
 	int err;
 
-	if (f->deferred)
+	if (f->batch || f->adopting)
 		return 0;
 	err = flush(f);
 	if (!err)
@@ -2430,27 +2439,34 @@ int xgw_fib_commit(struct xgw_fib *f)
 {
 	int err;
 
-	if (!f->deferred)
-		return 0;
+	if (f->batch)
+		return -EBUSY;
 	if (f->adopting)
 		adopt_claim(f);
 	err = flush(f);
-	if (err)
+	if (err || !f->adopting)
 		return err;
-	if (f->adopting)
-		adopt_finish(f);
-	f->deferred = false;
+	adopt_finish(f);
 	return 0;
 }
 
 void xgw_fib_begin(struct xgw_fib *f)
 {
-	f->deferred = true;
+	f->batch++;
 }
 
 int xgw_fib_end(struct xgw_fib *f)
 {
-	return xgw_fib_commit(f);
+	int err;
+
+	if (f->batch > 1 || f->adopting) {
+		f->batch -= f->batch > 0;
+		return 0;
+	}
+	err = flush(f);
+	if (!err)
+		f->batch = 0;
+	return err;	/* on error the batch stays open: undo, then end again */
 }
 
 const char *xgw_fib_full(const struct xgw_fib *f)
@@ -2468,8 +2484,8 @@ void xgw_fib_stats(const struct xgw_fib *f, struct xgw_fib_stats *st)
 	st->chunks = f->chunks;
 	st->heap_bytes = f->heap.used * 2;
 	st->heap_max = (__u64)f->m.heap_units * 2;
-	st->bytes = sizeof(struct xgw_fib_dir) + (__u64)f->nleaves * 4 + st->heap_bytes;
-	st->bytes_max = sizeof(struct xgw_fib_dir) + sizeof(struct xgw_fib_leaves) + st->heap_max;
+	st->bytes = XGW_FIB_DIR * 4 + (__u64)f->nleaves * 4 + st->heap_bytes;
+	st->bytes_max = (XGW_FIB_DIR + XGW_FIB_LEAVES) * 4 + st->heap_max;
 	for (t = 0; f->v6 && t < NHT; t++) {
 		st->hash_keys += f->ht[t].used;
 		st->hash_max += f->ht[t].nb * f->ht[t].nslots;
@@ -2490,11 +2506,11 @@ static void *map_one(int fd, int prot, __u32 vsize, __u32 n, __u32 *entries, siz
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		return NULL;
 	if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE) ||
-	    (vsize && info.value_size != vsize) || (n && info.max_entries != n)) {
+	    info.value_size != vsize || (n && info.max_entries != n)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	*entries = vsize ? info.max_entries : info.value_size;
+	*entries = info.max_entries;
 	*len = ((size_t)info.max_entries * ((info.value_size + 7) & ~7u) + page - 1) / page * page;
 	p = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -2502,44 +2518,47 @@ static void *map_one(int fd, int prot, __u32 vsize, __u32 n, __u32 *entries, siz
 
 int xgw_fib_map(int family, const struct xgw_fib_fds *fds, int prot, struct xgw_fib_mem *m)
 {
-	int fd[7] = { fds->dir, fds->heap, fds->leaves, fds->recs, fds->h32, fds->h48, fds->hd };
-	__u32 vsz[7] = { sizeof(struct xgw_fib_dir), 0, sizeof(struct xgw_fib_leaves),
-			 family == AF_INET6 ? sizeof(struct xgw_fib6_rec) : sizeof(struct xgw_fib4_rec),
-			 sizeof(struct xgw_fib_b32), sizeof(struct xgw_fib_b48),
-			 sizeof(struct xgw_fib_bd) };
-	__u32 n[7] = { 1, 1, 1, 0, 0, 0, 0 }, got[7] = {};
-	int i, err, nmaps = family == AF_INET6 ? 7 : 4;
+	bool v6 = family == AF_INET6;
+	__u32 n;
+	int err;
 
 	memset(m, 0, sizeof(*m));
-	if (family != AF_INET && family != AF_INET6)
+	if (family != AF_INET && !v6)
 		return -EINVAL;
 	m->family = family;
-	for (i = 0; i < nmaps; i++) {
-		m->map[i] = map_one(fd[i], prot, vsz[i], n[i], &got[i], &m->maplen[i]);
-		if (!m->map[i]) {
-			err = -errno;
-			xgw_fib_unmap(m);
-			return err;
-		}
-	}
-	m->dir = m->map[0];
-	m->heap = m->map[1];
-	m->heap_units = got[1] / 2;
-	m->leaves = m->map[2];
-	m->recs = m->map[3];
-	m->nrecs = got[3];
-	if (family == AF_INET6) {
-		m->h32 = m->map[4];
-		m->nh32 = got[4];
-		m->h48 = m->map[5];
-		m->nh48 = got[5];
-		m->hd = m->map[6];
-		m->nhd = got[6];
-	}
-	if (!pow2(m->heap_units) || (family == AF_INET6 && (!pow2(m->nh32) || !pow2(m->nh48) ||
-							    !pow2(m->nhd)))) {
+	m->map[0] = map_one(fds->tables, prot, v6 ? sizeof(struct xgw_fib6_tables) :
+						   sizeof(struct xgw_fib4_tables), 1, &n,
+			    &m->maplen[0]);
+	if (m->map[0])
+		m->map[1] = map_one(fds->recs, prot, v6 ? sizeof(struct xgw_fib6_rec) :
+							sizeof(struct xgw_fib4_rec), 0, &m->nrecs,
+				    &m->maplen[1]);
+	if (!m->map[0] || !m->map[1]) {
+		err = -errno;
 		xgw_fib_unmap(m);
-		return -EINVAL;
+		return err;
+	}
+	m->recs = m->map[1];
+	if (v6) {
+		struct xgw_fib6_tables *t = m->map[0];
+
+		m->dir = t->dir;
+		m->leaves = t->leaves;
+		m->heap = t->heap;
+		m->heap_units = XGW_FIB6_HEAP;
+		m->h32 = t->h32;
+		m->h48 = t->h48;
+		m->hd = t->hd;
+		m->nh32 = XGW_FIB6_H32;
+		m->nh48 = XGW_FIB6_H48;
+		m->nhd = XGW_FIB6_HD;
+	} else {
+		struct xgw_fib4_tables *t = m->map[0];
+
+		m->dir = t->dir;
+		m->leaves = t->leaves;
+		m->heap = t->heap;
+		m->heap_units = XGW_FIB4_HEAP;
 	}
 	return 0;
 }
@@ -2548,8 +2567,54 @@ void xgw_fib_unmap(struct xgw_fib_mem *m)
 {
 	int i;
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 2; i++)
 		if (m->map[i])
 			munmap(m->map[i], m->maplen[i]);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Map @family's maps by name: @fd_of gives each one's fd (-1: none). */
+static int map_named(int family, int prot, struct xgw_fib_mem *m,
+		     int (*fd_of)(void *ctx, const char *name), void *ctx, bool owned)
+{
+	char name[64];
+	struct xgw_fib_fds fds;
+	int err = -ENOENT, c = family == AF_INET6 ? '6' : '4';
+
+	snprintf(name, sizeof(name), "xgw_fib%c", c);
+	fds.tables = fd_of(ctx, name);
+	snprintf(name, sizeof(name), "xgw_fib%c_routes", c);
+	fds.recs = fd_of(ctx, name);
+	if (fds.tables >= 0 && fds.recs >= 0)
+		err = xgw_fib_map(family, &fds, prot, m);
+	if (owned && fds.tables >= 0)
+		close(fds.tables);
+	if (owned && fds.recs >= 0)
+		close(fds.recs);
+	return err;
+}
+
+static int fd_of_object(void *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__fd(map) : -1;
+}
+
+static int fd_of_pin(void *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", (const char *)dir, name);
+	return bpf_obj_get(path);
+}
+
+int xgw_fib_map_object(void *obj, int family, int prot, struct xgw_fib_mem *m)
+{
+	return map_named(family, prot, m, fd_of_object, obj, false);
+}
+
+int xgw_fib_map_pinned(const char *pin_dir, int family, int prot, struct xgw_fib_mem *m)
+{
+	return map_named(family, prot, m, fd_of_pin, (void *)pin_dir, true);
 }

@@ -29,7 +29,11 @@
 
 struct xgw_fib;
 
-/* One family's arrays: the maps' memory (xgw_fib_map()), or any memory. */
+/*
+ * One family's arrays: its maps' memory (xgw_fib_map(): the tables of
+ * struct xgw_fib4_tables / xgw_fib6_tables and the records), or any memory
+ * (tests size them as they like).
+ */
 struct xgw_fib_mem {
 	int family;			/* AF_INET or AF_INET6 */
 	__u32 *dir;			/* XGW_FIB_DIR entries */
@@ -42,13 +46,13 @@ struct xgw_fib_mem {
 	struct xgw_fib_b48 *h48;
 	struct xgw_fib_bd *hd;
 	__u32 nh32, nh48, nhd;		/* buckets, powers of two */
-	void *map[7];			/* what xgw_fib_map() mapped, and how long */
-	size_t maplen[7];
+	void *map[2];			/* what xgw_fib_map() mapped, and how long */
+	size_t maplen[2];
 };
 
-/* The maps of one family, in this order (h32, h48, hd: IPv6 only, else -1). */
+/* A family's maps: the tables (xgw_fib4, xgw_fib6) and the route records. */
 struct xgw_fib_fds {
-	int dir, heap, leaves, recs, h32, h48, hd;
+	int tables, recs;
 };
 
 /*
@@ -91,13 +95,20 @@ bool xgw_fib_lookup(const struct xgw_fib *f, const __be32 *addr, struct xgw_rout
 int xgw_fib_adopted(const struct xgw_fib *f, const __be32 *addr, int len, struct xgw_route *rt);
 
 /*
- * Write out everything deferred since an adopting open, or since
- * xgw_fib_begin(). Returns 0, or -errno with nothing written (-ENOSPC: see
- * xgw_fib_full()); the changes stay recorded (undo them, then commit).
+ * After an adopting open: write the route set replayed since, in one pass
+ * (everything is recomputed, what differs written). Returns 0, or -errno
+ * with nothing written (-ENOSPC: see xgw_fib_full()); the FIB then stays
+ * adopting: change the route set and commit again. -EBUSY inside a batch.
  */
 int xgw_fib_commit(struct xgw_fib *f);
 
-/* Record changes from now on, write them at xgw_fib_end() (= commit). */
+/*
+ * A batch: changes from xgw_fib_begin() on are recorded and written at
+ * xgw_fib_end(), each chunk once (batches nest; while adopting, nothing is
+ * written before the commit). xgw_fib_end() returns 0, or -errno with
+ * nothing written and the batch still open: undo its changes, then
+ * xgw_fib_end() again (which then has nothing new to write).
+ */
 void xgw_fib_begin(struct xgw_fib *f);
 int xgw_fib_end(struct xgw_fib *f);
 
@@ -123,6 +134,13 @@ void xgw_fib_stats(const struct xgw_fib *f, struct xgw_fib_stats *st);
  */
 int xgw_fib_map(int family, const struct xgw_fib_fds *fds, int prot, struct xgw_fib_mem *m);
 void xgw_fib_unmap(struct xgw_fib_mem *m);
+
+/*
+ * The same by the maps' names (xgw_fib4, xgw_fib4_routes, ...): those of a
+ * loaded object (@obj, a struct bpf_object *), or those pinned in @pin_dir.
+ */
+int xgw_fib_map_object(void *obj, int family, int prot, struct xgw_fib_mem *m);
+int xgw_fib_map_pinned(const char *pin_dir, int family, int prot, struct xgw_fib_mem *m);
 
 /* The packed answer the datapath gives for @addr (0: none), from @m alone. */
 __u32 xgw_fib_read(const struct xgw_fib_mem *m, const __be32 *addr);

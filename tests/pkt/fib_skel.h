@@ -15,7 +15,6 @@
 #ifndef XGW_FIB_SKEL_H
 #define XGW_FIB_SKEL_H
 
-#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -42,16 +41,6 @@ static inline void fib_skel_close(struct fib_skel *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
-static inline int fib_skel_fd(struct bpf_object *obj, const char *fam, const char *what)
-{
-	char name[64];
-	struct bpf_map *m;
-
-	snprintf(name, sizeof(name), "xgw_fib%s_%s", fam, what);
-	m = bpf_object__find_map_by_name(obj, name);
-	return m ? bpf_map__fd(m) : -1;
-}
-
 /*
  * Open both families' FIBs over the maps of the loaded object @obj: they
  * are cleared, so the datapath starts with no route. Returns 0 or -errno.
@@ -62,15 +51,8 @@ static inline int fib_skel_open(struct fib_skel *fs, struct bpf_object *obj)
 
 	memset(fs, 0, sizeof(*fs));
 	for (i = 0; !err && i < 2; i++) {
-		const char *fam = i ? "6" : "4";
-		struct xgw_fib_fds fds = {
-			.dir = fib_skel_fd(obj, fam, "dir"), .heap = fib_skel_fd(obj, fam, "heap"),
-			.leaves = fib_skel_fd(obj, fam, "leaves"),
-			.recs = fib_skel_fd(obj, fam, "routes"), .h32 = fib_skel_fd(obj, fam, "h32"),
-			.h48 = fib_skel_fd(obj, fam, "h48"), .hd = fib_skel_fd(obj, fam, "hd"),
-		};
-
-		err = xgw_fib_map(i ? AF_INET6 : AF_INET, &fds, PROT_READ | PROT_WRITE, &fs->m[i]);
+		err = xgw_fib_map_object(obj, i ? AF_INET6 : AF_INET, PROT_READ | PROT_WRITE,
+					 &fs->m[i]);
 		if (!err)
 			err = xgw_fib_open(&fs->fib[i], &fs->m[i], false);
 	}

@@ -21,7 +21,7 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "pkt_lib.h"
 #include "xgw.skel.h"
 
@@ -52,7 +52,7 @@ static const struct nh_def nexthops[] = {
 };
 
 /*
- * IPv4 routes go in the DIR-24-8 FIB through common/fib4.c (host routes and
+ * Routes go in the FIB of their family through common/fib.c (host routes and
  * prefixes alike); IPv6 /128s in the host map, shorter ones in the LPM trie.
  */
 struct route_def {
@@ -266,7 +266,7 @@ static const struct fixture fixtures[] = {
 
 struct t {
 	struct xgw_bpf *skel;
-	struct fib4_skel fib4;	/* the IPv4 FIB, written through common/fib4.c */
+	struct fib_skel fib;	/* both FIBs, written through common/fib.c */
 	int prog_fd, stats_fd, nh_stats_fd;
 	uint32_t port_ifindex;	/* loopback: any device will do for a devmap entry */
 };
@@ -347,26 +347,13 @@ static int route_add(struct t *t, const struct route_def *rd)
 	err = prefix_parse(rd->prefix, &family, a, &plen);
 	if (err)
 		return err;
-	if (family == AF_INET) {
-		__be32 a4;
-
-		memcpy(&a4, a, 4);
-		err = xgw_fib4_set(t->fib4.fib, a4, plen, &rt);
-		if (err)
-			tap_diag("xgw_fib4_set %s: %s", rd->prefix, strerror(-err));
-		return err;
-	}
-	if (plen == 128)
-		return map_update(bpf_map__fd(t->skel->maps.xgw_host6), a, &rt, rd->prefix);
-	{
-		struct xgw_lpm6_key k = { .prefixlen = plen };
-
-		memcpy(k.addr, a, 16);
-		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm6), &k, &rt, rd->prefix);
-	}
+	err = xgw_fib_set(t->fib.fib[family == AF_INET6], (const __be32 *)a, plen, &rt);
+	if (err)
+		tap_diag("xgw_fib_set %s: %s", rd->prefix, strerror(-err));
+	return err;
 }
 
-/* Remove the IPv4 route @prefix through common/fib4.c. Returns 0 or -errno. */
+/* Remove the IPv4 route @prefix through common/fib.c. Returns 0 or -errno. */
 static int route_del4(struct t *t, const char *prefix)
 {
 	int family, plen, err;
@@ -377,7 +364,7 @@ static int route_del4(struct t *t, const char *prefix)
 	if (err || family != AF_INET)
 		return -EINVAL;
 	memcpy(&a4, a, 4);
-	return xgw_fib4_del(t->fib4.fib, a4, plen);
+	return xgw_fib_del(t->fib.fib[FIB_SKEL_V4], &a4, plen);
 }
 
 static int maps_program(struct t *t)
@@ -386,9 +373,9 @@ static int maps_program(struct t *t)
 	int err;
 	size_t i;
 
-	err = fib4_skel_open(&t->fib4, t->skel->maps.xgw_fib4_24, t->skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&t->fib, t->skel->obj);
 	if (err) {
-		tap_diag("mmap the IPv4 FIB arrays: %s", strerror(-err));
+		tap_diag("mmap the FIB arrays: %s", strerror(-err));
 		return err;
 	}
 	err = map_update(bpf_map__fd(t->skel->maps.xgw_tx_ports), &t->port_ifindex, &port,
@@ -697,7 +684,7 @@ static void test_latency(struct t *t, uint32_t sample, int packets, uint64_t wan
 
 /*
  * The IPv4 FIB changed under the datapath, one step at a time through
- * common/fib4.c; after each step a frame to @dst must end as the step says
+ * common/fib.c; after each step a frame to @dst must end as the step says
  * (and as test_fixture() checks: verdict, frame out, counters).
  */
 struct fib4_step {
@@ -765,9 +752,9 @@ static void test_fib4_steps(struct t *t)
 }
 
 /*
- * Every IPv4 route deleted through common/fib4.c: the route set is empty,
- * no group is in use, every /24 entry is 0 again, and the datapath finds no
- * IPv4 route at all (IPv6 untouched).
+ * Every IPv4 route deleted through common/fib.c: the route set is empty,
+ * no chunk is in use, every direct entry is 0 again, and the datapath finds
+ * no IPv4 route at all (IPv6 untouched).
  */
 static void test_fib4_empty(struct t *t)
 {
@@ -775,7 +762,7 @@ static void test_fib4_empty(struct t *t)
 		"10.1.0.5", "10.1.0.6", "10.2.3.9", "10.2.3.4", "10.2.1.1", "10.2.5.5",
 		"192.0.2.1", "10.7.1.20", "10.8.1.64",
 	};
-	struct xgw_fib4_stats st;
+	struct xgw_fib_stats st;
 	bool ok = true;
 	size_t i, nonzero = 0;
 	int err;
@@ -798,15 +785,15 @@ static void test_fib4_empty(struct t *t)
 		tap_diag("a second del of 10.7.1.0/24 is not ENOENT");
 		ok = false;
 	}
-	xgw_fib4_stats(t->fib4.fib, &st);
-	for (i = 0; i < XGW_FIB4_TBL24; i++)
-		nonzero += t->fib4.m.tbl24[i] != 0;
-	if (st.routes || st.groups_used || nonzero) {
-		tap_diag("routes %u, groups in use %u, nonzero /24 entries %zu", st.routes,
-			 st.groups_used, nonzero);
+	xgw_fib_stats(t->fib.fib[FIB_SKEL_V4], &st);
+	for (i = 0; i < XGW_FIB_DIR; i++)
+		nonzero += t->fib.m[FIB_SKEL_V4].dir[i] != 0;
+	if (st.routes || st.chunks || nonzero) {
+		tap_diag("routes %u, chunks %u, nonzero direct entries %zu", st.routes,
+			 st.chunks, nonzero);
 		ok = false;
 	}
-	tap_result(ok, "fib4: every IPv4 route deleted, no group in use, every /24 entry 0");
+	tap_result(ok, "fib4: every IPv4 route deleted, no chunk in use, every direct entry 0");
 	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
 		char name[96];
 		struct fixture f = { name, V4(.dst = gone[i]), XGW_PASS_NO_ROUTE };
@@ -916,7 +903,7 @@ int main(void)
 	test_fib4_steps(&t);	/* these change the routes: last */
 	test_fib4_empty(&t);
 out:
-	fib4_skel_close(&t.fib4);
+	fib_skel_close(&t.fib);
 	xgw_bpf__destroy(t.skel);
 	return tap_finish();
 }

@@ -57,7 +57,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "maglev.h"
 #include "xgw_shared.h"
 #include "xgw.skel.h"
@@ -322,7 +322,7 @@ static int xgw_service(struct xgw_bpf *skel, __u32 id, __u16 port, __u8 mode)
 	return err ? err : xgw_maglev(skel, id, first);
 }
 
-static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib)
+static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib *fib)
 {
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
 				  .latency_sample = XGW_LATENCY_SAMPLE_DEFAULT,
@@ -348,9 +348,9 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 		err = upd(skel->maps.xgw_nexthops, &i, &nh);
 	}
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(VIP), 32, &vip);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(VIP) }, 32, &vip);
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(OTHER_DST & 0xffff0000u), 16, &via);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(OTHER_DST & 0xffff0000u) }, 16, &via);
 	if (!err)
 		err = xgw_service(skel, 1, 80, XGW_LB_DSR);
 	if (!err)
@@ -359,10 +359,10 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 		err = xgw_service(skel, 3, 82, XGW_LB_NAT);
 	/* NAT replies come back to the gateway address, which the LB looks at */
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(GW_ADDR), 32, &own);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(GW_ADDR) }, 32, &own);
 	/* and go to the clients: 10.64.0.0/10 via nh 1 */
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(0x0a400000), 10, &via);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(0x0a400000) }, 10, &via);
 	return err;
 }
 
@@ -830,7 +830,7 @@ int main(int argc, char **argv)
 	};
 	struct row rows[4 * C_MAX];
 	double trivial[MAX_RUNS];
-	struct fib4_skel fs = {};
+	struct fib_skel fs = {};
 	struct katran kt = {};
 	struct xgw_bpf *skel;
 	int nsys = 3, nrows = 0, i, c, err;
@@ -859,9 +859,9 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.xgw_trace_devmap_xmit, false);
 	err = xgw_bpf__load(skel);
 	if (!err)
-		err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+		err = fib_skel_open(&fs, skel->obj);
 	if (!err)
-		err = xgw_setup(&o, skel, fs.fib);
+		err = xgw_setup(&o, skel, fs.fib[FIB_SKEL_V4]);
 	if (err) {
 		fprintf(stderr, "lbbench: xgw setup: %s\n", strerror(-err));
 		return 1;
@@ -909,7 +909,7 @@ int main(int argc, char **argv)
 	if (o.katran)
 		kt_close(&kt);
 	free(sys[2].reply);
-	fib4_skel_close(&fs);
+	fib_skel_close(&fs);
 	xgw_bpf__destroy(skel);
 	return 0;
 }

@@ -18,10 +18,9 @@
  *
  * Run inside a namespace holding DEV: devmap entries and FIB lookups resolve
  * ifindexes there. The target is 10.200.1.1 (fd00:99:1::1), routed by a
- * host route (IPv4: a /32 in the DIR-24-8 FIB, written through
- * common/fib4.c; IPv6: the host map) or by 10.200.0.0/16 (fd00:99::/32)
- * among N-1 random prefixes (seeded: `prefixes` prints the very same ones
- * for the kernel FIB).
+ * host route or by 10.200.0.0/16 (fd00:99::/32) among N-1 random prefixes
+ * (seeded: `prefixes` prints the very same ones for the kernel FIB), all in
+ * xgw's FIB, written through common/fib.c.
  *
  * --dests D: D frames prepared in advance, each to another destination
  * (with --lpm: an address inside one of the prefixes, picked at random;
@@ -56,7 +55,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "routegen.h"
 #include "xgw_shared.h"
 #include "xgw.skel.h"
@@ -295,36 +294,20 @@ static int devmap_set(int map_fd, __u32 key, int ifindex)
 	return bpf_map_update_elem(map_fd, &key, &val, 0) ? -errno : 0;
 }
 
-/* The IPv6 routes to nh 1: /128s in the host map, prefixes in the trie. */
-static int xgw_routes6(struct xgw_bpf *skel, const struct bench_set *bs)
-{
-	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
-	int hfd = bpf_map__fd(skel->maps.xgw_host6), lfd = bpf_map__fd(skel->maps.xgw_lpm6);
-	size_t i;
-
-	for (i = 0; i < bs->n; i++) {
-		struct xgw_lpm6_key k6 = { .prefixlen = bs->pfx[i].len };
-
-		memcpy(k6.addr, bs->pfx[i].addr, 16);
-		if (k6.prefixlen == 128 ? bpf_map_update_elem(hfd, k6.addr, &rt, 0) :
-					  bpf_map_update_elem(lfd, &k6, &rt, 0))
-			return -errno;
-	}
-	return 0;
-}
-
-/* The same for IPv4, through common/fib4.c into the FIB's arrays. */
-static int xgw_routes4(struct xgw_fib4 *fib, const struct bench_set *bs)
+/* Every route of the set to nh 1, in one batch (as xgwd writes a batch). */
+static int xgw_routes(struct xgw_fib *fib, const struct bench_set *bs)
 {
 	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
 	size_t i;
 	int err = 0;
 
+	xgw_fib_begin(fib);
 	for (i = 0; i < bs->n && !err; i++)
-		err = xgw_fib4_set(fib, bs->pfx[i].addr[0], bs->pfx[i].len, &rt);
-	return err;
+		err = xgw_fib_set(fib, bs->pfx[i].addr, bs->pfx[i].len, &rt);
+	return err ? err : xgw_fib_end(fib);
 }
-static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib4 *fib,
+
+static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib *fib,
 		     const struct bench_set *bs)
 {
 	struct xgw_nexthop nh = {
@@ -342,7 +325,7 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &one, &nh, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_tx_ports), &key, &dv, 0))
 		return -errno;
-	return o->v6 ? xgw_routes6(skel, bs) : xgw_routes4(fib, bs);
+	return xgw_routes(fib, bs);
 }
 
 static void print_result(const struct bench_opts *o, double *runs, double median,
@@ -368,11 +351,11 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Setup time: load, and every route written (the IPv4 arrays cleared first). */
+/* Setup time: load, and every route written (the FIB's arrays cleared first). */
 static int bench_xgw(const struct bench_opts *o, const struct bench_set *bs, double *runs,
 		     double *median, double *setup)
 {
-	struct fib4_skel fs = {};
+	struct fib_skel fs = {};
 	struct xgw_bpf *skel;
 	double t0 = now();
 	int err;
@@ -380,16 +363,16 @@ static int bench_xgw(const struct bench_opts *o, const struct bench_set *bs, dou
 	skel = xgw_bpf__open_and_load();
 	if (!skel)
 		return -errno;
-	err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&fs, skel->obj);
 	if (err)
-		fprintf(stderr, "pktbench: mmap the IPv4 FIB: %s\n", strerror(-err));
+		fprintf(stderr, "pktbench: mmap the FIB: %s\n", strerror(-err));
 	if (!err)
-		err = xgw_setup(o, skel, fs.fib, bs);
+		err = xgw_setup(o, skel, fs.fib[o->v6], bs);
 	*setup = now() - t0;
 	if (!err)
 		err = measure(o, bs, bpf_program__fd(skel->progs.xgw_xdp), XDP_REDIRECT, runs,
 			      median);
-	fib4_skel_close(&fs);
+	fib_skel_close(&fs);
 	xgw_bpf__destroy(skel);
 	return err;
 }
@@ -437,59 +420,55 @@ static int bench_fib(const struct bench_opts *o, const struct bench_set *bs, dou
 }
 
 /*
- * Seconds to write every route of the set into xgw's FIB as xgwd would
- * (IPv4: common/fib4.c over the mmapped arrays; IPv6: the host map and the
- * trie), then to delete them all, in the same order.
+ * Seconds to write every route of the set into xgw's FIB as xgwd writes a
+ * batch (common/fib.c over the mmapped maps, one FIB batch), then to delete
+ * them all, in the same order and the same way.
  */
 static int bench_load(const struct bench_opts *o, const struct bench_set *bs)
 {
 	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
-	struct fib4_skel fs = {};
+	struct fib_skel fs = {};
+	struct xgw_fib_stats st;
 	struct xgw_bpf *skel;
+	struct xgw_fib *f;
 	double t0, t1, t2;
-	int err, hfd, lfd;
 	size_t i;
+	int err;
 
 	skel = xgw_bpf__open_and_load();
 	if (!skel)
 		return -errno;
-	hfd = bpf_map__fd(skel->maps.xgw_host6);
-	lfd = bpf_map__fd(skel->maps.xgw_lpm6);
-	err = fib4_skel_open(&fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&fs, skel->obj);
+	f = fs.fib[o->v6];
 	t0 = now();
-	for (i = 0; !err && i < bs->n; i++) {
-		const struct routegen_pfx *p = &bs->pfx[i];
-		struct xgw_lpm6_key k6 = { .prefixlen = p->len };
-
-		memcpy(k6.addr, p->addr, 16);
-		if (!o->v6)
-			err = xgw_fib4_set(fs.fib, p->addr[0], p->len, &rt);
-		else if (p->len == 128 ? bpf_map_update_elem(hfd, p->addr, &rt, 0) :
-					 bpf_map_update_elem(lfd, &k6, &rt, 0))
-			err = -errno;
-	}
+	if (!err)
+		xgw_fib_begin(f);
+	for (i = 0; !err && i < bs->n; i++)
+		err = xgw_fib_set(f, bs->pfx[i].addr, bs->pfx[i].len, &rt);
+	if (!err)
+		err = xgw_fib_end(f);
 	t1 = now();
-	for (i = 0; !err && i < bs->n; i++) {
-		const struct routegen_pfx *p = &bs->pfx[i];
-		struct xgw_lpm6_key k6 = { .prefixlen = p->len };
-
-		memcpy(k6.addr, p->addr, 16);
-		if (!o->v6)
-			err = xgw_fib4_del(fs.fib, p->addr[0], p->len);
-		else if (p->len == 128 ? bpf_map_delete_elem(hfd, p->addr) :
-					 bpf_map_delete_elem(lfd, &k6))
-			err = -errno;
+	if (!err) {
+		xgw_fib_stats(f, &st);
+		xgw_fib_begin(f);
 	}
+	for (i = 0; !err && i < bs->n; i++)
+		err = xgw_fib_del(f, bs->pfx[i].addr, bs->pfx[i].len);
+	if (!err)
+		err = xgw_fib_end(f);
 	t2 = now();
-	fib4_skel_close(&fs);
+	if (err == -ENOSPC)
+		fprintf(stderr, "pktbench: %s\n", xgw_fib_full(f));
+	fib_skel_close(&fs);
 	xgw_bpf__destroy(skel);
 	if (err)
 		return err;
 	if (o->json)
-		printf("{\"routes\":%zu,\"load_s\":%.3f,\"del_s\":%.3f}\n", bs->n, t1 - t0, t2 - t1);
+		printf("{\"routes\":%zu,\"load_s\":%.3f,\"del_s\":%.3f,\"bytes\":%llu}\n", bs->n,
+		       t1 - t0, t2 - t1, (unsigned long long)st.bytes);
 	else
-		printf("load: %zu routes written in %.3f s, deleted in %.3f s\n", bs->n, t1 - t0,
-		       t2 - t1);
+		printf("load: %zu routes written in %.3f s, deleted in %.3f s; %llu KiB in use\n",
+		       bs->n, t1 - t0, t2 - t1, (unsigned long long)st.bytes / 1024);
 	return 0;
 }
 
