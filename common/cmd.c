@@ -1388,6 +1388,10 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 		     c->service.show_table ? " table" : "");
 		return 0;
 	}
+	if (c->obj == XGW_OBJ_ROUTE && c->verb == XGW_V_SHOW && c->route.summary) {
+		emit(o, " summary");
+		return 0;
+	}
 	if (c->verb == XGW_V_HELP || c->verb == XGW_V_SHOW ||
 	    c->verb == XGW_V_LATENCY || c->verb == XGW_V_RESET)
 		return 0;

@@ -139,44 +139,55 @@ static void uvec_free(struct uvec *u)
 }
 
 /* ---- index: open addressing over 32-bit ids, keyed by (address, length) ---------- */
+/*
+ * A slot holds the key's 32-bit hash and the id + 1 (0: empty): probing
+ * and moving slots never touch the objects themselves, only comparing a
+ * key whose hash matches does.
+ */
 struct index {
-	__u32 *slot;	/* id + 1, 0 = empty */
+	__u64 *slot;
 	size_t cap, n;	/* cap: power of two */
 };
 
-/* Where id's key is (the caller's table). */
+/* Whether id's key is (a, len): the caller's table. */
 typedef bool (*index_eq_fn)(const void *ctx, __u32 id, const struct faddr *a, int len);
+
+static __u32 slot_hash(__u64 s)
+{
+	return s >> 32;
+}
 
 static __u32 index_find(const struct index *x, const void *ctx, index_eq_fn eq,
 			const struct faddr *a, int len)
 {
+	__u32 h = (__u32)key_hash(a, len);
 	size_t i;
 
 	if (!x->cap)
 		return 0;
-	for (i = key_hash(a, len) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
-		if (eq(ctx, x->slot[i] - 1, a, len))
-			return x->slot[i];
+	for (i = h & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
+		if (slot_hash(x->slot[i]) == h && eq(ctx, (__u32)x->slot[i] - 1, a, len))
+			return (__u32)x->slot[i];
 	return 0;
 }
 
 typedef void (*index_key_fn)(const void *ctx, __u32 id, struct faddr *a, int *len);
 
-static void index_put_raw(struct index *x, const void *ctx, index_key_fn key, __u32 id)
+static void index_put_raw(struct index *x, __u64 s)
 {
-	struct faddr a;
 	size_t i;
-	int len;
 
-	key(ctx, id, &a, &len);
-	for (i = key_hash(&a, len) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
+	for (i = slot_hash(s) & (x->cap - 1); x->slot[i]; i = (i + 1) & (x->cap - 1))
 		;
-	x->slot[i] = id + 1;
+	x->slot[i] = s;
 	x->n++;
 }
 
 static int index_add(struct index *x, const void *ctx, index_key_fn key, __u32 id)
 {
+	struct faddr a;
+	int len;
+
 	if ((x->n + 1) * 2 > x->cap) {
 		struct index g = { .cap = x->cap ? x->cap * 2 : 1024 };
 		size_t i;
@@ -186,11 +197,12 @@ static int index_add(struct index *x, const void *ctx, index_key_fn key, __u32 i
 			return -ENOMEM;
 		for (i = 0; i < x->cap; i++)
 			if (x->slot[i])
-				index_put_raw(&g, ctx, key, x->slot[i] - 1);
+				index_put_raw(&g, x->slot[i]);
 		free(x->slot);
 		*x = g;
 	}
-	index_put_raw(x, ctx, key, id);
+	key(ctx, id, &a, &len);
+	index_put_raw(x, (__u64)(__u32)key_hash(&a, len) << 32 | (id + 1));
 	return 0;
 }
 
@@ -202,11 +214,10 @@ static void index_del(struct index *x, const void *ctx, index_key_fn key, __u32 
 	int len;
 
 	key(ctx, id, &a, &len);
-	for (i = key_hash(&a, len) & mask; x->slot[i] != id + 1; i = (i + 1) & mask)
+	for (i = (__u32)key_hash(&a, len) & mask; (__u32)x->slot[i] != id + 1; i = (i + 1) & mask)
 		;
 	for (j = (i + 1) & mask; x->slot[j]; j = (j + 1) & mask) {
-		key(ctx, x->slot[j] - 1, &a, &len);
-		home = key_hash(&a, len) & mask;
+		home = slot_hash(x->slot[j]) & mask;
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			x->slot[i] = x->slot[j];
 			i = j;
@@ -754,7 +765,7 @@ struct obj {
 	__u8 kind;
 	bool dirty;
 	bool live;
-	__u8 pad;
+	bool subtree;		/* dirty with everything beneath it (obj_mark_under) */
 	__u32 cur;		/* value in the datapath (hash kinds: 0 = absent) */
 	__u32 hslot;		/* hash kinds: slot + 1 while present */
 	__u32 parent;		/* id + 1 */
@@ -924,9 +935,10 @@ static void obj_mark_under(struct xgw_fib *f, __u32 id, const struct faddr *p, i
 	__u32 i;
 
 	if (lev >= plen) {
-		if (!faddr_under(&o->key, p, plen))
-			return;
+		if (!faddr_under(&o->key, p, plen) || o->subtree)
+			return;	/* (or marked with its subtree already) */
 		obj_mark(f, id);
+		f->o[id].subtree = f->o[id].dirty;
 	} else if (!faddr_under(p, &o->key, lev)) {
 		return;
 	}
@@ -1357,6 +1369,55 @@ static bool g48_needed(const struct xgw_fib *f, const struct obj *o)
 	return false;
 }
 
+static __u32 rd_search(const struct xgw_fib_mem *m, __u32 ref, __u32 key);
+
+/* The answer (packed) object @o gives at the 16 bits @key after its level,
+ * as planned by this flush or as published; false: it holds nothing. */
+static bool obj_answer(const struct xgw_fib *f, const struct obj *o, __u32 key, __u32 *e)
+{
+	__u32 v;
+
+	if (o->dirty ? !o->nexists : o->kind != K_SLOT && !o->hslot)
+		return false;
+	v = o->dirty ? o->nval : o->cur;
+	if (v & XGW_FIB_NODE)
+		v = rd_search(&f->m, v, key);
+	*e = f->lval[v & XGW_FIB_LEAF];
+	return true;
+}
+
+/*
+ * The answer routes no longer than @o's level give its prefix. IPv6 /32
+ * and /48 groups ask the level above (planned first: a flush goes down)
+ * rather than probing every length: /24-/32, or the /48 itself, then the
+ * /32 group or the /16 slot.
+ */
+static __u32 obj_inherited(const struct xgw_fib *f, const struct obj *o)
+{
+	const struct obj *p = o->parent ? &f->o[o->parent - 1] : NULL;
+	const struct route *r;
+	__u32 e;
+
+	switch (o->kind) {
+	case K_G32:
+		r = route_match(f, &o->key, 32);
+		if (r && r->len >= 24)
+			return r->e;
+		obj_answer(f, p, bits16(&o->key, 16), &e);	/* a slot holds something */
+		return e;
+	case K_G48:
+		r = route_find(f, &o->key, 48);
+		if (r && !r->mark)
+			return r->e;
+		if (obj_answer(f, p, bits16(&o->key, 32), &e))
+			return e;
+		obj_answer(f, &f->o[p->parent - 1], bits16(&o->key, 16), &e);
+		return e;
+	default:
+		return match_e(f, &o->key, kind_level[o->kind]);
+	}
+}
+
 /* Decide what object @id should hold now: o->nexists, o->nval (o->nslot). */
 static int obj_plan(struct xgw_fib *f, __u32 id)
 {
@@ -1392,7 +1453,7 @@ static int obj_plan(struct xgw_fib *f, __u32 id)
 	if (!o->nexists)
 		return 0;
 	if (o->kind != K_HOST) {
-		err = obj_compute(f, o, match_e(f, &o->key, kind_level[o->kind]));
+		err = obj_compute(f, o, obj_inherited(f, o));
 		if (err)
 			return err;
 	}
@@ -1521,7 +1582,7 @@ static int flush(struct xgw_fib *f)
 
 		if (!o->nexists && o->hslot)
 			unpublish(f, o);
-		o->dirty = false;
+		o->dirty = o->subtree = false;
 	}
 	for (i = f->dirty.n; i-- > 0;)
 		obj_drop(f, f->dirty.v[i]);
