@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "rtnames.h"
 #include "xgw_shared.h"
 
 struct parser {
@@ -312,42 +313,123 @@ static int do_link_detach(struct parser *p)
 
 /* ---- route ----------------------------------------------------------------- */
 
+/* An address in the family of the route's prefix. */
+static int route_addr(struct parser *p, struct xgw_addr *a)
+{
+	const struct xgw_cmd *c = p->cmd;
+	const char *s = kw_arg(p);
+	char pf[XGW_PREFIX_STRLEN];
+
+	if (addr_parse(p, s, a))
+		return -EINVAL;
+	if (a->family != c->route.dst.addr.family)
+		return perr(p, "via \"%s\" is IPv%d but prefix \"%s\" is IPv%d", s,
+			    a->family == AF_INET ? 4 : 6,
+			    xgw_prefix_str(&c->route.dst, pf, sizeof(pf)),
+			    c->route.dst.addr.family == AF_INET ? 4 : 6);
+	return 0;
+}
+
 static int route_via(struct parser *p, bool *have_via)
 {
 	struct xgw_cmd *c = p->cmd;
-	const char *s;
-	char pf[XGW_PREFIX_STRLEN];
 
 	if (*have_via || c->route.type == XGW_ROUTE_BLACKHOLE)
 		return perr(p, *have_via ? "duplicate \"%s\"" :
 			    "\"%s\" conflicts with \"blackhole\"", prev(p));
-	s = kw_arg(p);
-	if (addr_parse(p, s, &c->route.via))
+	if (route_addr(p, &c->route.via))
 		return -EINVAL;
-	if (c->route.via.family != c->route.dst.addr.family)
-		return perr(p, "via \"%s\" is IPv%d but prefix \"%s\" is IPv%d", s,
-			    c->route.via.family == AF_INET ? 4 : 6,
-			    xgw_prefix_str(&c->route.dst, pf, sizeof(pf)),
-			    c->route.dst.addr.family == AF_INET ? 4 : 6);
 	c->route.type = XGW_ROUTE_VIA;
 	*have_via = true;
 	return 0;
 }
 
-/* add and replace: PREFIX { via ADDR [dev DEV] | dev DEV | blackhole } */
+/* One NEXTHOP := nexthop via ADDR [ dev DEV ] [ weight W ], "nexthop" read. */
+static int route_nexthop(struct parser *p)
+{
+	static const char *const kws[] = { "via", "dev", "weight", "nexthop", NULL };
+	struct xgw_cmd *c = p->cmd;
+	struct xgw_route_nh *nh = &c->route.nh[c->route.n_nh];
+	char a[XGW_ADDR_STRLEN];
+	unsigned long w;
+	int r;
+
+	if (c->route.n_nh == XGW_ROUTE_NH_MAX)
+		return perr(p, "too many \"nexthop\" (at most %d)", XGW_ROUTE_NH_MAX);
+	nh->weight = 1;
+	if (!more(p) || word_match(peek(p), kws) != 0)
+		return perr(p, "missing via ADDR after \"%s\"", prev(p));
+	while (more(p) && word_match(peek(p), kws) != 3) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (r == 0 && nh->via.family)
+			return perr(p, "duplicate \"via\"");
+		if (r == 0 && route_addr(p, &nh->via))
+			return -EINVAL;
+		if (r == 1 && nh->dev[0])
+			return perr(p, "duplicate \"dev\"");
+		if (r == 1 && dev_parse(p, kw_arg(p), nh->dev))
+			return -EINVAL;
+		if (r == 2 && uint_arg(p, "weight", kw_arg(p), 1, XGW_ROUTE_WEIGHT_MAX, &w))
+			return -EINVAL;
+		if (r == 2)
+			nh->weight = w;
+	}
+	for (unsigned int i = 0; i < c->route.n_nh; i++)
+		if (xgw_addr_equal(&c->route.nh[i].via, &nh->via) &&
+		    !strcmp(c->route.nh[i].dev, nh->dev))
+			return perr(p, "duplicate nexthop via \"%s\"",
+				    xgw_addr_str(&nh->via, a, sizeof(a)));
+	c->route.n_nh++;
+	return 0;
+}
+
+/* PREFIX NEXTHOP... ; one next hop is the plain `via ADDR [dev DEV]` route. */
+static int route_multipath(struct parser *p)
+{
+	struct xgw_cmd *c = p->cmd;
+
+	while (more(p)) {
+		if (kw_next(p, (const char *const[]){ "nexthop", NULL }) < 0 ||
+		    route_nexthop(p))
+			return -EINVAL;
+	}
+	if (c->route.n_nh > 1) {
+		c->route.type = XGW_ROUTE_MULTIPATH;
+		return 0;
+	}
+	c->route.type = XGW_ROUTE_VIA;
+	c->route.via = c->route.nh[0].via;
+	memcpy(c->route.dev, c->route.nh[0].dev, sizeof(c->route.dev));
+	memset(c->route.nh, 0, sizeof(c->route.nh));
+	c->route.n_nh = 0;
+	return 0;
+}
+
+/* add and replace: PREFIX { via ADDR [dev DEV] | dev DEV | blackhole | NEXTHOP... } */
 static int do_route_change(struct parser *p)
 {
-	static const char *const kws[] = { "via", "dev", "blackhole", NULL };
+	static const char *const kws[] = { "via", "dev", "blackhole", "nexthop", NULL };
 	struct xgw_cmd *c = p->cmd;
 	bool have_via = false, have_bh = false;
 	int r;
 
 	if (prefix_parse(p, pos_arg(p, "PREFIX"), &c->route.dst))
 		return -EINVAL;
+	if (more(p) && word_match(peek(p), kws) == 3) {
+		p->i++;
+		if (route_nexthop(p))
+			return -EINVAL;
+		return route_multipath(p);
+	}
 	while (more(p)) {
 		r = kw_next(p, kws);
 		if (r < 0)
 			return r;
+		if (r == 3)
+			return perr(p, "\"nexthop\" conflicts with \"%s\"",
+				    have_bh ? "blackhole" : have_via ? "via" : "dev");
 		if (r == 0 && route_via(p, &have_via))
 			return -EINVAL;
 		if (r == 1 && c->route.dev[0])
@@ -365,10 +447,52 @@ static int do_route_change(struct parser *p)
 		}
 	}
 	if (!have_via && !have_bh && !c->route.dev[0])
-		return perr(p, "missing via ADDR, dev DEV or blackhole after \"%s\"",
+		return perr(p, "missing via ADDR, dev DEV, blackhole or nexthop after \"%s\"",
 			    prev(p));
 	if (!have_via && !have_bh)
 		c->route.type = XGW_ROUTE_DEV;
+	return 0;
+}
+
+/* follow/unfollow table TABLE [ proto PROTO ]; follow show */
+static int do_route_follow(struct parser *p)
+{
+	static const char *const kws[] = { "table", "proto", "show", NULL };
+	struct xgw_cmd *c = p->cmd;
+	unsigned long v;
+	const char *s;
+	int r;
+
+	c->follow.proto = -1;
+	if (!more(p))
+		return perr(p, "missing table TABLE after \"%s\"", prev(p));
+	while (more(p)) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (r == 2 && (c->verb != XGW_V_FOLLOW || c->follow.table || p->i != 3))
+			return perr(p, "unexpected \"%s\"", prev(p));
+		if (r == 2) {
+			c->follow.list = true;
+			return no_more(p);
+		}
+		if (r == 0 && c->follow.table)
+			return perr(p, "duplicate \"table\"");
+		if (r == 1 && c->follow.proto >= 0)
+			return perr(p, "duplicate \"proto\"");
+		s = kw_arg(p);
+		if (!s)
+			return -EINVAL;
+		if (xgw_rtname_parse(r ? XGW_RTNAME_PROTO : XGW_RTNAME_TABLE, s, &v))
+			return perr(p, r ? "invalid proto \"%s\" (a name of rt_protos or 0..255)" :
+				    "invalid table \"%s\" (a name of rt_tables or 1..4294967295)", s);
+		if (r == 0)
+			c->follow.table = v;
+		else
+			c->follow.proto = v;
+	}
+	if (!c->follow.table)
+		return perr(p, "missing table TABLE after \"%s\"", prev(p));
 	return 0;
 }
 
@@ -996,6 +1120,8 @@ static const struct verb route_verbs[] = {
 	{ "del", XGW_V_DEL, do_route_del },
 	{ "show", XGW_V_SHOW, do_route_show },
 	{ "get", XGW_V_GET, do_route_get },
+	{ "follow", XGW_V_FOLLOW, do_route_follow },
+	{ "unfollow", XGW_V_UNFOLLOW, do_route_follow },
 	{ "help", XGW_V_HELP, NULL },
 	{},
 };
@@ -1151,8 +1277,11 @@ bool xgw_cmd_is_write(const struct xgw_cmd *cmd)
 	case XGW_V_DETACH:
 	case XGW_V_RESET:
 	case XGW_V_SET:
+	case XGW_V_UNFOLLOW:
 	case XGW_V_RELOAD:
 		return true;
+	case XGW_V_FOLLOW:
+		return !cmd->follow.list;	/* route follow show */
 	default:
 		return false;
 	}
@@ -1201,10 +1330,28 @@ static const char *verb_name(const struct xgw_cmd *c)
 	return NULL;
 }
 
+static int format_follow(const struct xgw_cmd *c, struct out *o)
+{
+	char n[32];
+
+	emit(o, " table %s", xgw_rtname_str(XGW_RTNAME_TABLE, c->follow.table, false,
+					    n, sizeof(n)));
+	if (c->follow.proto >= 0)
+		emit(o, " proto %s", xgw_rtname_str(XGW_RTNAME_PROTO, c->follow.proto,
+						    false, n, sizeof(n)));
+	return 0;
+}
+
 static int format_route(const struct xgw_cmd *c, struct out *o)
 {
 	char a[XGW_PREFIX_STRLEN];
 
+	if (c->verb == XGW_V_FOLLOW && c->follow.list) {
+		emit(o, " show");
+		return 0;
+	}
+	if (c->verb == XGW_V_FOLLOW || c->verb == XGW_V_UNFOLLOW)
+		return format_follow(c, o);
 	emit(o, " %s", xgw_prefix_str(&c->route.dst, a, sizeof(a)));
 	if (c->verb == XGW_V_DEL)
 		return 0;
@@ -1217,8 +1364,20 @@ static int format_route(const struct xgw_cmd *c, struct out *o)
 		return 0;
 	case XGW_ROUTE_DEV:
 		break;
+	case XGW_ROUTE_MULTIPATH:
+		if (c->route.n_nh < 2 || c->route.n_nh > XGW_ROUTE_NH_MAX)
+			return -EINVAL;
+		for (unsigned int i = 0; i < c->route.n_nh; i++) {
+			const struct xgw_route_nh *nh = &c->route.nh[i];
+
+			emit(o, " nexthop via %s", xgw_addr_str(&nh->via, a, sizeof(a)));
+			if (nh->dev[0])
+				emit(o, " dev %s", nh->dev);
+			emit(o, " weight %u", nh->weight);
+		}
+		return 0;
 	default:
-		return -EINVAL;	/* local routes are xgwd's, never typed */
+		return -EINVAL;	/* local and kernel routes are xgwd's, never typed */
 	}
 	if (c->route.dev[0])
 		emit(o, " dev %s", c->route.dev);
@@ -1491,13 +1650,19 @@ static const char *const help_text[] = {
 	"MODE := { native | generic | decap }\n",
 	[XGW_OBJ_ROUTE] =
 	"Usage: xgwctl route { add | replace } ROUTE\n"
+	"       xgwctl route { add | replace } PREFIX NEXTHOP [ NEXTHOP ]...\n"
 	"       xgwctl route del PREFIX\n"
 	"       xgwctl route show [ summary ]\n"
 	"       xgwctl route get ADDR\n"
+	"       xgwctl route { follow | unfollow } table TABLE [ proto PROTO ]\n"
+	"       xgwctl route follow show\n"
 	"summary: per family, the FIB's routes and the memory its lookups use\n"
 	"ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }\n"
+	"NEXTHOP := nexthop via ADDR [ dev DEV ] [ weight W ]   (at most 8; W := 1..256)\n"
 	"PREFIX := { ADDR/LEN | ADDR }   (a bare ADDR is a /32 or /128 host route)\n"
-	"ADDR := an IPv4 or IPv6 address (via: same family as PREFIX)\n",
+	"ADDR := an IPv4 or IPv6 address (via: same family as PREFIX)\n"
+	"TABLE := { main | local | default | NAME | NUMBER }   (names: rt_tables)\n"
+	"PROTO := { kernel | static | bird | bgp | ospf | ... | NAME | NUMBER }   (rt_protos)\n",
 	[XGW_OBJ_NEIGH] =
 	"Usage: xgwctl neigh show\n",
 	[XGW_OBJ_STATS] =

@@ -38,6 +38,8 @@ enum xgw_verb {
 	XGW_V_LATENCY,		/* stats latency */
 	XGW_V_SET,		/* set KEY VALUE, backend set ... */
 	XGW_V_HELP,
+	XGW_V_FOLLOW,		/* route follow table T [proto P] */
+	XGW_V_UNFOLLOW,		/* route unfollow table T [proto P] */
 	XGW_V_RELOAD,		/* daemon reload */
 };
 
@@ -52,6 +54,10 @@ enum xgw_route_type {
 	XGW_ROUTE_DEV,		/* dev DEV: destination is on-link */
 	XGW_ROUTE_BLACKHOLE,
 	XGW_ROUTE_LOCAL,	/* only made by xgwd from the gateway's addresses */
+	XGW_ROUTE_MULTIPATH,	/* nexthop via ADDR [dev DEV] [weight W] ... */
+	XGW_ROUTE_KERNEL,	/* only made by xgwd: a followed route that the
+				 * datapath hands to the kernel (unreachable,
+				 * prohibit, throw; an egress not attached) */
 };
 
 enum xgw_check_type {
@@ -126,6 +132,16 @@ enum xgw_setting {
 	XGW_SET_NAT_PORTS,	/* set nat-ports MIN-MAX: value xgw_nat_ports() */
 };
 
+#define XGW_ROUTE_NH_MAX	8	/* next hops of one typed multipath route */
+#define XGW_ROUTE_WEIGHT_MAX	256	/* as ip(8): weight 1..256 */
+
+/* One next hop of a multipath route. */
+struct xgw_route_nh {
+	struct xgw_addr via;
+	char dev[IF_NAMESIZE];		/* "" when not given */
+	unsigned int weight;		/* 1..XGW_ROUTE_WEIGHT_MAX */
+};
+
 /*
  * set nat-ports MIN-MAX as one value: the two 16-bit fields as they lie in
  * memory (xgw_config.nat_port_min, nat_port_max), read as one 32-bit word.
@@ -163,7 +179,14 @@ struct xgw_cmd {
 			struct xgw_addr via;	/* XGW_ROUTE_VIA */
 			char dev[IF_NAMESIZE];	/* "" when not given */
 			bool summary;		/* show summary: the FIBs' counts */
+			unsigned int n_nh;	/* XGW_ROUTE_MULTIPATH: 2.. */
+			struct xgw_route_nh nh[XGW_ROUTE_NH_MAX];
 		} route;
+		struct {
+			unsigned long table;	/* 1..2^32-1 */
+			int proto;		/* 0..255, -1: any */
+			bool list;		/* route follow show */
+		} follow;
 		struct {
 			struct xgw_addr addr;	/* route get ADDR */
 		} get;

@@ -8,7 +8,7 @@ pkgs=(
 	clang llvm gcc make pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
 	libnl-3-dev libnl-route-3-dev
 	# ops-package: sd_notify, json-c (xgwctl top), the .deb, promtool
-	libsystemd-dev libjson-c-dev debhelper prometheus
+	libsystemd-dev libjson-c-dev debhelper lintian prometheus
 	libmicrohttpd-dev	# xgwd: the metrics server (its own thread)
 	# tests
 	libcmocka-dev iproute2 ethtool jq iputils-ping socat procps python3 curl util-linux

@@ -61,6 +61,11 @@ void daemon__notify_ready(const char *status)
 		pr_warn("cannot notify systemd of readiness");
 }
 
+void daemon__notify_reloading(void)
+{
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading the state file");
+}
+
 void daemon__notify_stopping(void)
 {
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping; the datapath keeps forwarding");

@@ -17,8 +17,12 @@ int daemon__pidfile_write(const char *path);
 /* Remove path if it still holds our pid. */
 void daemon__pidfile_remove(const char *path);
 
-/* Tell systemd (when it started us: $NOTIFY_SOCKET) that we serve / stop. */
+/*
+ * Tell systemd (when it started us: $NOTIFY_SOCKET) that we serve, reload
+ * (READY=1 again when done), stop.
+ */
 void daemon__notify_ready(const char *status);
+void daemon__notify_reloading(void);
 void daemon__notify_stopping(void);
 
 /*

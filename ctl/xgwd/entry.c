@@ -4,10 +4,11 @@
  * alike, is one route set in its FIB (common/fib.h, over the mmapped
  * xgw_fib4_* and xgw_fib6_* maps).
  *
+ * A prefix's entry is its effective route (rtable.h: own, else followed).
  * A host entry is the sum of four sources, recomputed by host__sync(), the
  * strongest first: the gateway's own address (action LOCAL and flag
  * XGW_RT_F_OWN, which is what "ours" means to the decap program: an on-link
- * prefix is LOCAL too but not ours), a configured host route, an on-link
+ * prefix is LOCAL too but not ours), an effective host route, an on-link
  * neighbour, and the VIP mark set by the load balancer (XGW_RT_F_VIP, a
  * flag that keeps whatever action is there). A VIP with nothing else is a
  * bare mark, action XGW_RT_NONE: the FIB lays its flag over the route
@@ -136,6 +137,8 @@ static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 		v->action = XGW_RT_BLACKHOLE;
 		break;
 	case XGW_ROUTE_LOCAL:
+	case XGW_ROUTE_KERNEL:
+	case XGW_ROUTE_MULTIPATH:	/* until next-hop groups: the kernel's */
 		v->action = XGW_RT_LOCAL;
 		break;
 	}
@@ -177,7 +180,7 @@ int entry__sync_host(struct xgwd *d, const struct xgw_addr *a)
 
 int entry__sync(struct xgwd *d, const struct xgw_prefix *dst)
 {
-	struct xgwd_route *r = rtable__find(d, dst, NULL);
+	struct xgwd_route *r = rtable__effective(d, dst);
 	struct xgw_route v;
 
 	if (prefix_is_host(dst))

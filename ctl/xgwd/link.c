@@ -15,9 +15,11 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "json_print.h"
+#include "kernel.h"
 #include "link.h"
 #include "linkcheck.h"
 #include "loader.h"
+#include "prom.h"
 #include "xdpprog.h"
 #include "xgw.skel.h"
 
@@ -38,6 +40,24 @@ struct xgwd_link *link__find(struct xgwd *d, int ifindex)
 			return l;
 	}
 	return NULL;
+}
+
+bool link__usable(struct xgwd *d, int ifindex)
+{
+	struct xgwd_link *l = link__find(d, ifindex);
+
+	return l && !l->detaching;
+}
+
+void link__set_ops(struct xgwd *d, const struct link_ops *ops)
+{
+	d->link_ops = ops;
+}
+
+static void link__changed_attach(struct xgwd *d, int ifindex)
+{
+	if (d->link_ops && d->link_ops->changed)
+		d->link_ops->changed(d, ifindex);
 }
 
 struct xgwd_link *link__find_name(struct xgwd *d, const char *name)
@@ -130,6 +150,101 @@ static int link__xdp_attach(struct xgwd *d, struct xgwd_link *l, char *err, size
 	return 0;
 }
 
+/* Remember what is attached now: xgw's program and the device's. */
+static void link__xdp_record(struct xgwd_link *l)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = link__attached(l->ifindex, l->mode, &mp);
+
+	l->prog_id = p ? xdp_program__id(p) : 0;
+	xdp_multiprog__close(mp);
+	if (!bpf_xdp_query(l->ifindex, 0, &q))
+		l->xdp_id = l->mode == XGW_LINK_GENERIC ? q.skb_prog_id : q.drv_prog_id;
+	l->xdp = LINK_XDP_OK;
+}
+
+static const char *const xdp_state_name[] = {
+	[LINK_XDP_OK] = "attached",
+	[LINK_XDP_DETACHED] = "detached",
+	[LINK_XDP_REPLACED] = "replaced",
+};
+
+void link__xdp_changed(struct xgwd *d, const struct kernel_xdp *x)
+{
+	struct xgwd_link *l = link__find(d, x->ifindex);
+	__u32 id = l && l->mode == XGW_LINK_GENERIC ? x->skb_prog_id : x->drv_prog_id;
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	enum link_xdp_state was;
+
+	if (!l || id == l->xdp_id)
+		return;
+	was = l->xdp;
+	l->xdp_id = id;
+	/* a new dispatcher may still hold our program */
+	p = id ? link__attached(l->ifindex, l->mode, &mp) : NULL;
+	l->xdp = !id ? LINK_XDP_DETACHED :
+		 p && xdp_program__id(p) == l->prog_id ? LINK_XDP_OK : LINK_XDP_REPLACED;
+	if (id)
+		xdp_multiprog__close(mp);
+	if (l->xdp == was)
+		return;
+	if (l->xdp == LINK_XDP_OK) {
+		pr_warn("%s: xgw's XDP program is attached again", l->name);
+		return;
+	}
+	l->xdp_lost += was == LINK_XDP_OK;
+	if (id)
+		pr_warn("%s: xgw's XDP program was replaced by someone else's (program id %u): "
+			"xgw does not see this link's traffic; `xgwctl link attach %s` "
+			"puts it back", l->name, id, l->name);
+	else
+		pr_warn("%s: xgw's XDP program was detached by someone else: xgw does not "
+			"see this link's traffic; `xgwctl link attach %s` puts it back",
+			l->name, l->name);
+}
+
+void link__metrics(struct xgwd *d, FILE *f)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		xgw_prom_head(f, k ? "xgw_link_xdp_lost_total" : "xgw_link_xdp_attached",
+			      k ? "counter" : "gauge",
+			      k ? "Times xgw's XDP program was found detached or replaced by "
+				  "someone else." :
+				  "1 while xgw's XDP program is on the link.");
+		for (i = 0; i < d->links.n; i++) {
+			struct xgwd_link *l = xgwd_vec__at(&d->links, struct xgwd_link, i);
+
+			fprintf(f, "%s{dev=\"", k ? "xgw_link_xdp_lost_total" :
+						       "xgw_link_xdp_attached");
+			xgw_prom_label(f, l->name);
+			fprintf(f, "\"} %lu\n", k ? l->xdp_lost :
+						   (unsigned long)(l->xdp == LINK_XDP_OK));
+		}
+	}
+}
+
+/* `link attach` of a link whose program someone removed: put it back. */
+static int link__repair(struct xgwd *d, struct xgwd_link *l, char *err, size_t errlen)
+{
+	int ret;
+
+	if (l->xdp == LINK_XDP_OK) {
+		snprintf(err, errlen, "link %s is already attached", l->name);
+		return -EEXIST;
+	}
+	ret = link__xdp_attach(d, l, err, errlen);
+	if (ret)
+		return ret;
+	link__xdp_record(l);
+	pr_info("%s: xgw's XDP program attached again", l->name);
+	return 0;
+}
+
 static int link__xdp_detach(struct xgwd_link *l)
 {
 	struct xdp_multiprog *mp;
@@ -172,15 +287,14 @@ static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 		snprintf(err, errlen, "unknown device \"%s\"", c->link.dev);
 		return -ENODEV;
 	}
-	if (link__find(d, l.ifindex)) {
-		snprintf(err, errlen, "link %s is already attached", c->link.dev);
-		return -EEXIST;
-	}
+	if (link__find(d, l.ifindex))
+		return link__repair(d, link__find(d, l.ifindex), err, errlen);
 	snprintf(l.name, sizeof(l.name), "%s", c->link.dev);
 	link__probe(&l);
 	ret = link__xdp_attach(d, &l, err, errlen);
 	if (ret)
 		return ret;
+	link__xdp_record(&l);
 	ret = link__tx_port(d, &l, true);
 	if (!ret && !xgwd_vec__push(&d->links, &l))
 		ret = -ENOMEM;
@@ -193,6 +307,7 @@ static int link__attach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 	}
 	memcpy(inv.link.dev, l.name, sizeof(inv.link.dev));
 	xgwd_undo__push(undo, &inv);
+	link__changed_attach(d, l.ifindex);
 	return 0;
 }
 
@@ -224,6 +339,13 @@ static int link__detach(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_und
 		return -ENOENT;
 	}
 	if (l->users) {
+		/* followed routes let go (the kernel takes their packets) */
+		l->detaching = true;
+		link__changed_attach(d, l->ifindex);
+		l->detaching = false;
+	}
+	if (l->users) {
+		link__changed_attach(d, l->ifindex);	/* staying after all */
 		snprintf(err, errlen, "link %s is used by %u route(s)/backend(s); "
 			 "delete them first", l->name, l->users);
 		return -EBUSY;
@@ -258,6 +380,10 @@ static int link__show(struct xgwd *d)
 		print_uint(PRINT_ANY, "mtu", " mtu %u", l->mtu);
 		print_string(PRINT_ANY, "state", " %s", l->up ? "up" : "down");
 		print_bool(PRINT_JSON, "adopted", NULL, l->adopted);
+		print_string(PRINT_JSON, "xdp", NULL, xdp_state_name[l->xdp]);
+		if (l->xdp != LINK_XDP_OK)
+			print_string(PRINT_TEXT, NULL, " xdp %s", xdp_state_name[l->xdp]);
+		print_uint(PRINT_JSON, "xdp_lost", NULL, l->xdp_lost);
 		linkcheck__show(l->name, l->ifindex, l->mode == XGW_LINK_GENERIC, l->mode == XGW_LINK_DECAP);
 		print_nl();
 		close_json_object();

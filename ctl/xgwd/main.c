@@ -218,12 +218,15 @@ static int xgwd__start(struct xgwd *d)
 static void xgwd__reload(struct xgwd *d)
 {
 	char err[512];
+	int ret;
 
 	reload_wanted = 0;
 	pr_info("SIGHUP: reloading %s", d->opts.config);
+	daemon__notify_reloading();
 	pthread_mutex_lock(&d->lock);
-	state__reload(d, err, sizeof(err));
+	ret = state__reload(d, err, sizeof(err));
 	pthread_mutex_unlock(&d->lock);
+	daemon__notify_ready(ret ? "serving; reload refused (xgwctl daemon show)" : "serving");
 }
 
 static void xgwd__loop(struct xgwd *d)

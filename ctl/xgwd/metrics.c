@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fib.h"
+#include "follow.h"
 #include "lb.h"
 #include "link.h"
 #include "metrics.h"
@@ -184,6 +185,8 @@ int metrics__write(struct xgwd *d, FILE *f)
 	metrics__latency(d, f);
 	metrics__fib(d, f);
 	metrics__daemon(d, f);
+	link__metrics(d, f);
+	follow__metrics(d, f);
 	lb__metrics(d, f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -3,10 +3,14 @@
  * Following the kernel: xgwd's callback table for the kernel adapter. Each
  * event goes to the module that owns it, lowest first: a link's MAC, MTU
  * and state (then its next hops), the gateway's own addresses (then their
- * host entries), neighbours (next-hop MACs, on-link host entries). The top
- * of the routing side: nothing below calls up here.
+ * host entries), neighbours (next-hop MACs, on-link host entries), routes
+ * of followed tables; and attach/detach of links to the followed routes.
+ * The top of the routing side: nothing below calls up here.
  */
+#include <stdlib.h>
 #include "entry.h"
+#include "follow.h"
+#include "group.h"
 #include "kernel.h"
 #include "link.h"
 #include "local.h"
@@ -42,18 +46,49 @@ static void on_neigh(void *arg, const struct kernel_neigh *k)
 	onlink__neigh(arg, k);
 }
 
+static void on_route(void *arg, const struct kernel_route *k)
+{
+	follow__route(arg, k);
+}
+
+static void on_xdp(void *arg, const struct kernel_xdp *k)
+{
+	link__xdp_changed(arg, k);
+}
+
+static void on_resync(void *arg, bool done)
+{
+	follow__resync(arg, done);
+}
+
 static const struct kernel_ops netlink_ops = {
 	.link = on_link,
 	.addr = on_addr,
 	.neigh = on_neigh,
+	.route = on_route,
+	.xdp = on_xdp,
+	.resync = on_resync,
 };
 
+static const struct link_ops netlink_link_ops = {
+	.changed = follow__link,
+};
+
+static const struct nexthop_ops netlink_nexthop_ops = {
+	.changed = group__nexthop_changed,
+};
+
+/* XGWD_NETLINK_BUFFER (bytes) overrides the event socket's buffer: tests
+ * make it overflow with a small one. */
 int netlink__open(struct xgwd *d)
 {
-	int err = kernel__open(&d->kernel, &netlink_ops, d);
+	const char *env = getenv("XGWD_NETLINK_BUFFER");
+	int err = kernel__open(&d->kernel, &netlink_ops, d, env ? atoi(env) : 0);
 
 	if (err)
 		return err;
+	link__set_ops(d, &netlink_link_ops);
+	nexthop__set_ops(d, &netlink_nexthop_ops);
 	d->nl_fd = kernel__fd(d->kernel);
 	return 0;
 }
@@ -71,6 +106,8 @@ int netlink__process(struct xgwd *d)
 
 void netlink__close(struct xgwd *d)
 {
+	follow__close(d);
+	group__free(d);
 	kernel__close(d->kernel);
 	d->kernel = NULL;
 	d->nl_fd = -1;

@@ -23,6 +23,11 @@ int nexthop__init(struct xgwd *d)
 	return d->nexthops ? 0 : -ENOMEM;
 }
 
+void nexthop__set_ops(struct xgwd *d, const struct nexthop_ops *ops)
+{
+	d->nexthop_ops = ops;
+}
+
 const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id)
 {
 	if (!nh_id || nh_id >= XGW_MAX_NEXTHOPS || !d->nexthops[nh_id].id)
@@ -52,7 +57,32 @@ static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 		v.flags = XGW_NH_F_RESOLVED;
 	if (bpf_map_update_elem(fd, &nh->id, &v, BPF_ANY))
 		return -errno;
+	if (d->nexthop_ops && d->nexthop_ops->changed)
+		d->nexthop_ops->changed(d, nh->id);
 	return 0;
+}
+
+/*
+ * The kernel's neighbour entry, when it has one, is the truth over what an
+ * adopted datapath held: MAC and state, or none usable (failed). With no
+ * entry, an adopted MAC is kept (a hitless restart) but counts as stale:
+ * in use, it is revalidated, which makes the kernel resolve it afresh.
+ */
+static void nexthop__from_kernel(struct xgwd *d, struct xgwd_nexthop *nh)
+{
+	struct kernel_neigh kn;
+	__u8 mac[6];
+	int ret = kernel__neigh_get(d->kernel, &nh->gw, nh->ifindex, &kn, mac);
+
+	if (ret < 0) {
+		nh->stale = nh->has_mac;
+		return;
+	}
+	nh->has_mac = ret > 0;
+	memset(nh->mac, 0, 6);
+	if (ret > 0)
+		memcpy(nh->mac, mac, 6);
+	nh->stale = ret > 0 && kn.stale;
 }
 
 /* Clearing a freed slot keeps stale MACs out of `bpftool map dump`. */
@@ -174,9 +204,7 @@ int nexthop__get_hint(struct xgwd *d, const struct xgw_addr *gw_in, int ifindex,
 	nh.id = id;
 	nh.refcnt = 1;
 	d->nexthops[id] = nh;
-	if (!nh.has_mac)
-		d->nexthops[id].has_mac = kernel__neigh_get(d->kernel, &nh.gw, nh.ifindex,
-							    d->nexthops[id].mac);
+	nexthop__from_kernel(d, &d->nexthops[id]);
 	ret = nexthop__write(d, &d->nexthops[id]);
 	if (ret) {
 		memset(&d->nexthops[id], 0, sizeof(nh));
@@ -219,16 +247,17 @@ void nexthop__link_changed(struct xgwd *d, int ifindex)
 			nexthop__write(d, &d->nexthops[id]);
 }
 
-void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifindex,
-			    const __u8 *mac)
+void nexthop__neigh_changed(struct xgwd *d, const struct kernel_neigh *n)
 {
+	const __u8 *mac = n->mac;
 	__u32 id;
 
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
 		struct xgwd_nexthop *nh = &d->nexthops[id];
 
-		if (!nh->id || nh->ifindex != ifindex || !xgw_addr_equal(&nh->gw, a))
+		if (!nh->id || nh->ifindex != n->ifindex || !xgw_addr_equal(&nh->gw, &n->addr))
 			continue;
+		nh->stale = n->stale;
 		if (mac ? nh->has_mac && !memcmp(nh->mac, mac, 6) : !nh->has_mac)
 			continue;
 		nh->has_mac = mac != NULL;
@@ -239,6 +268,24 @@ void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifinde
 	}
 }
 
+/* Packets forwarded through nh, summed over CPUs (0 if unreadable). */
+static __u64 nexthop__packets(struct xgwd *d, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xgw_counter *c;
+	__u64 sum = 0;
+	int i;
+
+	if (ncpu <= 0)
+		return 0;
+	c = calloc(ncpu, sizeof(*c));
+	if (c && !bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nh_stats), &id, c))
+		for (i = 0; i < ncpu; i++)
+			sum += c[i].packets;
+	free(c);
+	return sum;
+}
+
 void nexthop__retry(struct xgwd *d)
 {
 	__u32 id;
@@ -246,12 +293,22 @@ void nexthop__retry(struct xgwd *d)
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++) {
 		struct xgwd_nexthop *nh = &d->nexthops[id];
 		struct xgwd_link *l;
+		__u64 pkts;
 
-		if (!nh->id || nh->has_mac)
+		if (!nh->id || (nh->has_mac && !nh->stale))
 			continue;
 		l = link__find(d, nh->ifindex);
-		if (l && l->up)
+		if (!l || !l->up)
+			continue;
+		if (!nh->has_mac) {
 			kernel__neigh_use(&nh->gw, nh->ifindex);
+			continue;
+		}
+		/* STALE: revalidate only while forwarded through (in use) */
+		pkts = nexthop__packets(d, id);
+		if (pkts != nh->seen_packets)
+			kernel__neigh_use(&nh->gw, nh->ifindex);
+		nh->seen_packets = pkts;
 	}
 }
 
@@ -282,6 +339,9 @@ int neigh__show(struct xgwd *d)
 		print_uint(PRINT_ANY, "refcnt", " ref %u", nh->refcnt);
 		print_bool(PRINT_JSON, "resolved", NULL, nexthop__is_resolved(d, nh));
 		print_text(" %s", nexthop__is_resolved(d, nh) ? "resolved" : "unresolved");
+		print_bool(PRINT_JSON, "stale", NULL, nh->has_mac && nh->stale);
+		if (nh->has_mac && nh->stale)
+			print_text(" stale");
 		print_nl();
 		close_json_object();
 	}

@@ -17,9 +17,18 @@ struct xgwd_nexthop {
 	unsigned int refcnt;
 	__u8 mac[6];
 	bool has_mac;		/* the kernel's neighbour table knows gw */
+	bool stale;		/* ...but its entry is STALE (unconfirmed) */
+	__u64 seen_packets;	/* xgw_nh_stats when last looked at, while stale */
+};
+
+/* What the layers above want to hear (nexthop__set_ops()). */
+struct nexthop_ops {
+	/* nh_id's datapath entry was rewritten (MAC, link, resolution) */
+	void (*changed)(struct xgwd *d, __u32 nh_id);
 };
 
 int nexthop__init(struct xgwd *d);
+void nexthop__set_ops(struct xgwd *d, const struct nexthop_ops *ops);
 /*
  * Find or create the next hop for reaching gw: via the matching xgw route,
  * or on-link when gw is inside an attached link's connected subnet, or by
@@ -39,10 +48,15 @@ const struct xgwd_nexthop *nexthop__find(struct xgwd *d, __u32 nh_id);
 bool nexthop__is_resolved(struct xgwd *d, const struct xgwd_nexthop *nh);
 /* The link of ifindex changed (MAC, MTU, up): rewrite its next hops. */
 void nexthop__link_changed(struct xgwd *d, int ifindex);
-/* The kernel's neighbour a on ifindex has this MAC (NULL: none usable). */
-void nexthop__neigh_changed(struct xgwd *d, const struct xgw_addr *a, int ifindex,
-			    const __u8 *mac);
-/* About once a second: ask the kernel again for next hops still unknown. */
+struct kernel_neigh;
+/* The kernel's neighbour changed: its MAC (NULL: none usable), its state. */
+void nexthop__neigh_changed(struct xgwd *d, const struct kernel_neigh *n);
+/*
+ * About once a second: ask the kernel again for next hops still unknown,
+ * and to revalidate those whose entry is STALE while the datapath forwards
+ * through them (forwarded frames never touch the kernel's entry: a changed
+ * MAC would never be noticed), as the kernel does for its own traffic.
+ */
 void nexthop__retry(struct xgwd *d);
 /* After a restore over an adopted datapath: clear slots nobody claimed. */
 void nexthop__sweep(struct xgwd *d);

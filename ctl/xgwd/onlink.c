@@ -26,9 +26,11 @@ static void onlink__del(struct xgwd *d, size_t i)
 	nexthop__put(d, o.nh_id);
 }
 
-static void onlink__learn(struct xgwd *d, const struct xgw_addr *a, int ifindex,
-			  const __u8 *mac)
+static void onlink__learn(struct xgwd *d, const struct kernel_neigh *n)
 {
+	const struct xgw_addr *a = &n->addr;
+	const __u8 *mac = n->mac;
+	int ifindex = n->ifindex;
 	struct xgwd_onlink o = { .addr = *a, .ifindex = ifindex }, *old;
 	char err[128];
 	size_t i;
@@ -43,7 +45,7 @@ static void onlink__learn(struct xgwd *d, const struct xgw_addr *a, int ifindex,
 		return;
 	if (nexthop__get(d, a, ifindex, &o.nh_id, err, sizeof(err)))
 		return;
-	nexthop__neigh_changed(d, a, ifindex, mac);
+	nexthop__neigh_changed(d, n);
 	if (!xgwd_vec__push(&d->onlink, &o)) {
 		nexthop__put(d, o.nh_id);
 		return;
@@ -53,9 +55,9 @@ static void onlink__learn(struct xgwd *d, const struct xgw_addr *a, int ifindex,
 
 void onlink__neigh(struct xgwd *d, const struct kernel_neigh *n)
 {
-	nexthop__neigh_changed(d, &n->addr, n->ifindex, n->mac);
+	nexthop__neigh_changed(d, n);
 	if (d->onlink.n || n->mac)
-		onlink__learn(d, &n->addr, n->ifindex, n->mac);
+		onlink__learn(d, n);
 }
 
 static void onlink__replay_one(void *arg, const struct kernel_neigh *n)

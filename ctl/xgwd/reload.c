@@ -81,6 +81,9 @@ static void removal(const struct xgw_cmd *c, struct xgw_cmd *out)
 	case XGW_OBJ_SET:
 		out->set.value = setting_default(c->set.key);
 		break;
+	case XGW_OBJ_ROUTE:
+		out->verb = c->verb == XGW_V_FOLLOW ? XGW_V_UNFOLLOW : XGW_V_DEL;
+		break;
 	case XGW_OBJ_BACKEND:
 		if (c->verb == XGW_V_SET) {
 			out->backend.said = XGW_LB_F_DRAIN;

@@ -37,6 +37,7 @@
 #include "json_print.h"
 #include "announce.h"
 #include "entry.h"
+#include "follow.h"
 #include "lb.h"
 #include "link.h"
 #include "loader.h"
@@ -154,7 +155,12 @@ int state__key(const struct xgw_cmd *c, char *buf, size_t len)
 		n = snprintf(buf, len, "set %d", c->set.key);
 		break;
 	case XGW_OBJ_ROUTE:
-		n = snprintf(buf, len, "route %s", xgw_prefix_str(&c->route.dst, a, sizeof(a)));
+		if (c->verb == XGW_V_FOLLOW || c->verb == XGW_V_UNFOLLOW)
+			n = snprintf(buf, len, "route-follow %lu %d", c->follow.table,
+				     c->follow.proto);	/* the follow line is its own key */
+		else
+			n = snprintf(buf, len, "route %s",
+				     xgw_prefix_str(&c->route.dst, a, sizeof(a)));
 		break;
 	case XGW_OBJ_SERVICE:
 		n = snprintf(buf, len, "service %s", xgw_svc_str(&c->service.svc, a, sizeof(a)));
@@ -591,6 +597,9 @@ static int write_running(struct xgwd *d, FILE *f, bool failed)
 		fprintf(f, "%s\n", line);
 	}
 	free(idx);
+	err = follow__save(d, f);
+	if (err)
+		return err;
 	if (failed)
 		write_failed(f, XGW_OBJ_ROUTE, XGW_OBJ_SET);
 	err = d->lb ? lb__save(d, f) : 0;	/* no lb state: nothing to save */

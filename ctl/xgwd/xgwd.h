@@ -8,9 +8,12 @@
  *   netlink.c   kernel events -> the modules that own them (callbacks)
  *   route.c     the `route` object: commands, VIP marks, restore sweep
  *   onlink.c    neighbours inside on-link prefixes get host entries
+ *   follow.c    routes of followed kernel tables into the route table
+ *   path.c      what a route holds: a next hop, a group, a link
  *   entry.c     what the datapath holds per destination, and the FIB writes
- *   rtable.c    the route table (configured routes, on-link neighbours);
- *               local.c (own addresses), vip.c (VIP marks)
+ *   rtable.c    the route table (own and followed routes, on-link
+ *               neighbours); local.c (own addresses), vip.c (VIP marks)
+ *   group.c     next-hop groups of multipath routes
  *   nexthop.c   next hops (gateway, device) -> xgw_nexthops slots
  *   link.c      attached devices
  *   kernel.c    the kernel adapter: libnl caches and requests
@@ -40,6 +43,7 @@
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
 struct kernel;		/* kernel.h */
 struct xgwd_nexthop;	/* nexthop.h */
+struct xgwd_group;	/* group.h */
 
 /* ---- options --------------------------------------------------------------- */
 #define XGWD_CONFIG_DEFAULT	"/etc/xgw/xgw.conf"
@@ -89,12 +93,18 @@ struct xgwd {
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link (link.h) */
+	const struct link_ops *link_ops;	/* link.h: who hears of attach/detach */
 	struct xgwd_vec routes;		/* struct xgwd_route (rtable.h), any order */
 	__u32 *rt_heads, rt_nb;		/* rtable.c's hash index over routes */
+	struct xgwd_vec kroutes;	/* followed routes (rtable.h) */
+	__u32 *krt_heads, krt_nb;	/* their index */
+	struct follow *follow;		/* follow.c's private state */
 	struct xgwd_vec locals;		/* struct xgwd_local (local.h) */
 	struct xgwd_vec vips;		/* struct xgwd_vip (vip.h) */
 	struct xgwd_vec onlink;		/* struct xgwd_onlink (rtable.h) */
 	struct xgwd_nexthop *nexthops;	/* [XGW_MAX_NEXTHOPS], index = id */
+	const struct nexthop_ops *nexthop_ops;	/* nexthop.h: who hears of changes */
+	struct xgwd_group *groups;	/* [XGWD_MAX_GROUPS] (group.h), on first use */
 	struct xgw_config config;	/* mirror of xgw_config[0] */
 
 	struct kernel *kernel;		/* the kernel adapter (netlink.c opens it) */

@@ -12,7 +12,7 @@ FUZZ_CFLAGS := -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 # What each target links besides its own source.
-FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c
+FUZZ_SRCS_fuzz_cmd   := common/cmd.c common/addr.c common/rtnames.c
 FUZZ_SRCS_fuzz_addr  := common/addr.c
 FUZZ_SRCS_fuzz_proto := common/proto.c
 FUZZ_SRCS_fuzz_prom  := common/prom.c common/json_print.c

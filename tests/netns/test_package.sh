@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # Shipping xgw: `make deb` builds xgw_VERSION_ARCH.deb from a copy of the
-# tree without .git (its xgwd prints the package version); `make install`
+# tree without .git (its xgwd prints the package version; lintian finds
+# nothing to say); `make install`
 # puts every file under DESTDIR/PREFIX and `make uninstall` takes them all
 # back; `apt-get install ./xgw_*.deb` on this host installs the files, the
 # conffile and the enabled unit, which `systemd-analyze verify` accepts;
@@ -26,7 +27,7 @@ XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 UNIT=/lib/systemd/system/xgwd.service
 
-xt_plan 30
+xt_plan 32
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] || xt_skip_rest "no $XGWD or $XGWCTL (run make)"
 for t in dpkg-buildpackage dh apt-get systemd-analyze setpriv; do
@@ -59,6 +60,14 @@ want_files="/etc/default/xgwd
 /usr/share/man/man8/xgwd.8.gz"
 got_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
 xt_is "$got_files" "$want_files" "the package holds the three programs, man pages, completion, unit and default config"
+
+if command -v lintian >/dev/null; then
+	out=$(lintian --fail-on warning "$DEB" 2>&1)
+	rc=$?
+	xt_is "$rc:$(grep -v 'root privileges' <<<"$out")" "0:" "lintian: no error, no warning"
+else
+	xt_skip "lintian" "not installed (make deps)"
+fi
 
 X=$XT_TMP/x
 dpkg-deb -x "$DEB" "$X"
@@ -255,6 +264,15 @@ if unit_start ""; then
 else
 	xt_fail "restart" "$(cat "$LOG")"
 fi
+# ExecReload: SIGHUP applies the state file again; systemd hears RELOADING=1
+# then READY=1, and the daemon serves on with its routes.
+kill -HUP "$XPID"
+for _ in $(seq 50); do
+	[ "$(grep -c READY=1 "$NOTIFY.out")" -ge 2 ] && break
+	sleep 0.1
+done
+xt_is "$(grep -o 'RELOADING=1\|READY=1' "$NOTIFY.out" | tail -2 | tr '\n' ' ')$(kill -0 "$XPID" && echo alive) $(ctl -j route show | jq -r '.[0].dst')" \
+	"RELOADING=1 READY=1 alive 10.88.0.0/16" "a reload (SIGHUP) says RELOADING=1, then READY=1; xgwd serves on, routes kept"
 unit_stop
 
 # ExecStopPost as the unit has it, with systemd's $SERVICE_RESULT.

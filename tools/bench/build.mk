@@ -20,3 +20,11 @@ $(BUILD)/tools/bench/lbbench: $(BUILD)/tools/bench/lbbench.o $(BUILD)/libxgw.a
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 all: $(BUILD)/tools/bench/lbbench
+
+# progbench (router-cp): ns/packet of the program a running xgwd has
+# attached, over the maps it filled (tools/bench/follow).
+$(BUILD)/tools/bench/progbench: $(BUILD)/tools/bench/progbench.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+all: $(BUILD)/tools/bench/progbench
