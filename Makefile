@@ -88,10 +88,21 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
 # Userspace objects see every skeleton (order-only: skeletons first); the
 # compiler's dependency files then name the skeletons and headers each one
 # really includes, so a changed BPF program rebuilds what embeds it.
-$(BUILD)/%.o: %.c | $(SKELS)
+define compile_c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+endef
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(compile_c)
+# The programs that ship (ctl/, common/) embed only the datapath's objects
+# (bpf/): building them alone (make deb) compiles none of the tools' or
+# tests' BPF programs. (More specific patterns: make prefers them.)
+SHIP_SKELS := $(patsubst %.bpf.c,$(BUILD)/skel/%.skel.h,$(notdir $(wildcard bpf/*.bpf.c)))
+$(BUILD)/ctl/%.o: ctl/%.c | $(SHIP_SKELS)
+	$(compile_c)
+$(BUILD)/common/%.o: common/%.c | $(SHIP_SKELS)
+	$(compile_c)
 
 # Rewritten only when the version changes: only version.o rebuilds.
 $(BUILD)/gen/build_version.h: FORCE

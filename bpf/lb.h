@@ -21,7 +21,8 @@
  * xgw_maglev[svc.id][hash % table_size], hash of the flow or, with
  * persistence, of the client address alone. A dsr/ipip flow is learnt on
  * its second packet without SYN or RST (xgw_ct_seen remembers the first by
- * hash): a flood of SYNs, or of one packet per flow, writes nothing into
+ * hash; a TCP connection: at its first data packet after the handshake's
+ * ACK): a flood of SYNs, or of one packet per flow, writes nothing into
  * the table, and until a flow is learnt Maglev gives it the same backend.
  * A NAT flow gets its entries on its first packet (its reply needs them).
  *
@@ -35,6 +36,7 @@
 
 #include "parse.h"
 #include "route.h"
+#include "stats.h"
 #include "lbhash.h"
 #include "ct.h"
 #include "nat.h"
@@ -229,6 +231,20 @@ static __always_inline __u16 xgw_ip_csum(struct iphdr *iph)
 	return ~s;
 }
 
+/*
+ * XGW_BE_F_SRC_FLOW: the part of the outer source that varies by flow, from
+ * the client's address and ports (what Katran does with 172.16.0.0/16), in
+ * 1..0xfffe so that an IPv4 /16 never yields its first or last address.
+ */
+static __always_inline __u32 xgw_lb_src_flow(const struct xgw_pkt *pkt)
+{
+	__u32 h = pkt->src[0] ^ pkt->src[1] ^ pkt->src[2] ^ pkt->src[3] ^
+		  ((__u32)pkt->sport << 16 | pkt->dport);
+
+	h ^= h >> 16;
+	return (h & 0xffff) % 0xfffe + 1;
+}
+
 /* Write the outer header at l3_off: the frame has grown by its size. */
 static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 					const struct xgw_backend *be, __u8 tos, bool df)
@@ -249,6 +265,9 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->protocol = inner;
 		o->check = 0;
 		o->saddr = be->src[0];
+		if (be->flags & XGW_BE_F_SRC_FLOW)
+			o->saddr = (be->src[0] & bpf_htonl(0xffff0000)) |
+				   bpf_htonl(xgw_lb_src_flow(pkt));
 		o->daddr = be->addr[0];
 		o->check = xgw_ip_csum(o);
 		pkt->l3_len += sizeof(*o);
@@ -262,6 +281,8 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->nexthdr = inner;
 		o->hop_limit = XGW_IPIP_TTL;
 		__builtin_memcpy(&o->saddr, be->src, 16);
+		if (be->flags & XGW_BE_F_SRC_FLOW)
+			o->saddr.in6_u.u6_addr32[3] = bpf_htonl(xgw_lb_src_flow(pkt));
 		__builtin_memcpy(&o->daddr, be->addr, 16);
 		pkt->l3_len += sizeof(*o);
 	}
@@ -360,16 +381,20 @@ count:
 /*
  * Whether a dsr/ipip flow not in the table is learnt now: on its second
  * packet without SYN or RST. The first leaves its hash in xgw_ct_seen.
+ * SYNs and RSTs never touch it: a SYN flood costs no store there and
+ * cannot overwrite the mark of a flow about to be learnt.
  */
 static __always_inline bool xgw_lb_seen(const struct xgw_lb_flow *f)
 {
 	__u32 slot = f->hash % XGW_CT_SEEN_SLOTS, tag = f->hash | 1, *seen;
 
+	if (f->tcp_flags & (XGW_TCP_FLAG_SYN | XGW_TCP_FLAG_RST))
+		return false;
 	seen = bpf_map_lookup_elem(&xgw_ct_seen, &slot);
 	if (!seen)
 		return false;
 	if (*seen == tag)
-		return !f->syn && !(f->tcp_flags & XGW_TCP_FLAG_RST);
+		return true;
 	*seen = tag;	/* never 0, which is "nothing seen" */
 	return false;
 }
@@ -401,8 +426,11 @@ static __always_inline bool xgw_lb_learn(const struct xgw_lb_flow *f, struct xgw
 	}
 	if (!xgw_lb_seen(f))
 		return f->syn || f->key.proto == XGW_IPPROTO_UDP;
-	if (f->key.proto == XGW_IPPROTO_TCP)
-		xgw_ct_tcp(&ne, f->tcp_flags, true);
+	/* Established only once a later packet hits the entry: until then it
+	 * has the SYN timeout, so what a flood of two packets per flow
+	 * learns is gone within ct-tcp-syn-timeout. */
+	if (f->key.proto == XGW_IPPROTO_TCP && (f->tcp_flags & XGW_TCP_FLAG_FIN))
+		ne.fin_orig = 1;
 	bpf_map_update_elem(&xgw_conntrack, &f->key, &ne, BPF_NOEXIST);
 	return false;
 }
@@ -469,6 +497,105 @@ static __always_inline int xgw_lb_icmp_hit(struct xdp_md *ctx, struct xgw_pkt *p
 		return xgw_nat_icmp(ctx, pkt, f->icmp_ip, f->icmp_l4, e, be ? be->nh_id : 0,
 				    nh_id);
 	return xgw_lb_send(ctx, pkt, be, nh_id);
+}
+
+/*
+ * xgw_lb_fast4()'s common case: entry @e of an established TCP dsr flow,
+ * forwarded from the frame (@iph, untagged in and out) with the general
+ * path's checks, rewrite and counters. The verdict, or -1: the backend or
+ * its next hop wants the general path (the frame untouched).
+ */
+static __always_inline int xgw_lb_fast4_dsr(struct xdp_md *ctx, struct iphdr *iph,
+					    __u32 tot_len, struct xgw_ct_entry *e,
+					    const struct xgw_config *cfg, __u32 now, __u64 t_start)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 len = end - data;
+	struct xgw_backend *be;
+	struct xgw_nexthop *nh;
+
+	if (data + XGW_ETH_HLEN > end)	/* true (iph is past it): for the verifier */
+		return -1;
+	be = bpf_map_lookup_elem(&xgw_backends, &e->backend_id);
+	if (!be || be->family != XGW_AF_INET || be->mode != XGW_LB_DSR ||
+	    be->svc_id != e->svc_id || (be->flags & XGW_BE_F_DOWN))
+		return -1;
+	nh = bpf_map_lookup_elem(&xgw_nexthops, &be->nh_id);
+	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
+		return -1;
+	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
+		return -1;
+	xgw_ct_touch(cfg, &e->atime, now);
+	xgw_write_macs(data, nh);	/* untagged in and out: EtherType stays */
+	xgw_ttl_dec4(iph);
+	xgw_lb_count(&xgw_svc_stats, e->svc_id, len, false);
+	xgw_lb_count(&xgw_be_stats, e->backend_id, len, false);
+	xgw_counter_add(&xgw_stats, XGW_FWD_LB, len);	/* xgw_account(), by hand */
+	xgw_counter_add(&xgw_nh_stats, be->nh_id, len);
+	xgw_latency_finish(t_start);
+	return XGW_VERDICT_FWD;
+}
+
+/*
+ * An established flow on xgw_fast4()'s straight line: an untagged IPv4
+ * TCP/UDP packet to an address with the VIP mark, not a SYN, whose
+ * connection entry still stands. A dsr flow to an untagged next hop, the
+ * common case, is forwarded here from the frame and registers: the same
+ * checks, rewrite and counters as the general path, without struct xgw_pkt,
+ * xgw_parse() or the call to xgw_lb_handle(). Other entries (ipip, NAT,
+ * FIN/RST, UDP) take xgw_lb_hit() with a struct xgw_pkt filled from the
+ * frame. The frame fits xgw_fast4_iph(): 20 bytes of TCP or UDP header
+ * after @iph. Returns the verdict (the packet counted), or -1 with the
+ * frame untouched: the general path decides. Not inlined: its structures
+ * would push the program's stack and xgw_lb_handle()'s together over 512
+ * bytes.
+ */
+static __noinline int xgw_lb_fast4(struct xdp_md *ctx, struct iphdr *iph, __u32 tot_len,
+				   __u64 t_start)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *l4 = (__u8 *)(iph + 1);
+	struct xgw_lb_flow f = { .key = { .proto = iph->protocol, .family = XGW_AF_INET } };
+	__u32 zero = 0, now, len = end - data, nh_id = 0;
+	struct xgw_config *cfg;
+	struct xgw_ct_entry *e;
+	struct xgw_pkt pkt;
+	int ret;
+
+	if ((void *)(l4 + XGW_TCP_HLEN_MIN) > end)
+		return -1;
+	if (f.key.proto == XGW_IPPROTO_TCP) {
+		f.tcp_flags = l4[13];
+		if (f.tcp_flags & XGW_TCP_FLAG_SYN)
+			return -1;
+	}
+	f.key.src[0] = iph->saddr;
+	f.key.dst[0] = iph->daddr;
+	f.key.sport = ((__be16 *)l4)[0];
+	f.key.dport = ((__be16 *)l4)[1];
+	e = bpf_map_lookup_elem(&xgw_conntrack, &f.key);
+	xgw_lookup_barrier(e);
+	if (!e)
+		return -1;
+	cfg = bpf_map_lookup_elem(&xgw_config, &zero);
+	now = xgw_ct_now();
+	if (e->kind == XGW_CT_LB && f.key.proto == XGW_IPPROTO_TCP && e->est &&
+	    !(f.tcp_flags & (XGW_TCP_FLAG_FIN | XGW_TCP_FLAG_RST))) {
+		ret = xgw_lb_fast4_dsr(ctx, iph, tot_len, e, cfg, now, t_start);
+		if (ret >= 0)
+			return ret;
+	}
+	pkt = (struct xgw_pkt){ .t_start = t_start, .frame_len = len,
+				.l3_off = XGW_ETH_HLEN, .l4_off = XGW_ETH_HLEN + XGW_IPV4_HLEN_MIN,
+				.l3_len = tot_len, .sport = f.key.sport, .dport = f.key.dport,
+				.family = XGW_AF_INET, .proto = f.key.proto, .ttl = iph->ttl,
+				.flags = XGW_PKT_F_L4 };
+	pkt.src[0] = iph->saddr;
+	pkt.dst[0] = iph->daddr;
+	ret = xgw_lb_hit(ctx, &pkt, &f, e, cfg, now, &nh_id);
+	if (ret < 0)
+		return -1;	/* XGW_LB_MISS, or the frame untouched (-1) */
+	return xgw_account(&pkt, ret, nh_id);
 }
 
 /* IPv6 link-local sources never leave their link (RFC 4291 2.5.6). */

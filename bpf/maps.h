@@ -114,7 +114,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xgw_flow_key_view);	/* bpftool: bytes */
-	__type(value, struct xgw_ct_entry);
+	__type(value, struct xgw_ct_entry_view);
 	__uint(max_entries, XGW_CT_SIZE);
 } xgw_conntrack SEC(".maps");
 
@@ -135,14 +135,26 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xgw_snat);
+	__type(value, struct xgw_snat_view);	/* bpftool: bytes */
 	__uint(max_entries, XGW_MAX_SNAT);
 } xgw_snat SEC(".maps");
+
+/*
+ * Scratch for a new NAT flow's entry and reply key (lb-dp): the service
+ * path's stack is nearly full (512 bytes for the program and the one
+ * function it calls).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_nat_scratch);
+	__uint(max_entries, 1);
+} xgw_nat_scratch SEC(".maps");
 
 /* Session persistence (lb-dp): (service, client address) -> backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct xgw_persist_key);
+	__type(key, struct xgw_persist_key_view);	/* bpftool: bytes */
 	__type(value, struct xgw_persist);
 	__uint(max_entries, XGW_PERSIST_SIZE);
 } xgw_persist SEC(".maps");

@@ -233,6 +233,36 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 }
 
 /*
+ * The quoted TCP/UDP header of an ICMP error at @ql4 (@qproto): its ports
+ * become the quoted sender's (nat_dport, nat_sport), its checksum, when the
+ * error quotes that far, follows them and the quoted addresses' change @dq;
+ * what all this does to the ICMP checksum is added to *@di.
+ */
+static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 qproto, bool v6,
+					   __u64 dq, const struct xgw_ct_entry *e, __u64 *di)
+{
+	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
+	__u16 *c, old;
+	__u64 dp;
+
+	if (!ports)
+		return XGW_DROP_MALFORMED;
+	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
+	ports[0] = e->nat_dport;
+	ports[1] = e->nat_sport;
+	*di += dq + dp;
+	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
+		old = *c;
+		*c = xgw_csum_apply(old, dq + dp);
+		if (!*c && qproto == XGW_IPPROTO_UDP)
+			*c = 0xffff;
+		*di += xgw_csum_d16(old, *c);
+	}
+	return 0;
+}
+
+/*
  * An ICMP error quoting a packet of NAT flow entry @e's other direction
  * (quoted IP header at @qip, its ports at @ql4): outer addresses become
  * @e's rewrite, the quoted packet the one its sender really sent (source
@@ -245,9 +275,9 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 {
 	bool v6 = pkt->family == XGW_AF_INET6;
 	__u8 *icmp, qproto;
-	__u64 dq, dp, di = 0;
+	__u64 dq, di = 0;
+	__u16 *csum, old;
 	__be16 *ports;
-	__u16 *c, old;
 	__u32 nh;
 	int ret;
 
@@ -286,24 +316,11 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		di += xgw_csum_d16(old, qi->check);
 		qproto = qi->protocol;
 	}
-	ports = xgw_lb_at(ctx, ql4, 4);	/* again: the writes above may move nothing, */
-	if (!ports)			/* but the verifier forgets the check */
-		return XGW_DROP_MALFORMED;
-	dp = xgw_csum_d16(ports[0], e->nat_dport) + xgw_csum_d16(ports[1], e->nat_sport);
-	ports[0] = e->nat_dport;
-	ports[1] = e->nat_sport;
-	di += dq + dp;
-	/* the quoted checksum, when the error quotes that far */
-	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
-	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
-		old = *c;
-		*c = xgw_csum_apply(old, dq + dp);
-		if (!*c && qproto == XGW_IPPROTO_UDP)
-			*c = 0xffff;
-		di += xgw_csum_d16(old, *c);
-	}
-	c = (__u16 *)(icmp + 2);
-	*c = xgw_csum_apply(*c, di);
+	ret = xgw_nat_icmp_l4(ctx, ql4, qproto, v6, dq, e, &di);
+	if (ret)
+		return ret;
+	csum = (__u16 *)(icmp + 2);
+	*csum = xgw_csum_apply(*csum, di);
 	return xgw_lb_forward(ctx, pkt, nh, nh_id);
 }
 
@@ -370,8 +387,8 @@ static __always_inline int xgw_nat_alloc(const struct xgw_service *svc,
 /*
  * The first packet of a NAT flow @k (as received) to backend @be_id of
  * @svc: both entries made, the packet rewritten and sent. Nothing is
- * written before the forward is known to be possible. One entry on the
- * stack serves as the reply's, then as the orig's (the stack is scarce).
+ * written before the forward is known to be possible. One entry serves as
+ * the reply's, then as the orig's, in per-CPU scratch (the stack is full).
  */
 static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       const struct xgw_flow_key *k, __u8 tcp_flags,
@@ -379,10 +396,11 @@ static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				       const struct xgw_backend *be, __u32 h,
 				       const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
 {
-	struct xgw_ct_entry e = { .backend_id = be_id, .svc_id = svc->id, .atime = now,
-				  .kind = XGW_CT_NAT_REPLY };
-	struct xgw_flow_key rk = { .proto = k->proto, .family = k->family };
 	__be16 bport = be->port ? be->port : k->dport;
+	struct xgw_nat_scratch *sc;
+	struct xgw_flow_key *rk;
+	struct xgw_ct_entry *e;
+	__u32 zero = 0;
 	int ret;
 
 	if (be->family != pkt->family)
@@ -390,27 +408,39 @@ static __always_inline int xgw_nat_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_lb_fwd_check(pkt, be->nh_id, 0);
 	if (ret)
 		return ret;
-	__builtin_memcpy(e.nat_src, k->dst, sizeof(e.nat_src));
-	__builtin_memcpy(e.nat_dst, k->src, sizeof(e.nat_dst));
-	e.nat_sport = k->dport;
-	e.nat_dport = k->sport;
-	__builtin_memcpy(rk.src, be->addr, sizeof(rk.src));
-	rk.sport = bport;
+	sc = bpf_map_lookup_elem(&xgw_nat_scratch, &zero);
+	if (!sc)
+		return XGW_DROP_CT_FULL;
+	e = &sc->e;
+	rk = &sc->rk;
+	__builtin_memset(sc, 0, sizeof(*sc));
+	e->backend_id = be_id;
+	e->svc_id = svc->id;
+	e->atime = now;
+	e->kind = XGW_CT_NAT_REPLY;
+	__builtin_memcpy(e->nat_src, k->dst, sizeof(e->nat_src));
+	__builtin_memcpy(e->nat_dst, k->src, sizeof(e->nat_dst));
+	e->nat_sport = k->dport;
+	e->nat_dport = k->sport;
+	__builtin_memcpy(rk->src, be->addr, sizeof(rk->src));
+	rk->sport = bport;
+	rk->proto = k->proto;
+	rk->family = k->family;
 	if (pkt->proto == XGW_IPPROTO_TCP)
-		xgw_ct_tcp(&e, tcp_flags, true);
-	ret = xgw_nat_alloc(svc, be, cfg, h, &e, &rk);
+		xgw_ct_tcp(e, tcp_flags, true);
+	ret = xgw_nat_alloc(svc, be, cfg, h, e, rk);
 	if (ret)
 		return ret;
-	e.kind = XGW_CT_NAT_ORIG;
-	__builtin_memcpy(e.nat_src, rk.dst, sizeof(e.nat_src));
-	__builtin_memcpy(e.nat_dst, be->addr, sizeof(e.nat_dst));
-	e.nat_sport = rk.dport;
-	e.nat_dport = bport;
-	if (bpf_map_update_elem(&xgw_conntrack, k, &e, BPF_ANY)) {
-		bpf_map_delete_elem(&xgw_conntrack, &rk);
+	e->kind = XGW_CT_NAT_ORIG;
+	__builtin_memcpy(e->nat_src, rk->dst, sizeof(e->nat_src));
+	__builtin_memcpy(e->nat_dst, be->addr, sizeof(e->nat_dst));
+	e->nat_sport = rk->dport;
+	e->nat_dport = bport;
+	if (bpf_map_update_elem(&xgw_conntrack, k, e, BPF_ANY)) {
+		bpf_map_delete_elem(&xgw_conntrack, rk);
 		return XGW_DROP_CT_FULL;
 	}
-	ret = xgw_nat_rewrite(ctx, pkt, &e);
+	ret = xgw_nat_rewrite(ctx, pkt, e);
 	if (ret)
 		return ret;
 	return xgw_lb_forward(ctx, pkt, be->nh_id, nh_id);

@@ -188,8 +188,13 @@ static __always_inline int xgw_fast4(struct xdp_md *ctx, __u64 t_start, struct x
 	rt = xgw_route_lookup4(iph->daddr, r4);
 	if (!rt)
 		return XGW_FAST4_NO_ROUTE;
+	if (rt->flags & XGW_RT_F_VIP) {	/* an established flow: lb.h */
+		int ret = xgw_lb_fast4(ctx, iph, tot_len, t_start);
+
+		return ret >= 0 ? ret : XGW_FAST4_ROUTE;
+	}
 	if (rt->action != XGW_RT_NEXTHOP || rt->flags)
-		return XGW_FAST4_ROUTE;	/* a VIP, local, blackhole: r4 says */
+		return XGW_FAST4_ROUTE;	/* local, blackhole: r4 says */
 	nh = bpf_map_lookup_elem(&xgw_nexthops, &rt->nh_id);
 	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
 		return XGW_FAST4_ROUTE;

@@ -40,14 +40,31 @@ int xgw_clock_now(const struct xgw_clock *c, __u64 *jiffies, __u64 *ns)
 	return 0;
 }
 
+/* The value of @v[0..n-1] nearest @rate. */
+static __u32 clock_nearest(const __u32 *v, size_t n, double rate)
+{
+	double best = -1, d;
+	__u32 hz = v[0];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		d = rate > v[i] ? rate - v[i] : v[i] - rate;
+		if (best < 0 || d < best) {
+			best = d;
+			hz = v[i];
+		}
+	}
+	return hz;
+}
+
 int xgw_clock_hz(const struct xgw_clock *c, unsigned int ms, __u32 *hz)
 {
-	static const __u32 known[] = { 24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 1000,
-				       1024, 1200 };
+	/* CONFIG_HZ's choices: x86's and most arm64 builds first, then others' */
+	static const __u32 common[] = { 100, 250, 300, 1000 };
+	static const __u32 other[] = { 24, 32, 48, 64, 128, 200, 256, 500, 512, 1024, 1200 };
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 	__u64 j0, n0, j1, n1;
-	double rate, best = 0;
-	size_t i;
+	double rate;
 	int err;
 
 	err = xgw_clock_now(c, &j0, &n0);
@@ -60,14 +77,9 @@ int xgw_clock_hz(const struct xgw_clock *c, unsigned int ms, __u32 *hz)
 	if (n1 <= n0)
 		return -EIO;
 	rate = (double)(j1 - j0) * 1e9 / (double)(n1 - n0);
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		double d = rate > known[i] ? rate - known[i] : known[i] - rate;
-
-		if (!best || d < best) {
-			best = d ? d : 1e-9;
-			*hz = known[i];
-		}
-	}
+	*hz = clock_nearest(common, sizeof(common) / sizeof(common[0]), rate);
+	if (rate < *hz * 0.97 || rate > *hz * 1.03)	/* none of those: the rest */
+		*hz = clock_nearest(other, sizeof(other) / sizeof(other[0]), rate);
 	return 0;
 }
 

@@ -22,8 +22,9 @@ void xgw_clock_close(struct xgw_clock *c);
 /* jiffies (what entries store, full 64 bits) and CLOCK_MONOTONIC ns, read together. */
 int xgw_clock_now(const struct xgw_clock *c, __u64 *jiffies, __u64 *ns);
 /*
- * The kernel's HZ, measured over @ms milliseconds and rounded to the
- * nearest of the values Linux builds with (100, 250, 300, 1000, ...).
+ * The kernel's HZ, measured over @ms milliseconds (a jiffy either end: at
+ * 250 and 1000 ms, 0.8%) and rounded to the nearest of 100, 250, 300 and
+ * 1000 when within 3% of it, else of the other values Linux builds with.
  * 0 or -errno.
  */
 int xgw_clock_hz(const struct xgw_clock *c, unsigned int ms, __u32 *hz);

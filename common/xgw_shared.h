@@ -438,6 +438,10 @@ _Static_assert(sizeof(struct xgw_service) == 32, "xgw_service");
 
 #define XGW_BE_F_DOWN	0x1	/* failed health checks: flows re-balance */
 #define XGW_BE_F_DRAIN	0x2	/* keeps its flows, takes no new ones */
+#define XGW_BE_F_SRC_FLOW 0x4	/* ipip: outer source = src with its last 16 bits
+				 * (IPv6: 32) set to 1..0xfffe from the client's address
+				 * and ports, so a backend's NIC (RSS on the outer
+				 * addresses) spreads tunnel traffic over its queues */
 
 /*
  * xgw_backends[backend_id]; a backend id belongs to one service. A
@@ -566,6 +570,13 @@ xgw_ct_expired(const struct xgw_config *cfg, const struct xgw_ct_entry *e, __u8 
 
 #define XGW_CT_TOUCH_DIV	4	/* atime granularity: 1/4 s (a few stores a second per flow) */
 #define XGW_CT_SEEN_SLOTS	(1u << 18)	/* xgw_ct_seen: flows seen once, by hash */
+
+/* xgw_nat_scratch[0], per CPU: a new NAT flow's entry and reply key (datapath only). */
+struct xgw_nat_scratch {
+	struct xgw_ct_entry e;
+	struct xgw_flow_key rk;
+};
+_Static_assert(sizeof(struct xgw_nat_scratch) == 96, "xgw_nat_scratch");
 
 /*
  * xgw_persist: a persistent service's choice per client address, kept for
@@ -699,6 +710,56 @@ XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, sport);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, dport);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, proto);
 XGW_VIEW_SAME(xgw_flow_key, xgw_flow_key_view, family);
+
+/* lb-dp's maps: the connection table's value, NAT pools, persistence keys. */
+struct xgw_ct_entry_view {
+	__u32 backend_id;
+	__u32 svc_id;
+	__u32 atime;
+	__u8  kind;
+	__u8  est;
+	__u8  fin_orig;
+	__u8  fin_reply;
+	__u8  rst;
+	__u8  pad[3];
+	__u8  nat_src[16];
+	__u8  nat_dst[16];
+	__u8  nat_sport[2];
+	__u8  nat_dport[2];
+};
+XGW_VIEW_SIZE(xgw_ct_entry, xgw_ct_entry_view);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, backend_id);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, svc_id);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, atime);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, kind);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, est);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, fin_orig);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, fin_reply);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, rst);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_src);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_dst);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_sport);
+XGW_VIEW_SAME(xgw_ct_entry, xgw_ct_entry_view, nat_dport);
+
+struct xgw_snat_view {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad[3];
+};
+XGW_VIEW_SIZE(xgw_snat, xgw_snat_view);
+XGW_VIEW_SAME(xgw_snat, xgw_snat_view, addr);
+XGW_VIEW_SAME(xgw_snat, xgw_snat_view, family);
+
+struct xgw_persist_key_view {
+	__u8  addr[16];
+	__u32 svc_id;
+	__u8  family;
+	__u8  pad[3];
+};
+XGW_VIEW_SIZE(xgw_persist_key, xgw_persist_key_view);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, addr);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, svc_id);
+XGW_VIEW_SAME(xgw_persist_key, xgw_persist_key_view, family);
 
 struct xgw_decap_addr_view {
 	__u8 addr[16];		/* IPv4: the first 4 */

@@ -11,7 +11,7 @@
 #include "ct.h"
 #include "ctgc.h"
 
-#define CTGC_HZ_MS	200	/* how long HZ is measured over */
+#define CTGC_HZ_MS	1000	/* how long HZ is measured over: +-2 jiffies of 250 is 0.8% */
 
 /* One daemon, one sweeper. */
 static struct {
@@ -53,12 +53,18 @@ static void *ctgc_thread(void *arg)
 	__u32 hz, key = 0;
 	int err;
 
-	err = xgw_clock_hz(&gc.clock, CTGC_HZ_MS, &hz);
-	if (err)
-		pr_warn("ct: cannot measure HZ (%s): timeouts assume %u", strerror(-err),
-			XGW_HZ_DEFAULT);
-	else
-		ctgc_set_hz(d, hz, &stop);
+	/* an adopted datapath keeps its hz: pins do not outlive a boot, nor HZ */
+	pthread_mutex_lock(&d->lock);
+	hz = d->config.hz;
+	pthread_mutex_unlock(&d->lock);
+	if (!hz) {
+		err = xgw_clock_hz(&gc.clock, CTGC_HZ_MS, &hz);
+		if (err)
+			pr_warn("ct: cannot measure HZ (%s): timeouts assume %u", strerror(-err),
+				XGW_HZ_DEFAULT);
+		else
+			ctgc_set_hz(d, hz, &stop);
+	}
 	while (poll(&stop, 1, CTGC_INTERVAL_MS) == 0) {
 		if (bpf_map_lookup_elem(gc.cfg_fd, &key, &cfg) ||
 		    xgw_clock_now(&gc.clock, &jiffies, NULL))

@@ -2,7 +2,8 @@
 /*
  * The connection table's sweeper: a thread of xgwd that deletes expired
  * entries of xgw_conntrack every CTGC_INTERVAL_MS (common/ct.c), and tells
- * the datapath the kernel's HZ (xgw_config.hz) once it has measured it.
+ * the datapath the kernel's HZ (xgw_config.hz) once it has measured it
+ * (only when the config has none: an adopted datapath keeps its own).
  * The table is a hash: without the sweep it fills, after which new dsr/ipip
  * flows go unlearnt (by Maglev alone) and new NAT flows are refused.
  */

@@ -127,14 +127,21 @@ static __u32 lb_alloc_id(__u32 *cursor, __u32 max, bool (*used)(void *, __u32),
 	return 0;
 }
 
+/* Taken: in the desired state, kept (#12.1), or in the adopted datapath
+ * while the restore is not finished. */
 static bool lb_svc_id_used(void *arg, __u32 id)
 {
-	return ((struct lb_state *)arg)->svc[id] != NULL;
+	struct lb_state *st = arg;
+
+	return st->svc[id] || st->kept[id] || (st->adopt_pending && st->svc_adopted[id]);
 }
 
 static bool lb_be_id_used(void *arg, __u32 id)
 {
-	return ((struct lb_state *)arg)->be_used[id];
+	struct lb_state *st = arg;
+
+	return st->be_used[id] ||
+	       (st->adopt_pending && st->adopted_be && st->adopted_be[id].family);
 }
 
 static void lb_bury(struct lb_state *st, const struct xgw_svc_addr *svc,
@@ -164,7 +171,7 @@ static __u32 lb_exhume(struct lb_state *st, const struct xgw_svc_addr *svc,
 		    (addr ? !xgw_addr_equal(&g->addr, addr) || g->port != port :
 			    g->addr.family != 0))
 			continue;
-		if (addr ? st->be_used[g->id] : st->svc[g->id] != NULL)
+		if (addr ? lb_be_id_used(st, g->id) : lb_svc_id_used(st, g->id))
 			continue;
 		return g->id;
 	}
@@ -214,25 +221,34 @@ static int lb_snat_mark(struct xgwd *d, const struct xgw_addr *first, __u32 n, b
 	return 0;
 }
 
+/* Is xgw_snat entry i taken for service owner? Until the restore is
+ * finished, so are those of other services of the adopted datapath. */
+static bool lb_snat_busy(const struct lb_state *st, __u32 i, __u32 owner)
+{
+	return st->snat_used[i] ||
+	       (st->adopt_pending && st->snat_adopted[i] && st->snat_adopted[i] != owner);
+}
+
 /*
- * Take n entries of xgw_snat in a row (prefer: where an adopted service
- * had them), fill them with the pool from first and mark its addresses.
- * 0 with *idx, or -errno and nothing taken.
+ * Take n entries of xgw_snat in a row for service owner (prefer: where
+ * the adopted service had them), fill them with the pool from first and
+ * mark its addresses. 0 with *idx, or -errno and nothing taken.
  */
-static int lb_snat_take(struct xgwd *d, const struct xgw_addr *first, __u32 n, __u32 prefer,
-			__u32 *idx, char *err, size_t errlen)
+static int lb_snat_take(struct xgwd *d, __u32 owner, const struct xgw_addr *first, __u32 n,
+			__u32 prefer, __u32 *idx, char *err, size_t errlen)
 {
 	struct lb_state *st = lb_state(d);
 	__u32 i, at, run = 0;
 	int ret;
 
-	for (at = 0; prefer + n <= XGW_MAX_SNAT && at < n && !st->snat_used[prefer + at]; at++)
+	for (at = 0; prefer + n <= XGW_MAX_SNAT && at < n && !lb_snat_busy(st, prefer + at, owner);
+	     at++)
 		;
 	if (at == n) {
 		at = prefer;
 	} else {
 		for (at = 0; at < XGW_MAX_SNAT && run < n; at++)
-			run = st->snat_used[at] ? 0 : run + 1;
+			run = lb_snat_busy(st, at, owner) ? 0 : run + 1;
 		if (run < n) {
 			snprintf(err, errlen, "snat: no room for %u addresses (%u in all services)",
 				 n, XGW_MAX_SNAT);
@@ -630,7 +646,7 @@ static int lb_check_state(struct xgwd *d, const struct xgw_cmd *c, char *err,
 	key.port = c->backend.port;
 	lb_be_str(&key, bbuf, sizeof(bbuf));
 	b = lb_find_be(s, &key.addr, key.port);
-	if (c->verb == XGW_V_ADD && b) {
+	if (c->verb == XGW_V_ADD && b && !b->kept) {	/* kept: set up anew */
 		snprintf(err, errlen, "backend %s of %s exists", bbuf, buf);
 		return -EEXIST;
 	}
@@ -684,18 +700,19 @@ static __u32 lb_adopt_be_id(struct xgwd *d, const struct lb_service *s,
 			    const struct lb_backend *b, struct xgw_backend *old)
 {
 	struct lb_state *st = lb_state(d);
-	struct xgw_backend v;
 	__u32 id;
 
-	if (!lb_adopting(d))
+	if (!lb_adopting(d) || !st->adopted_be)
 		return 0;
 	/* a backend entry names its service: the match is exact */
 	for (id = 1; id < XGW_MAX_BACKENDS; id++) {
-		if (st->be_used[id] || bpf_map_lookup_elem(st->fd_backends, &id, &v) ||
-		    v.svc_id != s->id || v.family != b->addr.family ||
-		    memcmp(v.addr, b->addr.a, sizeof(v.addr)) || v.port != htons(b->port))
+		const struct xgw_backend *v = &st->adopted_be[id];
+
+		if (st->be_used[id] || !v->family || v->svc_id != s->id ||
+		    v->family != b->addr.family || memcmp(v->addr, b->addr.a, sizeof(v->addr)) ||
+		    v->port != htons(b->port))
 			continue;
-		*old = v;
+		*old = *v;
 		return id;
 	}
 	return 0;
@@ -717,17 +734,20 @@ void lb__adopt_finish(struct xgwd *d)
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(st->fd_services, &k, &sv) ||
-		    (sv.id < XGW_MAX_SERVICES && st->svc[sv.id]))
+		    (sv.id < XGW_MAX_SERVICES && (st->svc[sv.id] || st->kept[sv.id])))
 			continue;
 		pr_info("lb: dropping service id %u left by the previous run", sv.id);
 		bpf_map_delete_elem(st->fd_services, &k);
 		bpf_map_delete_elem(st->fd_maglev, &sv.id);
 		prev = NULL;	/* deleted: walk again from the start */
 	}
+	/* be_used covers the backends of kept services too */
 	for (id = 1; id < XGW_MAX_BACKENDS; id++)
 		if (!st->be_used[id] && !bpf_map_lookup_elem(st->fd_backends, &id, &v) &&
 		    v.family)
 			bpf_map_update_elem(st->fd_backends, &id, &zero, BPF_ANY);
+	free(st->adopted_be);
+	st->adopted_be = NULL;
 	for (id = 1; id < XGW_MAX_SERVICES; id++) {
 		if (st->svc[id] && st->svc[id]->deferred) {
 			st->svc[id]->deferred = false;
@@ -735,6 +755,191 @@ void lb__adopt_finish(struct xgwd *d)
 		}
 	}
 }
+
+/* ---- services kept as the adopted datapath has them (#12.1) ---------------- */
+
+static void lb_kept_free(struct lb_kept *kp)
+{
+	free(kp->be);
+	free(kp->nh);
+	free(kp->marks);
+	free(kp);
+}
+
+/* Mark a as VIP for kp (it was marked in the adopted FIB). */
+static void lb_kept_mark(struct xgwd *d, struct lb_kept *kp, const struct xgw_addr *a)
+{
+	char buf[XGW_ADDR_STRLEN];
+	struct xgw_addr *m;
+
+	m = realloc(kp->marks, (kp->n_marks + 1) * sizeof(*m));
+	if (!m || route__set_vip(d, a, true)) {
+		if (m)
+			kp->marks = m;
+		pr_warn("lb: cannot keep the VIP mark of %s", xgw_addr_str(a, buf, sizeof(buf)));
+		return;
+	}
+	kp->marks = m;
+	kp->marks[kp->n_marks++] = *a;
+}
+
+/* Its NAT pool: the xgw_snat entries reserved and their addresses marked. */
+static void lb_kept_pool(struct xgwd *d, struct lb_kept *kp)
+{
+	struct lb_state *st = lb_state(d);
+	__u32 i, first = kp->v.snat_first, n = kp->v.snat_n;
+	struct xgw_snat sn;
+	struct xgw_addr a;
+
+	if (!n)
+		return;
+	for (i = 0; first + n <= XGW_MAX_SNAT && i < n && !st->snat_used[first + i]; i++)
+		;
+	if (i < n) {
+		pr_warn("lb: service id %u: its nat pool's entries are taken", kp->v.id);
+		return;
+	}
+	memset(st->snat_used + first, 1, n);
+	kp->pool = true;
+	for (i = first; i < first + n; i++) {
+		if (bpf_map_lookup_elem(st->fd_snat, &i, &sn) || !sn.family)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = sn.family;
+		memcpy(a.a, sn.addr, sizeof(a.a));
+		lb_kept_mark(d, kp, &a);
+	}
+}
+
+/* Its backends: ids reserved, next hops held, nat sources marked. Returns
+ * whether one is usable (not down), for the VIP's announcement. */
+static bool lb_kept_backends(struct xgwd *d, struct lb_kept *kp)
+{
+	struct lb_state *st = lb_state(d);
+	static const __u8 zero[16];
+	bool usable = false;
+	struct xgw_addr a;
+	__u32 id;
+
+	for (id = 1; st->adopted_be && id < XGW_MAX_BACKENDS; id++) {
+		const struct xgw_backend *v = &st->adopted_be[id];
+		__u32 *nb, *nn;
+
+		if (!v->family || v->svc_id != kp->v.id || st->be_used[id])
+			continue;
+		nb = realloc(kp->be, (kp->n_be + 1) * sizeof(*nb));
+		if (nb)
+			kp->be = nb;
+		nn = realloc(kp->nh, (kp->n_be + 1) * sizeof(*nn));
+		if (nn)
+			kp->nh = nn;
+		if (!nb || !nn)
+			break;
+		st->be_used[id] = 1;
+		kp->be[kp->n_be] = id;
+		memset(&a, 0, sizeof(a));
+		a.family = v->family;
+		memcpy(a.a, v->addr, sizeof(a.a));
+		kp->nh[kp->n_be] = v->nh_id && !state__hold_nh(d, v->nh_id, &a) ? v->nh_id : 0;
+		if (v->nh_id && !kp->nh[kp->n_be])
+			pr_warn("lb: service id %u backend id %u: its next hop %u is not to be had",
+				kp->v.id, id, v->nh_id);
+		kp->n_be++;
+		usable |= !(v->flags & (XGW_BE_F_DOWN | XGW_BE_F_DRAIN));
+		if (kp->v.mode == XGW_LB_NAT && !kp->v.snat_n && memcmp(v->src, zero, 16)) {
+			memcpy(a.a, v->src, sizeof(a.a));
+			lb_kept_mark(d, kp, &a);
+		}
+	}
+	return usable;
+}
+
+int lb__keep_service(struct xgwd *d, const struct xgw_svc_addr *sa)
+{
+	struct lb_state *st = lb_state(d);
+	char buf[XGW_SVC_STRLEN];
+	struct xgw_svc_key k;
+	struct xgw_service v;
+	struct lb_kept *kp;
+	bool usable;
+
+	lb_svc_key(sa, &k);
+	/* after the replay (d->restoring is over), before the sweep */
+	if (!st->adopt_pending || lb_find_svc(st, sa) || bpf_map_lookup_elem(st->fd_services, &k, &v) ||
+	    !v.id || v.id >= XGW_MAX_SERVICES || st->svc[v.id] || st->kept[v.id])
+		return -ENOENT;
+	kp = calloc(1, sizeof(*kp));
+	if (!kp)
+		return -ENOMEM;
+	kp->svc = *sa;
+	kp->v = v;
+	st->kept[v.id] = kp;
+	lb_kept_mark(d, kp, &sa->addr);
+	lb_kept_pool(d, kp);
+	usable = lb_kept_backends(d, kp);
+	announce__service(v.id, &sa->addr, usable);	/* scale: VIP routes */
+	pr_warn("lb: service %s (id %u, %zu backends) kept as the datapath has it",
+		xgw_svc_str(sa, buf, sizeof(buf)), v.id, kp->n_be);
+	return 0;
+}
+
+static struct lb_kept *lb_kept_find(struct lb_state *st, const struct xgw_svc_addr *sa)
+{
+	__u32 i;
+
+	for (i = 1; i < XGW_MAX_SERVICES; i++)
+		if (st->kept[i] && lb_svc_equal(&st->kept[i]->svc, sa))
+			return st->kept[i];
+	return NULL;
+}
+
+/* What the service of kept kp left: gone, unless replaced under its key. */
+static void lb_kept_release(struct xgwd *d, struct lb_kept *kp)
+{
+	struct lb_state *st = lb_state(d);
+	struct xgw_backend zero = {};
+	struct xgw_service v;
+	struct xgw_svc_key k;
+	__u32 id = kp->v.id;
+	size_t i;
+
+	lb_svc_key(&kp->svc, &k);
+	if (!bpf_map_lookup_elem(st->fd_services, &k, &v) && v.id == id)
+		bpf_map_delete_elem(st->fd_services, &k);
+	bpf_map_delete_elem(st->fd_maglev, &id);
+	for (i = 0; i < kp->n_be; i++) {
+		bpf_map_update_elem(st->fd_backends, &kp->be[i], &zero, BPF_ANY);
+		st->be_used[kp->be[i]] = 0;
+		if (kp->nh[i])
+			nexthop__put(d, kp->nh[i]);
+	}
+	lb_ct_purge(st, id, 0);
+	if (kp->pool)
+		memset(st->snat_used + kp->v.snat_first, 0, kp->v.snat_n);
+	for (i = 0; i < kp->n_marks; i++)
+		route__set_vip(d, &kp->marks[i], false);
+	announce__service(id, &kp->svc.addr, false);
+	st->kept[id] = NULL;
+	lb_kept_free(kp);
+}
+
+enum lb_kept_how lb__kept(struct xgwd *d, const struct xgw_cmd *c)
+{
+	struct lb_state *st = lb_state(d);
+	const struct xgw_svc_addr *sa;
+	struct lb_service *s;
+	struct lb_backend *b;
+
+	sa = c->obj == XGW_OBJ_SERVICE ? &c->service.svc : &c->backend.svc;
+	if (lb_kept_find(st, sa))
+		return LB_KEPT_AS_IS;
+	if (c->obj != XGW_OBJ_BACKEND || c->verb == XGW_V_SET)
+		return LB_NOT_KEPT;
+	s = lb_find_svc(st, sa);
+	b = s ? lb_find_be(s, &c->backend.addr, c->backend.port) : NULL;
+	return b && b->kept ? LB_KEPT_IN_SERVICE : LB_NOT_KEPT;
+}
+
 
 /* What add and replace say of a service: all of it, defaults for the rest. */
 static void lb_svc_settings(struct lb_service *s, const struct xgw_cmd *c)
@@ -792,7 +997,8 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	}
 	n = lb_snat_count(&s->snat_first, &s->snat_last);
 	if (n) {
-		ret = lb_snat_take(d, &s->snat_first, n, old.snat_first, &s->snat_idx, err, errlen);
+		ret = lb_snat_take(d, adopted ? id : 0, &s->snat_first, n, old.snat_first,
+				   &s->snat_idx, err, errlen);
 		if (ret) {
 			route__set_vip(d, &s->svc.addr, false);
 			goto fail;
@@ -921,7 +1127,8 @@ static int lb_service_repool(struct xgwd *d, struct lb_service *s, const struct 
 	int ret = 0;
 
 	if (moved && n)
-		ret = lb_snat_take(d, &s->snat_first, n, XGW_MAX_SNAT, &s->snat_idx, err, errlen);
+		ret = lb_snat_take(d, s->id, &s->snat_first, n, XGW_MAX_SNAT, &s->snat_idx, err,
+				   errlen);
 	if (!ret) {
 		ret = lb_service_changed(lb_state(d), s, old);
 		if (ret)
@@ -1020,6 +1227,92 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 	return 0;
 }
 
+/*
+ * Restoring over an adopted datapath, b's line fails (it is no longer on
+ * an attached link, no local address reaches it...): keep it in its
+ * service as the datapath has it, old (next hop, source), so the table and
+ * the flows on it stay. 0, or -errno: it cannot be kept (its next hop slot
+ * is not to be had), and the line fails as any other.
+ */
+static int lb_backend_keep(struct xgwd *d, const struct lb_service *s, struct lb_backend *b,
+			   const struct xgw_backend *old)
+{
+	static const __u8 zero[16];
+	int ret;
+
+	if (old->nh_id) {
+		ret = state__hold_nh(d, old->nh_id, &b->addr);
+		if (ret)
+			return ret;
+	}
+	b->nh_id = old->nh_id;
+	memset(&b->src, 0, sizeof(b->src));
+	if (memcmp(old->src, zero, sizeof(zero))) {
+		b->src.family = b->addr.family;
+		memcpy(b->src.a, old->src, sizeof(b->src.a));
+	}
+	/* nat without a pool: replies come back to that source */
+	if (s->mode == XGW_LB_NAT && !s->snat_first.family && b->src.family) {
+		ret = route__set_vip(d, &b->src, true);
+		if (ret) {
+			if (b->nh_id)
+				nexthop__put(d, b->nh_id);
+			b->nh_id = 0;
+			return ret;
+		}
+		b->src_marked = true;
+	}
+	b->kept = true;
+	return 0;
+}
+
+/*
+ * An add of kept backend b: set it up as the command says. Until that
+ * works it stays kept; once it has, nothing is to undo (the state file
+ * has its line all along), so a batch that fails later leaves it set up.
+ */
+static int lb_backend_readd(struct xgwd *d, struct lb_service *s, struct lb_backend *b,
+			    const struct xgw_cmd *c, char *err, size_t errlen)
+{
+	struct lb_state *st = lb_state(d);
+	struct lb_backend nb = *b, old = *b;
+	char sbuf[XGW_SVC_STRLEN], bbuf[LB_BE_STRLEN];
+	int ret;
+
+	nb.weight = c->backend.weight;
+	nb.check = c->backend.check;
+	nb.nh_id = 0;
+	nb.src_marked = false;
+	nb.kept = false;
+	ret = lb_backend_route(d, s, &nb, b->nh_id, err, errlen);
+	if (ret)
+		return ret;
+	if (s->mode == XGW_LB_NAT && nb.src.family) {
+		ret = route__set_vip(d, &nb.src, true);
+		if (ret) {
+			nexthop__put(d, nb.nh_id);
+			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+			return ret;
+		}
+		nb.src_marked = true;
+	}
+	*b = nb;
+	if (old.nh_id)
+		nexthop__put(d, old.nh_id);
+	if (old.src_marked)
+		route__set_vip(d, &old.src, false);
+	if (memcmp(&old.check, &b->check, sizeof(b->check)))
+		lb_health_reset(s, b);
+	pr_info("service %s backend %s set up again (kept as adopted until now)",
+		xgw_svc_str(&s->svc, sbuf, sizeof(sbuf)), lb_be_str(b, bbuf, sizeof(bbuf)));
+	ret = lb_be_write(st, s, b);
+	if (!ret)
+		ret = lb_table_publish(st, s);
+	if (ret)
+		snprintf(err, errlen, "cannot write backend maps: %s", strerror(-ret));
+	return ret;
+}
+
 static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 			  const struct xgw_cmd *c, struct xgwd_undo *undo,
 			  char *err, size_t errlen)
@@ -1029,8 +1322,11 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 	struct xgw_backend old = {};
 	struct xgw_check ck;
 	struct xgw_cmd inv;
-	int ret;
+	int ret, failed = 0;
 
+	b = lb_find_be(s, &c->backend.addr, c->backend.port);
+	if (b && b->kept)
+		return lb_backend_readd(d, s, b, c, err, errlen);
 	nb.addr = c->backend.addr;
 	nb.port = c->backend.port;
 	nb.weight = c->backend.weight;
@@ -1067,9 +1363,14 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 			return ret;
 	}
 	ret = lb_backend_route(d, s, &nb, old.nh_id, err, errlen);
+	/* restoring over a datapath that forwards to it: keep it as it is */
+	if (ret && old.family && lb_adopting(d) && !lb_backend_keep(d, s, &nb, &old)) {
+		failed = ret;
+		ret = 0;
+	}
 	if (ret)
 		return ret;
-	if (s->mode == XGW_LB_NAT && nb.src.family) {
+	if (s->mode == XGW_LB_NAT && nb.src.family && !nb.kept) {
 		/* the replies of flows sourced from it come back to it */
 		ret = route__set_vip(d, &nb.src, true);
 		if (ret) {
@@ -1091,7 +1392,7 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 		s->n_be--;
 		lb_table_publish(st, s);
 	}
-	return ret;
+	return ret ?: failed;	/* kept: the line still failed (err says why) */
 }
 
 static int lb_backend_del(struct xgwd *d, struct lb_service *s,
@@ -1165,6 +1466,25 @@ static int lb_backend_set(struct xgwd *d, struct lb_service *s,
 			lb_be_str(b, bbuf, sizeof(bbuf)), b->drain ? "draining" : "undrained");
 	}
 	return 0;
+}
+
+void lb__unkeep(struct xgwd *d, const struct xgw_cmd *c)
+{
+	struct lb_state *st = lb_state(d);
+	struct lb_service *s;
+	struct lb_backend *b;
+	struct lb_kept *kp;
+
+	if (c->obj == XGW_OBJ_SERVICE) {
+		kp = lb_kept_find(st, &c->service.svc);
+		if (kp)
+			lb_kept_release(d, kp);
+		return;
+	}
+	s = lb_find_svc(st, &c->backend.svc);
+	b = s ? lb_find_be(s, &c->backend.addr, c->backend.port) : NULL;
+	if (b && b->kept)
+		lb_backend_del(d, s, b, NULL);
 }
 
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok)
@@ -1290,6 +1610,7 @@ static void lb_show_backend(struct lb_state *st, const struct lb_service *s,
 	print_string(PRINT_ANY, "state", " state %s", lb_be_state(b));
 	print_bool(PRINT_JSON, "healthy", NULL, !b->down);
 	print_bool(PRINT_JSON, "drain", NULL, b->drain);
+	print_bool(PRINT_ANY, "kept", b->kept ? " kept" : NULL, b->kept);
 	print_uint(PRINT_JSON, "nh_id", NULL, b->nh_id);
 	lb_show_counters(st->fd_be_stats, b->id);
 	print_nl();
@@ -1544,7 +1865,7 @@ int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
 	return ret;
 }
 
-int lb__save(struct xgwd *d, FILE *f)
+int lb__save(struct xgwd *d, FILE *f, bool kept)
 {
 	struct lb_state *st = lb_state(d);
 	char line[512];
@@ -1562,6 +1883,8 @@ int lb__save(struct xgwd *d, FILE *f)
 			return -ENOSPC;
 		fprintf(f, "%s\n", line);
 		for (j = 0; j < s->n_be; j++) {
+			if (s->be[j].kept && !kept)
+				continue;
 			lb_cmd_backend(&c, XGW_V_ADD, s, &s->be[j]);
 			if (xgw_cmd_format(&c, line, sizeof(line)) < 0)
 				return -ENOSPC;
@@ -1672,6 +1995,40 @@ void lb__metrics(struct xgwd *d, FILE *f)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
+static void lb_adopted_svc(const void *key, const void *value, void *arg)
+{
+	const struct xgw_service *v = value;
+	struct lb_state *st = arg;
+	__u32 i;
+
+	(void)key;
+	if (!v->id || v->id >= XGW_MAX_SERVICES)
+		return;
+	st->svc_adopted[v->id] = 1;
+	for (i = v->snat_first; i < XGW_MAX_SNAT && i - v->snat_first < v->snat_n; i++)
+		st->snat_adopted[i] = v->id;
+}
+
+/* The ids and backend entries of the adopted datapath (one batch each). */
+static void lb_adopted_read(struct lb_state *st)
+{
+	__u32 *keys = calloc(XGW_MAX_BACKENDS, sizeof(*keys)), count = XGW_MAX_BACKENDS, i;
+	__u32 out = 0;
+
+	xgw_map_walk(st->fd_services, sizeof(struct xgw_svc_key), sizeof(struct xgw_service),
+		     lb_adopted_svc, st);
+	st->adopted_be = calloc(XGW_MAX_BACKENDS, sizeof(*st->adopted_be));
+	if (!keys || !st->adopted_be ||
+	    (bpf_map_lookup_batch(st->fd_backends, NULL, &out, keys, st->adopted_be, &count,
+				  NULL) && errno != ENOENT) || count != XGW_MAX_BACKENDS) {
+		/* one at a time, then */
+		for (i = 1; st->adopted_be && i < XGW_MAX_BACKENDS; i++)
+			if (bpf_map_lookup_elem(st->fd_backends, &i, &st->adopted_be[i]))
+				memset(&st->adopted_be[i], 0, sizeof(st->adopted_be[i]));
+	}
+	free(keys);
+}
+
 int lb__init(struct xgwd *d)
 {
 	struct lb_state *st;
@@ -1689,6 +2046,8 @@ int lb__init(struct xgwd *d)
 	st->fd_be_stats = bpf_map__fd(d->skel->maps.xgw_be_stats);
 	st->health_stop_fd[0] = st->health_stop_fd[1] = -1;
 	st->adopt_pending = d->adopted;
+	if (d->adopted)
+		lb_adopted_read(st);
 	d->lb = st;
 	err = health__start(d);
 	if (!err) {
@@ -1718,7 +2077,10 @@ void lb__fini(struct xgwd *d)
 			free(st->svc[i]->be);
 			free(st->svc[i]);
 		}
+		if (st->kept[i])
+			lb_kept_free(st->kept[i]);
 	}
+	free(st->adopted_be);
 	free(st);
 	d->lb = NULL;
 }

@@ -52,8 +52,10 @@ int lb__check(struct xgwd *d, const struct xgw_cmd *c, char *err, size_t errlen)
 int lb__apply(struct xgwd *d, const struct xgw_cmd *c,
 	      struct xgwd_undo *undo, char *err, size_t errlen);
 /* Write the desired state as command lines (xgw_cmd_format), services then
- * their backends. 0 or -errno. */
-int lb__save(struct xgwd *d, FILE *f);
+ * their backends; kept: with the backends kept from an adopted datapath
+ * (the state file has their lines; the running state a reload or a batch
+ * compares with has not, so those apply them again). 0 or -errno. */
+int lb__save(struct xgwd *d, FILE *f, bool kept);
 /* Append Prometheus text (HELP/TYPE + samples) for services and backends. */
 void lb__metrics(struct xgwd *d, FILE *f);
 
@@ -87,6 +89,8 @@ struct lb_backend {
 	__u32 nh_id;			/* reference held on the next hop */
 	struct xgw_addr src;		/* ipip outer source, nat source without a pool */
 	bool src_marked;		/* nat: src marked VIP (replies come back to it) */
+	bool kept;			/* its line failed at restore: next hop and source
+					 * as the adopted datapath had them (#12.1) */
 };
 
 struct lb_service {
@@ -115,6 +119,18 @@ struct lb_grave {
 };
 #define LB_GRAVES	256
 
+/* A service kept as the adopted datapath has it: its line failed at restore. */
+struct lb_kept {
+	struct xgw_svc_addr svc;
+	struct xgw_service v;		/* its entry */
+	__u32 *be;			/* its backends' ids, reserved */
+	__u32 *nh;			/* per backend: the next hop held, 0: none */
+	size_t n_be;
+	struct xgw_addr *marks;		/* VIP marks it holds (VIP, pool, nat sources) */
+	size_t n_marks;
+	bool pool;			/* its xgw_snat entries are reserved */
+};
+
 struct lb_state {
 	struct lb_service *svc[XGW_MAX_SERVICES];	/* index = id */
 	__u8 be_used[XGW_MAX_BACKENDS];
@@ -128,11 +144,19 @@ struct lb_state {
 	int fd_svc_stats, fd_be_stats;
 
 	bool adopt_pending;		/* sweep leftovers once the restore is done */
+	/* until then: ids the adopted datapath uses (a new service or backend
+	 * of the restore takes none of them) and its backend entries */
+	__u8 svc_adopted[XGW_MAX_SERVICES];
+	__u16 snat_adopted[XGW_MAX_SNAT];		/* its service's id, 0: free */
+	struct xgw_backend *adopted_be;			/* XGW_MAX_BACKENDS */
+	struct lb_kept *kept[XGW_MAX_SERVICES];		/* index = its id */
 
 	pthread_t health;
 	bool health_running;
 	int health_stop_fd[2];		/* pipe: wakes the checker to stop */
 };
+
+_Static_assert(XGW_MAX_SERVICES <= 65536, "snat_adopted holds service ids in 16 bits");
 
 static inline struct lb_state *lb_state(struct xgwd *d)
 {
@@ -145,6 +169,25 @@ static inline struct lb_state *lb_state(struct xgwd *d)
  * services and backends the state file no longer has, publish the tables.
  */
 void lb__adopt_finish(struct xgwd *d);
+/*
+ * Lines of the state file that failed at a restore over an adopted datapath
+ * keep what forwards (#12.1; state.c calls these before the FIB commit):
+ * - a failed `backend add` of a backend the datapath has: the backend stays
+ *   in its service with its next hop and source as adopted (so the table
+ *   is the same, health checks go on); an add of it later sets it up anew;
+ * - a failed `service add`: lb__keep_service() keeps the service as the
+ *   datapath has it (entry, table, backends, next hops, VIP marks), outside
+ *   the desired state, until lb__unkeep() lets it go (a reload dropped the
+ *   line, or a command replaced or deleted the service).
+ */
+enum lb_kept_how {
+	LB_NOT_KEPT,
+	LB_KEPT_IN_SERVICE,	/* a backend, in its service: lb__save() writes it */
+	LB_KEPT_AS_IS,		/* a service (or a backend of it) outside the state */
+};
+int lb__keep_service(struct xgwd *d, const struct xgw_svc_addr *sa);
+enum lb_kept_how lb__kept(struct xgwd *d, const struct xgw_cmd *c);
+void lb__unkeep(struct xgwd *d, const struct xgw_cmd *c);
 /* lb.c: called by health.c with d->lock held with each probe's result. */
 int lb__backend_health(struct xgwd *d, __u32 svc_id, __u32 be_id, bool ok);
 /*

@@ -262,6 +262,7 @@ static void xgwd__loop(struct xgwd *d)
 			pthread_mutex_lock(&d->lock);
 			nexthop__retry(d);
 			pthread_mutex_unlock(&d->lock);
+			metrics__tick();
 		}
 	}
 }

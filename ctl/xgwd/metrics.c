@@ -2,7 +2,11 @@
 /*
  * Prometheus text exposition (format 0.0.4), served by libmicrohttpd from
  * its own thread, never from the main loop: a slow or half-open scraper
- * costs one of MHD's connections (capped, with a timeout), nothing else.
+ * costs one of MHD's connections (capped, per address too), nothing else.
+ * MHD closes a connection idle for XGWD_METRICS_TIMEOUT_S; one that sends
+ * a byte now and then is never idle, so each request also has a total
+ * deadline (XGWD_METRICS_REQUEST_S from its connection or the previous
+ * request's end): the main loop's tick shuts down overdue connections.
  *
  * A scrape serves a snapshot of the daemon's state that the main loop
  * writes under d->lock: the scraper asks for a fresh one (an eventfd the
@@ -39,6 +43,9 @@
 #include "prom.h"
 #include "state.h"
 #include "util.h"
+
+/* Metrics connections closed at their deadline (metrics__tick()). */
+static unsigned long mx_overdue;
 
 static void metrics__reasons(struct xgwd *d, FILE *f)
 {
@@ -165,6 +172,9 @@ static void metrics__daemon(struct xgwd *d, FILE *f)
 	fprintf(f, "xgw_control_dropped_total{why=\"over_limit\"} %lu\n", cs.refused);
 	fprintf(f, "xgw_control_dropped_total{why=\"deadline\"} %lu\n", cs.timed_out);
 	fprintf(f, "xgw_control_dropped_total{why=\"incomplete\"} %lu\n", cs.cut);
+	xgw_prom_head(f, "xgw_metrics_dropped_total", "counter",
+		      "Metrics connections closed with their request not answered in time.");
+	fprintf(f, "xgw_metrics_dropped_total{why=\"deadline\"} %lu\n", mx_overdue);
 	state__metrics(d, f);
 }
 
@@ -210,6 +220,14 @@ static struct {
 	} maps[1];			/* counted per scrape, off the lock */
 	struct MHD_Daemon *mhd;
 	int lfd;
+	/* open connections and when their current request began (MHD's
+	 * thread adds and removes them, the main loop's tick reads) */
+	struct mx_conn {
+		struct MHD_Connection *conn;
+		int fd;
+		long long since;	/* ms */
+	} conn[XGWD_METRICS_MAX_CONN];
+	unsigned int n_conn;
 } mx = {
 	.mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .lfd = -1,
 };
@@ -384,6 +402,72 @@ static enum MHD_Result mx_handle(void *cls, struct MHD_Connection *conn, const c
 	return ret;
 }
 
+static struct mx_conn *mx_conn_find(struct MHD_Connection *conn)
+{
+	unsigned int i;
+
+	for (i = 0; i < mx.n_conn; i++)
+		if (mx.conn[i].conn == conn)
+			return &mx.conn[i];
+	return NULL;
+}
+
+/* MHD's thread: a connection opened or closed (before MHD closes its fd). */
+static void mx_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			   enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct mx_conn *c;
+
+	(void)cls, (void)socket_ctx;
+	pthread_mutex_lock(&mx.mu);
+	c = mx_conn_find(conn);
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		*c = mx.conn[--mx.n_conn];
+	} else if (code == MHD_CONNECTION_NOTIFY_STARTED && !c &&
+		   mx.n_conn < XGWD_METRICS_MAX_CONN &&
+		   (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD))) {
+		mx.conn[mx.n_conn].conn = conn;
+		mx.conn[mx.n_conn].fd = ci->connect_fd;
+		mx.conn[mx.n_conn++].since = xgw_now_ms();
+	}
+	pthread_mutex_unlock(&mx.mu);
+}
+
+/* MHD's thread: a request was answered; a kept-alive connection's next
+ * one has its own deadline. */
+static void mx_notify_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct mx_conn *c;
+
+	(void)cls, (void)con_cls, (void)toe;
+	pthread_mutex_lock(&mx.mu);
+	c = mx_conn_find(conn);
+	if (c)
+		c->since = xgw_now_ms();
+	pthread_mutex_unlock(&mx.mu);
+}
+
+void metrics__tick(void)
+{
+	long long now = xgw_now_ms();
+	unsigned int i;
+
+	/* MHD's CLOSED notice takes mx.mu before it closes the fd: an fd
+	 * found here under mx.mu is still the connection's */
+	pthread_mutex_lock(&mx.mu);
+	for (i = 0; i < mx.n_conn; i++) {
+		if (now - mx.conn[i].since < XGWD_METRICS_REQUEST_S * 1000LL)
+			continue;
+		/* MHD reads end of file and closes it itself */
+		shutdown(mx.conn[i].fd, SHUT_RDWR);
+		mx.conn[i].since = now;		/* once */
+		mx_overdue++;
+	}
+	pthread_mutex_unlock(&mx.mu);
+}
+
 static int mx_listen(const char *addr)
 {
 	struct sockaddr_storage ss;
@@ -437,7 +521,10 @@ int metrics__open(struct xgwd *d)
 				  NULL, NULL, mx_handle, d,
 				  MHD_OPTION_LISTEN_SOCKET, mx.lfd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)XGWD_METRICS_MAX_CONN,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)XGWD_METRICS_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)XGWD_METRICS_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, mx_notify_conn, NULL,
+				  MHD_OPTION_NOTIFY_COMPLETED, mx_notify_done, NULL,
 				  MHD_OPTION_END);
 	if (!mx.mhd) {
 		pr_warn("metrics %s: cannot start the HTTP server", d->opts.metrics);

@@ -20,9 +20,10 @@
  * refusing changes, which would overwrite the file; a file that parses
  * applies every line that applies, and each line that does not is reported
  * (log, metric, `xgwctl daemon show`) and kept in the file. Over an adopted
- * datapath, the entries of a route line that failed are kept as they were
- * (state__keep_failed()), and so is their next hop. The daemon is then
- * "degraded" until a reload applies those lines or a command replaces them.
+ * datapath, what a line that failed had there keeps forwarding
+ * (state__keep_failed()): a route's entry and next hop, a backend in its
+ * service, a service as it is (lb.c). The daemon is then "degraded" until
+ * a reload applies those lines or a command replaces them.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -62,6 +63,7 @@ struct state_failed {
 	char text[512];		/* its canonical line */
 	char err[256];
 	bool kept;		/* its datapath entry is left as it was */
+	bool in_service;	/* a backend kept in its service: lb__save() writes it */
 	__u32 kept_nh;		/* the next hop held for it, 0: none */
 };
 
@@ -178,19 +180,26 @@ int state__key(const struct xgw_cmd *c, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
-/* Does command c touch what failed line f is about? (A service takes its
- * backends along.) */
+/*
+ * Does command c settle what failed line f is about? A service's delete
+ * takes its backends' lines along; a backend's add or delete settles its
+ * lines, a set (drain, weight) only a failed set: the backend's own line
+ * still did not apply.
+ */
 static bool failed_is_hit(const struct state_failed *f, const struct xgw_cmd *c)
 {
 	char k1[160], k2[160];
 
 	if (c->obj == XGW_OBJ_SERVICE && f->cmd.obj == XGW_OBJ_BACKEND)
-		return xgw_addr_equal(&c->service.svc.addr, &f->cmd.backend.svc.addr) &&
+		return c->verb == XGW_V_DEL &&
+		       xgw_addr_equal(&c->service.svc.addr, &f->cmd.backend.svc.addr) &&
 		       c->service.svc.port == f->cmd.backend.svc.port &&
 		       c->service.svc.proto == f->cmd.backend.svc.proto;
 	if (c->obj == XGW_OBJ_BACKEND && f->cmd.obj == XGW_OBJ_BACKEND) {
 		struct xgw_cmd a = *c;
 
+		if (c->verb == XGW_V_SET && f->cmd.verb != XGW_V_SET)
+			return false;
 		a.verb = f->cmd.verb;	/* add, set and del: the same backend */
 		return !state__key(&a, k1, sizeof(k1)) && !state__key(&f->cmd, k2, sizeof(k2)) &&
 		       !strcmp(k1, k2);
@@ -230,7 +239,7 @@ static int failed__push(int line, const struct xgw_cmd *c, const char *err)
  * slot cannot be had as it is (its link is not attached, another next hop
  * has it).
  */
-static int kept__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
+int state__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
 {
 	struct xgw_nexthop v;
 	char err[128];
@@ -250,38 +259,66 @@ static int kept__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
 	return 0;
 }
 
-/* After a restore over an adopted datapath, before the FIB is committed:
- * the entries of route lines that failed stay as the datapath has them. */
+/* A failed route line: its entry, and its next hop, stay as adopted. */
+static void keep_route(struct xgwd *d, struct state_failed *f)
+{
+	const struct xgw_cmd *c = &f->cmd;
+	struct xgw_route v;
+
+	if (entry__adopted(d, &c->route.dst, &v))
+		return;
+	if (v.action == XGW_RT_NEXTHOP) {
+		const struct xgw_addr *gw = c->route.type == XGW_ROUTE_VIA ?
+					    &c->route.via : &c->route.dst.addr;
+
+		if (state__hold_nh(d, v.nh_id, gw))
+			return;
+		f->kept_nh = v.nh_id;
+	}
+	if (entry__keep(d, &c->route.dst, &v)) {
+		if (f->kept_nh)
+			nexthop__put(d, f->kept_nh);
+		f->kept_nh = 0;
+		return;
+	}
+	f->kept = true;
+}
+
+/*
+ * After a restore over an adopted datapath, before the FIB is committed:
+ * what the lines that failed had in the datapath stays as it was. Routes
+ * keep their entries; services the load balancer keeps as they are, and
+ * a backend it kept in its service (lb.c, at its add) is one too.
+ */
 void state__keep_failed(struct xgwd *d)
 {
+	enum lb_kept_how how;
 	size_t i;
 
 	for (i = 0; i < st.n_failed; i++) {
 		struct state_failed *f = &st.failed[i];
 		const struct xgw_cmd *c = &f->cmd;
-		struct xgw_route v;
 
-		if (c->obj != XGW_OBJ_ROUTE || c->verb == XGW_V_DEL ||
-		    entry__adopted(d, &c->route.dst, &v))
+		if (c->verb == XGW_V_DEL)
 			continue;
-		if (v.action == XGW_RT_NEXTHOP) {
-			const struct xgw_addr *gw = c->route.type == XGW_ROUTE_VIA ?
-						    &c->route.via : &c->route.dst.addr;
-
-			if (kept__hold_nh(d, v.nh_id, gw))
-				continue;
-			f->kept_nh = v.nh_id;
-		}
-		if (entry__keep(d, &c->route.dst, &v)) {
-			if (f->kept_nh)
-				nexthop__put(d, f->kept_nh);
-			f->kept_nh = 0;
-			continue;
-		}
-		f->kept = true;
-		pr_warn("%s: line %d kept in the datapath as it was: %s", d->opts.config,
-			f->line, f->text);
+		if (c->obj == XGW_OBJ_ROUTE)
+			keep_route(d, f);
+		else if (c->obj == XGW_OBJ_SERVICE && d->lb)
+			f->kept = !lb__keep_service(d, &c->service.svc);
 	}
+	for (i = 0; i < st.n_failed; i++) {
+		struct state_failed *f = &st.failed[i];
+
+		if (f->cmd.obj != XGW_OBJ_BACKEND || f->cmd.verb == XGW_V_DEL || !d->lb)
+			continue;
+		how = lb__kept(d, &f->cmd);
+		f->kept = how != LB_NOT_KEPT;
+		f->in_service = how == LB_KEPT_IN_SERVICE;
+	}
+	for (i = 0; i < st.n_failed; i++)
+		if (st.failed[i].kept)
+			pr_warn("%s: line %d kept in the datapath as it was: %s", d->opts.config,
+				st.failed[i].line, st.failed[i].text);
 }
 
 /* Is p the prefix of a kept entry? (route.c's sweep leaves those alone.) */
@@ -299,16 +336,24 @@ bool state__keeps(const struct xgw_prefix *p)
 	return false;
 }
 
-/* Forget failed line i; with remove, its kept entry leaves the datapath. */
+/*
+ * Forget failed line i; with remove, its kept entry leaves the datapath. A
+ * kept service goes in any case: a command that replaced it has written
+ * its own (lb.c removes only what is left of the old one).
+ */
 static void failed__drop(struct xgwd *d, size_t i, bool remove)
 {
 	struct state_failed *f = &st.failed[i];
 
-	if (f->kept && remove)
+	if (f->kept && f->cmd.obj == XGW_OBJ_ROUTE && remove)
 		entry__unkeep(d, &f->cmd.route.dst);
+	else if (f->kept && d->lb && (remove || f->cmd.obj == XGW_OBJ_SERVICE))
+		lb__unkeep(d, &f->cmd);
 	if (f->kept_nh)
 		nexthop__put(d, f->kept_nh);
-	st.failed[i] = st.failed[--st.n_failed];
+	/* in file order: the file gets them back as they were (a service
+	 * before its backends) */
+	memmove(f, f + 1, (--st.n_failed - i) * sizeof(*f));
 	if (!st.n_failed && st.status == STATE_DEGRADED)
 		st.status = STATE_OK;
 }
@@ -553,7 +598,8 @@ static void write_failed(FILE *f, enum xgw_obj o1, enum xgw_obj o2)
 	size_t i;
 
 	for (i = 0; i < st.n_failed; i++)
-		if (st.failed[i].cmd.obj == o1 || st.failed[i].cmd.obj == o2)
+		if ((st.failed[i].cmd.obj == o1 || st.failed[i].cmd.obj == o2) &&
+		    !st.failed[i].in_service)
 			fprintf(f, "%s\n", st.failed[i].text);
 }
 
@@ -602,7 +648,7 @@ static int write_running(struct xgwd *d, FILE *f, bool failed)
 		return err;
 	if (failed)
 		write_failed(f, XGW_OBJ_ROUTE, XGW_OBJ_SET);
-	err = d->lb ? lb__save(d, f) : 0;	/* no lb state: nothing to save */
+	err = d->lb ? lb__save(d, f, failed) : 0;	/* no lb state: nothing to save */
 	if (err)
 		return err;
 	if (failed)

@@ -72,6 +72,9 @@ void state__clean_tmp(const char *config);
 
 /* Over an adopted datapath, before the FIB commit: keep failed routes. */
 void state__keep_failed(struct xgwd *d);
+/* Hold adopted next hop slot id for a kept entry whose next hop is gw, on
+ * the device the map has. 0 or -errno (the slot is not to be had). */
+int state__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw);
 /* Is p a kept entry (route.c's IPv6 sweep leaves it)? */
 bool state__keeps(const struct xgw_prefix *p);
 /* Forget every failed line; remove: their kept entries leave too. */

@@ -11,6 +11,10 @@
       at random points, lengths that lie (short, over the maximum), bad
       headers, NUL bytes, a missing final newline. Prints one line per
       kind: "KIND sent N answered-ERR M".
+  ctlfuzz.py loris ADDR PORT N SECONDS
+      N metrics connections that send a request's header a byte every 2 s
+      (never idle long enough for an idle timeout) for SECONDS. Prints
+      "ready" once they are connected.
   ctlfuzz.py concurrent SOCK N PREFIX
       N clients at once, each a complete 'route add PREFIX.I.0/24
       blackhole'; prints how many answered OK.
@@ -96,6 +100,25 @@ def stall(path, maddr, mport, secs):
         s.close()
 
 
+def loris(addr, port, n, secs):
+    held = []
+    for i in range(int(n)):
+        m = socket.create_connection((addr, int(port)))
+        m.sendall(b"GET /metrics HTTP/1.1\r\n")
+        held.append(m)
+    print("ready", flush=True)
+    end = time.time() + float(secs)
+    while time.time() < end:
+        for m in held:
+            try:
+                m.sendall(b"X")
+            except OSError:
+                pass
+        time.sleep(2)
+    for m in held:
+        m.close()
+
+
 def fuzz(path, seed, count):
     rnd = random.Random(seed)
     print("seed %d" % seed, flush=True)
@@ -177,6 +200,8 @@ if __name__ == "__main__":
     elif cmd == "fuzz":
         seed = int(sys.argv[3]) if sys.argv[3] != "-" else int.from_bytes(os.urandom(4), "big")
         fuzz(sys.argv[2], seed, int(sys.argv[4]))
+    elif cmd == "loris":
+        loris(*sys.argv[2:6])
     elif cmd == "concurrent":
         concurrent(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -5,7 +5,9 @@
 # #14.3, #14.4), in a private namespace (xgwd on a veth pair):
 # - 8 clients that never finish, one sending a byte every 1.5 s and 100
 #   half-open metrics connections: a normal request and a next hop's MAC
-#   change still take milliseconds (they took 15-40 s and 20 s);
+#   change still take milliseconds (they took 15-40 s and 20 s); a
+#   slow-loris on the metrics port holds at most 8 connections and each
+#   only until its request's deadline;
 # - the issue's cut request (backend del ... cut after 10.77.0.2) and a
 #   fuzzed stream of garbage, cut, lying, oversized and malformed requests
 #   change nothing: state file and maps byte-identical;
@@ -13,7 +15,8 @@
 # - a device named x"q: the scrape stays valid (labels escaped);
 # - a veth whose peer has neither GRO nor XDP drops redirects: counted as
 #   redirect_error (the tracing program xgwd attached), not only forwarded,
-#   and link show warns of it until the peer has GRO.
+#   and link show warns of it until the peer has GRO; a frame longer than
+#   that veth's peer's MTU is dropped by veth_xdp_xmit(): xmit_drop.
 # - xgwctl -batch out of memory mid-file fails and applies nothing (#14.6).
 # XGW_CTLFUZZ_COUNT sets the fuzzed requests (default 300; make fuzz: more).
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +27,7 @@ FIBGET=$XT_BUILD/tests/netns/fibget
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
-xt_plan 13
+xt_plan 15
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIBGET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIBGET (run make)"
@@ -67,7 +70,7 @@ setup_net()
 xt_check "namespaces: a client, a veth without GRO or XDP, a device named x\"q" setup_net
 
 nsenter --net="/var/run/netns/$NS" "$XGWD" -f --config "$CONF" --socket "$SOCK" \
-	--pin-dir "$PIN" --metrics "$MET" >"$XT_TMP/xgwd.log" 2>&1 &
+	--pin-dir "$PIN" --metrics "0.0.0.0:$PORT" >"$XT_TMP/xgwd.log" 2>&1 &
 XPID=$!
 xt_defer "kill $XPID 2>/dev/null; sleep 0.3; nsenter --net=/var/run/netns/$NS '$XGWD' --cleanup --pin-dir '$PIN'"
 for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.05; done
@@ -133,6 +136,35 @@ ip -n "$NS" neigh replace 10.77.0.2 lladdr "$XB_MAC" dev xa nud permanent
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 sleep 0.3
+
+# ---- a slow-loris on the metrics port: never idle, still cut -----------------------------------
+# 40 connections from 10.77.0.1 that send their request's header a byte
+# every 2 s (MHD's idle timeout never fires): the address gets 8 of MHD's
+# 32 connections, so a scraper from elsewhere is answered at once, and each
+# request has a total deadline, so even from that address a scrape gets in
+# once they are cut (they used to hold every connection for as long as they
+# liked: no scrape at all).
+nsenter --net="/var/run/netns/$NS" "$XT_PY" "$FUZZ" loris 10.77.0.1 "$PORT" 40 20 \
+	>"$XT_TMP/loris" 2>&1 &
+LPID=$!
+xt_defer "kill $LPID 2>/dev/null"
+for _ in $(seq 600); do grep -q ready "$XT_TMP/loris" && break; sleep 0.05; done
+scrape() { nsenter --net="/var/run/netns/$NS" curl -sf -m 2 -o /dev/null "http://$1:$PORT/metrics"; }
+t0=$(date +%s%N)
+scrape 127.0.0.1 && other=$(ms "$t0") || other=fail
+t0=$(date +%s%N)
+until scrape 10.77.0.1 || [ "$(ms "$t0")" -gt 16000 ]; do sleep 0.5; done
+same=$(ms "$t0")
+xt_diag "40 slow-loris metrics connections from 10.77.0.1: a scrape from 127.0.0.1 took" \
+	"$other ms, one from 10.77.0.1 got in after $same ms (deadline 10 s)"
+[ "$other" != fail ] && [ "$same" -le 16000 ] &&
+	[ "$(nsenter --net="/var/run/netns/$NS" curl -sf "http://$MET/metrics" |
+		sed -n 's/^xgw_metrics_dropped_total{why="deadline"} //p')" -ge 8 ] &&
+	xt_ok "a slow-loris on the metrics port: other scrapers served at once, its own cut at the deadline" ||
+	xt_fail "a slow-loris on the metrics port: other scrapers served at once, its own cut at the deadline" \
+		"from 127.0.0.1: $other ms; from 10.77.0.1: $same ms"
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
 
 # ---- requests that are not complete and valid change nothing ---------------------------------
 before=$(snapshot)
@@ -224,3 +256,26 @@ echo "$w1" | grep -q "cannot take redirected frames" && ! echo "$w2" | grep -q "
 	xt_ok "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" ||
 	xt_fail "link show warns of a peer without GRO or XDP (gone once GRO is on) and of forwarding off" \
 		"before: $w1" "after: $w2"
+
+# ---- a frame the egress veth cannot hand its peer: xmit_drop -----------------------------------
+# veth_xdp_xmit() refuses a frame longer than the peer's MTU (the egress
+# side, ya, has 1500, so xgw's own MTU check passes it): the devmap flush
+# reports it dropped (tracepoint xdp_devmap_xmit), counted xmit_drop.
+reason() { ctl -j stats show | jq ".reasons[] | select(.reason == \"$1\") | .packets"; }
+ip -n "$NS" link set yb mtu 1000
+x0=$(reason xmit_drop) f0=$(reason forward)
+ip netns exec "$CNS" "$XT_PY" -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for size in (1200, 200):
+    for i in range(50):
+        s.sendto(b"x" * size, ("10.66.0.1", 9))
+        time.sleep(0.002)'
+sleep 0.3
+x1=$(reason xmit_drop) f1=$(reason forward)
+xt_diag "50 frames of 1242 bytes and 50 of 242 to a veth whose peer has MTU 1000:" \
+	"forward +$((f1 - f0)), xmit_drop +$((x1 - x0))"
+[ $((x1 - x0)) -eq 50 ] && [ $((f1 - f0)) -eq 100 ] &&
+	xt_ok "frames longer than the egress veth's peer's MTU count as xmit_drop, the others not" ||
+	xt_fail "frames longer than the egress veth's peer's MTU count as xmit_drop, the others not" \
+		"forward +$((f1 - f0)), xmit_drop +$((x1 - x0))"

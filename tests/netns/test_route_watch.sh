@@ -110,16 +110,21 @@ ip -n "$GW" neigh del "$LAB_SRV_IP4" dev gw-s
 within "the server's entry learnt again (xgwd asks the kernel to resolve it)" 5 "$(wait_until 5 pong)"
 kentry() { ip -n "$GW" neigh show "$LAB_SRV_IP4" dev gw-s | awk '{ print $3, $NF }'; }
 xgwd_stop
-entry_stale() { ping_recv 3 0.1 >/dev/null; [ "$(kentry | cut -d' ' -f2)" = STALE ]; }
-within "xgwd stopped, forwarded traffic: the kernel's entry goes STALE" 8 "$(wait_until 8 entry_stale)"
+# The entry is made STALE by hand: left alone it often cycles REACHABLE,
+# DELAY, PROBE for many seconds after xgwd is gone (something in the
+# namespace keeps using it: seen with and without forwarded traffic), and the
+# failure needs a STALE entry whose MAC goes out of date.
+ip -n "$GW" neigh change "$LAB_SRV_IP4" dev gw-s lladdr "$LAB_SRV_MAC" nud stale
+xt_is "$(kentry)" "$LAB_SRV_MAC STALE" "xgwd stopped: the kernel's entry is STALE"
 ip -n "$LAB_SRV_NS" link set dev eth0 address 02:00:0a:0a:02:77
 lost=$(ping_recv 30 0.2)
 xt_is "$lost,$(kentry | grep -c 02:00:0a:0a:02:77)" "0,0" \
 	"the server's MAC changed: 6 s of traffic all lost, the kernel never learns the new MAC"
 xt_check "xgwd starts again" xt_xgwd_start gw "$GW" "$METRICS"
 within "with xgwd, the new MAC is followed within 15 s" 15 "$(wait_until 15 pong)"
-xt_is "$(kentry),$(ctl -j neigh show | jq -r ".[] | select(.addr == \"$LAB_SRV_IP4\") | .lladdr")" \
-	"02:00:0a:0a:02:77 REACHABLE,02:00:0a:0a:02:77" "the kernel's entry and xgw's next hop have it"
+# the entry in use: REACHABLE, or DELAY/PROBE between two confirmations
+xt_is "$(kentry | sed 's/ \(DELAY\|PROBE\)$/ REACHABLE/'),$(ctl -j neigh show | jq -r ".[] | select(.addr == \"$LAB_SRV_IP4\") | .lladdr")" \
+	"02:00:0a:0a:02:77 REACHABLE,02:00:0a:0a:02:77" "the kernel's entry (valid) and xgw's next hop have it"
 ping_recv 20 0.1 >/dev/null
 ip -n "$LAB_SRV_NS" link set dev eth0 address "$LAB_SRV_MAC"
 within "changed again while xgwd runs: followed within 15 s" 15 "$(wait_until 15 pong)"

@@ -74,7 +74,11 @@ snapshot()
 
 	cat "$CONF"
 	echo "== xgw_fib bytes $(fib4 --sum)"
-	for m in xgw_config xgw_nexthops xgw_tx_ports xgw_services; do
+	# xgw_config.hz is measured by the connection-table sweeper (ctgc.c):
+	# it may differ by a few from one start to the next
+	echo "== xgw_config"
+	bpftool map dump pinned "$PIN/xgw_config" -j | jq -cS '[.[].formatted.value | del(.hz)]'
+	for m in xgw_nexthops xgw_tx_ports xgw_services; do
 		echo "== $m"
 		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
 	done

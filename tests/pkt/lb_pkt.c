@@ -162,30 +162,49 @@ static void case_dsr(void)
 	ok &= lb_counter(skel->maps.xgw_be_stats, lb_be_id(S_DSR, host), 0) == bp0 + 1;
 	pkt_run(lb_prog(), in, len, 1, &r);
 	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
-	ok &= after1 == 0 && lb_ct_get(&k, &e) && e.kind == XGW_CT_LB && e.est &&
+	ok &= after1 == 0 && lb_ct_get(&k, &e) && e.kind == XGW_CT_LB && !e.est &&
 	      e.backend_id == lb_be_id(S_DSR, host) && e.svc_id == S_DSR;
+	pkt_run(lb_prog(), in, len, 1, &r);
+	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= lb_ct_get(&k, &e) && e.est;
 	tap_result(ok, "dsr v4: frame to backend %d byte for byte, counted; learnt on the "
-		       "second packet (entries after the first: %u)", host, after1);
+		       "second packet (entries after the first: %u), established on the third",
+		   host, after1);
 }
 
-/* A SYN is never learnt; its new connection is counted once per SYN. */
+/*
+ * A SYN is never learnt and leaves no mark in xgw_ct_seen; its new
+ * connection is counted once per SYN. The handshake's ACK marks the flow,
+ * the next packet learns it.
+ */
 static void case_syn_not_learnt(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.11", 40001, 80);
+	struct xgw_flow_key k = lb_flow(&s);
+	uint32_t slot = xgw_flow_hash(&k) % XGW_CT_SEEN_SLOTS, mark = 1, c1, c2;
 	uint8_t in[PKT_MAX];
 	struct pkt_run r;
 	uint64_t nf0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2);
+	int fd = bpf_map__fd(skel->maps.xgw_ct_seen);
 	size_t len;
 	int h1, h2;
 
 	lb_ct_clear();
+	bpf_map_update_elem(fd, &slot, &(uint32_t){ 0 }, BPF_ANY);
 	len = pkt_build(&s, in);
 	tcp_flags(in, &s, 0x02);
 	h1 = send_n(in, len, 1, &r);
 	h2 = send_n(in, len, 1, &r);
-	tap_result(h1 == expect(S_DSR, &s) && h2 == h1 && lb_ct_count() == 0 &&
+	bpf_map_lookup_elem(fd, &slot, &mark);
+	tcp_flags(in, &s, 0x10);
+	send_n(in, len, 1, &r);
+	c1 = lb_ct_count();
+	send_n(in, len, 1, &r);
+	c2 = lb_ct_count();
+	tap_result(h1 == expect(S_DSR, &s) && h2 == h1 && !mark && c1 == 0 && c2 == 1 &&
 			   lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2) == nf0 + 2,
-		   "SYN to Maglev's backend %d, twice, nothing learnt, 2 new flows counted", h1);
+		   "SYN to Maglev's backend %d, twice: nothing learnt, no mark, 2 new flows counted;"
+		   " learnt on the second ACK (%u, %u entries)", h1, c1, c2);
 }
 
 /* Same flow -> same backend, every packet; many flows -> every backend. */
@@ -355,6 +374,120 @@ static void case_ipip(void)
 	s6.proto = IPPROTO_UDP;
 	s6.dport = 53;
 	run_ipip(S_IPIP4_V6IN, &s6, "v6 in v4");
+}
+
+/*
+ * Established flows take the straight line (xgw_fast4 -> xgw_lb_fast4):
+ * the fourth packet of a dsr, ipip-v4 and ipip-v6 flow (learnt by the
+ * second, established by the third) leaves byte for byte as the general
+ * path would send it, and is counted the same.
+ */
+static void case_established(void)
+{
+	struct { int sid; struct pkt_spec s; bool ipip; } t[] = {
+		{ S_DSR, tcp4("192.0.2.43", 50001, 80), false },
+		{ S_IPIP6_V4IN, tcp4("192.0.2.43", 50002, 443), true },
+		{ S_IPIP4, { .family = AF_INET, .src = "192.0.2.43", .dst = "10.0.0.100",
+			     .proto = IPPROTO_UDP, .sport = 50003, .dport = 53, .payload = 20 },
+		  true },
+	};
+	uint8_t in[PKT_MAX], exp[PKT_MAX + 64];
+	struct pkt_counters b, a;
+	struct pkt_run r;
+	unsigned int i, bad = 0;
+
+	lb_ct_clear();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t len = pkt_build(&t[i].s, in), elen;
+		int host = expect(t[i].sid, &t[i].s);
+
+		elen = t[i].ipip ? expect_ipip(in, len, AF_INET, host, exp) :
+				   expect_dsr(&t[i].s, host, exp);
+		send_n(in, len, 3, &r);
+		lb_read_counters(&b);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		lb_read_counters(&a);
+		if (r.retval != XDP_REDIRECT || !lb_frame_eq(&r, exp, elen) ||
+		    !pkt_counters_expect(&b, &a, XGW_FWD_LB, host, 1, len))
+			bad++;
+	}
+	tap_result(!bad && lb_ct_count() == 3,
+		   "established dsr, ipip (v6 outer, tcp) and ipip (v4 outer, udp) flows: the "
+		   "fourth packet byte for byte and counted (%u wrong)", bad);
+}
+
+/* XGW_BE_F_SRC_FLOW, computed here from its definition in xgw_shared.h. */
+static uint32_t src_flow(const struct pkt_spec *s)
+{
+	struct xgw_flow_key k = lb_flow(s);
+	uint32_t h = k.src[0] ^ k.src[1] ^ k.src[2] ^ k.src[3] ^
+		     ((uint32_t)k.sport << 16 | k.dport);
+
+	h ^= h >> 16;
+	return (h & 0xffff) % 0xfffe + 1;
+}
+
+/*
+ * ipip with XGW_BE_F_SRC_FLOW: the outer source keeps the gateway
+ * address's first 16 bits (IPv6: 96) and takes the rest from the flow;
+ * everything else as plain ipip.
+ */
+static void case_ipip_src_flow(void)
+{
+	struct pkt_spec s4 = { .family = AF_INET, .src = "192.0.2.44", .dst = "10.0.0.100",
+			       .proto = IPPROTO_UDP, .sport = 5400, .dport = 53, .payload = 20 };
+	struct pkt_spec s6 = { .family = AF_INET6, .src = "2001:db8:9::44",
+			       .dst = "2001:db8::100", .proto = IPPROTO_TCP,
+			       .sport = 41400, .dport = 80, .payload = 20 };
+	uint8_t in[PKT_MAX], exp[PKT_MAX + 64];
+	uint32_t seen[8], v;
+	unsigned int i, j, bad = 0, distinct = 0;
+	struct pkt_run r;
+	size_t len, elen;
+	int host;
+
+	for (i = 1; i <= 5; i++)
+		lb_backend_set(i <= 3 ? S_IPIP4 : S_IPIP6, i, XGW_BE_F_SRC_FLOW);
+	for (i = 0; i < 8; i++) {
+		struct pkt_spec *s = i < 4 ? &s4 : &s6;
+
+		s->sport += 1;
+		len = pkt_build(s, in);
+		host = expect(i < 4 ? S_IPIP4 : S_IPIP6, s);
+		elen = expect_ipip(in, len, s->family, host, exp);
+		v = src_flow(s);
+		if (i < 4) {		/* 10.0.0.1 -> 10.0.x.y */
+			exp[14 + 14] = v >> 8;
+			exp[14 + 15] = v & 0xff;
+			exp[14 + 10] = exp[14 + 11] = 0;
+			{
+				uint32_t sum = 0;
+				int w;
+
+				for (w = 0; w < 20; w += 2)
+					sum += exp[14 + w] << 8 | exp[14 + w + 1];
+				while (sum >> 16)
+					sum = (sum & 0xffff) + (sum >> 16);
+				exp[14 + 10] = ~sum >> 8;
+				exp[14 + 11] = ~sum & 0xff;
+			}
+		} else {		/* 2001:db8::1 -> 2001:db8::<32 bits> */
+			exp[14 + 8 + 12] = exp[14 + 8 + 13] = 0;
+			exp[14 + 8 + 14] = v >> 8;
+			exp[14 + 8 + 15] = v & 0xff;
+		}
+		pkt_run(lb_prog(), in, len, 1, &r);
+		bad += !(r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen));
+		seen[i] = v;
+		for (j = 0; j < i && seen[j] != v; j++)
+			;
+		distinct += j == i;
+	}
+	for (i = 1; i <= 5; i++)
+		lb_backend_set(i <= 3 ? S_IPIP4 : S_IPIP6, i, 0);
+	tap_result(!bad && distinct >= 6,
+		   "ipip with the outer source from the flow: v4 (last 16 bits) and v6 (last 32) "
+		   "byte for byte, checksum from scratch; %u distinct sources for 8 flows", distinct);
 }
 
 /* ipip that would exceed the next hop's MTU: handed to the kernel as is. */
@@ -749,7 +882,7 @@ static void case_clock(void)
 
 	err = xgw_clock_open(&c);
 	if (!err)
-		err = xgw_clock_hz(&c, 200, &hz);
+		err = xgw_clock_hz(&c, 500, &hz);
 	if (!err)
 		err = xgw_clock_now(&c, &j0, &n0);
 	if (!err) {
@@ -850,6 +983,8 @@ int main(void)
 	case_ct_stale();
 	case_unknown_port();
 	case_ipip();
+	case_established();
+	case_ipip_src_flow();
 	case_ipip_mtu();
 	case_icmp(AF_INET);
 	case_icmp(AF_INET6);

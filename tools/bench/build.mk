@@ -21,6 +21,15 @@ $(BUILD)/tools/bench/lbbench: $(BUILD)/tools/bench/lbbench.o $(BUILD)/libxgw.a
 
 all: $(BUILD)/tools/bench/lbbench
 
+# lbflood: established flows against floods of new flows (#14.5).
+$(BUILD)/tools/bench/lbflood.o: CFLAGS += -Itests/pkt
+$(BUILD)/tools/bench/lbflood.o: tests/pkt/fib_skel.h common/fib.h $(BUILD)/skel/xgw.skel.h
+$(BUILD)/tools/bench/lbflood: $(BUILD)/tools/bench/lbflood.o $(BUILD)/libxgw.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+all: $(BUILD)/tools/bench/lbflood
+
 # progbench (router-cp): ns/packet of the program a running xgwd has
 # attached, over the maps it filled (tools/bench/follow).
 $(BUILD)/tools/bench/progbench: $(BUILD)/tools/bench/progbench.o

@@ -3,8 +3,8 @@
  * lbbench: the load balancer's service path under BPF_PROG_TEST_RUN, per
  * case and per mode, and Katran's balancer on the very same packets.
  *
- *   lbbench [--katran OBJ] [--runs R] [--calls C] [--flows N] [--lru N]
- *           [--cpu N] [--dev DEV] [-j]
+ *   lbbench [--katran OBJ] [--alt XGW_OBJ] [--runs R] [--calls C] [--flows N]
+ *           [--lru N] [--cpu N] [--dev DEV] [-j]
  *
  * Every call runs the program once (repeat 1) on a fresh copy of the frame,
  * so nothing a call does to the frame (an encapsulation, a NAT rewrite, a
@@ -31,6 +31,12 @@
  *   reply    xgw nat only: a backend's reply of one of the N flows
  * NAT flows made by the new-flow rows are deleted after each run, untimed,
  * so that runs do not fill the table.
+ *
+ * --alt loads a second xgw object (another build of bpf/xgw.bpf.c, e.g.
+ * with one idea taken out) set up the same way: its rows ("alt dsr", ...)
+ * are timed in the same rotation and given as a ratio to xgw's own rows,
+ * which is how an idea is measured rather than taken on faith. The same
+ * object given as --alt measures the noise floor of such a comparison.
  *
  * Katran is configured as its userspace (KatranLb) would be: one VIP in
  * vip_map (vip_num 0, no flags), reals 1..3 in reals, the Maglev ring of
@@ -87,7 +93,7 @@ static const char *const case_name[C_MAX] = {
 };
 
 struct bench_opts {
-	const char *katran, *dev;
+	const char *katran, *alt, *dev;
 	unsigned long runs, calls, flows, lru;
 	int cpu, ifindex;
 	bool json;
@@ -103,7 +109,8 @@ struct sys {
 	__u32 counter[C_MAX];	/* next flow index, per case */
 	bool nat;		/* xgw's nat service: its flows have replies */
 	struct xgw_flow_key *reply;	/* nat: the reply key of each established flow */
-	struct xgw_bpf *skel;	/* xgw's object (NULL: Katran) */
+	struct bpf_object *obj;	/* xgw's object (NULL: Katran) */
+	const char *mode;	/* "dsr", "ipip", "nat": which xgw row an alt row compares to */
 };
 
 struct row {
@@ -220,7 +227,7 @@ static int run_once(int prog, const __u8 *frame, struct call *c)
 	return 0;
 }
 
-static void dump_reasons(struct xgw_bpf *skel);
+static void dump_reasons(struct bpf_object *obj);
 
 /* Mean ns per call of @calls calls of case @c on @s (the trivial row: @s NULL). */
 static int measure(struct sys *s, enum bench_case c, int trivial, const struct bench_opts *o,
@@ -243,8 +250,8 @@ static int measure(struct sys *s, enum bench_case c, int trivial, const struct b
 		if (r.retval != want) {
 			fprintf(stderr, "lbbench: %s, %s: verdict %u, want %u (call %lu)\n",
 				s ? s->name : "trivial", case_name[c], r.retval, want, i);
-			if (s && s->skel)
-				dump_reasons(s->skel);
+			if (s && s->obj)
+				dump_reasons(s->obj);
 			return -EPROTO;
 		}
 		total += r.duration;
@@ -255,13 +262,25 @@ static int measure(struct sys *s, enum bench_case c, int trivial, const struct b
 
 /* ---- xgw ------------------------------------------------------------------ */
 
+/* Map @name of an xgw object (the skeleton's, or --alt's, opened from a file). */
+static struct bpf_map *xm(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m) {
+		fprintf(stderr, "lbbench: xgw object without map %s\n", name);
+		exit(1);
+	}
+	return m;
+}
+
 static int upd(struct bpf_map *m, const void *k, const void *v)
 {
 	return bpf_map_update_elem(bpf_map__fd(m), k, v, BPF_ANY) ? -errno : 0;
 }
 
 /* Service @id's Maglev table of the three backends ids @first.. */
-static int xgw_maglev(struct xgw_bpf *skel, __u32 id, __u32 first)
+static int xgw_maglev(struct bpf_object *obj, __u32 id, __u32 first)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_INNER_MAP);
 	struct maglev_backend mb[NBE] = {};
@@ -283,7 +302,7 @@ static int xgw_maglev(struct xgw_bpf *skel, __u32 id, __u32 first)
 		keys[i] = i;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lbbench_maglev", 4, 4, XGW_MAGLEV_DEFAULT, &mo);
 	if (fd < 0 || bpf_map_update_batch(fd, keys, table, &cnt, NULL) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_maglev), &id, &fd, 0))
+	    bpf_map_update_elem(bpf_map__fd(xm(obj, "xgw_maglev")), &id, &fd, 0))
 		err = -errno;
 out:
 	if (fd >= 0)
@@ -297,7 +316,7 @@ out:
  * Service @id on VIP:@port in @mode, backends 3*(id-1)+1.. (10.98.0.11..13
  * behind next hops 2..4, each resolved on the bench device).
  */
-static int xgw_service(struct xgw_bpf *skel, __u32 id, __u16 port, __u8 mode)
+static int xgw_service(struct bpf_object *obj, __u32 id, __u16 port, __u8 mode)
 {
 	struct xgw_service svc = { .id = id, .mode = mode, .flags = XGW_SVC_F_ALLDOWN_DROP,
 				   .table_size = XGW_MAGLEV_DEFAULT };
@@ -314,15 +333,15 @@ static int xgw_service(struct xgw_bpf *skel, __u32 id, __u16 port, __u8 mode)
 
 		be.addr[0] = htonl(BE_ADDR(i));
 		be.src[0] = htonl(GW_ADDR);
-		err = upd(skel->maps.xgw_backends, &bid, &be);
+		err = upd(xm(obj, "xgw_backends"), &bid, &be);
 		if (err)
 			return err;
 	}
-	err = upd(skel->maps.xgw_services, &key, &svc);
-	return err ? err : xgw_maglev(skel, id, first);
+	err = upd(xm(obj, "xgw_services"), &key, &svc);
+	return err ? err : xgw_maglev(obj, id, first);
 }
 
-static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib *fib)
+static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct xgw_fib *fib)
 {
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
 				  .latency_sample = XGW_LATENCY_SAMPLE_DEFAULT,
@@ -335,9 +354,9 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 	__u32 zero = 0, i, key = o->ifindex;
 	int err;
 
-	err = upd(skel->maps.xgw_config, &zero, &cfg);
+	err = upd(xm(obj, "xgw_config"), &zero, &cfg);
 	if (!err)
-		err = upd(skel->maps.xgw_tx_ports, &key, &dv);
+		err = upd(xm(obj, "xgw_tx_ports"), &key, &dv);
 	for (i = 1; i <= NBE + 1 && !err; i++) {
 		struct xgw_nexthop nh = { .ifindex = o->ifindex, .mtu = 1500,
 					  .flags = XGW_NH_F_RESOLVED };
@@ -345,18 +364,18 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 		memcpy(nh.smac, GW_MAC, 6);
 		memcpy(nh.dmac, ROUTER_MAC, 6);
 		nh.dmac[5] = i == 1 ? 9 : 0x10 + i;	/* nh 2..4: backends */
-		err = upd(skel->maps.xgw_nexthops, &i, &nh);
+		err = upd(xm(obj, "xgw_nexthops"), &i, &nh);
 	}
 	if (!err)
 		err = xgw_fib_set(fib, (__be32[1]){ htonl(VIP) }, 32, &vip);
 	if (!err)
 		err = xgw_fib_set(fib, (__be32[1]){ htonl(OTHER_DST & 0xffff0000u) }, 16, &via);
 	if (!err)
-		err = xgw_service(skel, 1, 80, XGW_LB_DSR);
+		err = xgw_service(obj, 1, 80, XGW_LB_DSR);
 	if (!err)
-		err = xgw_service(skel, 2, 81, XGW_LB_IPIP);
+		err = xgw_service(obj, 2, 81, XGW_LB_IPIP);
 	if (!err)
-		err = xgw_service(skel, 3, 82, XGW_LB_NAT);
+		err = xgw_service(obj, 3, 82, XGW_LB_NAT);
 	/* NAT replies come back to the gateway address, which the LB looks at */
 	if (!err)
 		err = xgw_fib_set(fib, (__be32[1]){ htonl(GW_ADDR) }, 32, &own);
@@ -544,16 +563,16 @@ static bool out_ok(const struct sys *s, enum bench_case c, const struct call *r)
 	if (c == C_REPLY)
 		return ip->saddr == htonl(VIP) && (ntohl(ip->daddr) >> 22) == (0x0a400000u >> 22);
 	for (i = 0; i < NBE; i++) {
-		if (s->skel && !s->nat && s->port == 80 && r->out[5] == 0x12 + i && !r->out[4])
+		if (s->obj && s->port == 80 && r->out[5] == 0x12 + i && !r->out[4])
 			return true;
-		if ((!s->skel || s->port != 80) && ip->daddr == htonl(BE_ADDR(i)))
+		if ((!s->obj || s->port != 80) && ip->daddr == htonl(BE_ADDR(i)))
 			return true;
 	}
 	return false;
 }
 
 /* After a failed check: every reason counted so far, to tell what happened. */
-static void dump_reasons(struct xgw_bpf *skel)
+static void dump_reasons(struct bpf_object *obj)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, j;
 	struct xgw_counter v[ncpu];
@@ -562,7 +581,7 @@ static void dump_reasons(struct xgw_bpf *skel)
 	for (i = 0; i < XGW_REASON_MAX; i++) {
 		__u32 k = i;
 
-		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xgw_stats), &k, v))
+		if (bpf_map_lookup_elem(bpf_map__fd(xm(obj, "xgw_stats")), &k, v))
 			continue;
 		for (n = 0, j = 0; j < ncpu; j++)
 			n += v[j].packets;
@@ -575,7 +594,7 @@ static void dump_reasons(struct xgw_bpf *skel)
 /* nat: the reply key of each established flow, from its entry. */
 static int nat_replies(struct sys *s, const struct bench_opts *o)
 {
-	int fd = bpf_map__fd(s->skel->maps.xgw_conntrack);
+	int fd = bpf_map__fd(xm(s->obj, "xgw_conntrack"));
 	struct xgw_ct_entry e;
 	unsigned long i;
 
@@ -605,7 +624,7 @@ static int nat_replies(struct sys *s, const struct bench_opts *o)
  */
 static void nat_purge(struct sys *s, enum bench_case c, __u32 from, __u32 to)
 {
-	int fd = bpf_map__fd(s->skel->maps.xgw_conntrack);
+	int fd = bpf_map__fd(xm(s->obj, "xgw_conntrack"));
 	struct xgw_ct_entry e;
 	__u32 i;
 
@@ -628,9 +647,10 @@ static void nat_purge(struct sys *s, enum bench_case c, __u32 from, __u32 to)
 }
 
 /*
- * Learn the established flows (two ACKs each: xgw learns a flow on its
- * second packet, Katran on its first), and check that every case's packet
- * ends where it should before anything is timed.
+ * Learn the established flows (three ACKs each: xgw learns a flow on its
+ * second packet and counts it established from its third, Katran learns on
+ * the first), and check that every case's packet ends where it should
+ * before anything is timed.
  */
 static int warm_up(struct sys *s, const struct bench_opts *o)
 {
@@ -640,7 +660,7 @@ static int warm_up(struct sys *s, const struct bench_opts *o)
 	struct call r;
 	int err, pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < o->flows; i++) {
 			s->counter[C_EST] = i;
 			frame_next(s, C_EST, o->flows, frame);
@@ -675,8 +695,8 @@ static int warm_up(struct sys *s, const struct bench_opts *o)
 		if (r.retval != want || !out_ok(s, c, &r)) {
 			fprintf(stderr, "lbbench: %s, %s: verdict %u (want %u), output wrong\n",
 				s->name, case_name[c], r.retval, want);
-			if (s->skel)
-				dump_reasons(s->skel);
+			if (s->obj)
+				dump_reasons(s->obj);
 			return -EPROTO;
 		}
 	}
@@ -705,15 +725,32 @@ static double median(const double *v, unsigned long n, double *lo, double *hi)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/* The Katran row of the same case (IPIP), or NULL. */
-static const struct row *kt_row(const struct row *rows, int n, enum bench_case c)
+/* The row of system @name (or, for @mode, xgw's of that mode) and case @c, or NULL. */
+static const struct row *find_row(const struct row *rows, int n, const char *name,
+				  const char *mode, enum bench_case c)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(rows[i].sys->name, "katran ipip") && rows[i].cas == c)
+	for (i = 0; i < n; i++) {
+		const struct sys *s = rows[i].sys;
+
+		if (rows[i].cas == c && (name ? !strcmp(s->name, name) :
+				     !strncmp(s->name, "xgw ", 4) && !strcmp(s->mode, mode)))
 			return &rows[i];
+	}
 	return NULL;
+}
+
+/* Median (min, max) over runs of @r's figure divided by @k's in the same run. */
+static double ratio(const struct row *r, const struct row *k, unsigned long runs, double *lo,
+		    double *hi)
+{
+	double v[MAX_RUNS];
+	unsigned long j;
+
+	for (j = 0; j < runs; j++)
+		v[j] = r->net[j] / k->net[j];
+	return median(v, runs, lo, hi);
 }
 
 static void report(const struct row *rows, int n, const double *trivial,
@@ -728,30 +765,33 @@ static void report(const struct row *rows, int n, const double *trivial,
 		printf("trivial program (per-call overhead, subtracted): %.1f ns (%.1f-%.1f)\n",
 		       t, tlo, thi);
 	for (i = 0; i < n; i++) {
-		const struct row *r = &rows[i], *k = kt_row(rows, n, r->cas);
-		double m = median(r->net, o->runs, &lo, &hi), ratio[MAX_RUNS];
-		double rm = 0, rlo = 0, rhi = 0;
-		unsigned long j;
+		const struct row *r = &rows[i];
+		const struct row *k = find_row(rows, n, "katran ipip", NULL, r->cas);
+		const struct row *x = r->sys->mode && !strncmp(r->sys->name, "alt ", 4) ?
+					      find_row(rows, n, NULL, r->sys->mode, r->cas) : NULL;
+		double m = median(r->net, o->runs, &lo, &hi), klo, khi, km, xlo, xhi, xr;
 
-		if (k) {
-			for (j = 0; j < o->runs; j++)
-				ratio[j] = r->net[j] / k->net[j];
-			rm = median(ratio, o->runs, &rlo, &rhi);
-		}
+		km = k ? ratio(r, k, o->runs, &klo, &khi) : 0;
+		xr = x ? ratio(r, x, o->runs, &xlo, &xhi) : 0;
 		if (o->json) {
 			printf("%s{\"sys\":\"%s\",\"case\":\"%s\",\"ns\":%.2f,\"min\":%.2f,"
 			       "\"max\":%.2f", i ? "," : "", r->sys->name, case_name[r->cas],
 			       m, lo, hi);
 			if (k)
 				printf(",\"ratio\":%.3f,\"ratio_min\":%.3f,\"ratio_max\":%.3f",
-				       rm, rlo, rhi);
+				       km, klo, khi);
+			if (x)
+				printf(",\"vs_xgw\":%.3f,\"vs_xgw_min\":%.3f,\"vs_xgw_max\":%.3f",
+				       xr, xlo, xhi);
 			printf("}");
 			continue;
 		}
 		printf("%-12s %-20s %7.1f ns (%.1f-%.1f)", r->sys->name, case_name[r->cas], m, lo,
 		       hi);
 		if (k)
-			printf("  x%.2f of katran (%.2f-%.2f)", rm, rlo, rhi);
+			printf("  x%.2f of katran (%.2f-%.2f)", km, klo, khi);
+		if (x)
+			printf("  x%.2f of xgw (%.2f-%.2f)", xr, xlo, xhi);
 		printf("\n");
 	}
 	if (o->json)
@@ -764,6 +804,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option lo[] = {
 		{ "katran", required_argument, NULL, 'k' }, { "runs", required_argument, NULL, 'r' },
+		{ "alt", required_argument, NULL, 'a' },
 		{ "calls", required_argument, NULL, 'c' },  { "flows", required_argument, NULL, 'f' },
 		{ "lru", required_argument, NULL, 'l' },    { "cpu", required_argument, NULL, 'C' },
 		{ "dev", required_argument, NULL, 'd' },    { "json", no_argument, NULL, 'j' },
@@ -776,6 +817,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	while ((c = getopt_long(argc, argv, "j", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->katran = optarg; continue;
+		case 'a': o->alt = optarg; continue;
 		case 'd': o->dev = optarg; continue;
 		case 'j': o->json = true; continue;
 		case 'r': num = &o->runs; break;
@@ -815,30 +857,121 @@ static int pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* An xgw object loaded and set up: the skeleton's, or --alt's from a file. */
+struct xgw_loaded {
+	struct bpf_object *obj;
+	struct xgw_bpf *skel;
+	struct fib_skel fs;
+};
+
+static int xgw_open(struct xgw_loaded *x, const struct bench_opts *o, const char *path)
+{
+	struct bpf_program *p;
+	int err;
+
+	if (path) {
+		x->obj = bpf_object__open_file(path, NULL);
+		if (!x->obj)
+			return -errno;
+		bpf_object__for_each_program(p, x->obj)
+			if (!strncmp(bpf_program__name(p), "xgw_trace_", 10))
+				bpf_program__set_autoload(p, false);
+		err = bpf_object__load(x->obj);
+	} else {
+		x->skel = xgw_bpf__open();
+		if (!x->skel)
+			return -errno;
+		x->obj = x->skel->obj;
+		bpf_program__set_autoload(x->skel->progs.xgw_trace_redirect_err, false);
+		bpf_program__set_autoload(x->skel->progs.xgw_trace_devmap_xmit, false);
+		err = xgw_bpf__load(x->skel);
+	}
+	if (!err)
+		err = fib_skel_open(&x->fs, x->obj);
+	return err ? err : xgw_setup(o, x->obj, x->fs.fib[FIB_SKEL_V4]);
+}
+
+static void xgw_close(struct xgw_loaded *x)
+{
+	fib_skel_close(&x->fs);
+	if (x->skel)
+		xgw_bpf__destroy(x->skel);
+	else
+		bpf_object__close(x->obj);
+}
+
+static int xgw_prog(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	return p ? bpf_program__fd(p) : -1;
+}
+
+/* xgw's three systems (dsr, ipip, nat) on object @x, into @sys; @alt: --alt's. */
+static int xgw_systems(struct xgw_loaded *x, bool alt, struct sys *sys)
+{
+	static const char *const name[2][3] = { { "xgw dsr", "xgw ipip", "xgw nat" },
+						  { "alt dsr", "alt ipip", "alt nat" } };
+	static const char *const mode[3] = { "dsr", "ipip", "nat" };
+	int c;
+
+	for (c = 0; c < 3; c++)
+		sys[c] = (struct sys){ .name = name[alt][c], .mode = mode[c], .port = 80 + c,
+				       .verdict = XDP_REDIRECT, .pass_verdict = XDP_REDIRECT,
+				       .nat = c == 2, .obj = x->obj,
+				       .prog = xgw_prog(x->obj, "xgw_xdp") };
+	return 3;
+}
+
+/*
+ * @o->runs runs over @rows in rotating order, each with the trivial
+ * program's cost first; the NAT flows new-flow rows made go after each.
+ */
+static int run_all(const struct bench_opts *o, struct row *rows, int nrows, struct sys *sys,
+		   int nx, int trivial_prog, double *trivial)
+{
+	unsigned long r;
+	int i, err;
+
+	for (r = 0; r < o->runs; r++) {
+		__u32 from[2][C_MAX];
+		double t;
+
+		for (i = 0; i < nx; i++)
+			memcpy(from[i], sys[3 * i + 2].counter, sizeof(from[i]));
+		err = measure(NULL, C_EST, trivial_prog, o, &trivial[r]);
+		for (i = 0; i < nrows && !err; i++) {
+			struct row *w = &rows[(i + r) % nrows];
+
+			err = measure(w->sys, w->cas, 0, o, &t);
+			w->net[r] = t - trivial[r];
+		}
+		if (err)
+			return err;
+		for (i = 0; i < nx; i++) {
+			struct sys *n = &sys[3 * i + 2];
+
+			nat_purge(n, C_SYN, from[i][C_SYN], n->counter[C_SYN]);
+			nat_purge(n, C_ACKNEW, from[i][C_ACKNEW], n->counter[C_ACKNEW]);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o = { .dev = "lo", .runs = 7, .calls = 20000, .flows = 16384,
 				.lru = 131072 };
-	struct sys sys[4] = {
-		{ .name = "xgw dsr", .port = 80, .verdict = XDP_REDIRECT,
-		  .pass_verdict = XDP_REDIRECT },
-		{ .name = "xgw ipip", .port = 81, .verdict = XDP_REDIRECT,
-		  .pass_verdict = XDP_REDIRECT },
-		{ .name = "xgw nat", .port = 82, .verdict = XDP_REDIRECT,
-		  .pass_verdict = XDP_REDIRECT, .nat = true },
-		{ .name = "katran ipip", .port = 80, .verdict = XDP_TX, .pass_verdict = XDP_PASS },
-	};
-	struct row rows[4 * C_MAX];
+	struct sys sys[7];
+	struct row rows[7 * C_MAX];
 	double trivial[MAX_RUNS];
-	struct fib_skel fs = {};
+	struct xgw_loaded x[2] = {};
 	struct katran kt = {};
-	struct xgw_bpf *skel;
-	int nsys = 3, nrows = 0, i, c, err;
-	unsigned long r;
+	int nsys = 0, nrows = 0, nx, i, c, err;
 
 	if (parse_args(argc, argv, &o)) {
-		fprintf(stderr, "usage: lbbench [--katran OBJ] [--runs R] [--calls C] [--flows N]"
-				" [--lru N] [--cpu N] [--dev DEV] [-j]\n");
+		fprintf(stderr, "usage: lbbench [--katran OBJ] [--alt XGW_OBJ] [--runs R] [--calls C]"
+				" [--flows N] [--lru N] [--cpu N] [--dev DEV] [-j]\n");
 		return 2;
 	}
 	o.ifindex = if_nametoindex(o.dev);
@@ -852,25 +985,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	libbpf_set_print(NULL);
-	skel = xgw_bpf__open();
-	if (!skel)
-		return 1;
-	bpf_program__set_autoload(skel->progs.xgw_trace_redirect_err, false);
-	bpf_program__set_autoload(skel->progs.xgw_trace_devmap_xmit, false);
-	err = xgw_bpf__load(skel);
-	if (!err)
-		err = fib_skel_open(&fs, skel->obj);
-	if (!err)
-		err = xgw_setup(&o, skel, fs.fib[FIB_SKEL_V4]);
-	if (err) {
-		fprintf(stderr, "lbbench: xgw setup: %s\n", strerror(-err));
-		return 1;
-	}
-	for (i = 0; i < nsys; i++) {
-		sys[i].prog = bpf_program__fd(skel->progs.xgw_xdp);
-		sys[i].skel = skel;
+	nx = o.alt ? 2 : 1;
+	for (i = 0; i < nx; i++) {
+		err = xgw_open(&x[i], &o, i ? o.alt : NULL);
+		if (err) {
+			fprintf(stderr, "lbbench: xgw %s: %s\n", i ? o.alt : "setup", strerror(-err));
+			return 1;
+		}
+		nsys += xgw_systems(&x[i], i, &sys[nsys]);
 	}
 	if (o.katran) {
+		sys[nsys] = (struct sys){ .name = "katran ipip", .port = 80, .verdict = XDP_TX,
+					  .pass_verdict = XDP_PASS };
 		err = kt_open(&kt, &o, &sys[nsys].prog);
 		if (err) {
 			fprintf(stderr, "lbbench: katran %s: %s\n", o.katran, strerror(-err));
@@ -879,37 +1005,23 @@ int main(int argc, char **argv)
 		nsys++;
 	}
 	for (i = 0; i < nsys; i++) {
-		err = warm_up(&sys[i], &o);
-		if (err)
+		if (warm_up(&sys[i], &o))
 			return 1;
 		for (c = 0; c < C_MAX; c++)
 			if (c != C_REPLY || sys[i].nat)
 				rows[nrows++] = (struct row){ .sys = &sys[i], .cas = c };
 	}
-	for (r = 0; r < o.runs; r++) {
-		__u32 from[C_MAX];
-		double t;
-
-		memcpy(from, sys[2].counter, sizeof(from));
-		err = measure(NULL, C_EST, bpf_program__fd(skel->progs.xgw_pass), &o, &trivial[r]);
-		for (i = 0; i < nrows && !err; i++) {
-			struct row *w = &rows[(i + r) % nrows];
-
-			err = measure(w->sys, w->cas, 0, &o, &t);
-			w->net[r] = t - trivial[r];
-		}
-		if (err) {
-			fprintf(stderr, "lbbench: %s\n", strerror(-err));
-			return 1;
-		}
-		nat_purge(&sys[2], C_SYN, from[C_SYN], sys[2].counter[C_SYN]);
-		nat_purge(&sys[2], C_ACKNEW, from[C_ACKNEW], sys[2].counter[C_ACKNEW]);
+	err = run_all(&o, rows, nrows, sys, nx, xgw_prog(x[0].obj, "xgw_pass"), trivial);
+	if (err) {
+		fprintf(stderr, "lbbench: %s\n", strerror(-err));
+		return 1;
 	}
 	report(rows, nrows, trivial, &o);
 	if (o.katran)
 		kt_close(&kt);
-	free(sys[2].reply);
-	fib_skel_close(&fs);
-	xgw_bpf__destroy(skel);
+	for (i = 0; i < nx; i++) {
+		free(sys[3 * i + 2].reply);
+		xgw_close(&x[i]);
+	}
 	return 0;
 }
