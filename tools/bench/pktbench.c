@@ -12,6 +12,9 @@
  *   pktbench load --lpm N [--v6]        (seconds to write N routes into
  *                                       xgw's FIB in-process, and to delete
  *                                       them all again)
+ *   pktbench churn --lpm N [--v6]       (--calls C single route changes per
+ *                                       second over N routes while a second
+ *                                       thread sends the --dests frames)
  *   common: --dev DEV (default bench0) --runs R (5) --calls C (400) -j
  *           --dist uniform|real (the prefixes' lengths, see routegen.h)
  *           --dests D (D destinations, below)
@@ -41,6 +44,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,6 +492,114 @@ static int bench_load(const struct bench_opts *o, const struct bench_set *bs)
 	return 0;
 }
 
+/* The traffic of `churn`: every frame in turn, once per call, until told. */
+struct churn_traffic {
+	int prog;
+	const __u8 *frames;
+	size_t nf;
+	volatile int done;
+	unsigned long calls, redirect, pass;
+	int err;
+};
+
+static void *churn_traffic(void *arg)
+{
+	struct churn_traffic *t = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, run, .repeat = 1, .data_size_in = FRAME_LEN);
+
+	while (!t->done && !t->err) {
+		run.data_in = t->frames + (t->calls % t->nf) * FRAME_LEN;
+		if (bpf_prog_test_run_opts(t->prog, &run)) {
+			t->err = -errno;
+			break;
+		}
+		t->calls++;
+		if (run.retval == XDP_REDIRECT)
+			t->redirect++;
+		else if (run.retval == XDP_PASS)	/* no route now: to the kernel */
+			t->pass++;
+		else
+			t->err = -EPROTO;
+	}
+	return NULL;
+}
+
+/*
+ * Route changes per second while traffic flows: the set loaded (one batch),
+ * then --calls C changes one by one, as single changes are written (each
+ * published on its own, no batch): a prefix withdrawn, then announced
+ * again, over prefixes picked across the table; meanwhile a second thread
+ * sends the --dests frames through xgw_xdp, which must always answer
+ * XDP_REDIRECT or (no route left) XDP_PASS.
+ */
+static int bench_churn(const struct bench_opts *o, const struct bench_set *bs)
+{
+	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
+	struct churn_traffic t = { .nf = bs->ndst };
+	struct fib_skel fs = {};
+	struct xgw_bpf *skel;
+	struct xgw_fib *f;
+	unsigned long k;
+	double t0, t1, c0, c1;
+	pthread_t th;
+	__u8 *frames;
+	size_t i;
+	int err;
+
+	frames = malloc(bs->ndst * FRAME_LEN);
+	if (!frames)
+		return -ENOMEM;
+	for (i = 0; i < bs->ndst; i++)
+		frame_build(o->v6, bs->dst[i], frames + i * FRAME_LEN);
+	skel = xgw_bpf__open_and_load();
+	if (!skel) {
+		free(frames);
+		return -errno;
+	}
+	err = fib_skel_open(&fs, skel->obj);
+	f = fs.fib[o->v6];
+	if (!err)
+		err = xgw_setup(o, skel, f, bs);
+	t.prog = bpf_program__fd(skel->progs.xgw_xdp);
+	t.frames = frames;
+	if (!err)
+		err = -pthread_create(&th, NULL, churn_traffic, &t);
+	if (err)
+		goto out;
+	t0 = now();
+	c0 = cpu_now();
+	for (k = 0; k < o->calls && !err; k++) {
+		const struct routegen_pfx *p = &bs->pfx[((k / 2) * 2654435761u) % bs->n];
+
+		err = k % 2 ? xgw_fib_set(f, p->addr, p->len, &rt) : xgw_fib_del(f, p->addr, p->len);
+	}
+	t1 = now();
+	c1 = cpu_now();
+	t.done = 1;
+	pthread_join(th, NULL);
+	if (!err)
+		err = t.err;
+	if (err)
+		goto out;
+	if (o->json)
+		printf("{\"routes\":%zu,\"changes\":%lu,\"s\":%.3f,\"cpu_s\":%.3f,"
+		       "\"changes_per_s\":%.0f,\"packets\":%lu,\"redirect\":%lu,\"pass\":%lu}\n",
+		       bs->n, o->calls, t1 - t0, c1 - c0, o->calls / (t1 - t0), t.calls, t.redirect,
+		       t.pass);
+	else
+		printf("churn: %lu changes over %zu routes in %.3f s (%.0f/s; CPU of both threads "
+		       "%.3f s); meanwhile %lu packets (%lu redirected, %lu to the kernel)\n",
+		       o->calls, bs->n, t1 - t0, o->calls / (t1 - t0), c1 - c0, t.calls, t.redirect,
+		       t.pass);
+out:
+	if (err == -ENOSPC)
+		fprintf(stderr, "pktbench: %s\n", xgw_fib_full(f));
+	fib_skel_close(&fs);
+	xgw_bpf__destroy(skel);
+	free(frames);
+	return err;
+}
+
 /* `ip -batch` or `xgwctl -batch` lines for the routes the xgw case loads. */
 static int print_prefixes(const struct bench_opts *o, const struct bench_set *bs)
 {
@@ -581,6 +693,12 @@ static int run_case(const struct bench_opts *o, const struct bench_set *bs)
 		err = bench_baseline(o, bs, runs, &median);
 	} else if (!strcmp(o->cmd, "fib")) {
 		err = bench_fib(o, bs, runs, &median);
+	} else if (!strcmp(o->cmd, "churn")) {
+		if (!o->lpm) {
+			fprintf(stderr, "pktbench: churn needs --lpm N\n");
+			return -EINVAL;
+		}
+		return bench_churn(o, bs);
 	} else if (!strcmp(o->cmd, "xgw")) {
 		if (!o->host && !o->lpm) {
 			fprintf(stderr, "pktbench: xgw needs --host or --lpm N\n");
@@ -605,7 +723,8 @@ int main(int argc, char **argv)
 	if (argc < 2 || parse_args(argc - 1, argv + 1, &o)) {
 		fprintf(stderr, "usage: pktbench { baseline | trivial | xgw {--host|--lpm N}"
 				" [--sample N] | fib | prefixes --lpm N"
-				" [--fmt ip|xgw] [--via ADDR] | load --lpm N } [--v6]"
+				" [--fmt ip|xgw] [--via ADDR] | load --lpm N | churn --lpm N }"
+				" [--v6]"
 				" [--dist uniform|real] [--dests D] [--dev DEV] [--runs R]"
 				" [--calls C] [-j]\n");
 		return 2;
