@@ -2083,6 +2083,17 @@ static int adopt_value(struct xgw_fib *f, __u32 v, bool wide)
 	return 0;
 }
 
+/* Orphan @i: its table, slot, key and length (HD: 128 a host, 64 a deep chunk). */
+static struct htab *orphan_at(struct xgw_fib *f, __u32 i, __u32 *slot, struct faddr *k,
+			      int *len)
+{
+	struct htab *t = &f->ht[f->orphans.v[i] >> 28];
+
+	*slot = f->orphans.v[i] & 0x0fffffff;
+	ht_key(t, *slot, k, len);
+	return t;
+}
+
 static void adopt_leaves(struct xgw_fib *f)
 {
 	__u8 *seen = calloc(XGW_FIB_LEAVES, 1);
@@ -2093,12 +2104,11 @@ static void adopt_leaves(struct xgw_fib *f)
 	for (i = 0; i < XGW_FIB_DIR; i++)
 		leaf_mark(f, seen, f->m.dir[i], false);
 	for (i = 0; i < f->orphans.n; i++) {
-		struct htab *t = &f->ht[f->orphans.v[i] >> 28];
-		__u32 slot = f->orphans.v[i] & 0x0fffffff;
 		struct faddr k;
+		__u32 slot;
 		int len;
+		struct htab *t = orphan_at(f, i, &slot, &k, &len);
 
-		ht_key(t, slot, &k, &len);
 		leaf_mark(f, seen, *ht_val(t, slot), t->kind == HTD && len == 64);
 	}
 	for (i = 1; i < XGW_FIB_LEAVES; i++)
@@ -2443,13 +2453,12 @@ static void adopt_claim(struct xgw_fib *f)
 	__u32 i, n = 0, id;
 
 	for (i = 0; i < f->orphans.n; i++) {
-		struct htab *t = &f->ht[f->orphans.v[i] >> 28];
-		__u32 slot = f->orphans.v[i] & 0x0fffffff;
 		enum okind kind;
 		struct faddr k;
+		__u32 slot;
 		int len;
+		struct htab *t = orphan_at(f, i, &slot, &k, &len);
 
-		ht_key(t, slot, &k, &len);
 		kind = t->kind == HT32 ? K_G32 : t->kind == HT48 ? K_G48 : len == 64 ? K_D64 : K_HOST;
 		if (!obj_get(f, kind, &k, false, &id) && !f->o[id].hslot) {
 			f->o[id].hslot = slot + 1;
@@ -2471,12 +2480,11 @@ static void adopt_finish(struct xgw_fib *f)
 	__u32 i;
 
 	for (i = 0; i < f->orphans.n; i++) {
-		struct htab *t = &f->ht[f->orphans.v[i] >> 28];
-		__u32 slot = f->orphans.v[i] & 0x0fffffff;
 		struct faddr k;
+		__u32 slot;
 		int len;
+		struct htab *t = orphan_at(f, i, &slot, &k, &len);
 
-		ht_key(t, slot, &k, &len);
 		tmp.kind = t->kind == HTD && len == 64 ? K_D64 : K_G32;
 		tmp.cur = *ht_val(t, slot);
 		ht_remove(t, slot);

@@ -196,7 +196,7 @@ _Static_assert(sizeof(struct xgw_route) == 8, "xgw_route");
  * direct table on the first 16 bits and, for IPv6, hash tables keyed by
  * the first 32 and 48 bits that the datapath probes in parallel. See
  * docs/fib.md for the structure, the measurements behind it and the update
- * protocol; common/fib.c writes it, bpf/fib.h reads it.
+ * protocol; common/fib.c writes it, bpf/fib_lookup.h reads it.
  *
  * A value (direct entry, hash value) is a leaf index (bit 31 clear: the
  * answer for the whole span), or a chunk reference (XGW_FIB_NODE): the

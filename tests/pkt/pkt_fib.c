@@ -21,6 +21,10 @@
 #include "pkt_lib.h"
 #include "fib_probe.skel.h"
 
+/* XGW_RT_MULTIPATH (router-dp, contract C2): nh_id is a group; the FIB
+ * carries it like any other action */
+#define RT_MULTIPATH	(XGW_RT_BLACKHOLE + 1)
+
 /* fib_probe.bpf.c's frame: the probe right after the Ethernet header. */
 struct probe_frame {
 	uint8_t eth[14];
@@ -93,8 +97,8 @@ static void random_route(int family, struct croute *c, struct xgw_route *rt)
 	for (i = 0; i < 4; i++)
 		c->a[i] &= mask32(c->len - 32 * i);
 	memset(rt, 0, sizeof(*rt));
-	rt->action = XGW_RT_NEXTHOP + rnd() % 3;
-	if (rt->action == XGW_RT_NEXTHOP)
+	rt->action = XGW_RT_NEXTHOP + rnd() % 4;
+	if (rt->action == XGW_RT_NEXTHOP || rt->action == RT_MULTIPATH)
 		rt->nh_id = 1 + rnd() % (rnd() % 2 ? 8 : 4000);
 	if (c->len == alen && rnd() % 4 == 0) {
 		rt->action = XGW_RT_NONE;

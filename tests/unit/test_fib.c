@@ -24,6 +24,10 @@
 #include <cmocka.h>
 #include "fib.h"
 
+/* XGW_RT_MULTIPATH (router-dp, contract C2): nh_id is a group; the FIB
+ * carries it like any other action */
+#define RT_MULTIPATH	(XGW_RT_BLACKHOLE + 1)
+
 #define MAXREF 8192
 
 struct ref_route {
@@ -267,8 +271,8 @@ static void random_route(int alen, __u32 *a, int *len, struct xgw_route *rt)
 	}
 	amask(a, *len);
 	memset(rt, 0, sizeof(*rt));
-	rt->action = XGW_RT_NEXTHOP + rnd() % 3;
-	if (rt->action == XGW_RT_NEXTHOP)
+	rt->action = XGW_RT_NEXTHOP + rnd() % 4;
+	if (rt->action == XGW_RT_NEXTHOP || rt->action == RT_MULTIPATH)
 		rt->nh_id = 1 + rnd() % (rnd() % 2 ? 4 : 4000);
 	if (*len == alen && rnd() % 4 == 0) {
 		rt->action = XGW_RT_NONE;	/* a VIP mark */
