@@ -76,7 +76,7 @@ static const struct route_def routes[] = {
 	{ "10.5.0.0/16", XGW_RT_NEXTHOP, 0, NH_NOPORT },
 	{ "10.6.0.0/16", XGW_RT_NEXTHOP, 0, NH_VLAN },
 	{ "192.0.2.0/24", XGW_RT_LOCAL, 0, 0 },
-	/* DIR-24-8 edges: a /32 in a /24 under a /16; a /26 inside a /25 */
+	/* FIB edges: a /32 in a /24 under a /16; a /26 inside a /25 */
 	{ "10.7.0.0/16", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "10.7.1.9/32", XGW_RT_NEXTHOP, 0, NH_B },
 	{ "10.7.1.20/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP over the /16 */
@@ -137,7 +137,7 @@ static const struct fixture fixtures[] = {
 	{ "ipv4 TTL 2 forwarded as TTL 1", V4(.ttl = 2), XGW_FWD, NH_A },
 	{ "ipv4 TTL 255", V4(.ttl = 255), XGW_FWD, NH_A },
 	{ "ipv4 L3 length == egress MTU", V4(.dst = "10.4.0.1", .payload = 1000 - 28), XGW_FWD, NH_MTU },
-	/* IPv4 FIB (DIR-24-8): a group holds a /24's longer routes over its base */
+	/* IPv4 FIB: a chunk holds a /16's longer routes over its base */
 	{ "ipv4 /32 host in a /24 under a /16", V4(.dst = "10.7.1.9"), XGW_FWD, NH_B },
 	{ "ipv4 neighbour below the /32 gets the /16", V4(.dst = "10.7.1.8"), XGW_FWD, NH_A },
 	{ "ipv4 neighbour above the /32 gets the /16", V4(.dst = "10.7.1.10"), XGW_FWD, NH_A },

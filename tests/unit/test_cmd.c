@@ -594,7 +594,8 @@ static void test_help_docs_agree(void **state)
 	} kw[] = {
 		{ XGW_OBJ_LINK, { "attach", "detach", "show", "mode", "native", "generic", "decap" } },
 		{ XGW_OBJ_ROUTE, { "add", "replace", "del", "show", "get", "via", "dev", "blackhole",
-				   "nexthop", "weight", "follow", "unfollow", "table", "proto" } },
+				   "nexthop", "weight", "follow", "unfollow", "table", "proto",
+				   "summary" } },
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
 		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
