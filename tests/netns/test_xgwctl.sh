@@ -15,7 +15,7 @@ XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
 FIBGET=$XT_BUILD/tests/netns/fibget
 
-xt_plan 68
+xt_plan 70
 xt_require_root
 [ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIBGET" ] ||
 	xt_skip_rest "no $XGWD, $XGWCTL or $FIBGET (run make)"
@@ -229,6 +229,13 @@ xt_check "good batch accepted" ctl -batch "$XT_TMP/good"
 xt_is "$(ctl -j route show | jq -r '[.[] | select(.type != "local") | .dst] | sort | join(" ")')" \
 	"10.80.0.0/16 10.82.0.0/24 10.91.0.0/16 10.92.0.0/16 fd80::/32 fd91::/32" \
 	"good batch applied every line"
+xt_is "$(ctl -j route show summary | jq -r 'map(.routes) | add')" "$(ctl -j route show | jq length)" \
+	"route show summary: the two FIBs hold every route shown, own addresses included"
+xt_is "$(ctl route show summary | sed -E 's/ [0-9]+/ N/g'),$(ctl -j route show summary |
+	jq -r 'all(.[]; .memory_bytes > 0 and .memory_bytes < .memory_max_bytes)')" \
+	"ipv4 routes N memory N KiB of N chunks N leaves N
+ipv6 routes N memory N KiB of N chunks N leaves N hash keys N of N,true" \
+	"route show summary: one line per family, memory in use below the maximum"
 xt_is "$(grep -cxE 'route add (10.91.0.0/16 via 10.77.0.2|10.92.0.0/16 blackhole|fd91::/32 via fd77::2)' "$CONF")" \
 	3 "good batch saved in canonical form"
 # the host route was "10.81.0.1 blackhole" at the snapshot (checked above)
