@@ -377,6 +377,7 @@ struct heap {
 	__u32 nfree[HEAP_ORDERS];	/* free blocks per order (the lists may hold stale ones) */
 	struct grace grace;	/* a: offset, b: order */
 	__u64 used;		/* units in allocated blocks */
+	__u64 graced;		/* of which in their grace period (nothing points at them) */
 };
 
 static int order_of(__u32 units)
@@ -499,22 +500,37 @@ static bool heap_take(struct heap *h, int want, __u32 *off)
 	return false;
 }
 
-/* A block of at least @units; waits out grace periods if it must. */
+/* Free the blocks whose grace period is over (@wait: at least one, if any). */
+static void heap_reclaim(struct heap *h, bool wait)
+{
+	__u32 a, b;
+
+	while (grace_pop(&h->grace, wait, &a, &b)) {
+		h->graced -= 1u << b;
+		heap_release(h, a, b);
+		wait = false;
+	}
+}
+
+/*
+ * A block of at least @units; waits out grace periods if it must. What
+ * has served its grace goes back first, so that new chunks reuse the
+ * memory of old ones and a table under churn stays as compact (and as
+ * cache-friendly) as a fresh one.
+ */
 static int heap_alloc(struct heap *h, __u32 units, __u32 *off)
 {
 	int want = order_of(units);
-	__u32 a, b;
 
 	if (want > h->maxorder)
 		return -ENOSPC;
+	heap_reclaim(h, false);
 	for (;;) {
 		if (heap_take(h, want, off))
 			return 0;
-		if (!grace_pop(&h->grace, true, &a, &b))
+		if (!h->grace.n)
 			return -ENOSPC;
-		heap_release(h, a, b);
-		while (grace_pop(&h->grace, false, &a, &b))
-			heap_release(h, a, b);
+		heap_reclaim(h, true);
 	}
 }
 
@@ -523,6 +539,8 @@ static void heap_retire(struct heap *h, __u32 off, int o)
 {
 	if (grace_push(&h->grace, off, o))
 		heap_release(h, off, o);	/* ENOMEM: no grace rather than a leak */
+	else
+		h->graced += 1u << o;
 }
 
 /* Claim the block at @off of order @o inside the free space (adopting). */
@@ -2551,7 +2569,7 @@ void xgw_fib_stats(const struct xgw_fib *f, struct xgw_fib_stats *st)
 	st->routes = f->nroutes;
 	st->leaves = f->nleaves;
 	st->chunks = f->chunks;
-	st->heap_bytes = f->heap.used * 2;
+	st->heap_bytes = (f->heap.used - f->heap.graced) * 2;
 	st->heap_max = (__u64)f->m.heap_units * 2;
 	st->bytes = XGW_FIB_DIR * 4 + (__u64)f->nleaves * 4 + st->heap_bytes;
 	st->bytes_max = (XGW_FIB_DIR + XGW_FIB_LEAVES) * 4 + st->heap_max;
