@@ -67,13 +67,15 @@ static __always_inline bool xgw_lb_icmp_is_error(__u8 family, __u8 type)
 /*
  * An ICMP error quoting a TCP/UDP packet that came from this destination:
  * @f gets the quoted flow reversed (how its packets arrive here) and the
- * quoted headers' offsets. 0, or -1: not such an error.
+ * quoted headers' offsets. 0, or -1: not such an error. The quote is the
+ * error's data (RFC 792, 4443): the quoted IP header and ports must lie
+ * within the datagram, not in Ethernet padding after it.
  */
 static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw_pkt *pkt,
 					    struct xgw_lb_flow *f)
 {
 	struct xgw_flow_key *k = &f->key;
-	__u32 off = pkt->l4_off + XGW_ICMP_HLEN;
+	__u32 off = pkt->l4_off + XGW_ICMP_HLEN, end = pkt->l3_off + pkt->l3_len;
 	__be16 *ports;
 
 	if (pkt->proto != (pkt->family == XGW_AF_INET ? XGW_IPPROTO_ICMP : XGW_IPPROTO_ICMPV6) ||
@@ -83,7 +85,8 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 	if (pkt->family == XGW_AF_INET) {
 		struct iphdr *in = xgw_lb_at(ctx, off, sizeof(*in));
 
-		if (!in || in->version != 4 || in->ihl < 5 || in->saddr != pkt->dst[0])
+		if (!in || off + sizeof(*in) > end || in->version != 4 || in->ihl < 5 ||
+		    in->saddr != pkt->dst[0])
 			return -1;
 		k->proto = in->protocol;
 		k->src[0] = in->daddr;
@@ -94,7 +97,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 
 		const __be32 *qs;
 
-		if (!in)
+		if (!in || off + sizeof(*in) > end || in->version != 6)
 			return -1;
 		qs = (const __be32 *)&in->saddr;
 		if ((qs[0] ^ pkt->dst[0]) | (qs[1] ^ pkt->dst[1]) | (qs[2] ^ pkt->dst[2]) |
@@ -108,7 +111,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 	if (k->proto != XGW_IPPROTO_TCP && k->proto != XGW_IPPROTO_UDP)
 		return -1;
 	ports = xgw_lb_at(ctx, off, 4);
-	if (!ports)
+	if (!ports || off + 4 > end)
 		return -1;
 	f->icmp_l4 = off;
 	k->sport = ports[1];
@@ -153,6 +156,21 @@ static __always_inline void xgw_lb_count(void *map, __u32 id, __u32 bytes, bool 
 		c->bytes += bytes;
 		c->new_flows += new_flow;
 	}
+}
+
+/*
+ * The counters of a packet that reached service @svc_id and ended with
+ * @ret, entry or not: the service counts it whatever became of it
+ * (forwarded, refused by the next hop, dropped), backend @be_id only what
+ * it was sent. New flows: TCP SYNs, UDP flows at first sight, NAT mappings
+ * made.
+ */
+static __always_inline void xgw_lb_counted(__u32 svc_id, __u32 be_id, __u32 len, int ret,
+					   bool new_flow)
+{
+	xgw_lb_count(&xgw_svc_stats, svc_id, len, new_flow);
+	if (ret == XGW_FWD_LB)
+		xgw_lb_count(&xgw_be_stats, be_id, len, new_flow);
 }
 
 /* Backend @id if it may take packets of service @svc_id in @family: else NULL. */
@@ -343,14 +361,14 @@ static __always_inline int xgw_lb_send(struct xdp_md *ctx, struct xgw_pkt *pkt,
 /*
  * A connection entry @e for @f: the packet sent its way, or XGW_LB_MISS
  * when the entry no longer stands (backend down or gone, another service,
- * a dsr/ipip entry expired or met by a SYN).
+ * a dsr/ipip entry expired or met by a SYN). The caller counts it
+ * (xgw_lb_counted()) unless -1: a NAT reply whose client has no route.
  */
 static __always_inline int xgw_lb_hit(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				      const struct xgw_lb_flow *f, struct xgw_ct_entry *e,
 				      const struct xgw_config *cfg, __u32 now, __u32 *nh_id)
 {
 	struct xgw_backend *be = NULL;
-	int ret;
 
 	if (e->kind != XGW_CT_NAT_REPLY) {
 		be = xgw_lb_backend(e->backend_id, e->svc_id, pkt->family);
@@ -361,21 +379,15 @@ static __always_inline int xgw_lb_hit(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		/* a SYN after a NAT flow closed opens a new one */
 		if (f->syn && (e->rst || e->fin_orig || e->fin_reply))
 			return XGW_LB_MISS;
-		ret = xgw_nat_fwd(ctx, pkt, e, f->tcp_flags, be ? be->nh_id : 0, cfg, now, nh_id);
-		goto count;
+		return xgw_nat_fwd(ctx, pkt, e, f->tcp_flags, be ? be->nh_id : 0, cfg, now,
+				   nh_id);
 	}
 	if (f->syn || xgw_ct_expired(cfg, e, f->key.proto, now))
 		return XGW_LB_MISS;
 	if (f->key.proto == XGW_IPPROTO_TCP)
 		xgw_ct_tcp(e, f->tcp_flags, true);
 	xgw_ct_touch(cfg, &e->atime, now);
-	ret = xgw_lb_send(ctx, pkt, be, nh_id);
-count:
-	if (ret == XGW_FWD_LB) {
-		xgw_lb_count(&xgw_svc_stats, e->svc_id, pkt->frame_len, false);
-		xgw_lb_count(&xgw_be_stats, e->backend_id, pkt->frame_len, false);
-	}
-	return ret;
+	return xgw_lb_send(ctx, pkt, be, nh_id);
 }
 
 /*
@@ -444,7 +456,7 @@ static __always_inline int xgw_lb_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 				  .family = f->key.family };
 	struct xgw_service *svc;
 	struct xgw_backend *be;
-	bool new_flow = false;
+	bool new_flow;
 	__u32 be_id;
 	int ret;
 
@@ -464,23 +476,21 @@ static __always_inline int xgw_lb_new(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	if (svc->mode == XGW_LB_NAT) {
 		if (f->icmp_l4)
 			return -1;	/* an error about a flow NAT never saw */
-		new_flow = true;
 		ret = xgw_nat_new(ctx, pkt, &f->key, f->tcp_flags, svc, be_id, be, f->hash, cfg,
 				  now, nh_id);
+		new_flow = ret == XGW_FWD_LB;	/* a mapping made */
 	} else {
-		if (!f->icmp_l4)
-			new_flow = xgw_lb_learn(f, e, be_id, svc->id, now);
+		new_flow = !f->icmp_l4 && xgw_lb_learn(f, e, be_id, svc->id, now);
 		ret = xgw_lb_send(ctx, pkt, be, nh_id);
 	}
-	xgw_lb_count(&xgw_svc_stats, svc->id, pkt->frame_len, new_flow);
-	if (ret == XGW_FWD_LB)
-		xgw_lb_count(&xgw_be_stats, be_id, pkt->frame_len, new_flow);
+	xgw_lb_counted(svc->id, be_id, pkt->frame_len, ret, new_flow);
 	return ret;
 }
 
 /*
  * An ICMP error about flow @f with entry @e: to the entry's owner,
- * translated for NAT; XGW_LB_MISS if the entry no longer stands.
+ * translated for NAT; XGW_LB_MISS if the entry no longer stands. Counted
+ * by the caller, as xgw_lb_hit().
  */
 static __always_inline int xgw_lb_icmp_hit(struct xdp_md *ctx, struct xgw_pkt *pkt,
 					   const struct xgw_lb_flow *f, struct xgw_ct_entry *e,
@@ -528,8 +538,7 @@ static __always_inline int xgw_lb_fast4_dsr(struct xdp_md *ctx, struct iphdr *ip
 	xgw_ct_touch(cfg, &e->atime, now);
 	xgw_write_macs(data, nh);	/* untagged in and out: EtherType stays */
 	xgw_ttl_dec4(iph);
-	xgw_lb_count(&xgw_svc_stats, e->svc_id, len, false);
-	xgw_lb_count(&xgw_be_stats, e->backend_id, len, false);
+	xgw_lb_counted(e->svc_id, e->backend_id, len, XGW_FWD_LB, false);
 	xgw_counter_add(&xgw_stats, XGW_FWD_LB, len);	/* xgw_account(), by hand */
 	xgw_counter_add(&xgw_nh_stats, be->nh_id, len);
 	xgw_latency_finish(t_start);
@@ -595,6 +604,7 @@ static __noinline int xgw_lb_fast4(struct xdp_md *ctx, struct iphdr *iph, __u32 
 	ret = xgw_lb_hit(ctx, &pkt, &f, e, cfg, now, &nh_id);
 	if (ret < 0)
 		return -1;	/* XGW_LB_MISS, or the frame untouched (-1) */
+	xgw_lb_counted(e->svc_id, e->backend_id, len, ret, false);
 	return xgw_account(&pkt, ret, nh_id);
 }
 
@@ -637,6 +647,8 @@ __noinline int xgw_lb_handle(struct xdp_md *ctx, struct xgw_pkt *pkt, __u32 *nh_
 			ret = xgw_lb_icmp_hit(ctx, pkt, &f, e, nh_id);
 		else
 			ret = xgw_lb_hit(ctx, pkt, &f, e, cfg, now, nh_id);
+		if (ret >= 0)	/* -1: a NAT reply whose client has no route */
+			xgw_lb_counted(e->svc_id, e->backend_id, pkt->frame_len, ret, false);
 		if (ret != XGW_LB_MISS)
 			return ret;
 	}

@@ -95,8 +95,8 @@ static __always_inline int xgw_nat_l4(struct xdp_md *ctx, __u32 off, __u8 proto,
 	if (v4udp && !*csum)
 		return 0;
 	*csum = xgw_csum_apply(*csum, d);
-	if (v4udp && !*csum)
-		*csum = 0xffff;
+	if (proto == XGW_IPPROTO_UDP && !*csum)
+		*csum = 0xffff;	/* 0 is "none" (RFC 768), refused in IPv6 (RFC 8200 8.1) */
 	return 0;
 }
 
@@ -235,12 +235,15 @@ static __always_inline int xgw_nat_fwd(struct xdp_md *ctx, struct xgw_pkt *pkt,
 /*
  * The quoted TCP/UDP header of an ICMP error at @ql4 (@qproto): its ports
  * become the quoted sender's (nat_dport, nat_sport), its checksum, when the
- * error quotes that far, follows them and the quoted addresses' change @dq;
- * what all this does to the ICMP checksum is added to *@di.
+ * error quotes that far (within the datagram, which ends at @end), follows
+ * them and the quoted addresses' change @dq; what all this does to the
+ * ICMP checksum is added to *@di.
  */
-static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 qproto, bool v6,
-					   __u64 dq, const struct xgw_ct_entry *e, __u64 *di)
+static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u32 end, __u8 qproto,
+					   bool v6, __u64 dq, const struct xgw_ct_entry *e,
+					   __u64 *di)
 {
+	__u32 co = ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6);
 	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
 	__u16 *c, old;
 	__u64 dp;
@@ -251,7 +254,7 @@ static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u8 q
 	ports[0] = e->nat_dport;
 	ports[1] = e->nat_sport;
 	*di += dq + dp;
-	c = xgw_lb_at(ctx, ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	c = co + 2 <= end ? xgw_lb_at(ctx, co, 2) : NULL;
 	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
 		old = *c;
 		*c = xgw_csum_apply(old, dq + dp);
@@ -316,7 +319,7 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		di += xgw_csum_d16(old, qi->check);
 		qproto = qi->protocol;
 	}
-	ret = xgw_nat_icmp_l4(ctx, ql4, qproto, v6, dq, e, &di);
+	ret = xgw_nat_icmp_l4(ctx, ql4, pkt->l3_off + pkt->l3_len, qproto, v6, dq, e, &di);
 	if (ret)
 		return ret;
 	csum = (__u16 *)(icmp + 2);

@@ -234,9 +234,13 @@ static void case_udp(int sid, const char *client, const char *name, bool zero_cs
  * the backend's own packet (backend -> gateway address), from the gateway
  * address; from a router on the backend's side to the gateway address,
  * quoting the translated client packet, it reaches the client as an error
- * about the client's own packet, from the VIP. @qlen: quoted L4 bytes.
+ * about the client's own packet, from the VIP. @qlen: quoted L4 bytes; @pad:
+ * the quoted packet's next bytes as Ethernet padding after the error, which
+ * are not the error's (RFC 792, 4443) and leave as they came, a TCP/UDP
+ * checksum there untranslated and outside the ICMP checksum. Both errors
+ * count for the service and the backend.
  */
-static void case_icmp(int sid, const char *client, const char *name, size_t ql4)
+static void case_icmp(int sid, const char *client, const char *name, size_t ql4, size_t pad)
 {
 	struct flow f = flow_new(sid, client, 41000, 40);
 	bool v4 = f.c.family == AF_INET;
@@ -247,16 +251,23 @@ static void case_icmp(int sid, const char *client, const char *name, size_t ql4)
 	uint8_t type = v4 ? 3 : 1, code = v4 ? 3 : 4;	/* port unreachable */
 	struct pkt_counters b, a;
 	struct pkt_run r;
+	uint64_t sp, bp;
+	uint32_t be;
 	bool ok;
 
 	lb_ct_clear();
 	ok = flow_open(&f, f.c.proto == IPPROTO_TCP ? SYN : 0);
+	be = lb_be_id(sid, f.host);
+	sp = lb_counter(skel->maps.xgw_svc_stats, sid, 0);
+	bp = lb_counter(skel->maps.xgw_be_stats, be, 0);
 	/* client side: the error quotes VIP -> client */
 	qs = to_client(&f, 40);
 	build(&qs, ACK, q);
 	ic = (struct pkt_spec){ .family = f.c.family, .src = router, .dst = f.c.dst,
 				.proto = v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, .icmp_type = type };
 	len = lb_build_icmp(&ic, q + 14, hl + ql4, code, in);
+	memcpy(in + len, q + 14 + hl + ql4, pad);
+	len += pad;
 	eqs = reply_in(&f, 40);
 	eqs.ttl = 63;
 	build(&eqs, ACK, eq);
@@ -267,6 +278,8 @@ static void case_icmp(int sid, const char *client, const char *name, size_t ql4)
 	eic.dmac = HOST[f.host].mac;
 	eic.smac = GW_MAC;
 	elen = lb_build_icmp(&eic, eq + 14, hl + ql4, code, exp);
+	memcpy(exp + elen, q + 14 + hl + ql4, pad);
+	elen += pad;
 	lb_read_counters(&b);
 	pkt_run(lb_prog(), in, len, 1, &r);
 	lb_read_counters(&a);
@@ -278,6 +291,8 @@ static void case_icmp(int sid, const char *client, const char *name, size_t ql4)
 	build(&qs, ACK, q);
 	ic.dst = f.snat;
 	len = lb_build_icmp(&ic, q + 14, hl + ql4, code, in);
+	memcpy(in + len, q + 14 + hl + ql4, pad);
+	len += pad;
 	eqs = f.c;
 	eqs.payload = 40;
 	eqs.ttl = 63;
@@ -289,10 +304,109 @@ static void case_icmp(int sid, const char *client, const char *name, size_t ql4)
 	eic.dmac = RT_MAC;
 	eic.smac = GW_MAC;
 	elen = lb_build_icmp(&eic, eq + 14, hl + ql4, code, exp);
+	memcpy(exp + elen, q + 14 + hl + ql4, pad);
+	elen += pad;
 	pkt_run(lb_prog(), in, len, 1, &r);
 	ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+	ok &= lb_counter(skel->maps.xgw_svc_stats, sid, 0) == sp + 2 &&
+	      lb_counter(skel->maps.xgw_be_stats, be, 0) == bp + 2;
 	tap_result(ok, "nat %s: ICMP errors quoting either direction translated (%zu quoted L4 "
-		       "bytes), checksums from scratch", name, ql4);
+		       "bytes%s), checksums from scratch, counted", name, ql4,
+		   pad ? ", the rest in Ethernet padding left alone" : "");
+}
+
+/*
+ * A packet whose new UDP checksum computes to zero: IPv6 receivers drop a
+ * zero UDP checksum (RFC 8200 8.1), so it leaves as 0xffff, both ways. One
+ * payload word of an established flow's packet is chosen to make it so.
+ */
+static void case_udp_zero_sum(int sid, const char *client, const char *name)
+{
+	struct flow f = flow_new(sid, client, 5454, 48);
+	struct pkt_spec ins[2], outs[2];
+	int i, hits = 0;
+	bool ok;
+
+	lb_ct_clear();
+	ok = flow_open(&f, 0);
+	ins[0] = f.c, outs[0] = to_backend(&f);
+	ins[1] = reply_in(&f, 48), outs[1] = to_client(&f, 48);
+	for (i = 0; i < 2; i++) {
+		uint8_t in[PKT_MAX], exp[PKT_MAX];
+		size_t len = build(&ins[i], 0, in), elen = build(&outs[i], 0, exp);
+		size_t l4 = pkt_l3_off(&ins[i]) + (f.c.family == AF_INET ? 20 : 40);
+		struct pkt_run r;
+		uint16_t c;
+
+		exp[l4 + 8] = exp[l4 + 9] = 0;
+		lb_l4_csum(exp, elen, 14);
+		c = exp[l4 + 6] << 8 | exp[l4 + 7];
+		/* the word that makes the sum 0xffff: the checksum without it */
+		exp[l4 + 8] = in[l4 + 8] = c >> 8;
+		exp[l4 + 9] = in[l4 + 9] = c & 0xff;
+		lb_l4_csum(exp, elen, 14);
+		lb_l4_csum(in, len, 14);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		ok &= exp[l4 + 6] == 0xff && exp[l4 + 7] == 0xff;
+		ok &= r.retval == XDP_REDIRECT && lb_frame_eq(&r, exp, elen);
+		hits += r.retval == XDP_REDIRECT && r.out_len == elen && r.out[l4 + 6] == 0xff &&
+			r.out[l4 + 7] == 0xff;
+	}
+	tap_result(ok, "nat %s udp: a checksum that computes to 0 leaves as 0xffff (RFC 768, "
+		       "8200 8.1), to the backend and to the client (%d of 2)", name, hits);
+}
+
+/* Service @sid's packets and new flows, backend @be's packets. */
+static void counts(int sid, uint32_t be, uint64_t c[3])
+{
+	c[0] = lb_counter(skel->maps.xgw_svc_stats, sid, 0);
+	c[1] = lb_counter(skel->maps.xgw_svc_stats, sid, 2);
+	c[2] = lb_counter(skel->maps.xgw_be_stats, be, 0);
+}
+
+/*
+ * Counters: a service counts every packet that reached it, whatever became
+ * of it, its backend what was sent to it, and a new flow only when a
+ * mapping is made. A first packet the next hop refuses (TTL 1) makes no
+ * mapping: no new flow; a refused packet of an established flow, either
+ * direction, counts for the service alone.
+ */
+static void case_counts(void)
+{
+	struct flow f = flow_new(S_NAT4, "192.0.2.14", 46000, 0);
+	uint32_t be = lb_be_id(S_NAT4, f.host);
+	uint64_t c[4][3];
+	struct pkt_spec rin;
+	uint8_t in[PKT_MAX];
+	struct pkt_run r;
+	bool ok = true;
+
+	lb_ct_clear();
+	counts(S_NAT4, be, c[0]);
+	f.c.ttl = 1;
+	pkt_run(lb_prog(), in, build(&f.c, SYN, in), 1, &r);
+	ok &= r.retval == XDP_PASS && lb_ct_count() == 0;
+	counts(S_NAT4, be, c[1]);
+	f.c.ttl = 0;
+	ok &= flow_open(&f, SYN);
+	counts(S_NAT4, be, c[2]);
+	f.c.ttl = 1;
+	pkt_run(lb_prog(), in, build(&f.c, ACK, in), 1, &r);
+	ok &= r.retval == XDP_PASS;
+	f.c.ttl = 0;
+	rin = reply_in(&f, 0);
+	rin.ttl = 1;
+	pkt_run(lb_prog(), in, build(&rin, SYN | ACK, in), 1, &r);
+	ok &= r.retval == XDP_PASS;
+	counts(S_NAT4, be, c[3]);
+	ok &= c[1][0] == c[0][0] + 1 && c[1][1] == c[0][1] && c[1][2] == c[0][2];
+	ok &= c[2][0] == c[1][0] + 1 && c[2][1] == c[1][1] + 1 && c[2][2] == c[1][2] + 1;
+	ok &= c[3][0] == c[2][0] + 2 && c[3][1] == c[2][1] && c[3][2] == c[2][2];
+	tap_result(ok, "nat counters: a refused first packet counts for the service, %llu new "
+		       "flows; a mapping made counts %llu; refused packets of the flow both ways "
+		       "count %llu for the service, %llu for the backend",
+		   (unsigned long long)(c[1][1] - c[0][1]), (unsigned long long)(c[2][1] - c[1][1]),
+		   (unsigned long long)(c[3][0] - c[2][0]), (unsigned long long)(c[3][2] - c[2][2]));
 }
 
 /* Sources from the service's pool; replies to pool addresses come back. */
@@ -340,6 +454,7 @@ static void case_exhaustion(void)
 	int i, taken = 0, back = 0;
 	size_t len;
 	bool ok = true, used[4] = { false };
+	uint64_t nf;
 	uint32_t now;
 
 	lb_ct_clear();
@@ -358,10 +473,12 @@ static void case_exhaustion(void)
 		}
 	}
 	len = build(&f[4].c, SYN, in);
+	nf = lb_counter(skel->maps.xgw_svc_stats, S_ONE, 2);
 	lb_read_counters(&b);
 	pkt_run(lb_prog(), in, len, 1, &r);
 	lb_read_counters(&a);
 	ok &= r.retval == XDP_DROP && pkt_counters_expect(&b, &a, XGW_DROP_NAT_PORT, 0, 1, len);
+	ok &= lb_counter(skel->maps.xgw_svc_stats, S_ONE, 2) == nf;	/* no mapping made */
 	ok &= lb_ct_count() == 8;
 	for (i = 0; i < 4; i++) {	/* every mapping still the same, both ways */
 		struct pkt_spec rin = reply_in(&f[i], 0), d = to_client(&f[i], 0);
@@ -393,7 +510,7 @@ static void case_exhaustion(void)
 	lb_config((struct xgw_config){ 0 });
 	tap_result(ok && taken == 4 && back == 4,
 		   "nat ports 40000-40003: 4 flows took %d distinct ports, the 5th dropped "
-		   "nat_no_port; %d mappings intact; after a sweep the 5th got the freed port %u",
+		   "nat_no_port, no new flow counted; %d mappings intact; after a sweep the 5th got the freed port %u",
 		   taken, back, f[4].sport);
 }
 
@@ -578,11 +695,17 @@ int main(void)
 	case_tcp(S_NAT6, "2001:db8:9::10", "v6");
 	case_udp(S_NAT4U, "192.0.2.11", "v4", true);
 	case_udp(S_NAT6U, "2001:db8:9::11", "v6", false);
-	case_icmp(S_NAT4, "192.0.2.12", "v4 tcp", 8);
-	case_icmp(S_NAT4, "192.0.2.12", "v4 tcp", 20);
-	case_icmp(S_NAT4U, "192.0.2.13", "v4 udp", 8);
-	case_icmp(S_NAT6, "2001:db8:9::12", "v6 tcp", 20);
-	case_icmp(S_NAT6U, "2001:db8:9::13", "v6 udp", 8);
+	case_udp_zero_sum(S_NAT4U, "192.0.2.11", "v4");
+	case_udp_zero_sum(S_NAT6U, "2001:db8:9::11", "v6");
+	case_icmp(S_NAT4, "192.0.2.12", "v4 tcp", 8, 0);
+	case_icmp(S_NAT4, "192.0.2.12", "v4 tcp", 20, 0);
+	case_icmp(S_NAT4, "192.0.2.12", "v4 tcp", 14, 6);
+	case_icmp(S_NAT4U, "192.0.2.13", "v4 udp", 8, 0);
+	case_icmp(S_NAT4U, "192.0.2.13", "v4 udp", 4, 4);
+	case_icmp(S_NAT6, "2001:db8:9::12", "v6 tcp", 20, 0);
+	case_icmp(S_NAT6U, "2001:db8:9::13", "v6 udp", 8, 0);
+	case_icmp(S_NAT6U, "2001:db8:9::13", "v6 udp", 4, 4);
+	case_counts();
 	case_pool();
 	case_exhaustion();
 	case_states();

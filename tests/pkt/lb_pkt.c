@@ -514,10 +514,11 @@ static void case_ipip_mtu(void)
 
 /*
  * An ICMP error to @vip from a router, quoting a reply of (@qsrc:@qport ->
- * client:45678): frame in @in, returns its length.
+ * client:45678), its IP header and @ql4 bytes of TCP, then the next @pad
+ * bytes of it as Ethernet padding: frame in @in, returns its length.
  */
-static size_t icmp_error(int family, const char *vip, const char *qsrc, uint16_t qport,
-			 const char *client, uint8_t *in)
+static size_t icmp_error_cut(int family, const char *vip, const char *qsrc, uint16_t qport,
+			     const char *client, size_t ql4, size_t pad, uint8_t *in)
 {
 	struct pkt_spec reply = { .family = family, .src = qsrc, .dst = client,
 				  .proto = IPPROTO_TCP, .sport = qport, .dport = 45678 };
@@ -527,10 +528,37 @@ static size_t icmp_error(int family, const char *vip, const char *qsrc, uint16_t
 								  IPPROTO_ICMPV6,
 			       .icmp_type = family == AF_INET ? 3 : 2 };
 	uint8_t q[PKT_MAX];
-	size_t hl = family == AF_INET ? 20 : 40;
+	size_t hl = family == AF_INET ? 20 : 40, len;
 
 	lb_build(&reply, q);
-	return lb_build_icmp(&ic, q + 14, hl + 8, family == AF_INET ? 4 : 0, in);
+	len = lb_build_icmp(&ic, q + 14, hl + ql4, family == AF_INET ? 4 : 0, in);
+	memcpy(in + len, q + 14 + hl + ql4, pad);
+	return len + pad;
+}
+
+static size_t icmp_error(int family, const char *vip, const char *qsrc, uint16_t qport,
+			 const char *client, uint8_t *in)
+{
+	return icmp_error_cut(family, vip, qsrc, qport, client, 8, 0, in);
+}
+
+/* Frame @in (@len bytes) forwarded as is to the next hop of MAC @mac: TTL one less. */
+static void expect_fwd(const uint8_t *in, size_t len, int family, const uint8_t *mac,
+		       uint8_t *exp)
+{
+	memcpy(exp, in, len);
+	memcpy(exp, mac, 6);
+	memcpy(exp + 6, GW_MAC, 6);
+	if (family == AF_INET) {	/* TTL - 1, header checksum + 0x0100 */
+		uint32_t c;
+
+		exp[14 + 8]--;
+		c = (exp[24] << 8 | exp[25]) + 0x100;
+		c = (c & 0xffff) + (c >> 16);
+		exp[24] = c >> 8, exp[25] = c & 0xff;
+	} else {
+		exp[14 + 7]--;
+	}
 }
 
 /*
@@ -568,19 +596,7 @@ static void case_icmp(int family)
 	lb_ct_put(&k, &ct);
 	pkt_run(lb_prog(), in, len, 1, &r);
 	learnt = lb_out_host(&r);
-	memcpy(exp, in, len);
-	memcpy(exp, HOST[owner].mac, 6);
-	memcpy(exp + 6, GW_MAC, 6);
-	if (family == AF_INET) {	/* TTL - 1, header checksum + 0x0100 */
-		uint32_t c;
-
-		exp[14 + 8]--;
-		c = (exp[24] << 8 | exp[25]) + 0x100;
-		c = (c & 0xffff) + (c >> 16);
-		exp[24] = c >> 8, exp[25] = c & 0xff;
-	} else {
-		exp[14 + 7]--;
-	}
+	expect_fwd(in, len, family, HOST[owner].mac, exp);
 	ok &= learnt == owner && lb_frame_eq(&r, exp, len);
 	tap_result(ok, "icmp%s %s steered: cold -> %d (maglev %d), learnt -> %d (owner %d)",
 		   family == AF_INET ? "" : "v6",
@@ -609,6 +625,107 @@ static void case_icmp_cross(void)
 	tap_result(ok, "icmp to VIP A quoting VIP B: routed as A's address (router), "
 		       "not to B's backend (got %s to %d)", pkt_verdict_name(r.retval),
 		   lb_out_host(&r));
+}
+
+/*
+ * An ICMP error is a VIP's only when what it quotes lies within the error's
+ * datagram (RFC 792, 4443: the quote is the message's data): an error whose
+ * IP length ends inside the quoted ports, the rest of them in Ethernet
+ * padding, or whose quoted IPv6 header is not version 6, is routed as the
+ * VIP's address, not sent to the flow's backend.
+ */
+static void case_icmp_quote_bounds(int family)
+{
+	const char *client = family == AF_INET ? "192.0.2.52" : "2001:db8:9::52";
+	const char *vip = family == AF_INET ? "10.0.0.100" : "2001:db8::100";
+	uint16_t port = family == AF_INET ? 80 : 443;
+	size_t hl = family == AF_INET ? 20 : 40, len, l4 = 14 + hl;
+	uint8_t in[PKT_MAX], exp[PKT_MAX];
+	struct pkt_counters b, a;
+	struct pkt_run r;
+	int bad = 0, i;
+
+	lb_ct_clear();
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {	/* datagram ends 2 bytes into the quoted ports */
+			len = icmp_error_cut(family, vip, vip, port, client, 2, 6, in);
+		} else {	/* quoted IPv6 header of version 13 */
+			if (family == AF_INET)
+				break;
+			len = icmp_error(family, vip, vip, port, client, in);
+			in[l4 + 8] = (in[l4 + 8] & 0x0f) | 0xd0;
+			lb_l4_csum(in, len, 14);
+		}
+		expect_fwd(in, len, family, RT_MAC, exp);
+		lb_read_counters(&b);
+		pkt_run(lb_prog(), in, len, 1, &r);
+		lb_read_counters(&a);
+		if (r.retval != XDP_REDIRECT || !lb_frame_eq(&r, exp, len) ||
+		    !pkt_counters_expect(&b, &a, XGW_FWD, LB_RT_NH, 1, len)) {
+			tap_diag("%s: %s to host %d", i ? "quoted version 13" : "ports in padding",
+				 pkt_verdict_name(r.retval), lb_out_host(&r));
+			bad++;
+		}
+	}
+	tap_result(!bad, "icmp%s error quoting the VIP's flow with its ports past the datagram "
+			 "(in Ethernet padding)%s: routed as the VIP's address, byte for byte",
+		   family == AF_INET ? "" : "v6",
+		   family == AF_INET ? "" : ", or a quoted header of version 13");
+}
+
+/*
+ * A service counts every packet of its flows that reached it, whatever
+ * became of it and whether the flow was learnt: three ACKs of one dsr flow
+ * with TTL 1 (the next hop refuses them: the first seen, the second
+ * learnt, the third through the entry) count three; an ICMP error steered
+ * through the entry counts for the service and the backend it was sent
+ * to, as does the flow's next packet.
+ */
+static void case_counts(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.53", 45678, 80);
+	struct xgw_flow_key k = lb_flow(&s);
+	uint8_t in[PKT_MAX], ic[PKT_MAX];
+	uint64_t p0, by0, b0, p1, b1, p2, b2, n0;
+	struct xgw_ct_entry e;
+	struct pkt_run r;
+	size_t len, ilen;
+	int host = expect(S_DSR, &s), i, passed = 0;
+	uint32_t be = lb_be_id(S_DSR, host);
+	bool ok;
+
+	lb_ct_clear();
+	s.ttl = 1;
+	len = pkt_build(&s, in);
+	p0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 0);
+	by0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 1);
+	n0 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2);
+	b0 = lb_counter(skel->maps.xgw_be_stats, be, 0);
+	for (i = 0; i < 3; i++) {
+		pkt_run(lb_prog(), in, len, 1, &r);
+		passed += r.retval == XDP_PASS && r.out_len == len && !memcmp(r.out, in, len);
+	}
+	p1 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 0);
+	b1 = lb_counter(skel->maps.xgw_be_stats, be, 0);
+	ok = passed == 3 && lb_ct_get(&k, &e) && e.backend_id == be;
+	ok &= p1 == p0 + 3 && b1 == b0 &&
+	      lb_counter(skel->maps.xgw_svc_stats, S_DSR, 1) == by0 + 3 * len &&
+	      lb_counter(skel->maps.xgw_svc_stats, S_DSR, 2) == n0;
+	ilen = icmp_error(AF_INET, "10.0.0.100", "10.0.0.100", 80, "192.0.2.53", ic);
+	pkt_run(lb_prog(), ic, ilen, 1, &r);
+	ok &= r.retval == XDP_REDIRECT && lb_out_host(&r) == host;
+	s.ttl = 0;
+	len = pkt_build(&s, in);
+	pkt_run(lb_prog(), in, len, 1, &r);
+	ok &= r.retval == XDP_REDIRECT && lb_out_host(&r) == host;
+	p2 = lb_counter(skel->maps.xgw_svc_stats, S_DSR, 0);
+	b2 = lb_counter(skel->maps.xgw_be_stats, be, 0);
+	ok &= p2 == p1 + 2 && b2 == b1 + 2;
+	tap_result(ok, "dsr counters: 3 refused packets of one flow (seen, learnt, entry) count "
+		       "%llu for the service, %llu for backend %d; an ICMP error and a packet "
+		       "through the entry count %llu and %llu", (unsigned long long)(p1 - p0),
+		   (unsigned long long)(b1 - b0), host, (unsigned long long)(p2 - p1),
+		   (unsigned long long)(b2 - b1));
 }
 
 /* A fragment to a service: the kernel reassembles; we pass it. */
@@ -989,6 +1106,9 @@ int main(void)
 	case_icmp(AF_INET);
 	case_icmp(AF_INET6);
 	case_icmp_cross();
+	case_icmp_quote_bounds(AF_INET);
+	case_icmp_quote_bounds(AF_INET6);
+	case_counts();
 	case_frag();
 	case_no_backend();
 	case_udp_timeout();

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/bpf.h>
+
 #include "xgw_shared.h"
 
 #define PKT_MAX		2048	/* largest frame a fixture builds */
@@ -57,6 +59,21 @@ extern const uint8_t PKT_DMAC_IN[6], PKT_SMAC_IN[6];
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
 /* Offset of the IP header in the frame @s builds. */
 size_t pkt_l3_off(const struct pkt_spec *s);
+
+/* The verdict each class of reason must produce, spelled out independently. */
+static inline uint32_t pkt_verdict_of(enum xgw_reason r)
+{
+	switch (xgw_reason_desc[r].cls) {
+	case XGW_CLASS_FWD:
+		return XDP_REDIRECT;
+	case XGW_CLASS_PASS:
+		return XDP_PASS;
+	case XGW_CLASS_DROP:
+		return XDP_DROP;
+	default:
+		return XDP_ABORTED;
+	}
+}
 
 /* ---- BPF_PROG_TEST_RUN ------------------------------------------------- */
 struct pkt_run {

@@ -281,21 +281,6 @@ static const struct nh_def *nh_find(uint32_t id)
 	return NULL;
 }
 
-/* The verdict each class of reason must produce, spelled out independently. */
-static uint32_t verdict_of(enum xgw_reason r)
-{
-	switch (xgw_reason_desc[r].cls) {
-	case XGW_CLASS_FWD:
-		return XDP_REDIRECT;
-	case XGW_CLASS_PASS:
-		return XDP_PASS;
-	case XGW_CLASS_DROP:
-		return XDP_DROP;
-	default:
-		return XDP_ABORTED;
-	}
-}
-
 /* What a forward through @nh must turn @in into. */
 static struct pkt_spec expect_forward(const struct pkt_spec *in, const struct nh_def *nh)
 {
@@ -408,7 +393,7 @@ static bool run_check(struct t *t, const uint8_t *in, size_t len, int repeat,
 {
 	struct pkt_counters before, after;
 	static struct pkt_run r;
-	uint32_t verdict = verdict_of(reason);
+	uint32_t verdict = pkt_verdict_of(reason);
 	bool ok = true;
 
 	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &before);
@@ -441,7 +426,7 @@ static void test_fixture(struct t *t, const struct fixture *f)
 
 	if (f->trunc)
 		len = f->trunc;
-	if (verdict_of(f->reason) == XDP_REDIRECT) {
+	if (pkt_verdict_of(f->reason) == XDP_REDIRECT) {
 		struct pkt_spec out = expect_forward(&f->in, nh_find(f->nh));
 
 		want_len = pkt_build(&out, want);
