@@ -330,17 +330,27 @@ static void nat_ports(const struct fz_cfg *c, uint32_t *min, uint32_t *max)
 	*max = c->nat_port_max ? c->nat_port_max : XGW_NAT_PORT_MAX_DEFAULT;
 }
 
+/* Whether reply entry @e is a mapping of client flow @k (a closed one the sweep has not taken yet). */
+static bool nat_of_flow(const struct fz_ct *e, const struct fz_flow *k)
+{
+	return e && e->kind == XGW_CT_NAT_REPLY && e->nat_dport == k->sport &&
+	       e->nat_sport == k->dport && !memcmp(e->nat_dst, k->src, 16) &&
+	       !memcmp(e->nat_src, k->dst, 16);
+}
+
 /*
  * The source pairs a new flow @k to backend @b:@bport may get: @total in
  * all (the service's sources times the port range), @used by flows the
- * model made; @pick_a/@pick_p get a free one (the model's placeholder until
+ * model made, @own of them by earlier mappings of this very flow (a SYN
+ * after its RST or FIN maps it anew while the old mapping waits for the
+ * sweep); @pick_a/@pick_p get a free one (the model's placeholder until
  * the datapath has chosen). @probes: how many candidates of the datapath's
  * NAT_PROBES land on a source of the service's family (pool entries of
  * another family are tried and skipped).
  */
 static void nat_pairs(const struct fz_cfg *c, const struct fz_state *st, const struct fz_flow *k,
 		      const struct fz_svc *s, const struct fz_be *b, uint16_t bport,
-		      uint64_t *total, uint64_t *used, unsigned int *probes,
+		      uint64_t *total, uint64_t *used, unsigned int *own, unsigned int *probes,
 		      const uint8_t **pick_a, uint16_t *pick_p)
 {
 	const uint8_t *src[FZ_MAX_SNAT];
@@ -352,6 +362,7 @@ static void nat_pairs(const struct fz_cfg *c, const struct fz_state *st, const s
 	*total = max >= min ? (uint64_t)ns * (max - min + 1) : 0;
 	*probes = s->snat_n ? NAT_PROBES * (unsigned int)ns / s->snat_n : NAT_PROBES;
 	*used = 0;
+	*own = 0;
 	for (i = 0; i < st->nreplies; i++) {
 		const struct fz_flow *r = &st->replies[i];
 
@@ -362,6 +373,7 @@ static void nat_pairs(const struct fz_cfg *c, const struct fz_state *st, const s
 			if (!memcmp(r->dst, src[j], 16))
 				break;
 		*used += j < ns;
+		*own += j < ns && nat_of_flow(fz_ct_find((struct fz_state *)st, r), k);
 	}
 	*pick_a = NULL;
 	for (j = 0; j < ns && !*pick_a && *used < *total; j++)
@@ -376,16 +388,20 @@ static void nat_pairs(const struct fz_cfg *c, const struct fz_state *st, const s
 /*
  * Whether nat_no_port is a right answer with free pairs left: the datapath
  * tries @probes candidates from the flow's hash, not every pair; taken to
- * be possible when @probes random candidates all hit used pairs with a
- * probability of 1e-9 or more. With the default range and few flows it is
- * not; near exhaustion it is.
+ * be possible when the candidates can all hit used pairs with a
+ * probability of 1e-9 or more. The candidates are the flow's own, the
+ * same every time: each of its @own earlier mappings still in the table
+ * holds one of them for sure, the others are taken as random. With the
+ * default range and few flows it is not possible; near exhaustion, or
+ * after the same flow was mapped @probes times within a sweep, it is.
  */
-static bool nat_noport_possible(uint64_t total, uint64_t used, unsigned int probes)
+static bool nat_noport_possible(uint64_t total, uint64_t used, unsigned int own,
+				unsigned int probes)
 {
 	double p = 1;
 	unsigned int i;
 
-	for (i = 0; i < probes; i++)
+	for (i = own; i < probes; i++)
 		p *= (double)used / (double)total;
 	return used == total || p >= 1e-9;
 }
@@ -453,7 +469,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 	enum xgw_reason r = nh_check(c, b->nh, p->ttl, p->l3_len);
 	const uint8_t *a = NULL;
 	uint64_t total, used;
-	unsigned int probes;
+	unsigned int own, probes;
 	size_t o;
 
 	why(x, "nat: new flow to backend %u", be_id);
@@ -461,8 +477,8 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 		end(x, p, r);
 		return;		/* no mapping made: no new flow */
 	}
-	nat_pairs(c, st, k, s, b, bport, &total, &used, &probes, &a, &port);
-	if (!a || (x->nat_forced_noport && nat_noport_possible(total, used, probes))) {
+	nat_pairs(c, st, k, s, b, bport, &total, &used, &own, &probes, &a, &port);
+	if (!a || (x->nat_forced_noport && nat_noport_possible(total, used, own, probes))) {
 		why(x, "%llu of %llu source pairs in use", (unsigned long long)used,
 		    (unsigned long long)total);
 		path(x, FZ_P_NAT_NOPORT);
@@ -470,7 +486,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 		return;
 	}
 	x->nat_choice = true;
-	x->nat_noport_ok = nat_noport_possible(total, used, probes);
+	x->nat_noport_ok = nat_noport_possible(total, used, own, probes);
 	if (x->nat_forced) {
 		if (!nat_choice_ok(c, st, k, s, b, bport, x)) {
 			x->verdict = XDP_ABORTED;	/* no right frame: a disagreement */
