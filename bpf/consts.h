@@ -51,6 +51,31 @@
 #define XGW_UDP_HLEN		8
 #define XGW_ICMP_HLEN		8
 
+/* ICMP types and codes (lb.h defines some of them identically). */
+#define XGW_ICMP_DEST_UNREACH	3
+#define XGW_ICMP_FRAG_NEEDED	4	/* code of DEST_UNREACH */
+#define XGW_ICMP_TIME_EXCEEDED	11
+/* Error types (RFC 1812 4.3.2.7): unreachable, source quench, redirect,
+ * time exceeded, parameter problem. */
+#define XGW_ICMP_ERRORS		(1u << 3 | 1u << 4 | 1u << 5 | 1u << 11 | 1u << 12)
+#define XGW_ICMPV6_PKT_TOOBIG	2
+#define XGW_ICMPV6_TIME_EXCEED	3
+#define XGW_ICMPV6_INFO_MIN	128	/* types below are errors */
+
+/* IPv4 options (RFC 791) */
+#define XGW_IPOPT_END		0
+#define XGW_IPOPT_NOOP		1
+#define XGW_IPOPT_LSRR		0x83
+#define XGW_IPOPT_SSRR		0x89
+#define XGW_IPOPT_MAX_LEN	40
+/* IPv6 hop-by-hop options (RFC 8200 4.2) */
+#define XGW_IPV6_OPT_PAD1	0
+#define XGW_IPV6_OPT_PADN	1
+#define XGW_IPV6_HBH_SCAN	64	/* longer hop-by-hop headers go to the kernel */
+
+#define XGW_IP_DF		0x4000	/* host order, in frag_off */
+#define XGW_NSEC_PER_SEC	1000000000ULL
+
 /* ICMPv6 neighbour discovery: router solicit .. redirect (RFC 4861). */
 #define XGW_ICMPV6_ND_FIRST	133
 #define XGW_ICMPV6_ND_LAST	137

@@ -20,27 +20,6 @@
 #define XGW_TCP_FLAG_RST	0x04
 #define XGW_TCP_FLAG_ACK	0x10
 
-/*
- * Packet bytes at a variable offset, bounds-checked; NULL if truncated.
- * The context is read in asm: under register pressure clang otherwise keeps
- * ctx + offsetof(data_end) in a spilled register, and the verifier refuses
- * a load through a modified context pointer.
- */
-static __always_inline void *xgw_lb_at(struct xdp_md *ctx, __u32 off, __u32 len)
-{
-	void *data, *end, *p;
-
-	asm volatile("%0 = *(u32 *)(%2 + 0)\n\t"	/* offsetof(struct xdp_md, data) */
-		     "%1 = *(u32 *)(%2 + 4)"		/* offsetof(struct xdp_md, data_end) */
-		     : "=&r"(data), "=&r"(end) : "r"(ctx));
-
-	off &= 0x3fff;	/* bounded, so off + len stays within MAX_PACKET_OFF */
-	p = data + off;
-	if (p + len > end)
-		return NULL;
-	return p;
-}
-
 static __always_inline __u32 xgw_ct_now(void)
 {
 	return (__u32)bpf_jiffies64();

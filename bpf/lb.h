@@ -83,7 +83,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 		return -1;
 	f->icmp_ip = off;
 	if (pkt->family == XGW_AF_INET) {
-		struct iphdr *in = xgw_lb_at(ctx, off, sizeof(*in));
+		struct iphdr *in = xgw_frame_at(ctx, off, sizeof(*in));
 
 		if (!in || off + sizeof(*in) > end || in->version != 4 || in->ihl < 5 ||
 		    in->saddr != pkt->dst[0])
@@ -93,7 +93,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 		k->dst[0] = in->saddr;
 		off += in->ihl * 4;
 	} else {
-		struct ipv6hdr *in = xgw_lb_at(ctx, off, sizeof(*in));
+		struct ipv6hdr *in = xgw_frame_at(ctx, off, sizeof(*in));
 
 		const __be32 *qs;
 
@@ -110,7 +110,7 @@ static __always_inline int xgw_lb_icmp_flow(struct xdp_md *ctx, const struct xgw
 	}
 	if (k->proto != XGW_IPPROTO_TCP && k->proto != XGW_IPPROTO_UDP)
 		return -1;
-	ports = xgw_lb_at(ctx, off, 4);
+	ports = xgw_frame_at(ctx, off, 4);
 	if (!ports || off + 4 > end)
 		return -1;
 	f->icmp_l4 = off;
@@ -137,7 +137,7 @@ static __always_inline int xgw_lb_flow(struct xdp_md *ctx, const struct xgw_pkt 
 	f->key.proto = pkt->proto;
 	f->key.family = pkt->family;
 	if (pkt->proto == XGW_IPPROTO_TCP) {
-		__u8 *fl = xgw_lb_at(ctx, pkt->l4_off + 13, 1);
+		__u8 *fl = xgw_frame_at(ctx, pkt->l4_off + 13, 1);
 
 		if (!fl)
 			return -1;
@@ -270,7 +270,7 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	__u8 inner = pkt->family == XGW_AF_INET ? XGW_IPPROTO_IPIP : XGW_IPPROTO_IPV6;
 
 	if (be->family == XGW_AF_INET) {
-		struct iphdr *o = xgw_lb_at(ctx, pkt->l3_off, sizeof(*o));
+		struct iphdr *o = xgw_frame_at(ctx, pkt->l3_off, sizeof(*o));
 
 		if (!o)
 			return XGW_DROP_ENCAP;
@@ -290,7 +290,7 @@ static __always_inline int xgw_lb_outer(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		o->check = xgw_ip_csum(o);
 		pkt->l3_len += sizeof(*o);
 	} else {
-		struct ipv6hdr *o = xgw_lb_at(ctx, pkt->l3_off, sizeof(*o));
+		struct ipv6hdr *o = xgw_frame_at(ctx, pkt->l3_off, sizeof(*o));
 
 		if (!o)
 			return XGW_DROP_ENCAP;
@@ -326,7 +326,7 @@ static __always_inline int xgw_lb_encap(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_lb_fwd_check(pkt, be->nh_id, olen);
 	if (ret)
 		return ret;
-	ip = xgw_lb_at(ctx, pkt->l3_off, 8);
+	ip = xgw_frame_at(ctx, pkt->l3_off, 8);
 	if (!ip)
 		return XGW_DROP_ENCAP;
 	if (pkt->family == XGW_AF_INET) {
@@ -530,7 +530,7 @@ static __always_inline int xgw_lb_fast4_dsr(struct xdp_md *ctx, struct iphdr *ip
 	if (!be || be->family != XGW_AF_INET || be->mode != XGW_LB_DSR ||
 	    be->svc_id != e->svc_id || (be->flags & XGW_BE_F_DOWN))
 		return -1;
-	nh = bpf_map_lookup_elem(&xgw_nexthops, &be->nh_id);
+	nh = xgw_nexthop_get(be->nh_id);
 	if (xgw_nh_check(nh, iph->ttl, tot_len) != XGW_FWD || !nh || nh->vlan)
 		return -1;
 	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
@@ -602,8 +602,8 @@ static __noinline int xgw_lb_fast4(struct xdp_md *ctx, struct iphdr *iph, __u32 
 	pkt.src[0] = iph->saddr;
 	pkt.dst[0] = iph->daddr;
 	ret = xgw_lb_hit(ctx, &pkt, &f, e, cfg, now, &nh_id);
-	if (ret < 0)
-		return -1;	/* XGW_LB_MISS, or the frame untouched (-1) */
+	if (ret < 0 || ret == XGW_PASS_TTL || ret == XGW_PASS_MTU)
+		return -1;	/* a miss, the frame untouched, or the general path's ICMP error */
 	xgw_lb_counted(e->svc_id, e->backend_id, len, ret, false);
 	return xgw_account(&pkt, ret, nh_id);
 }

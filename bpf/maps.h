@@ -18,13 +18,46 @@ struct {
 	__uint(max_entries, 1);
 } xgw_config SEC(".maps");
 
-/* Next hops by nh_id: egress port, MACs, MTU, VLAN, resolved flag. */
+/*
+ * Next hops by nh_id: egress port, MACs, MTU, VLAN, resolved flag, in two
+ * versions and a selector (struct xgw_nh_slot; read through
+ * xgw_nexthop_get()). Mmappable: xgwd switches versions with ordered
+ * stores, so no packet sees a half-written next hop.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, struct xgw_nexthop);
+	__type(value, struct xgw_nh_slot);
 	__uint(max_entries, XGW_MAX_NEXTHOPS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } xgw_nexthops SEC(".maps");
+
+/* ---- router-dp ---- */
+/* Multipath: resilient hash buckets per group id (XGW_RT_MULTIPATH routes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_nh_group);
+	__uint(max_entries, XGW_MAX_NHGROUPS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} xgw_nh_groups SEC(".maps");
+
+/* Per attached link: ICMP error source addresses, attached VLANs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct xgw_ifinfo_view);	/* bpftool: bytes */
+	__uint(max_entries, XGW_MAX_PORTS);
+} xgw_ifinfo SEC(".maps");
+
+/* ICMP error token bucket, per CPU (xgw_config.icmp_rate / icmp_burst). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xgw_icmp_bucket);
+	__uint(max_entries, 1);
+} xgw_icmp_tb SEC(".maps");
+/* ---- end router-dp ---- */
 
 /* Egress devices by ifindex: the redirect target of every forward. */
 struct {

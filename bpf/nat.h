@@ -23,6 +23,7 @@
 #ifndef XGW_NAT_H
 #define XGW_NAT_H
 
+#include "csum.h"
 #include "ct.h"
 #include "route.h"
 #include "lbhash.h"
@@ -30,33 +31,7 @@
 #define XGW_NAT_PROBES	16	/* source candidates tried per new flow */
 #define XGW_EEXIST	17
 
-/* ---- incremental checksums ---------------------------------------------------- */
-
-/* What replacing 32-bit word @old by @new adds to a one's complement sum. */
-static __always_inline __u64 xgw_csum_d32(__u32 old, __u32 new)
-{
-	return (__u64)(__u32)~old + new;
-}
-
-static __always_inline __u64 xgw_csum_d16(__u16 old, __u16 new)
-{
-	return (__u64)(__u16)~old + new;
-}
-
-static __always_inline __u16 xgw_csum_fold(__u64 s)
-{
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-/* Checksum @csum once the words summed in @d have changed (RFC 1624 eq. 3). */
-static __always_inline __u16 xgw_csum_apply(__u16 csum, __u64 d)
-{
-	return ~xgw_csum_fold((__u64)(__u16)~csum + d);
-}
+/* ---- incremental checksums (csum.h) ------------------------------------------- */
 
 /* Replace the address at @a (1 or 4 words) by @v; returns the sum's change. */
 static __always_inline __u64 xgw_nat_addr(__be32 *a, const __be32 *v, bool v6)
@@ -84,8 +59,8 @@ static __always_inline __u64 xgw_nat_addr(__be32 *a, const __be32 *v, bool v6)
 static __always_inline int xgw_nat_l4(struct xdp_md *ctx, __u32 off, __u8 proto, bool v4udp,
 				      __u64 d, __be16 sport, __be16 dport)
 {
-	__be16 *ports = xgw_lb_at(ctx, off, 4);
-	__u16 *csum = xgw_lb_at(ctx, off + (proto == XGW_IPPROTO_TCP ? 16 : 6), 2);
+	__be16 *ports = xgw_frame_at(ctx, off, 4);
+	__u16 *csum = xgw_frame_at(ctx, off + (proto == XGW_IPPROTO_TCP ? 16 : 6), 2);
 
 	if (!ports || !csum)
 		return XGW_DROP_MALFORMED;
@@ -111,14 +86,14 @@ static __always_inline int xgw_nat_rewrite(struct xdp_md *ctx, const struct xgw_
 	__u64 d;
 
 	if (v6) {
-		__u8 *l3 = xgw_lb_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
+		__u8 *l3 = xgw_frame_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
 
 		if (!l3)
 			return XGW_DROP_MALFORMED;
 		d = xgw_nat_addr((__be32 *)(l3 + 8), e->nat_src, true);
 		d += xgw_nat_addr((__be32 *)(l3 + 24), e->nat_dst, true);
 	} else {
-		struct iphdr *ip = xgw_lb_at(ctx, pkt->l3_off, sizeof(*ip));
+		struct iphdr *ip = xgw_frame_at(ctx, pkt->l3_off, sizeof(*ip));
 
 		if (!ip)
 			return XGW_DROP_MALFORMED;
@@ -158,16 +133,21 @@ static __always_inline void xgw_nat_state(struct xgw_ct_entry *e, const struct x
 /*
  * Everything xgw_forward() could refuse, checked before the frame is
  * changed (a packet handed to the kernel must be the one received):
- * next hop resolved, TTL, size (+ @grow bytes), egress port.
+ * next hop resolved, TTL, size (+ @grow bytes), egress port. For a TTL or
+ * size refused, pkt->mtu is the MTU the packet had to fit before the
+ * @grow bytes of encapsulation, for xgw_icmp_error()'s answer.
  */
-static __always_inline int xgw_lb_fwd_check(const struct xgw_pkt *pkt, __u32 nh_id, __u32 grow)
+static __always_inline int xgw_lb_fwd_check(struct xgw_pkt *pkt, __u32 nh_id, __u32 grow)
 {
-	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
+	struct xgw_nexthop *nh = xgw_nexthop_get(nh_id);
 	enum xgw_reason r = xgw_nh_check(nh, pkt->ttl, pkt->l3_len + grow);
 	__u32 ifindex;
 
-	if (r != XGW_FWD || !nh)
+	if (r != XGW_FWD || !nh) {
+		if (nh)
+			pkt->mtu = nh->mtu > grow ? nh->mtu - grow : 0;
 		return r;
+	}
 	ifindex = nh->ifindex;
 	if (!bpf_map_lookup_elem(&xgw_tx_ports, &ifindex))
 		return XGW_PASS_NO_PORT;
@@ -182,16 +162,28 @@ static __always_inline int xgw_lb_forward(struct xdp_md *ctx, struct xgw_pkt *pk
 	return xgw_forward(ctx, pkt, nh_id) == XGW_FWD ? XGW_FWD_LB : XGW_DROP_ENCAP;
 }
 
-/* The next hop towards the client of a reply (a route to a next hop), or 0. */
-static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u8 family)
+/*
+ * The next hop towards the client of reply @pkt (a route to a next hop, or
+ * a multipath group's member for the reply's hash as it arrives: every
+ * packet of the flow takes the same one), or 0.
+ */
+static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e,
+					       const struct xgw_pkt *pkt)
 {
 	struct xgw_route buf, *rt;
+	__u32 nh_id = 0;
 
-	if (family == XGW_AF_INET)
+	if (pkt->family == XGW_AF_INET)
 		rt = xgw_route_lookup4(e->nat_dst[0], &buf);
 	else
 		rt = xgw_route_lookup6(e->nat_dst, &buf);
-	return rt && rt->action == XGW_RT_NEXTHOP ? rt->nh_id : 0;
+	if (!rt)
+		return 0;
+	if (rt->action == XGW_RT_NEXTHOP)
+		return rt->nh_id;
+	if (rt->action == XGW_RT_MULTIPATH)
+		xgw_mp_pick(rt->nh_id, xgw_pkt_mp_hash(pkt), &nh_id);
+	return nh_id;
 }
 
 /*
@@ -200,10 +192,10 @@ static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e, __u
  * the packet can be forwarded, -1 when the client has no route, or the
  * reason the next hop refuses it (the frame still untouched).
  */
-static __always_inline int xgw_nat_next_hop(const struct xgw_pkt *pkt,
+static __always_inline int xgw_nat_next_hop(struct xgw_pkt *pkt,
 					    const struct xgw_ct_entry *e, __u32 be_nh, __u32 *nh)
 {
-	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt->family);
+	*nh = e->kind == XGW_CT_NAT_ORIG ? be_nh : xgw_nat_client_nh(e, pkt);
 	if (!*nh)
 		return -1;
 	return xgw_lb_fwd_check(pkt, *nh, 0);
@@ -244,7 +236,7 @@ static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u32 
 					   __u64 *di)
 {
 	__u32 co = ql4 + (qproto == XGW_IPPROTO_TCP ? 16 : 6);
-	__be16 *ports = xgw_lb_at(ctx, ql4, 4);
+	__be16 *ports = xgw_frame_at(ctx, ql4, 4);
 	__u16 *c, old;
 	__u64 dp;
 
@@ -254,7 +246,7 @@ static __always_inline int xgw_nat_icmp_l4(struct xdp_md *ctx, __u32 ql4, __u32 
 	ports[0] = e->nat_dport;
 	ports[1] = e->nat_sport;
 	*di += dq + dp;
-	c = co + 2 <= end ? xgw_lb_at(ctx, co, 2) : NULL;
+	c = co + 2 <= end ? xgw_frame_at(ctx, co, 2) : NULL;
 	if (c && (v6 || qproto != XGW_IPPROTO_UDP || *c)) {
 		old = *c;
 		*c = xgw_csum_apply(old, dq + dp);
@@ -287,13 +279,13 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 	ret = xgw_nat_next_hop(pkt, e, be_nh, &nh);
 	if (ret)
 		return ret;
-	icmp = xgw_lb_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);
-	ports = xgw_lb_at(ctx, ql4, 4);
+	icmp = xgw_frame_at(ctx, pkt->l4_off, XGW_ICMP_HLEN);
+	ports = xgw_frame_at(ctx, ql4, 4);
 	if (!icmp || !ports)
 		return XGW_DROP_MALFORMED;
 	if (v6) {	/* ICMPv6 sums the outer pseudo-header */
-		__u8 *l3 = xgw_lb_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
-		__u8 *q = xgw_lb_at(ctx, qip, XGW_IPV6_HLEN);
+		__u8 *l3 = xgw_frame_at(ctx, pkt->l3_off, XGW_IPV6_HLEN);
+		__u8 *q = xgw_frame_at(ctx, qip, XGW_IPV6_HLEN);
 
 		if (!l3 || !q)
 			return XGW_DROP_MALFORMED;
@@ -303,8 +295,8 @@ static __always_inline int xgw_nat_icmp(struct xdp_md *ctx, struct xgw_pkt *pkt,
 		dq += xgw_nat_addr((__be32 *)(q + 24), e->nat_src, true);
 		qproto = q[6];
 	} else {
-		struct iphdr *ip = xgw_lb_at(ctx, pkt->l3_off, sizeof(*ip));
-		struct iphdr *qi = xgw_lb_at(ctx, qip, sizeof(*qi));
+		struct iphdr *ip = xgw_frame_at(ctx, pkt->l3_off, sizeof(*ip));
+		struct iphdr *qi = xgw_frame_at(ctx, qip, sizeof(*qi));
 		__u64 d;
 
 		if (!ip || !qi)

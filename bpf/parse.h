@@ -18,6 +18,7 @@
 
 #define XGW_PKT_F_FRAG	0x1	/* an IPv4/IPv6 fragment, first or not */
 #define XGW_PKT_F_L4	0x2	/* l4_off, sport, dport, icmp_type are valid */
+#define XGW_PKT_F_FRAG_LATER 0x4	/* a fragment other than the first */
 
 /*
  * What the parser learnt about one frame. Offsets are from the start of the
@@ -43,10 +44,12 @@ struct xgw_pkt {
 	__u8   flags;		/* XGW_PKT_F_* */
 	__u8   vlan_depth;	/* VLAN tags between Ethernet and IP: 0..2 */
 	__u8   icmp_type;	/* ICMP/ICMPv6 type, with XGW_PKT_F_L4 */
-	__u16  pad;
+	__u16  vlan_id;		/* outermost tag's VID, with vlan_depth > 0 */
+	__u16  mtu;		/* the egress MTU that refused it (PASS_MTU, PASS_TTL) */
 };
 
 struct xgw_cursor {
+	struct xdp_md *ctx;
 	void *start;	/* ctx->data: offsets count from here */
 	void *pos;
 	void *end;
@@ -91,6 +94,31 @@ static __always_inline __u16 xgw_cursor_off(const struct xgw_cursor *c)
 }
 
 /*
+ * @len (constant) bytes of the frame at offset @off (variable), or NULL
+ * if the frame is shorter: for code past the parser, which has offsets
+ * rather than a cursor. The context is read in asm: under register
+ * pressure clang otherwise keeps ctx + offsetof(data_end) in a spilled
+ * register, and the verifier refuses a load through a modified context
+ * pointer.
+ */
+_Static_assert(__builtin_offsetof(struct xdp_md, data) == 0 &&
+	       __builtin_offsetof(struct xdp_md, data_end) == 4, "xdp_md, read in asm");
+static __always_inline void *xgw_frame_at(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	void *data, *end, *p;
+
+	asm volatile("%0 = *(u32 *)(%2 + 0)\n\t"	/* offsetof(struct xdp_md, data) */
+		     "%1 = *(u32 *)(%2 + 4)"		/* offsetof(struct xdp_md, data_end) */
+		     : "=&r"(data), "=&r"(end) : "r"(ctx));
+
+	off &= 0x3fff;	/* bounded, so off + len stays within MAX_PACKET_OFF */
+	p = data + off;
+	if (p + len > end)
+		return NULL;
+	return p;
+}
+
+/*
  * Ethernet and VLAN tags: returns the ethertype (network order) of the
  * payload. An untagged frame, the common case, is one load and a compare.
  */
@@ -112,6 +140,8 @@ static __always_inline int xgw_parse_eth(struct xgw_cursor *c, struct xgw_pkt *p
 		vh = xgw_cursor_pull(c, sizeof(*vh));
 		if (!vh)
 			return -XGW_DROP_MALFORMED;
+		if (!i)
+			pkt->vlan_id = bpf_ntohs(vh->tci) & XGW_VLAN_VID_MASK;
 		proto = vh->proto;
 		pkt->vlan_depth = i + 1;
 	}
@@ -141,7 +171,8 @@ static __always_inline int xgw_parse_l4(struct xgw_cursor *c, struct xgw_pkt *pk
 			return -XGW_DROP_TRUNC_L4;
 		pkt->sport = th->source;
 		pkt->dport = th->dest;
-	} else if (pkt->proto == XGW_IPPROTO_ICMP || pkt->proto == XGW_IPPROTO_ICMPV6) {
+	} else if (pkt->proto == (pkt->family == XGW_AF_INET ? XGW_IPPROTO_ICMP :
+							      XGW_IPPROTO_ICMPV6)) {
 		__u8 *ih = xgw_cursor_pull(c, XGW_ICMP_HLEN);
 
 		if (!ih || room < XGW_ICMP_HLEN)
@@ -153,6 +184,91 @@ static __always_inline int xgw_parse_l4(struct xgw_cursor *c, struct xgw_pkt *pk
 	pkt->l4_off = off;
 	pkt->flags |= XGW_PKT_F_L4;
 	return 0;
+}
+
+/*
+ * The options of an IPv4 header, or of the hop-by-hop header right after
+ * an IPv6 header, at @l3_off: 0 for padding only (forward), or the
+ * reason the kernel must have them. As the kernel treats a packet it
+ * forwards: a source route (LSRR, SSRR) is dropped (accept_source_route
+ * 0, its default); any other option (Router Alert, record route,
+ * timestamps, IPv6 jumbo...) is handed to the kernel, which processes it;
+ * so is an IPv6 hop-by-hop header longer than XGW_IPV6_HBH_SCAN bytes. An
+ * option that runs past its header, or a hop-by-hop header that runs past
+ * the datagram (@l3_len bytes from @l3_off), is a bad header.
+ *
+ * A global function: verified once, on its own, and called only for the
+ * rare packet that has options.
+ */
+struct xgw_opt_scan {
+	__u8 buf[XGW_IPV6_HBH_SCAN];	/* the options, copied out of the frame */
+	__u32 i, len;			/* next option, bytes of options */
+	int ret;			/* 0 or -reason so far */
+	bool v4;
+};
+
+/* bpf_loop() callback: one option at st->i. 1: done (st->ret says). */
+static long xgw_parse_opt(__u64 index, void *data)
+{
+	struct xgw_opt_scan *st = data;
+	__u32 i = st->i, olen;
+	__u8 type;
+
+	(void)index;
+	if (i >= st->len)
+		return 1;
+	type = st->buf[i & (XGW_IPV6_HBH_SCAN - 1)];
+	if (st->v4 && type == XGW_IPOPT_END)
+		return 1;
+	if (type == (st->v4 ? XGW_IPOPT_NOOP : XGW_IPV6_OPT_PAD1)) {
+		st->i = i + 1;
+		return 0;
+	}
+	olen = i + 1 < st->len ? st->buf[(i + 1) & (XGW_IPV6_HBH_SCAN - 1)] + (st->v4 ? 0 : 2) : 0;
+	if (olen < 2 || i + olen > st->len) {
+		st->ret = -XGW_DROP_BAD_IP;
+		return 1;
+	}
+	if (st->v4 && (type == XGW_IPOPT_LSRR || type == XGW_IPOPT_SSRR)) {
+		st->ret = -XGW_DROP_SRCROUTE;
+		return 1;
+	}
+	if (st->v4 || type != XGW_IPV6_OPT_PADN)
+		st->ret = -XGW_PASS_IPOPT;
+	st->i = i + olen;
+	return 0;
+}
+
+__noinline int xgw_parse_opts(struct xdp_md *ctx, __u32 l3_off, __u32 family, __u32 l3_len)
+{
+	struct xgw_opt_scan st = { .v4 = family == XGW_AF_INET };
+	__u8 *h;
+	__u32 off;
+
+	if (st.v4) {	/* (an IPv4 packet with options may be under 42 bytes) */
+		h = xgw_frame_at(ctx, l3_off, 1);
+		if (!h)
+			return -XGW_DROP_BAD_IP;
+		off = l3_off + XGW_IPV4_HLEN_MIN;
+		st.len = (h[0] & 0xf) * 4 - XGW_IPV4_HLEN_MIN;
+	} else {
+		/* the header within the datagram (@l3_len, itself within the
+		 * frame), or it is a bad one, whatever it says */
+		h = xgw_frame_at(ctx, l3_off, XGW_IPV6_HLEN + 2);
+		if (!h || l3_len < XGW_IPV6_HLEN + 8)
+			return -XGW_DROP_BAD_IP;
+		off = l3_off + XGW_IPV6_HLEN + 2;
+		st.len = ((__u32)h[XGW_IPV6_HLEN + 1] + 1) * 8 - 2;
+		if (XGW_IPV6_HLEN + 2 + st.len > l3_len)
+			return -XGW_DROP_BAD_IP;
+		if (st.len > XGW_IPV6_HBH_SCAN)
+			return -XGW_PASS_IPOPT;
+	}
+	if (!st.len || st.len > XGW_IPV6_HBH_SCAN ||
+	    bpf_xdp_load_bytes(ctx, off, st.buf, st.len))
+		return -XGW_DROP_BAD_IP;
+	bpf_loop(XGW_IPV6_HBH_SCAN, xgw_parse_opt, &st, 0);
+	return st.ret;
 }
 
 static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, struct xgw_pkt *pkt)
@@ -180,6 +296,13 @@ static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, struct xgw_pkt *
 			return -XGW_DROP_BAD_IP;
 		if (!xgw_cursor_skip(c, hlen - XGW_IPV4_HLEN_MIN))	/* options */
 			return -XGW_DROP_BAD_IP;
+		if (hlen > XGW_IPV4_HLEN_MIN) {
+			int ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - hlen, XGW_AF_INET,
+						 tot_len);
+
+			if (ret)
+				return ret;
+		}
 	}
 
 	pkt->family = XGW_AF_INET;
@@ -190,8 +313,10 @@ static __always_inline int xgw_parse_ipv4(struct xgw_cursor *c, struct xgw_pkt *
 	/* frag_off in network order: MF is 0x0020, the offset 0xff1f */
 	if (iph->frag_off & bpf_htons(XGW_IP_MF | XGW_IP_OFFSET)) {
 		pkt->flags |= XGW_PKT_F_FRAG;
-		if (iph->frag_off & bpf_htons(XGW_IP_OFFSET))
+		if (iph->frag_off & bpf_htons(XGW_IP_OFFSET)) {
+			pkt->flags |= XGW_PKT_F_FRAG_LATER;
 			return 0;	/* not the first fragment: no L4 header here */
+		}
 	}
 	return xgw_parse_l4(c, pkt, tot_len - hlen);
 }
@@ -235,6 +360,7 @@ static __always_inline int xgw_parse_ipv6_ext(struct xgw_cursor *c, struct xgw_p
 			len = 8;
 			pkt->flags |= XGW_PKT_F_FRAG;
 			if (bpf_ntohs(fh->frag_off) & XGW_IP6_FRAG_OFFSET) {
+				pkt->flags |= XGW_PKT_F_FRAG_LATER;
 				pkt->proto = fh->nexthdr;
 				return 1;
 			}
@@ -269,6 +395,12 @@ static __always_inline int xgw_parse_ipv6(struct xgw_cursor *c, struct xgw_pkt *
 	pkt->l3_len = XGW_IPV6_HLEN + room;
 	pkt->proto = ip6h->nexthdr;
 	pkt->ttl = ip6h->hop_limit;
+	if (ip6h->nexthdr == XGW_IPPROTO_HOPOPTS) {
+		ret = xgw_parse_opts(c->ctx, xgw_cursor_off(c) - XGW_IPV6_HLEN, XGW_AF_INET6,
+				     pkt->l3_len);
+		if (ret)
+			return ret;
+	}
 
 	ret = xgw_parse_ipv6_ext(c, pkt, &room);
 	if (ret)
@@ -393,6 +525,7 @@ static __always_inline int xgw_parse_fast6(struct xgw_cursor *c, struct xgw_pkt 
 static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 {
 	struct xgw_cursor c = {
+		.ctx = ctx,
 		.start = (void *)(long)ctx->data,
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
@@ -404,7 +537,8 @@ static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 	pkt->frame_len = c.end - c.start;
 	pkt->vlan_depth = 0;
 	pkt->icmp_type = 0;
-	pkt->pad = 0;
+	pkt->vlan_id = 0;
+	pkt->mtu = 0;
 	if (!xgw_parse_fast4(&c, pkt) || !xgw_parse_fast6(&c, pkt))
 		return 0;
 	pkt->l3_off = 0;
@@ -418,14 +552,14 @@ static __always_inline int xgw_parse(struct xdp_md *ctx, struct xgw_pkt *pkt)
 	pkt->flags = 0;
 
 	proto = xgw_parse_eth(&c, pkt);
-	if (proto >= 0) {
+	if (proto == bpf_htons(XGW_ETH_P_IP) || proto == bpf_htons(XGW_ETH_P_IPV6)) {
 		pkt->l3_off = xgw_cursor_off(&c);
 		if (proto == bpf_htons(XGW_ETH_P_IP))
 			return xgw_parse_ipv4(&c, pkt);
-		if (proto == bpf_htons(XGW_ETH_P_IPV6))
-			return xgw_parse_ipv6(&c, pkt);
-		proto = -XGW_PASS_NON_IP;
+		return xgw_parse_ipv6(&c, pkt);
 	}
+	if (proto >= 0)
+		proto = -XGW_PASS_NON_IP;
 	__builtin_memset(pkt->src, 0, sizeof(pkt->src));
 	__builtin_memset(pkt->dst, 0, sizeof(pkt->dst));
 	return proto;

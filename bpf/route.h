@@ -9,6 +9,8 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "icmp.h"
+#include "nhgroup.h"
 
 #include "fib_lookup.h"
 
@@ -58,6 +60,105 @@ static __always_inline struct xgw_route *xgw_route_lookup(const struct xgw_pkt *
 	return xgw_route_lookup6(pkt->dst, buf);
 }
 
+/*
+ * The version of next hop @nh_id the datapath uses now (struct xgw_nh_slot:
+ * the selector and both versions share one cache line). NULL: no such id.
+ */
+static __always_inline struct xgw_nexthop *xgw_nexthop_get(__u32 nh_id)
+{
+	struct xgw_nh_slot *s = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
+
+	if (!s)
+		return NULL;
+	return &s->v[*(volatile __u32 *)&s->gen & 1];
+}
+
+static __always_inline bool xgw_nh_is_resolved(const struct xgw_nexthop *nh)
+{
+	return nh && (nh->flags & XGW_NH_F_RESOLVED);
+}
+
+/*
+ * Multipath group @group, and in *b the bucket a flow of hash @h
+ * (xgw_mp_hash4/6) takes in it. NULL: no such group.
+ */
+static __always_inline struct xgw_nh_group *xgw_mp_group(__u32 group, __u32 h, __u32 *b)
+{
+	struct xgw_nh_group *g;
+
+	/* the hash before the lookup: one register across the call rather
+	 * than its inputs spilled to the stack */
+	xgw_lookup_barrier(h);
+	g = bpf_map_lookup_elem(&xgw_nh_groups, &group);
+	xgw_lookup_barrier(g);
+	if (!g)
+		return NULL;
+	*b = xgw_mp_bucket(h, g->seed);
+	return g;
+}
+
+/*
+ * The next hop in the bucket of a flow of hash @h in group @group, resolved
+ * or not, its id in *nh_id; NULL: no such group. xgw_fast4()'s: a member
+ * that is not resolved leaves the packet to xgw_mp_pick().
+ */
+static __always_inline struct xgw_nexthop *xgw_mp_first(__u32 group, __u32 h, __u32 *nh_id)
+{
+	struct xgw_nh_group *g;
+	__u32 b;
+
+	g = xgw_mp_group(group, h, &b);
+	if (!g)
+		return NULL;
+	*nh_id = g->bucket[b & (XGW_NHG_BUCKETS - 1)];
+	return xgw_nexthop_get(*nh_id);
+}
+
+/*
+ * The member of multipath group @group a flow of hash @h takes: its
+ * bucket's next hop, or, when that one is not resolved, the next resolved
+ * one of the following XGW_NHG_PROBE buckets (only the unresolved member's
+ * flows move), else the bucket's own (the caller finds it unresolved).
+ * *nh_id is set to the member's id. NULL: no such group.
+ */
+static __always_inline struct xgw_nexthop *xgw_mp_pick(__u32 group, __u32 h, __u32 *nh_id)
+{
+	struct xgw_nexthop *nh, *first;
+	struct xgw_nh_group *g;
+	__u32 b, id;
+	int i;
+
+	g = xgw_mp_group(group, h, &b);
+	if (!g)
+		return NULL;
+	*nh_id = g->bucket[b & (XGW_NHG_BUCKETS - 1)];
+	first = xgw_nexthop_get(*nh_id);
+	if (xgw_nh_is_resolved(first))
+		return first;
+#pragma unroll
+	for (i = 1; i <= XGW_NHG_PROBE; i++) {
+		id = g->bucket[(b + i) & (XGW_NHG_BUCKETS - 1)];
+		nh = xgw_nexthop_get(id);
+		if (xgw_nh_is_resolved(nh)) {
+			*nh_id = id;
+			return nh;
+		}
+	}
+	return first;
+}
+
+/* The multipath hash of a parsed packet (nhgroup.h: ports 0 for fragments). */
+static __always_inline __u32 xgw_pkt_mp_hash(const struct xgw_pkt *pkt)
+{
+	__u32 ports = 0;
+
+	if ((pkt->flags & (XGW_PKT_F_L4 | XGW_PKT_F_FRAG)) == XGW_PKT_F_L4)
+		ports = (__u32)pkt->sport | (__u32)pkt->dport << 16;
+	if (pkt->family == XGW_AF_INET)
+		return xgw_mp_hash4(pkt->src[0], pkt->dst[0], ports, pkt->proto);
+	return xgw_mp_hash6(pkt->src, pkt->dst, ports, pkt->proto);
+}
+
 /* The next hop's MACs over the frame's: 8 + 4 bytes (unaligned is fine). */
 static __always_inline void xgw_write_macs(void *eth, const struct xgw_nexthop *nh)
 {
@@ -88,9 +189,9 @@ static __always_inline enum xgw_reason xgw_nh_check(const struct xgw_nexthop *nh
 	if (!nh || !(nh->flags & XGW_NH_F_RESOLVED))
 		return XGW_PASS_UNRESOLVED;
 	if (ttl <= 1)
-		return XGW_PASS_TTL;	/* the kernel sends time exceeded */
+		return XGW_PASS_TTL;	/* time exceeded: xgw_icmp_error() */
 	if (nh->mtu && l3_len > nh->mtu)
-		return XGW_PASS_MTU;	/* the kernel fragments or says too big */
+		return XGW_PASS_MTU;	/* too big: xgw_icmp_error(), or the kernel fragments */
 	return XGW_FWD;
 }
 
@@ -153,25 +254,35 @@ static __always_inline int xgw_rewrite(struct xdp_md *ctx, struct xgw_pkt *pkt,
 }
 
 /*
- * Forward @pkt to next hop @nh_id. Returns XGW_FWD with the redirect set up,
+ * Forward @pkt to next hop @nh. Returns XGW_FWD with the redirect set up,
  * or the reason it cannot: every check runs before the frame is touched, so
- * a packet handed to the kernel (PASS_*) is exactly the one received.
+ * a packet handed to the kernel (PASS_*) is exactly the one received. For
+ * a TTL that expires or a packet too big for the egress MTU, pkt->mtu
+ * keeps that MTU for the ICMP error xgw_xdp() answers with.
  *
  * Reads pkt->family, l3_off, l3_len and ttl, and the IP header at l3_off: a
  * caller that rewrote the frame (the load balancer's encapsulation) updates
  * them first. The load balancer counts a successful forward as XGW_FWD_LB.
  */
-static __always_inline enum xgw_reason xgw_forward(struct xdp_md *ctx, struct xgw_pkt *pkt,
-						   __u32 nh_id)
+static __always_inline enum xgw_reason xgw_forward_nh(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						      struct xgw_nexthop *nh)
 {
-	struct xgw_nexthop *nh = bpf_map_lookup_elem(&xgw_nexthops, &nh_id);
 	enum xgw_reason reason = xgw_nh_check(nh, pkt->ttl, pkt->l3_len);
 
-	if (reason != XGW_FWD || !nh)
+	if (reason != XGW_FWD || !nh) {
+		if (nh)
+			pkt->mtu = nh->mtu;
 		return reason;
+	}
 	if (bpf_redirect_map(&xgw_tx_ports, nh->ifindex, 0) != XGW_XDP_REDIRECT)
 		return XGW_PASS_NO_PORT;
 	return xgw_rewrite(ctx, pkt, nh);
+}
+
+static __always_inline enum xgw_reason xgw_forward(struct xdp_md *ctx, struct xgw_pkt *pkt,
+						   __u32 nh_id)
+{
+	return xgw_forward_nh(ctx, pkt, xgw_nexthop_get(nh_id));
 }
 
 #endif /* XGW_ROUTE_H */

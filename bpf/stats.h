@@ -19,6 +19,7 @@
 #define XGW_VERDICT_FWD		XGW_XDP_REDIRECT
 #define XGW_VERDICT_PASS	XGW_XDP_PASS
 #define XGW_VERDICT_DROP	XGW_XDP_DROP
+#define XGW_VERDICT_TX		XGW_XDP_TX
 #define XGW_VERDICT_ERROR	XGW_XDP_ABORTED	/* never an exit reason */
 
 /*
@@ -36,6 +37,9 @@ static const __u64 xgw_mask_pass = 0 XGW_REASONS(XGW_X_MASK);
 #define XGW_MASK_CLASS XGW_CLASS_DROP
 static const __u64 xgw_mask_drop = 0 XGW_REASONS(XGW_X_MASK);
 #undef XGW_MASK_CLASS
+#define XGW_MASK_CLASS XGW_CLASS_TX
+static const __u64 xgw_mask_tx = 0 XGW_REASONS(XGW_X_MASK);
+#undef XGW_MASK_CLASS
 #undef XGW_X_MASK
 _Static_assert(XGW_REASON_MAX <= 64, "a reason's class is a bit in a __u64");
 
@@ -49,6 +53,8 @@ static __always_inline int xgw_reason_verdict(enum xgw_reason reason)
 		return XGW_VERDICT_PASS;
 	if ((xgw_mask_drop >> reason) & 1)
 		return XGW_VERDICT_DROP;
+	if ((xgw_mask_tx >> reason) & 1)
+		return XGW_VERDICT_TX;
 	return XGW_VERDICT_ERROR;
 }
 

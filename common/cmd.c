@@ -311,6 +311,57 @@ static int do_link_detach(struct parser *p)
 	return no_more(p);
 }
 
+/* ---- vlan ------------------------------------------------------------------ */
+
+/* VID or VID-VID, 1..4094 each, low first. */
+static int vid_parse(struct parser *p, const char *s, struct xgw_cmd *c)
+{
+	const char *dash;
+	unsigned long a, b;
+	char lo[8];
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (!dash) {
+		if (xgw_uint_parse(s, 1, XGW_VID_MAX, &a))
+			return perr(p, "invalid vid \"%s\" (1..%d)", s, XGW_VID_MAX);
+		b = a;
+	} else {
+		snprintf(lo, sizeof(lo), "%.*s", (int)(dash - s), s);
+		if ((size_t)(dash - s) >= sizeof(lo) || xgw_uint_parse(lo, 1, XGW_VID_MAX, &a) ||
+		    xgw_uint_parse(dash + 1, 1, XGW_VID_MAX, &b) || b < a)
+			return perr(p, "invalid vid range \"%s\" (VID-VID, 1..%d, low first)",
+				    s, XGW_VID_MAX);
+	}
+	c->vlan.vid_lo = a;
+	c->vlan.vid_hi = b;
+	return 0;
+}
+
+/* add and del: dev DEV vid { VID | VID-VID }, in either order */
+static int do_vlan_change(struct parser *p)
+{
+	static const char *const kws[] = { "dev", "vid", NULL };
+	struct xgw_cmd *c = p->cmd;
+	bool seen[2] = {};
+	int r;
+
+	while (more(p)) {
+		r = kw_next(p, kws);
+		if (r < 0)
+			return r;
+		if (seen[r])
+			return perr(p, "duplicate \"%s\"", kws[r]);
+		seen[r] = true;
+		if (r == 0 ? dev_parse(p, kw_arg(p), c->vlan.dev) : vid_parse(p, kw_arg(p), c))
+			return -EINVAL;
+	}
+	if (!seen[0] || !seen[1])
+		return perr(p, "missing \"%s\" after \"%s\"", seen[0] ? "vid" : "dev", prev(p));
+	return 0;
+}
+
 /* ---- route ----------------------------------------------------------------- */
 
 /* An address in the family of the route's prefix. */
@@ -537,6 +588,8 @@ static const char *const settings[] = {
 	[XGW_SET_CT_TCP_TW_TIMEOUT] = "ct-tcp-time-wait-timeout",
 	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = "ct-tcp-close-timeout",
 	[XGW_SET_NAT_PORTS] = "nat-ports",
+	[XGW_SET_ICMP_RATE] = "icmp-rate",
+	[XGW_SET_ICMP_BURST] = "icmp-burst",
 	NULL,
 };
 
@@ -558,6 +611,8 @@ static const struct {
 	[XGW_SET_CT_TCP_TW_TIMEOUT] = { 1, 604800 },
 	[XGW_SET_CT_TCP_CLOSE_TIMEOUT] = { 1, 604800 },
 	[XGW_SET_NAT_PORTS] = { 1, 65535 },
+	[XGW_SET_ICMP_RATE] = { 0, 1000000 },	/* 0 = the kernel answers */
+	[XGW_SET_ICMP_BURST] = { 1, 1000000 },
 };
 
 /* nat-ports MIN-MAX */
@@ -1140,6 +1195,14 @@ static const struct verb stats_verbs[] = {
 	{},
 };
 
+static const struct verb vlan_verbs[] = {
+	{ "add", XGW_V_ADD, do_vlan_change },
+	{ "del", XGW_V_DEL, do_vlan_change },
+	{ "show", XGW_V_SHOW, NULL },
+	{ "help", XGW_V_HELP, NULL },
+	{},
+};
+
 static const struct verb top_verbs[] = {
 	{ "help", XGW_V_HELP, NULL },
 	{},
@@ -1181,11 +1244,12 @@ static const struct object objects[] = {
 	[XGW_OBJ_BACKEND] = { "backend", XGW_OBJ_BACKEND, backend_verbs, NULL },
 	[XGW_OBJ_TOP] = { "top", XGW_OBJ_TOP, top_verbs, NULL },
 	[XGW_OBJ_DAEMON] = { "daemon", XGW_OBJ_DAEMON, daemon_verbs, "show" },
+	[XGW_OBJ_VLAN] = { "vlan", XGW_OBJ_VLAN, vlan_verbs, "show" },
 };
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 static const char *const object_names[] = {
-	"link", "route", "neigh", "stats", "set", "service", "backend", "top", "daemon", NULL,
+	"link", "route", "neigh", "stats", "set", "service", "backend", "top", "daemon", "vlan", NULL,
 };
 
 static int parse_verb(struct parser *p, const struct object *o)
@@ -1224,7 +1288,7 @@ int xgw_cmd_parse(int argc, char **argv, struct xgw_cmd *cmd, char *err,
 		err[0] = '\0';
 	if (argc < 1)
 		return perr(&p, "missing object (%s)",
-			    "link, route, neigh, stats, top, set, service, backend, daemon");
+			    "link, vlan, route, neigh, stats, top, set, service, backend, daemon");
 	r = expect_word(&p, object_names, "object", NULL);
 	if (r < 0)
 		return r;
@@ -1574,6 +1638,11 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 		return 0;
 	case XGW_OBJ_DAEMON:
 		return 0;
+	case XGW_OBJ_VLAN:
+		emit(o, " dev %s vid %u", c->vlan.dev, c->vlan.vid_lo);
+		if (c->vlan.vid_hi != c->vlan.vid_lo)
+			emit(o, "-%u", c->vlan.vid_hi);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -1587,7 +1656,7 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 	case XGW_OBJ_LINK:
 		return c->link.mode <= XGW_LINK_DECAP;
 	case XGW_OBJ_SET:
-		return c->set.key <= XGW_SET_NAT_PORTS &&
+		return c->set.key <= XGW_SET_LAST &&
 		       (c->set.key != XGW_SET_ANNOUNCE || c->set.value <= 1);
 	case XGW_OBJ_SERVICE:
 		return c->service.mode >= XGW_LB_DSR && c->service.mode <= XGW_LB_NAT &&
@@ -1595,6 +1664,10 @@ static bool cmd_is_sane(const struct xgw_cmd *c)
 		       c->service.all_down <= XGW_ALLDOWN_USE_ALL;
 	case XGW_OBJ_BACKEND:
 		return c->backend.check.type <= XGW_CHECK_NONE;
+	case XGW_OBJ_VLAN:
+		return c->verb == XGW_V_SHOW || c->verb == XGW_V_HELP ||
+		       (c->vlan.vid_lo >= 1 && c->vlan.vid_lo <= c->vlan.vid_hi &&
+			c->vlan.vid_hi <= XGW_VID_MAX);
 	default:
 		return true;
 	}
@@ -1673,12 +1746,16 @@ static const char *const help_text[] = {
 	"Usage: xgwctl set SETTING\n"
 	"SETTING := { latency-sample N | ct-udp-timeout SECONDS |\n"
 	"             ct-flood-limit FLOWS_PER_SEC | announce-table TABLE |\n"
-	"             announce { on | off } | CT_TIMEOUT SECONDS | nat-ports MIN-MAX }\n"
+	"             announce { on | off } | CT_TIMEOUT SECONDS | nat-ports MIN-MAX |\n"
+	"             icmp-rate ERRORS_PER_SEC | icmp-burst ERRORS }\n"
 	"CT_TIMEOUT := { ct-tcp-syn-timeout | ct-tcp-established-timeout |\n"
 	"                ct-tcp-fin-timeout | ct-tcp-time-wait-timeout | ct-tcp-close-timeout }\n"
 	"N := time one packet in N (0 = off); SECONDS := 1..86400 (udp), 1..604800 (tcp)\n"
 	"MIN-MAX := NAT source ports, 1..65535\n"
-	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n",
+	"TABLE := kernel routing table for the VIPs' host routes (0 = off)\n"
+	"ERRORS_PER_SEC := ICMP errors sent per second per CPU, 0..1000000\n"
+	"                  (0: none, the kernel gets those packets; default 1000)\n"
+	"ERRORS := 1..1000000 (default 50)\n",
 	[XGW_OBJ_SERVICE] =
 	"Usage: xgwctl service { add | replace } SERVICE [ mode MODE ] [ table-size M ] [ OPTS ]\n"
 	"       xgwctl service set SERVICE OPTS\n"
@@ -1707,12 +1784,18 @@ static const char *const help_text[] = {
 	"      not-loaded: the file was not applied) and reloads\n"
 	"reload: apply what differs between the state file and the running\n"
 	"        state, all or nothing (as SIGHUP does)\n",
+	[XGW_OBJ_VLAN] =
+	"Usage: xgwctl vlan { add | del } dev DEV vid VIDS\n"
+	"       xgwctl vlan show\n"
+	"VIDS := { VID | VID-VID }   (802.1Q VLAN IDs 1..4094)\n"
+	"A tagged frame is routed only on a VLAN attached to its link;\n"
+	"others go to the kernel.\n",
 };
 
 static const char help_all[] =
 	"Usage: xgwctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	"       xgwctl [ OPTIONS ] -batch FILE\n"
-	"OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+	"OBJECT := { link | vlan | route | neigh | stats | top | set | service | backend |\n"
 	"           daemon }\n"
 	"OPTIONS := { -j[son] | -p[retty] | -s[ocket] PATH | -n COUNT | -V[ersion] |\n"
 	"             -h[elp] }\n";

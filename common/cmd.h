@@ -24,6 +24,7 @@ enum xgw_obj {
 	XGW_OBJ_BACKEND,
 	XGW_OBJ_TOP,		/* client side only: polls stats */
 	XGW_OBJ_DAEMON,		/* daemon show | reload */
+	XGW_OBJ_VLAN,		/* VLANs attached on a link (router-dp) */
 };
 
 enum xgw_verb {
@@ -130,7 +131,10 @@ enum xgw_setting {
 	XGW_SET_CT_TCP_TW_TIMEOUT,	/* set ct-tcp-time-wait-timeout SECONDS */
 	XGW_SET_CT_TCP_CLOSE_TIMEOUT,	/* set ct-tcp-close-timeout SECONDS */
 	XGW_SET_NAT_PORTS,	/* set nat-ports MIN-MAX: value xgw_nat_ports() */
+	XGW_SET_ICMP_RATE,	/* set icmp-rate ERRORS_PER_SEC (per CPU; 0: off) */
+	XGW_SET_ICMP_BURST,	/* set icmp-burst ERRORS */
 };
+#define XGW_SET_LAST	XGW_SET_ICMP_BURST
 
 #define XGW_ROUTE_NH_MAX	8	/* next hops of one typed multipath route */
 #define XGW_ROUTE_WEIGHT_MAX	256	/* as ip(8): weight 1..256 */
@@ -161,6 +165,7 @@ static inline void xgw_nat_ports_split(unsigned long v, __u16 *min, __u16 *max)
 	*max = u.p[1];
 }
 
+#define XGW_VID_MAX		4094	/* 802.1Q VIDs 1..4094 */
 #define XGW_WEIGHT_MAX		65535
 #define XGW_SNAT_POOL_MAX	256	/* addresses in one service's nat source pool */
 #define XGW_PERSIST_MAX		604800	/* seconds: a week */
@@ -194,6 +199,10 @@ struct xgw_cmd {
 			enum xgw_setting key;
 			unsigned long value;
 		} set;
+		struct {
+			char dev[IF_NAMESIZE];	/* add, del */
+			unsigned int vid_lo, vid_hi;	/* VIDs vid_lo..vid_hi */
+		} vlan;
 		struct {
 			struct xgw_svc_addr svc;
 			int mode;		/* enum xgw_lb_mode */

@@ -12,5 +12,6 @@ const char *const xgw_class_name[XGW_CLASS_MAX] = {
 	[XGW_CLASS_FWD] = "forwarded",
 	[XGW_CLASS_PASS] = "passed",
 	[XGW_CLASS_DROP] = "dropped",
+	[XGW_CLASS_TX] = "replied",
 	[XGW_CLASS_ERROR] = "errors",
 };

@@ -48,12 +48,19 @@
 #define XGW_IPV6_MAX_EXTHDR	4	/* extension headers skipped before L4 */
 #define XGW_VLAN_MAX_DEPTH	2	/* 802.1Q / 802.1ad tags parsed */
 #define XGW_LAT_BUCKETS		32	/* log2(ns) histogram buckets */
+/* router-dp: next-hop groups (multipath) */
+#ifndef XGW_MAX_NHGROUPS
+#define XGW_MAX_NHGROUPS	1024	/* group table, index = group id, 0 unused */
+#endif
+#define XGW_NHG_BUCKETS		256	/* resilient hash buckets per group (power of 2) */
+#define XGW_NHG_PROBE		4	/* further buckets tried past an unresolved member */
 
 /* ---- verdicts and reasons ------------------------------------------------ */
 /*
  * Every packet the program sees ends in exactly one reason; the reason's
  * class says what happened to it. The class RX is not stored: rx = fwd + pass
- * + drop. Class ERROR counts events reported by the kernel's xdp tracepoints
+ * + drop + tx (TX: the gateway answered it itself, e.g. with an ICMP error
+ * sent back out of the ingress port in its place). Class ERROR counts events reported by the kernel's xdp tracepoints
  * (a redirect that failed after the program returned), not extra packets.
  *
  * X(ID, CLASS, "name", "help") -- the name is what the CLI, the metrics
@@ -84,6 +91,14 @@
 	X(DROP_DECAP,	DROP, "decap_failed",	"malformed tunnel packet")	\
 	X(DROP_NAT_PORT, DROP, "nat_no_port",	"no free NAT source port for a new flow") \
 	X(DROP_CT_FULL,	DROP, "ct_full",	"connection table full: a new NAT flow refused") \
+	/* router-dp */							\
+	X(TX_ICMP_TIME,	TX,   "icmp_time_exceeded", "answered with ICMP time exceeded (TTL/hop limit)") \
+	X(TX_ICMP_MTU,	TX,   "icmp_frag_needed", "answered with ICMP fragmentation needed / packet too big") \
+	X(DROP_ICMP_LIMIT, DROP, "icmp_ratelimited", "TTL/MTU error whose ICMP answer the rate limit refused") \
+	X(DROP_MARTIAN_DST, DROP, "martian_destination", "destination is 0/8, 127/8, 240/4, ::1, ::ffff:0:0/96...") \
+	X(DROP_SRCROUTE, DROP, "source_route",	"IPv4 loose or strict source route option") \
+	X(PASS_IPOPT,	PASS, "ip_options",	"IP options the kernel must process (Router Alert...)") \
+	X(PASS_VLAN,	PASS, "vlan_unknown",	"tagged with a VLAN not attached to the link") \
 	X(ERR_REDIRECT,	ERROR, "redirect_error", "redirect failed (xdp_redirect_err)") \
 	X(ERR_XMIT,	ERROR, "xmit_drop",	"dropped by the egress device (xdp_devmap_xmit)")
 
@@ -98,6 +113,7 @@ enum xgw_class {
 	XGW_CLASS_FWD = 0,
 	XGW_CLASS_PASS,
 	XGW_CLASS_DROP,
+	XGW_CLASS_TX,		/* answered out of the ingress port (XDP_TX) */
 	XGW_CLASS_ERROR,
 	XGW_CLASS_MAX
 };
@@ -146,6 +162,8 @@ _Static_assert(sizeof(struct xgw_latency) == 8 * (XGW_LAT_BUCKETS + 4),
 #define XGW_CT_TCP_CLOSE_DEFAULT	10	/* RST */
 #define XGW_NAT_PORT_MIN_DEFAULT	1024	/* nat source ports: below Linux's */
 #define XGW_NAT_PORT_MAX_DEFAULT	32767	/* ephemeral range (32768-60999) */
+#define XGW_ICMP_RATE_DEFAULT		1000	/* ICMP errors/s per CPU (icmp_msgs_per_sec) */
+#define XGW_ICMP_BURST_DEFAULT		50	/* bucket depth (icmp_msgs_burst) */
 
 struct xgw_config {
 	__u32 layout_version;	/* XGW_LAYOUT_VERSION of whoever wrote it */
@@ -164,8 +182,11 @@ struct xgw_config {
 	__u16 nat_port_min;	/* nat source ports, inclusive */
 	__u16 nat_port_max;
 	__u32 pad2;
+	/* router-dp: ICMP errors generated in XDP, a token bucket per CPU */
+	__u32 icmp_rate;	/* errors/s per CPU; 0 = none: the kernel gets those packets */
+	__u32 icmp_burst;	/* bucket depth, errors; 0 = 1 */
 };
-_Static_assert(sizeof(struct xgw_config) == 64, "xgw_config");
+_Static_assert(sizeof(struct xgw_config) == 72, "xgw_config");
 
 /* ---- routing --------------------------------------------------------------- */
 enum xgw_route_action {
@@ -173,6 +194,7 @@ enum xgw_route_action {
 	XGW_RT_NEXTHOP,		/* forward to nexthops[nh_id] */
 	XGW_RT_LOCAL,		/* hand to the kernel: the gateway's own address */
 	XGW_RT_BLACKHOLE,	/* drop */
+	XGW_RT_MULTIPATH,	/* forward by flow hash over group nh_id (xgw_nh_groups) */
 };
 
 #define XGW_RT_F_VIP	0x1	/* host entry is also a service VIP */
@@ -184,7 +206,7 @@ struct xgw_route {
 	__u8  action;		/* enum xgw_route_action */
 	__u8  flags;		/* XGW_RT_F_* (host entries only) */
 	__u16 pad;
-	__u32 nh_id;		/* with XGW_RT_NEXTHOP */
+	__u32 nh_id;		/* XGW_RT_NEXTHOP: next hop; XGW_RT_MULTIPATH: group */
 };
 _Static_assert(sizeof(struct xgw_route) == 8, "xgw_route");
 
@@ -299,6 +321,7 @@ struct xgw_fib_bd {
 };
 _Static_assert(sizeof(struct xgw_fib_bd) == 64, "xgw_fib_bd");
 _Static_assert(XGW_MAX_NEXTHOPS <= XGW_FIB_NH_MASK + 1, "nh_id fits a FIB leaf");
+_Static_assert(XGW_MAX_NHGROUPS <= XGW_FIB_NH_MASK + 1, "group id fits a FIB leaf");
 _Static_assert(XGW_RT_F_MASK <= 7, "route flags fit a FIB leaf");
 
 /*
@@ -386,7 +409,7 @@ static inline __attribute__((always_inline)) __u32 xgw_fib_hashd(__u64 hi, __u64
 
 #define XGW_NH_F_RESOLVED	0x1	/* dmac is valid and the link is up */
 
-/* xgw_nexthops[nh_id]; nh_id 0 is never used. */
+/* A next hop as the datapath uses it: one version of an xgw_nexthops slot. */
 struct xgw_nexthop {
 	__u8  dmac[6];		/* next hop's address */
 	__u8  smac[6];		/* egress device's address */
@@ -396,6 +419,74 @@ struct xgw_nexthop {
 	__u32 flags;		/* XGW_NH_F_* */
 };
 _Static_assert(sizeof(struct xgw_nexthop) == 24, "xgw_nexthop");
+
+/*
+ * xgw_nexthops[nh_id] (nh_id 0 is never used): two versions of the next hop
+ * and the selector. The datapath reads v[gen & 1] and nothing else, so a
+ * change never shows half written: the writer (common/nhtable.c, through
+ * the mmapped array, one writer at a time) fills the other version, then
+ * stores gen + 1 with release order; before it writes a version again, a
+ * grace period (every XDP program running at the flip has returned) has
+ * passed since the flip that retired it. One slot is one cache line.
+ */
+struct xgw_nh_slot {
+	__u32 gen;		/* v[gen & 1] is live */
+	__u32 pad;
+	struct xgw_nexthop v[2];
+	__u64 pad2;
+};
+_Static_assert(sizeof(struct xgw_nh_slot) == 64, "xgw_nh_slot");
+_Static_assert(__builtin_offsetof(struct xgw_nh_slot, v) == 8 &&
+	       __builtin_offsetof(struct xgw_nh_slot, v[1]) == 32,
+	       "xgw_nh_slot versions 8-byte aligned (the MACs are read as 8 + 4 bytes)");
+_Static_assert(__builtin_offsetof(struct xgw_nexthop, smac) == 6 &&
+	       __builtin_offsetof(struct xgw_nexthop, ifindex) == 12,
+	       "dmac then smac: the MAC rewrite copies 12 bytes");
+
+/*
+ * xgw_nh_groups[group id] (id 0 unused): a multipath route's next hops as
+ * resilient hash buckets, as the kernel's `type resilient` groups keep
+ * them. A flow's bucket is its hash (5-tuple, the kernel's L4 policy,
+ * mixed with seed) & (XGW_NHG_BUCKETS - 1); the bucket holds a member's
+ * nh_id (0: empty). A member that leaves frees only its own buckets, so
+ * only its own flows move (xgw_nhg_fill() in common/nhgroup.c computes the
+ * buckets). Each bucket is one aligned 16-bit store: the datapath reads
+ * the group while xgwd rewrites it, through the mmapped array. A bucket
+ * whose next hop is not resolved sends the flow to the next
+ * XGW_NHG_PROBE buckets in turn, then to the kernel (unresolved).
+ */
+struct xgw_nh_group {
+	__u32 seed;		/* hash seed: gateways in a chain should differ */
+	__u32 pad;
+	__u16 bucket[XGW_NHG_BUCKETS];	/* member nh_id, 0 = empty */
+};
+_Static_assert(sizeof(struct xgw_nh_group) == 8 + 2 * XGW_NHG_BUCKETS, "xgw_nh_group");
+_Static_assert((XGW_NHG_BUCKETS & (XGW_NHG_BUCKETS - 1)) == 0, "buckets: a power of 2");
+
+/*
+ * xgw_ifinfo[ifindex]: what the datapath needs to know of an attached link
+ * beyond its next hops. addr4/addr6: the gateway's address on the link,
+ * the source of the ICMP errors it sends back out of it (0 / ::: none, the
+ * kernel gets those packets). vlans: the 802.1Q VIDs attached on it (bit
+ * VID of the 4096-bit set); a tagged frame whose outer VID is not in the
+ * set is handed to the kernel (vlan_unknown). No entry: no address, no
+ * VLAN.
+ */
+#define XGW_VLAN_IDS		4096
+struct xgw_ifinfo {
+	__be32 addr4;
+	__be32 addr6[4];
+	__u32  flags;		/* none yet */
+	__u64  vlans[XGW_VLAN_IDS / 64];
+};
+_Static_assert(sizeof(struct xgw_ifinfo) == 24 + XGW_VLAN_IDS / 8, "xgw_ifinfo");
+
+/* xgw_icmp_tb[0], per CPU: the ICMP error token bucket (credit in ns). */
+struct xgw_icmp_bucket {
+	__u64 stamp_ns;		/* last refill, bpf_ktime_get_ns() */
+	__u64 credit_ns;	/* 1e9 / icmp_rate per error, up to icmp_burst errors */
+};
+_Static_assert(sizeof(struct xgw_icmp_bucket) == 16, "xgw_icmp_bucket");
 
 /* ---- load balancing (stream lb-dp: datapath layouts) -------------------------- */
 enum xgw_lb_mode {
@@ -672,6 +763,19 @@ XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, addr);
 XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, port);
 XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, proto);
 XGW_VIEW_SAME(xgw_svc_key, xgw_svc_key_view, family);
+
+/* router-dp: xgw_ifinfo values, addresses as bytes */
+struct xgw_ifinfo_view {
+	__u8  addr4[4];
+	__u8  addr6[16];
+	__u32 flags;
+	__u64 vlans[XGW_VLAN_IDS / 64];
+};
+XGW_VIEW_SIZE(xgw_ifinfo, xgw_ifinfo_view);
+XGW_VIEW_SAME(xgw_ifinfo, xgw_ifinfo_view, addr4);
+XGW_VIEW_SAME(xgw_ifinfo, xgw_ifinfo_view, addr6);
+XGW_VIEW_SAME(xgw_ifinfo, xgw_ifinfo_view, flags);
+XGW_VIEW_SAME(xgw_ifinfo, xgw_ifinfo_view, vlans);
 
 struct xgw_backend_view {
 	__u8  addr[16];

@@ -17,6 +17,8 @@ pkgs=(
 	wrk nginx-light gnuplot-nox
 	# cluster lab (tools/lab cluster, make demo-cluster, tests/netns/test_cluster*)
 	bird2 bc
+	# router-dp: tests/netns/test_icmp.sh (traceroute, tracepath through two gateways)
+	traceroute iputils-tracepath
 )
 
 missing=()

@@ -72,7 +72,7 @@ __u32 entry__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst)
 
 	if (!d->adopted || !d->restoring || entry__adopted(d, dst, &v))
 		return 0;
-	return v.action == XGW_RT_NEXTHOP ? v.nh_id : 0;
+	return v.action == XGW_RT_NEXTHOP || v.action == XGW_RT_MULTIPATH ? v.nh_id : 0;
 }
 
 /* ops-daemon: entries kept for state file lines that failed (state.c). */
@@ -136,9 +136,12 @@ static void route__value(const struct xgwd_route *r, struct xgw_route *v)
 	case XGW_ROUTE_BLACKHOLE:
 		v->action = XGW_RT_BLACKHOLE;
 		break;
+	case XGW_ROUTE_MULTIPATH:
+		v->action = XGW_RT_MULTIPATH;
+		v->nh_id = r->group;
+		break;
 	case XGW_ROUTE_LOCAL:
 	case XGW_ROUTE_KERNEL:
-	case XGW_ROUTE_MULTIPATH:	/* until next-hop groups: the kernel's */
 		v->action = XGW_RT_LOCAL;
 		break;
 	}

@@ -15,8 +15,8 @@ int entry__sync(struct xgwd *d, const struct xgw_prefix *dst);
 /* Write (or delete) a's host entry from its sources, strongest first:
  * own address, configured host route, on-link neighbour, VIP mark. */
 int entry__sync_host(struct xgwd *d, const struct xgw_addr *a);
-/* The next hop the adopted datapath uses for dst while restoring (keeps
- * ids stable across a restart), else 0. */
+/* The next hop (or, for a multipath entry, the group) the adopted datapath
+ * uses for dst while restoring (keeps ids stable across a restart), else 0. */
 __u32 entry__adopted_nh(struct xgwd *d, const struct xgw_prefix *dst);
 /* What the adopted datapath holds for exactly dst. 0 or -errno. */
 int entry__adopted(struct xgwd *d, const struct xgw_prefix *dst, struct xgw_route *v);

@@ -3,7 +3,8 @@
  * Next-hop groups (group.c): the next hops of a multipath route with their
  * weights, shared by every route with the same set and reference counted,
  * as the kernel's nexthop groups are. A member's next hop is held by the
- * group. id indexes the datapath's group map (router-dp's layout).
+ * group. id indexes xgw_nh_groups, whose resilient buckets
+ * (common/nhgroup.h) follow the members' resolution.
  */
 #ifndef XGWD_GROUP_H
 #define XGWD_GROUP_H
@@ -11,7 +12,7 @@
 #include "xgwd.h"
 
 #define XGWD_GROUP_MAX_NH	64	/* members of one group */
-#define XGWD_MAX_GROUPS		4096	/* ids 1..XGWD_MAX_GROUPS-1 */
+#define XGWD_MAX_GROUPS		XGW_MAX_NHGROUPS	/* ids 1..XGWD_MAX_GROUPS-1 */
 
 struct xgwd_group_member {
 	__u32 nh_id;
@@ -34,10 +35,16 @@ struct group_nh {
 
 /*
  * Find or create the group of these next hops (2..XGWD_GROUP_MAX_NH, no
- * two alike) and take a reference. 0 or -errno with a one-line message.
+ * two alike) and take a reference; a new group takes id hint when free
+ * (the one an adopted datapath uses for the route: its buckets, and so its
+ * flows, stay). 0 or -errno with a one-line message.
  */
-int group__get(struct xgwd *d, const struct group_nh *nh, unsigned int n,
+int group__get(struct xgwd *d, const struct group_nh *nh, unsigned int n, __u32 hint,
 	       __u32 *id, char *err, size_t errlen);
+/* Buckets member nh_id of group id holds in the datapath now. */
+unsigned int group__buckets(struct xgwd *d, __u32 id, __u32 nh_id);
+/* After a restore over an adopted datapath: empty the groups nobody claimed. */
+void group__sweep(struct xgwd *d);
 void group__put(struct xgwd *d, __u32 id);
 const struct xgwd_group *group__find(struct xgwd *d, __u32 id);
 /* A next hop's MAC, link or resolution changed: refill its groups. */

@@ -201,7 +201,7 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 	char path[PATH_MAX];
 	struct bpf_map_info info = {};
 	__u32 ilen = sizeof(info), key = 0, version = 0;
-	__u8 val[256] = {};
+	__u8 val[1024] = {};	/* any layout's xgw_config: its first word is the version */
 	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/xgw_config", d->opts.pin_dir);
@@ -227,10 +227,15 @@ static int loader__check_layout(struct xgwd *d, bool *pinned)
 			return 0;
 		}
 	}
-	if (info.value_size != sizeof(struct xgw_config) || version != XGW_LAYOUT_VERSION) {
+	if (version != XGW_LAYOUT_VERSION) {
 		pr_warn("pinned maps in %s are from an incompatible xgw layout "
-			"(version %u, expected %u); run xgwd --cleanup",
-			d->opts.pin_dir, version, XGW_LAYOUT_VERSION);
+			"(version %u, expected %u); run xgwd --cleanup", d->opts.pin_dir,
+			version, XGW_LAYOUT_VERSION);
+		err = -EPROTO;
+	} else if (info.value_size != sizeof(struct xgw_config)) {
+		pr_warn("pinned maps in %s are from another build of layout %u (xgw_config "
+			"of %u bytes, expected %zu); run xgwd --cleanup", d->opts.pin_dir,
+			version, info.value_size, sizeof(struct xgw_config));
 		err = -EPROTO;
 	}
 	close(fd);
@@ -354,6 +359,8 @@ static int loader__init_config(struct xgwd *d)
 	d->config.latency_sample = XGW_LATENCY_SAMPLE_DEFAULT;
 	d->config.ct_udp_timeout_s = XGW_CT_UDP_TIMEOUT_DEFAULT;
 	d->config.ct_flood_limit = XGW_CT_FLOOD_DEFAULT;
+	d->config.icmp_rate = XGW_ICMP_RATE_DEFAULT;
+	d->config.icmp_burst = XGW_ICMP_BURST_DEFAULT;
 	if (bpf_map_update_elem(fd, &key, &d->config, BPF_ANY))
 		return -errno;
 	return 0;
@@ -513,6 +520,9 @@ int loader__open(struct xgwd *d)
 		pr_info("reused %d pinned map(s)", reused);
 	d->adopted = pinned;
 	err = loader__fib_open(d);
+	if (!err)
+		err = xgw_nh_table_open(&d->nh_table, bpf_map__fd(d->skel->maps.xgw_nexthops),
+					bpf_map__fd(d->skel->maps.xgw_nh_groups));
 	if (err)
 		goto out;
 	err = loader__init_config(d);
@@ -526,6 +536,7 @@ int loader__open(struct xgwd *d)
 out:
 	if (err) {
 		loader__fib_close(d);
+		xgw_nh_table_close(&d->nh_table);
 		xgw_bpf__destroy(d->skel);
 		d->skel = NULL;
 	}
@@ -536,6 +547,7 @@ void loader__close(struct xgwd *d)
 {
 	/* Maps stay pinned and attached programs keep running. */
 	loader__fib_close(d);
+	xgw_nh_table_close(&d->nh_table);
 	xgw_bpf__destroy(d->skel);
 	d->skel = NULL;
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include "ctlsock.h"
 #include "daemon.h"
+#include "ifinfo.h"
 #include "lb.h"
 #include "link.h"
 #include "loader.h"
@@ -325,5 +326,6 @@ int main(int argc, char **argv)
 	xgwd_vec__free(&d.locals);
 	xgwd_vec__free(&d.vips);
 	xgwd_vec__free(&d.onlink);
+	ifinfo__free(&d);
 	return err ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include "entry.h"
 #include "follow.h"
 #include "group.h"
+#include "ifinfo.h"
 #include "kernel.h"
 #include "link.h"
 #include "local.h"
@@ -37,8 +38,10 @@ static void on_addr(void *arg, const struct kernel_addr *k)
 	int changed = k->gone ? local__del(d, &k->addr, k->ifindex) :
 				local__add(d, &k->addr, k->ifindex, k->prefixlen);
 
-	if (changed > 0)
+	if (changed > 0) {
 		entry__sync_host(d, &k->addr);
+		ifinfo__sync(d, k->ifindex);	/* the link's ICMP error source */
+	}
 }
 
 static void on_neigh(void *arg, const struct kernel_neigh *k)

@@ -46,7 +46,7 @@ static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 {
 	struct xgwd_link *l = link__find(d, nh->ifindex);
 	struct xgw_nexthop v = { .ifindex = nh->ifindex };
-	int fd = bpf_map__fd(d->skel->maps.xgw_nexthops);
+	int err;
 
 	if (l) {
 		v.mtu = l->mtu > 0xffff ? 0xffff : l->mtu;
@@ -55,8 +55,9 @@ static int nexthop__write(struct xgwd *d, struct xgwd_nexthop *nh)
 	memcpy(v.dmac, nh->mac, 6);
 	if (nexthop__is_resolved(d, nh))
 		v.flags = XGW_NH_F_RESOLVED;
-	if (bpf_map_update_elem(fd, &nh->id, &v, BPF_ANY))
-		return -errno;
+	err = xgw_nh_write(&d->nh_table, nh->id, &v);	/* never half written */
+	if (err)
+		return err;
 	if (d->nexthop_ops && d->nexthop_ops->changed)
 		d->nexthop_ops->changed(d, nh->id);
 	return 0;
@@ -90,8 +91,7 @@ static void nexthop__clear(struct xgwd *d, __u32 id)
 {
 	struct xgw_nexthop v = {};
 
-	bpf_map_update_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v,
-			    BPF_ANY);
+	xgw_nh_write(&d->nh_table, id, &v);
 }
 
 /* Pick the egress device for gw: an attached link whose connected subnet
@@ -120,7 +120,7 @@ static __u32 nexthop__adopt_id(struct xgwd *d, __u32 hint, int ifindex,
 	struct xgw_nexthop v;
 
 	if (!hint || hint >= XGW_MAX_NEXTHOPS || d->nexthops[hint].id ||
-	    bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &hint, &v) ||
+	    xgw_nh_read(&d->nh_table, hint, &v) ||
 	    (int)v.ifindex != ifindex)
 		return 0;
 	if (v.flags & XGW_NH_F_RESOLVED) {
@@ -136,7 +136,7 @@ static bool nexthop_is_busy_in_map(struct xgwd *d, __u32 id)
 	struct xgw_nexthop v;
 
 	return d->adopted && d->restoring &&
-	       !bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v) &&
+	       !xgw_nh_read(&d->nh_table, id, &v) &&
 	       v.ifindex;
 }
 
@@ -160,7 +160,7 @@ void nexthop__sweep(struct xgwd *d)
 
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
 		if (!d->nexthops[id].id &&
-		    !bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v) &&
+		    !xgw_nh_read(&d->nh_table, id, &v) &&
 		    v.ifindex)
 			nexthop__clear(d, id);
 }

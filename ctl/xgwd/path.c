@@ -16,7 +16,7 @@ int path__get(struct xgwd *d, struct xgwd_route *r, __u32 hint,
 		return nexthop__get_hint(d, &r->dst.addr, r->ifindex, hint, &r->nh_id,
 					 err, errlen);
 	if (r->type == XGW_ROUTE_MULTIPATH)
-		return group__get(d, nh, n, &r->group, err, errlen);
+		return group__get(d, nh, n, hint, &r->group, err, errlen);
 	if (r->ifindex)
 		link__hold(d, r->ifindex);
 	return 0;

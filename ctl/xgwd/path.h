@@ -15,9 +15,9 @@ struct group_nh;
 
 /*
  * Take what r (type, via, ifindex and dst filled in) forwards through:
- * a next hop for `via` and for `dev` host routes (slot hint kept from an
- * adopted datapath), the group of nh[n] for a multipath route, else a hold
- * on the link it names. 0 or -errno with a one-line message in err.
+ * a next hop for `via` and for `dev` host routes, the group of nh[n] for a
+ * multipath route (either keeps id hint, what an adopted datapath has for
+ * the route, when free), else a hold on the link it names. 0 or -errno with a one-line message in err.
  */
 int path__get(struct xgwd *d, struct xgwd_route *r, __u32 hint,
 	      const struct group_nh *nh, unsigned int n, char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include "nexthop.h"
 #include "route.h"
 #include "state.h"
+#include "ifinfo.h"
 #include "xgwd.h"
 
 int state__restore(struct xgwd *d)
@@ -37,6 +38,7 @@ int state__restore(struct xgwd *d)
 		return 0;
 	}
 	nexthop__sweep(d);
+	ifinfo__sweep(d);
 	return 0;
 }
 

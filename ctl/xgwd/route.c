@@ -127,7 +127,7 @@ static int route__build_mp(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_
 		if (ret)
 			return ret;
 	}
-	ret = path__get(d, r, 0, nh, n, err, errlen);
+	ret = path__get(d, r, entry__adopted_nh(d, &r->dst), nh, n, err, errlen);
 	if (ret)
 		return ret;
 	r->mp = malloc(n * sizeof(*r->mp));
@@ -339,6 +339,7 @@ static void route__print_group(struct xgwd *d, const struct xgwd_route *r)
 			     nh ? xgw_addr_str(&nh->gw, buf, sizeof(buf)) : "?");
 		route__print_nh(d, nh, NULL, 0);
 		print_uint(PRINT_ANY, "weight", " weight %u", g->m[i].weight);
+		print_uint(PRINT_ANY, "buckets", " buckets %u", group__buckets(d, g->id, g->m[i].nh_id));
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
@@ -538,7 +539,11 @@ int route__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo
 
 int route__sweep(struct xgwd *d)
 {
-	return entry__commit(d);
+	int err = entry__commit(d);
+
+	if (!err)
+		group__sweep(d);
+	return err;
 }
 
 int route__set_vip(struct xgwd *d, const struct xgw_addr *vip, bool on)

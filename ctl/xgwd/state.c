@@ -39,6 +39,7 @@
 #include "announce.h"
 #include "entry.h"
 #include "follow.h"
+#include "ifinfo.h"
 #include "lb.h"
 #include "link.h"
 #include "loader.h"
@@ -90,7 +91,7 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 	}
 	switch (c->obj) {
 	case XGW_OBJ_LINK:
-		return link__apply(d, c, undo, err, errlen);
+		return ifinfo__link_apply(d, c, undo, err, errlen);
 	case XGW_OBJ_ROUTE:
 		return route__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_NEIGH:
@@ -106,6 +107,8 @@ int xgwd__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo,
 		return lb__apply(d, c, undo, err, errlen);
 	case XGW_OBJ_DAEMON:
 		return daemon__apply(d, c, err, errlen);
+	case XGW_OBJ_VLAN:
+		return ifinfo__apply(d, c, undo, err, errlen);
 	default:
 		snprintf(err, errlen, "command not handled by xgwd");
 		return -EOPNOTSUPP;
@@ -152,6 +155,9 @@ int state__key(const struct xgw_cmd *c, char *buf, size_t len)
 	switch (c->obj) {
 	case XGW_OBJ_LINK:
 		n = snprintf(buf, len, "link %s", c->link.dev);
+		break;
+	case XGW_OBJ_VLAN:
+		n = snprintf(buf, len, "vlan %s %u-%u", c->vlan.dev, c->vlan.vid_lo, c->vlan.vid_hi);
 		break;
 	case XGW_OBJ_SET:
 		n = snprintf(buf, len, "set %d", c->set.key);
@@ -246,8 +252,7 @@ int state__hold_nh(struct xgwd *d, __u32 id, const struct xgw_addr *gw)
 	__u32 got;
 	int ret;
 
-	if (id >= XGW_MAX_NEXTHOPS ||
-	    bpf_map_lookup_elem(bpf_map__fd(d->skel->maps.xgw_nexthops), &id, &v))
+	if (id >= XGW_MAX_NEXTHOPS || xgw_nh_read(&d->nh_table, id, &v))	/* the live version */
 		return -ENOENT;
 	ret = nexthop__get_hint(d, gw, v.ifindex, id, &got, err, sizeof(err));
 	if (ret)
@@ -626,8 +631,10 @@ static int write_running(struct xgwd *d, FILE *f, bool failed)
 		fprintf(f, "%s\n", line);
 	}
 	if (failed)
-		write_failed(f, XGW_OBJ_LINK, XGW_OBJ_LINK);
-	err = settings__save(d, f) ?: announce__save(f);
+		write_failed(f, XGW_OBJ_LINK, XGW_OBJ_VLAN);
+	err = ifinfo__save(d, f);	/* vlan lines need their links */
+	if (!err)
+		err = settings__save(d, f) ?: announce__save(f);
 	if (err)
 		return err;
 	idx = route__sorted(d);

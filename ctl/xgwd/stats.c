@@ -303,6 +303,10 @@ static __u32 *setting_field(struct xgw_config *cfg, enum xgw_setting key)
 		return &cfg->ct_tcp_close_s;
 	case XGW_SET_NAT_PORTS:	/* both 16-bit fields as one word: xgw_nat_ports() */
 		return (__u32 *)&cfg->nat_port_min;
+	case XGW_SET_ICMP_RATE:
+		return &cfg->icmp_rate;
+	case XGW_SET_ICMP_BURST:
+		return &cfg->icmp_burst;
 	default:	/* not datapath config (announce.c) */
 		break;
 	}
@@ -366,6 +370,7 @@ int settings__save(struct xgwd *d, FILE *f)
 		XGW_SET_LATENCY_SAMPLE, XGW_SET_CT_UDP_TIMEOUT, XGW_SET_CT_FLOOD_LIMIT,
 		XGW_SET_CT_TCP_SYN_TIMEOUT, XGW_SET_CT_TCP_EST_TIMEOUT, XGW_SET_CT_TCP_FIN_TIMEOUT,
 		XGW_SET_CT_TCP_TW_TIMEOUT, XGW_SET_CT_TCP_CLOSE_TIMEOUT, XGW_SET_NAT_PORTS,
+		XGW_SET_ICMP_RATE, XGW_SET_ICMP_BURST,
 	};
 	struct xgw_cmd c = { .obj = XGW_OBJ_SET, .verb = XGW_V_SET };
 	char line[256];

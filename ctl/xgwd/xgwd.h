@@ -39,6 +39,7 @@
 #include "cmd.h"
 #include "fib.h"
 #include "log.h"
+#include "nhtable.h"
 
 struct xgw_bpf;		/* build/skel/xgw.skel.h */
 struct kernel;		/* kernel.h */
@@ -90,6 +91,7 @@ struct xgwd {
 	bool adopted;			/* pinned maps were reused at start */
 	struct xgw_fib *fib[2];		/* the FIBs, IPv4 and IPv6 (entry.c writes) */
 	struct xgw_fib_mem fibm[2];	/* their maps' memory (loader.c) */
+	struct xgw_nh_table nh_table;	/* xgw_nexthops, xgw_nh_groups (loader.c) */
 	bool restoring;			/* applying the state file: no saving */
 
 	struct xgwd_vec links;		/* struct xgwd_link (link.h) */
@@ -114,6 +116,7 @@ struct xgwd {
 	volatile int stop;		/* SIGTERM/SIGINT */
 
 	void *lb;			/* lb.c's private state */
+	void *ifinfo;			/* ifinfo.c's private state */
 };
 
 #endif /* XGWD_H */

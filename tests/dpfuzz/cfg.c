@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "fz.h"
+#include "nhgroup.h"
 
 /* devmap keys the driver writes (each pointing at loopback), and one it never does. */
 static const uint32_t PORT_KEYS[FZ_MAX_PORTS] = { 1, 100, 200, 300 };
@@ -385,6 +386,77 @@ static void cfg_nat_ports(struct fz_rng *r, struct fz_cfg *c)
 		c->nat_port_max = (uint16_t)(c->nat_port_min - 1);
 }
 
+/* VLANs attached (`xgwctl vlan add`), each on some of the links: VID 1..4094. */
+static void cfg_vlans(struct fz_rng *r, struct fz_cfg *c)
+{
+	int i, l;
+
+	c->nvids = (int)fz_below(r, FZ_MAX_VIDS + 1);
+	for (i = 0; i < c->nvids; i++) {
+		c->vids[i] = (uint16_t)(1 + fz_below(r, 4094));
+		for (l = 0; l < FZ_LINKS; l++)
+			if (fz_chance(r, 60))
+				c->vid_on[l] |= (uint8_t)(1u << i);
+	}
+}
+
+/* ICMP errors in XDP on or off; each link's addresses (documentation space), or none. */
+static void cfg_icmp(struct fz_rng *r, struct fz_cfg *c)
+{
+	int l;
+
+	c->icmp = fz_chance(r, 75);
+	for (l = 0; l < FZ_LINKS; l++) {
+		if (fz_chance(r, 80)) {
+			c->addr4[l][0] = 198, c->addr4[l][1] = 51, c->addr4[l][2] = 100;
+			c->addr4[l][3] = (uint8_t)(1 + fz_below(r, 254));
+		}
+		if (fz_chance(r, 80)) {
+			c->addr6[l][0] = 0x20, c->addr6[l][1] = 0x01;
+			c->addr6[l][2] = 0x0d, c->addr6[l][3] = 0xb8;
+			c->addr6[l][15] = (uint8_t)(1 + fz_below(r, 254));
+		}
+	}
+}
+
+/*
+ * Multipath groups of 2-4 next hops (weights 1-4), their buckets filled as
+ * xgwd fills them (common/nhgroup.c, resolved members only), and some
+ * routes via one next hop turned into routes via a group.
+ */
+static void cfg_multipath(struct fz_rng *r, struct fz_cfg *c)
+{
+	struct xgw_nhg_member m[4];
+	uint32_t g;
+	int i, j, n;
+
+	if (!fz_chance(r, 60))
+		return;
+	for (g = 1; g < FZ_MAX_GRP; g++) {
+		n = 2 + (int)fz_below(r, 3);
+		for (i = 0; i < n; i++) {
+			m[i] = (struct xgw_nhg_member){ .nh_id = nh_pick(r, c),
+							.weight = 1 + fz_below(r, 4) };
+			for (j = 0; j < i; j++)
+				if (m[j].nh_id == m[i].nh_id)
+					break;
+			if (j < i) {	/* distinct members only */
+				n = i;
+				break;
+			}
+			m[i].usable = c->nh[m[i].nh_id].resolved;
+		}
+		c->grp[g].used = true;
+		c->grp[g].seed = (uint32_t)fz_rand(r);
+		xgw_nhg_fill(c->grp[g].bucket, m, (unsigned int)n);
+	}
+	for (i = 0; i < c->nrt; i++)
+		if (c->rt[i].action == XGW_RT_NEXTHOP && !c->rt[i].flags && fz_chance(r, 25)) {
+			c->rt[i].action = XGW_RT_MULTIPATH;
+			c->rt[i].nh = 1 + fz_below(r, FZ_MAX_GRP - 1);
+		}
+}
+
 void fz_cfg_random(struct fz_cfg *c, uint64_t seed)
 {
 	struct fz_rng r = { seed };
@@ -409,6 +481,9 @@ void fz_cfg_random(struct fz_cfg *c, uint64_t seed)
 	cfg_hosts(&r, c, AF_INET6, 2 + (int)fz_below(&r, 8));
 	cfg_services(&r, c);
 	cfg_nat_ports(&r, c);
+	cfg_vlans(&r, c);
+	cfg_icmp(&r, c);
+	cfg_multipath(&r, c);
 }
 
 /* The backends of service @sid, into @ids; their number. */
@@ -472,9 +547,9 @@ unsigned int fz_cfg_event(struct fz_cfg *c, uint64_t seed, char *what, size_t wl
 
 static const char *action_name(uint8_t a)
 {
-	static const char *const n[] = { "none", "via", "local", "blackhole" };
+	static const char *const n[] = { "none", "via", "local", "blackhole", "group" };
 
-	return a < 4 ? n[a] : "?";
+	return a < 5 ? n[a] : "?";
 }
 
 void fz_cfg_print(const struct fz_cfg *c)
@@ -493,6 +568,13 @@ void fz_cfg_print(const struct fz_cfg *c)
 	for (i = 0; i < c->nports; i++)
 		printf(" %u", c->ports[i]);
 	printf("\n");
+	printf("#   icmp errors %s\n", c->icmp ? "on" : "off");
+	for (i = 0; i < FZ_LINKS; i++)
+		printf("#   link %d addresses %s %s\n", i, fz_addr_str(AF_INET, c->addr4[i], a),
+		       fz_addr_str(AF_INET6, c->addr6[i], b));
+	for (i = 0; i < c->nvids; i++)
+		printf("#   vlan %u on links%s%s%s\n", c->vids[i], c->vid_on[0] >> i & 1 ? " 0" : "",
+		       c->vid_on[1] >> i & 1 ? " 1" : "", c->vid_on[2] >> i & 1 ? " 2" : "");
 	for (i = 1; i < FZ_MAX_NH; i++) {
 		const struct fz_nh *n = &c->nh[i];
 
@@ -507,8 +589,8 @@ void fz_cfg_print(const struct fz_cfg *c)
 
 		printf("#   route %s/%d %s", fz_addr_str(r->family, r->addr, a), r->len,
 		       action_name(r->action));
-		if (r->action == XGW_RT_NEXTHOP)
-			printf(" nh %u", r->nh);
+		if (r->action == XGW_RT_NEXTHOP || r->action == XGW_RT_MULTIPATH)
+			printf(" %s %u", r->action == XGW_RT_NEXTHOP ? "nh" : "id", r->nh);
 		printf("%s%s\n", r->flags & XGW_RT_F_VIP ? " vip" : "",
 		       r->flags & XGW_RT_F_OWN ? " own" : "");
 	}

@@ -15,11 +15,13 @@
 
 #include "dp.h"
 #include "fib_skel.h"
+#include "nhtable.h"
 #include "xgw.skel.h"
 
 struct dp {
 	struct xgw_bpf *skel;
 	struct fib_skel fib;
+	struct xgw_nh_table nht;	/* next hops, through common/nhtable.c as xgwd writes them */
 	int prog_fd;
 	int lo;
 	int link[FZ_LINKS];	/* ifindex of each ingress link */
@@ -97,6 +99,12 @@ struct dp *dp_open(void)
 		fail("mmap the FIBs", err);
 		goto err;
 	}
+	err = xgw_nh_table_open(&d->nht, bpf_map__fd(d->skel->maps.xgw_nexthops),
+				bpf_map__fd(d->skel->maps.xgw_nh_groups));
+	if (err) {
+		fail("mmap the next hops", err);
+		goto err;
+	}
 	d->prog_fd = bpf_program__fd(d->skel->progs.xgw_xdp);
 	return d;
 err:
@@ -108,6 +116,7 @@ void dp_close(struct dp *d)
 {
 	if (!d)
 		return;
+	xgw_nh_table_close(&d->nht);
 	if (d->fib.fib[0])
 		fib_skel_close(&d->fib);
 	xgw_bpf__destroy(d->skel);
@@ -127,7 +136,9 @@ static int config_write(struct dp *d, const struct fz_cfg *c)
 				  .ct_tcp_est_s = FZ_NO_EXPIRY, .ct_tcp_fin_s = FZ_NO_EXPIRY,
 				  .ct_tcp_tw_s = FZ_NO_EXPIRY, .ct_tcp_close_s = FZ_NO_EXPIRY,
 				  .nat_port_min = c->nat_port_min,
-				  .nat_port_max = c->nat_port_max };
+				  .nat_port_max = c->nat_port_max,
+				  /* no rate limit: the token bucket is the clock's */
+				  .icmp_rate = c->icmp ? UINT32_MAX : 0, .icmp_burst = 1 };
 	uint32_t zero = 0;
 
 	return upd(d->skel->maps.xgw_config, &zero, &cfg);
@@ -157,7 +168,16 @@ static int nexthops_write(struct dp *d, const struct fz_cfg *c, bool clear)
 			nh.vlan = n->vlan;
 			nh.flags = n->resolved ? XGW_NH_F_RESOLVED : 0;
 		}
-		err = upd(d->skel->maps.xgw_nexthops, &i, &nh);
+		err = xgw_nh_write(&d->nht, i, &nh);
+		if (err)
+			err = fail("xgw_nh_write", err);
+	}
+	for (i = 1; i < FZ_MAX_GRP && !err; i++) {
+		static const uint16_t none[XGW_NHG_BUCKETS];
+
+		if (xgw_nhg_write(&d->nht, i, c->grp[i].seed,
+				  clear || !c->grp[i].used ? none : c->grp[i].bucket) < 0)
+			err = fail("xgw_nhg_write", EINVAL);
 	}
 	return err;
 }
@@ -243,11 +263,37 @@ static int services_write(struct dp *d, const struct fz_cfg *c, bool clear)
 	return err;
 }
 
+/* Each ingress link's xgw_ifinfo: its addresses (ICMP errors' sources), the VLANs attached on it. */
+static int ifinfo_write(struct dp *d, const struct fz_cfg *c, bool clear)
+{
+	static struct xgw_ifinfo ifi;
+	int l, i, err = 0;
+
+	for (l = 0; l < FZ_LINKS && !err; l++) {
+		uint32_t ifindex = (uint32_t)d->link[l];
+
+		if (clear) {
+			bpf_map_delete_elem(bpf_map__fd(d->skel->maps.xgw_ifinfo), &ifindex);
+			continue;
+		}
+		memset(&ifi, 0, sizeof(ifi));
+		memcpy(&ifi.addr4, c->addr4[l], 4);
+		memcpy(ifi.addr6, c->addr6[l], 16);
+		for (i = 0; i < c->nvids; i++)
+			if (c->vid_on[l] >> i & 1)
+				ifi.vlans[c->vids[i] / 64] |= 1ull << (c->vids[i] % 64);
+		err = upd(d->skel->maps.xgw_ifinfo, &ifindex, &ifi);
+	}
+	return err;
+}
+
 int dp_apply(struct dp *d, const struct fz_cfg *c)
 {
 	int err, i;
 
 	err = config_write(d, c);
+	if (!err)
+		err = ifinfo_write(d, c, false);
 	if (!err)
 		err = nexthops_write(d, c, false);
 	for (i = 0; i < c->nrt && !err; i++)
@@ -308,6 +354,8 @@ int dp_clear(struct dp *d, const struct fz_cfg *c, const uint32_t *seen, unsigne
 		err = services_write(d, c, true);
 	if (!err)
 		err = nexthops_write(d, c, true);
+	if (!err)
+		err = ifinfo_write(d, c, true);
 	if (!err)
 		err = hash_empty(d->skel->maps.xgw_conntrack, sizeof(struct xgw_flow_key));
 	if (!err)

@@ -230,6 +230,8 @@ static bool one_frame(struct run *ru, const struct fz_cfg *c, struct fz_gen *g, 
 	dp_run(ru->dp, in, s.len, s.link, &r);	/* the kernel copies @in: a fresh frame each run */
 	if (x.nat_choice && !r.err)
 		fz_model_nat_choice(c, &ru->st, in, s.len, s.link, r.verdict, r.out, r.out_len, &x);
+	if (x.icmp_id_at && !r.err && r.verdict == XDP_TX)
+		fz_model_icmp_id(&x, r.out, r.out_len);
 	s.reason = frame_reason(ru, &x, s.len, before, exact);
 	same = !r.err && r.verdict == x.verdict && s.reason == (int)x.reason &&
 	       r.out_len == x.out_len && !memcmp(r.out, x.out, x.out_len);

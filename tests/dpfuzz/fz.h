@@ -28,6 +28,8 @@
 #define FZ_MAX_SNAT	8	/* NAT pool entries */
 #define FZ_MAX_TBL	257	/* Maglev table slots */
 #define FZ_LINKS	3	/* ingress links: loopback and two veths of the fuzzer's own netns */
+#define FZ_MAX_VIDS	6	/* VLANs a configuration attaches (some links only) */
+#define FZ_MAX_GRP	4	/* multipath groups 1..FZ_MAX_GRP-1 */
 
 /* ---- configuration ------------------------------------------------------------ */
 struct fz_nh {
@@ -88,6 +90,17 @@ struct fz_cfg {
 	struct fz_be be[FZ_MAX_BE];	/* index = id */
 	struct fz_snat snat[FZ_MAX_SNAT];	/* index = xgw_snat index */
 	uint16_t nat_port_min, nat_port_max;	/* as written: 0 = default */
+	uint16_t vids[FZ_MAX_VIDS];	/* VLANs (1..4094) tagged frames mostly carry */
+	int nvids;
+	uint8_t vid_on[FZ_LINKS];	/* bit i: vids[i] attached on that link (xgw_ifinfo) */
+	struct {
+		bool used;
+		uint32_t seed;
+		uint16_t bucket[XGW_NHG_BUCKETS];	/* as xgw_nhg_fill() left them */
+	} grp[FZ_MAX_GRP];		/* multipath groups (xgw_nh_groups) */
+	bool icmp;			/* ICMP errors in XDP on (icmp-rate unlimited) */
+	uint8_t addr4[FZ_LINKS][4];	/* each link's addresses (xgw_ifinfo), 0: none */
+	uint8_t addr6[FZ_LINKS][16];
 };
 
 /* ---- model state: what the datapath remembers between frames -------------------- */
@@ -166,7 +179,8 @@ struct fz_op {
 	X(CT_HIT, "ct hit")	\
 	X(PERSIST, "persisted") X(ICMP_LB, "icmp to backend")			\
 	X(NAT_NEW, "nat new") X(NAT_ORIG, "nat orig") X(NAT_REPLY, "nat reply")	\
-	X(NAT_ICMP, "nat icmp") X(NAT_NOPORT, "nat no port")
+	X(NAT_ICMP, "nat icmp") X(NAT_NOPORT, "nat no port") X(ICMP_ERR, "icmp error sent") \
+	X(MULTIPATH, "multipath")
 
 enum fz_path {
 #define FZ_X_ENUM(id, name) FZ_P_##id,
@@ -202,10 +216,15 @@ struct fz_expect {
 	bool nat_forced_noport;		/* in: the datapath said nat_no_port */
 	uint8_t nat_addr[16];
 	uint16_t nat_port;
+	uint16_t icmp_mtu;		/* the refusing next hop's MTU, less encapsulation */
+	size_t icmp_id_at;		/* an IPv4 ICMP error's IP ID: the datapath's (random) */
 	struct fz_op ops[FZ_MAX_OPS];
 	int nops;
 	char why[256];			/* the rules that decided, for the report */
 };
+
+/* An IPv4 ICMP error (x->icmp_id_at): its IP ID taken from the datapath's frame @out. */
+void fz_model_icmp_id(struct fz_expect *x, const uint8_t *out, size_t out_len);
 
 /* What must happen to @in (@len bytes) under @c with state @st. */
 void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *in,

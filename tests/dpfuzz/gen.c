@@ -382,6 +382,9 @@ static void base_frame(struct fz_gen *g, struct fb *s, int family)
 			s->tpid[i] = fz_chance(r, 70) ? 0x8100 : 0x88a8;
 			s->tci[i] = (uint16_t)fz_rand(r);
 		}
+		if (g->c->nvids && fz_chance(r, 80))	/* mostly an attached VLAN's */
+			s->tci[0] = (uint16_t)((s->tci[0] & 0xf000) |
+					       g->c->vids[fz_below(r, (uint32_t)g->c->nvids)]);
 	}
 	s->family = family;
 	s->ttl = pick_ttl(r);

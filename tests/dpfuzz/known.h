@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 enum fz_known_id {
-	FZ_K_ICMP_FAMILY = 1,	/* router-dp: IPv4 proto 58 / IPv6 next header 1 parsed as ICMP */
+	FZ_K_NONE = 0,		/* none open (router-dp's FZ_K_OPT_SHORT: fixed, 8017be2 and after) */
 	FZ_K_MAX
 };
 

@@ -21,6 +21,7 @@
 #include <linux/bpf.h>
 
 #include "model.h"
+#include "nhgroup.h"	/* the flow hash and bucket: the contract every gateway shares */
 #include "pkt_lib.h"	/* pkt_verdict_of(): README's reason table */
 
 #define FZ_OK	(-1)	/* a parse step found nothing wrong */
@@ -88,11 +89,9 @@ static int parse_l2(struct pkt *p)
  * Any other protocol, ICMPv6 carried in IPv4 included, is opaque: routed
  * without looking into it.
  */
-static int parse_l4(struct pkt *p, size_t off, size_t room, struct fz_expect *x)
+static int parse_l4(struct pkt *p, size_t off, size_t room)
 {
 	const uint8_t *h = p->f + off;
-	bool other_icmp = (p->family == AF_INET && p->proto == 58) ||
-			  (p->family == AF_INET6 && p->proto == 1);
 
 	p->icmp = (p->family == AF_INET && p->proto == 1) ||
 		  (p->family == AF_INET6 && p->proto == 58);
@@ -113,10 +112,6 @@ static int parse_l4(struct pkt *p, size_t off, size_t room, struct fz_expect *x)
 		p->l4 = true;
 		return FZ_OK;
 	} else {
-		if (other_icmp && room < 8 && fz_known_open(FZ_K_ICMP_FAMILY)) {
-			dev(x, FZ_K_ICMP_FAMILY);
-			return XGW_DROP_TRUNC_L4;
-		}
 		return FZ_OK;	/* a protocol without a header we read */
 	}
 	p->sport = fz_rd16(h);
@@ -125,8 +120,41 @@ static int parse_l4(struct pkt *p, size_t off, size_t room, struct fz_expect *x)
 	return FZ_OK;
 }
 
+/*
+ * The options of an IPv4 header (@v4) or of a hop-by-hop header, @len
+ * bytes at @o, as the kernel treats a packet it forwards (README "Martians,
+ * IP options, VLANs"): padding (IPv4 NOP, EOL ending the list; IPv6 Pad1,
+ * PadN) is forwarded; a loose or strict source route is dropped
+ * (accept_source_route 0); any other option goes to the kernel, which
+ * processes it, unless a later one is a source route or malformed; an
+ * option running past the header is a bad header.
+ */
+static int ip_options(const uint8_t *o, size_t len, bool v4)
+{
+	int r = FZ_OK;
+	size_t i = 0, olen;
+
+	while (i < len) {
+		if (v4 && o[i] == 0)		/* EOL */
+			break;
+		if (o[i] == (v4 ? 1 : 0)) {	/* NOP, Pad1 */
+			i++;
+			continue;
+		}
+		olen = i + 1 < len ? (size_t)o[i + 1] + (v4 ? 0 : 2) : 0;
+		if (olen < 2 || i + olen > len)
+			return XGW_DROP_BAD_IP;
+		if (v4 && (o[i] == 0x83 || o[i] == 0x89))	/* LSRR, SSRR */
+			return XGW_DROP_SRCROUTE;
+		if (v4 || o[i] != 1)		/* PadN */
+			r = XGW_PASS_IPOPT;
+		i += olen;
+	}
+	return r;
+}
+
 /* RFC 791: version, IHL >= 5, header within tot_len, tot_len within the frame. */
-static int parse_ipv4(struct pkt *p, struct fz_expect *x)
+static int parse_ipv4(struct pkt *p)
 {
 	const uint8_t *h = p->f + p->l3;
 	size_t avail = p->len - p->l3;
@@ -139,6 +167,13 @@ static int parse_ipv4(struct pkt *p, struct fz_expect *x)
 	if (p->l3_len < p->hlen || p->l3_len > avail)
 		return XGW_DROP_BAD_IP;
 	p->family = AF_INET;
+	if (p->hlen > 20) {
+		int r;
+
+		r = ip_options(h + 20, p->hlen - 20, true);
+		if (r != FZ_OK)
+			return r;
+	}
 	p->ttl = h[8];
 	p->proto = h[9];
 	memcpy(p->src, h + 12, 4);
@@ -148,7 +183,7 @@ static int parse_ipv4(struct pkt *p, struct fz_expect *x)
 	p->later = (frag & 0x1fff) != 0;
 	if (p->later)
 		return FZ_OK;	/* no L4 header in a later fragment */
-	return parse_l4(p, p->l3 + p->hlen, p->l3_len - p->hlen, x);
+	return parse_l4(p, p->l3 + p->hlen, p->l3_len - p->hlen);
 }
 
 static bool ipv6_is_exthdr(uint8_t nh)
@@ -209,6 +244,18 @@ static int parse_ipv6(struct pkt *p, struct fz_expect *x)
 	p->l3_len = 40 + (size_t)fz_rd16(h + 4);
 	if (p->l3_len > avail)
 		return XGW_DROP_BAD_IP;
+	if (h[6] == 0) {	/* hop-by-hop options right after the header */
+		size_t hl = avail >= 42 ? ((size_t)h[41] + 1) * 8 : 0;
+		int r;
+
+		if (p->l3_len < 48 || 40 + hl > p->l3_len)	/* not within the datagram */
+			return XGW_DROP_BAD_IP;
+		if (hl > 66)	/* longer than the datapath scans: the kernel's */
+			return XGW_PASS_IPOPT;
+		r = ip_options(h + 42, hl - 2, false);
+		if (r != FZ_OK)
+			return r;
+	}
 	p->family = AF_INET6;
 	p->ttl = h[7];
 	p->proto = h[6];
@@ -219,7 +266,7 @@ static int parse_ipv6(struct pkt *p, struct fz_expect *x)
 	r = parse_ipv6_ext(p, &off, &room, x);
 	if (r != FZ_OK || p->later)
 		return r;
-	return parse_l4(p, off, room, x);
+	return parse_l4(p, off, room);
 }
 
 static int parse(struct pkt *p, struct fz_expect *x)
@@ -229,7 +276,7 @@ static int parse(struct pkt *p, struct fz_expect *x)
 	if (r != FZ_OK)
 		return r;
 	if (p->etype == 0x0800)
-		return parse_ipv4(p, x);
+		return parse_ipv4(p);
 	if (p->etype == 0x86dd)
 		return parse_ipv6(p, x);
 	return XGW_PASS_NON_IP;
@@ -277,24 +324,60 @@ bool src_is_link_local6(const struct pkt *p)
 	return p->family == AF_INET6 && p->src[0] == 0xfe && (p->src[1] & 0xc0) == 0x80;
 }
 
+/* ::ffff:0:0/96, IPv4-mapped (RFC 4291 2.5.5.2): never on the wire. */
+static bool is_v4mapped6(const uint8_t *a)
+{
+	return v6_zero_upto(a, 10) && a[10] == 0xff && a[11] == 0xff;
+}
+
 /*
- * Sources nobody may forward from (README reason table, xgw_shared.h):
- * 0/8, 127/8, 224/4, 255.255.255.255; ::, ::1, ff00::/8. The unspecified
- * source to a link-scope destination (multicast, broadcast, IPv6
- * link-local) is the link's business: DHCP, DAD, MLD (RFC 4291 2.5.2 only
- * forbids forwarding it), and goes on to the kernel.
+ * Sources nobody may forward from (README "Martians, IP options, VLANs",
+ * RFC 6890): 0/8, 127/8, 224/4, 240/4 and 255.255.255.255; ::, ::1,
+ * ::ffff:0:0/96, ff00::/8. The unspecified source to a link-scope
+ * destination (multicast, broadcast, IPv6 link-local) is the link's
+ * business: DHCP, DAD, MLD (RFC 4291 2.5.2 only forbids forwarding it),
+ * and goes on to the kernel.
  */
 static bool src_is_martian(const struct pkt *p)
 {
 	if (p->family == AF_INET) {
 		if (v4_in(p->src, 0, 8))
 			return !(fz_rd32(p->src) == 0 && dst_is_link_scope(p));
-		return v4_in(p->src, 0x7f000000, 8) || v4_in(p->src, 0xe0000000, 4) ||
-		       fz_rd32(p->src) == 0xffffffff;
+		return v4_in(p->src, 0x7f000000, 8) || v4_in(p->src, 0xe0000000, 3);
 	}
 	if (is_unspec6(p->src))
 		return !dst_is_link_scope(p);
-	return is_loop6(p->src) || p->src[0] == 0xff;
+	return is_loop6(p->src) || p->src[0] == 0xff || is_v4mapped6(p->src);
+}
+
+/*
+ * Destinations nobody may forward to (README, RFC 6890): 0/8 and 240/4
+ * (255.255.255.255 is link scope, the kernel's); ::, ::ffff:0:0/96.
+ * IPv4-compatible ::a.b.c.d is not one (the kernel routes it). Loopback
+ * destinations: dst_is_loopback().
+ */
+static bool dst_is_martian(const struct pkt *p)
+{
+	if (p->family == AF_INET)
+		return v4_in(p->dst, 0, 8) || v4_in(p->dst, 0xf0000000, 4);
+	return is_unspec6(p->dst) || is_v4mapped6(p->dst);
+}
+
+/* 127/8, ::1: martian unless one of the gateway's own addresses (then the kernel's). */
+static bool dst_is_loopback(const struct pkt *p)
+{
+	return p->family == AF_INET ? v4_in(p->dst, 0x7f000000, 8) : is_loop6(p->dst);
+}
+
+/* Whether the frame's outer VLAN is attached on the link it came in on (xgw_ifinfo). */
+static bool vlan_attached(const struct fz_cfg *c, const struct pkt *p)
+{
+	int i;
+
+	for (i = 0; i < c->nvids; i++)
+		if (c->vids[i] == p->vid[0] && (c->vid_on[p->link] >> i & 1))
+			return true;
+	return false;
 }
 
 /* RFC 4861: router/neighbour solicitation and advertisement, redirect. */
@@ -362,8 +445,10 @@ struct route route_lookup(const struct fz_cfg *c, int family, const uint8_t *dst
 		r.flags = best->flags;
 		r.len = best->len;
 	}
-	if (host && host->action == XGW_RT_NONE)
+	if (host && host->action == XGW_RT_NONE) {
 		r.flags |= host->flags;
+		r.mark = true;
+	}
 	return r;
 }
 
@@ -482,6 +567,41 @@ static void forward_out(const struct fz_cfg *c, const struct pkt *p, uint32_t id
 	}
 }
 
+/*
+ * Multipath (README "Multipath (datapath)"): the flow's bucket, by the
+ * kernel's L4 policy hash (ports 0 for fragments and protocols without
+ * them) mixed with the group's seed; its next hop if resolved, else the
+ * first resolved one of the next 4 buckets, else its own (refused
+ * unresolved).
+ */
+static bool nh_resolved(const struct fz_cfg *c, uint32_t id)
+{
+	return id && id < FZ_MAX_NH && c->nh[id].used && c->nh[id].resolved;
+}
+
+uint32_t mp_pick(const struct fz_cfg *c, const struct pkt *p, uint32_t g)
+{
+	uint32_t ports = 0, h, b, id;
+	__be32 s[4], d[4];
+	int i;
+
+	if (!g || g >= FZ_MAX_GRP || !c->grp[g].used)
+		return 0;
+	if (p->l4 && !p->frag && (p->proto == 6 || p->proto == 17))
+		ports = (uint32_t)__builtin_bswap16(p->sport) |
+			(uint32_t)__builtin_bswap16(p->dport) << 16;
+	memcpy(s, p->src, 16);
+	memcpy(d, p->dst, 16);
+	h = p->family == AF_INET ? xgw_mp_hash4(s[0], d[0], ports, p->proto) :
+				   xgw_mp_hash6(s, d, ports, p->proto);
+	b = xgw_mp_bucket(h, c->grp[g].seed);
+	id = c->grp[g].bucket[b];
+	for (i = 0; i <= XGW_NHG_PROBE; i++)
+		if (nh_resolved(c, c->grp[g].bucket[(b + (uint32_t)i) % XGW_NHG_BUCKETS]))
+			return c->grp[g].bucket[(b + (uint32_t)i) % XGW_NHG_BUCKETS];
+	return id;
+}
+
 /* Route a packet to next hop @id (a route's or a dsr backend's), reason @ok on success. */
 void forward(const struct fz_cfg *c, const struct pkt *p, uint32_t id, enum xgw_reason ok,
 	     struct fz_expect *x)
@@ -490,6 +610,7 @@ void forward(const struct fz_cfg *c, const struct pkt *p, uint32_t id, enum xgw_
 
 	if (r != XGW_FWD) {
 		why(x, "nh %u refuses", id);
+		refused(c, id, 0, x);
 		end(x, p, r);
 		return;
 	}
@@ -515,29 +636,161 @@ static void route_act(const struct fz_cfg *c, const struct pkt *p, const struct 
 		end(x, p, XGW_DROP_BLACKHOLE);
 		return;
 	case XGW_RT_NEXTHOP:
-		/* RFC 4291 2.5.6: a link-local source never leaves its link */
-		if (src_is_link_local6(p)) {
-			end(x, p, XGW_DROP_MARTIAN);
-			return;
-		}
 		forward(c, p, r->nh, XGW_FWD, x);
+		return;
+	case XGW_RT_MULTIPATH:
+		path(x, FZ_P_MULTIPATH);
+		why(x, "group %u member %u", r->nh, mp_pick(c, p, r->nh));
+		forward(c, p, mp_pick(c, p, r->nh), XGW_FWD, x);
 		return;
 	}
 	end(x, p, XGW_PASS_NO_ROUTE);
 }
 
+/* ==== ICMP errors (README "ICMP errors") ================================================= */
+
+void refused(const struct fz_cfg *c, uint32_t nh, size_t grow, struct fz_expect *x)
+{
+	uint16_t mtu = nh < FZ_MAX_NH && c->nh[nh].used ? c->nh[nh].mtu : 0;
+
+	x->icmp_mtu = mtu > grow ? (uint16_t)(mtu - grow) : 0;
+}
+
+/*
+ * Packets never answered with an error (RFC 1812 4.3.2.7, RFC 4443 2.4 e):
+ * sent to a group MAC, a fragment other than the first, an ICMP error
+ * itself (IPv4 types 3, 4, 5, 11, 12; ICMPv6 types below 128), from a
+ * martian, multicast or broadcast source (IPv4 outside 1/8..223/8 or in
+ * 127/8; IPv6 ff00::/8, fe80::/10, ::, ::1); and an IPv4 packet too big
+ * without DF: the kernel fragments it.
+ */
+static bool icmp_exempt(const struct pkt *p, enum xgw_reason r)
+{
+	const uint8_t *ip = p->f + p->l3;
+
+	if ((p->f[0] & 1) || p->later)
+		return true;
+	if (p->family == AF_INET) {
+		uint8_t t = p->icmp_type;
+
+		if (r == XGW_PASS_MTU && !(ip[6] & 0x40))
+			return true;
+		if (p->icmp && p->l4 && (t == 3 || t == 4 || t == 5 || t == 11 || t == 12))
+			return true;
+		return p->src[0] == 0 || p->src[0] >= 224 || p->src[0] == 127;
+	}
+	if (p->icmp && p->l4 && p->icmp_type < 128)
+		return true;
+	return p->src[0] == 0xff || (p->src[0] == 0xfe && (p->src[1] & 0xc0) == 0x80) ||
+	       (v6_zero_upto(p->src, 15) && p->src[15] <= 1);
+}
+
+/*
+ * The error in place of the packet, XDP_TX out of the ingress link: the
+ * received L2 header with its MACs swapped (VLAN tags as received), from
+ * the link's address, TTL / hop limit 64; IPv4: TOS 0xc0 with the packet's
+ * TOS bits, DF clear, ID the datapath's; time exceeded (11/0) or
+ * fragmentation needed (3/4, the MTU in bytes 6-7, RFC 1191); IPv6: traffic
+ * class and flow label 0, hop limit exceeded (3/0) or packet too big (2/0,
+ * the MTU in bytes 4-7). Quoted: the datagram as received, up to 576 bytes
+ * in all for IPv4, 1280 for IPv6; not its Ethernet padding.
+ */
+static void icmp_build(const struct pkt *p, const uint8_t *saddr, enum xgw_reason r,
+		       uint16_t mtu, struct fz_expect *x)
+{
+	bool v4 = p->family == AF_INET;
+	size_t hl = v4 ? 20 : 40, q = p->l3_len, max = (v4 ? 576 : 1280) - hl - 8;
+	uint8_t *o = x->out, *ip = o + p->l3, *ic = ip + hl;
+	uint32_t s;
+
+	if (q > max)
+		q = max;
+	memcpy(o, p->f + 6, 6);
+	memcpy(o + 6, p->f, 6);
+	memcpy(o + 12, p->f + 12, p->l3 - 12);
+	memset(ip, 0, hl + 8);
+	memcpy(ic + 8, p->f + p->l3, q);
+	if (v4) {
+		ip[0] = 0x45;
+		ip[1] = (uint8_t)(0xc0 | (p->f[p->l3 + 1] & 0x1e));
+		fz_wr16(ip + 2, (uint16_t)(hl + 8 + q));
+		ip[8] = 64;
+		ip[9] = 1;
+		memcpy(ip + 12, saddr, 4);
+		memcpy(ip + 16, p->src, 4);
+		fz_wr16(ip + 10, fz_fold(fz_sum(ip, 20, 0)));
+		ic[0] = r == XGW_PASS_TTL ? 11 : 3;
+		ic[1] = r == XGW_PASS_TTL ? 0 : 4;
+		if (r == XGW_PASS_MTU)
+			fz_wr16(ic + 6, mtu);
+		fz_wr16(ic + 2, fz_fold(fz_sum(ic, 8 + q, 0)));
+		x->icmp_id_at = p->l3 + 4;
+	} else {
+		ip[0] = 0x60;
+		fz_wr16(ip + 4, (uint16_t)(8 + q));
+		ip[6] = 58;
+		ip[7] = 64;
+		memcpy(ip + 8, saddr, 16);
+		memcpy(ip + 24, p->src, 16);
+		ic[0] = r == XGW_PASS_TTL ? 3 : 2;
+		if (r == XGW_PASS_MTU)
+			fz_wr32(ic + 4, mtu);
+		s = fz_sum(ip + 8, 32, 58 + (uint32_t)(8 + q));
+		fz_wr16(ic + 2, fz_fold(fz_sum(ic, 8 + q, s)));
+	}
+	x->out_len = p->l3 + hl + 8 + q;
+}
+
+/*
+ * A packet refused for its TTL or size (@x's reason): answered with an ICMP
+ * error while errors are on and the ingress link has an address of the
+ * packet's family (and the next hop said which MTU), unless exempt.
+ */
+static void icmp_answer(const struct fz_cfg *c, const struct pkt *p, struct fz_expect *x)
+{
+	enum xgw_reason r = x->reason;
+	const uint8_t *a = p->family == AF_INET ? c->addr4[p->link] : c->addr6[p->link];
+
+	if ((r != XGW_PASS_TTL && r != XGW_PASS_MTU) || !c->icmp || !x->icmp_mtu ||
+	    v6_zero_upto(a, p->family == AF_INET ? 4 : 16) || icmp_exempt(p, r))
+		return;
+	path(x, FZ_P_ICMP_ERR);
+	icmp_build(p, a, r, x->icmp_mtu, x);
+	x->reason = r == XGW_PASS_TTL ? XGW_TX_ICMP_TIME : XGW_TX_ICMP_MTU;
+	x->verdict = XDP_TX;
+	why(x, "answered: %s", xgw_reason_desc[x->reason].name);
+}
+
+void fz_model_icmp_id(struct fz_expect *x, const uint8_t *out, size_t out_len)
+{
+	uint8_t *ip = x->out + x->icmp_id_at - 4;
+
+	if (out_len < x->icmp_id_at + 2 || x->out_len < x->icmp_id_at + 2)
+		return;
+	memcpy(ip + 4, out + x->icmp_id_at, 2);
+	fz_wr16(ip + 10, 0);
+	fz_wr16(ip + 10, fz_fold(fz_sum(ip, 20, 0)));
+}
+
 /* ==== the decision ==================================================================== */
 
 /*
- * README Architecture, in order: parse; martian source; neighbour discovery
- * and link-scope destinations to the kernel; the route; a VIP's service
- * path; the route's action; the next hop's checks.
+ * README Architecture, in order: parse (IP options included); a VLAN not
+ * attached to the link to the kernel; martian source; neighbour discovery
+ * and link-scope destinations to the kernel; martian destination; the
+ * route; an IPv6 link-local source with a route other than the gateway's
+ * own (RFC 4291 2.5.6: it never leaves its link); a VIP's service path;
+ * the route's action; the next hop's checks.
  */
 static void decide(const struct fz_cfg *c, const struct fz_state *st, const struct pkt *p,
 		   struct fz_expect *x)
 {
 	struct route r;
 
+	if (p->nvlan && !vlan_attached(c, p)) {
+		end(x, p, XGW_PASS_VLAN);
+		return;
+	}
 	if (src_is_martian(p)) {
 		end(x, p, XGW_DROP_MARTIAN);
 		return;
@@ -550,7 +803,22 @@ static void decide(const struct fz_cfg *c, const struct fz_state *st, const stru
 		end(x, p, XGW_PASS_MCAST);
 		return;
 	}
+	if (dst_is_martian(p)) {
+		end(x, p, XGW_DROP_MARTIAN_DST);
+		return;
+	}
 	r = route_lookup(c, p->family, p->dst);
+	if (dst_is_loopback(p) &&
+	    !(r.found && r.action == XGW_RT_LOCAL && (r.flags & XGW_RT_F_OWN))) {
+		end(x, p, XGW_DROP_MARTIAN_DST);
+		return;
+	}
+	/* a VIP mark is the address's route: a service's, whatever lies beneath */
+	if ((r.mark || (r.flags & XGW_RT_F_VIP) || (r.found && r.action != XGW_RT_LOCAL)) &&
+	    src_is_link_local6(p)) {
+		end(x, p, XGW_DROP_MARTIAN);
+		return;
+	}
 	if (r.flags & XGW_RT_F_VIP)
 		path(x, FZ_P_VIP);
 	if ((r.flags & XGW_RT_F_VIP) && lb(c, st, p, x))
@@ -570,6 +838,8 @@ void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *
 	x->nh = x->svc = x->be = 0;
 	x->new_flow = x->nat_choice = x->nat_noport_ok = false;
 	x->nat_at = x->nat_l4 = 0;
+	x->icmp_mtu = 0;
+	x->icmp_id_at = 0;
 	x->nops = 0;
 	x->known = 0;
 	x->paths = 0;
@@ -586,5 +856,6 @@ void fz_model(const struct fz_cfg *c, const struct fz_state *st, const uint8_t *
 		return;
 	}
 	decide(c, st, &p, x);
+	icmp_answer(c, &p, x);
 }
 

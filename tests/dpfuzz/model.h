@@ -35,6 +35,7 @@ struct pkt {
 
 struct route {
 	bool found;
+	bool mark;		/* the address's own entry is a bare VIP mark (action none) */
 	uint8_t action, flags;
 	uint32_t nh;
 	int len;
@@ -46,6 +47,10 @@ struct route route_lookup(const struct fz_cfg *c, int family, const uint8_t *dst
 void why(struct fz_expect *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The frame's end under reason @r (not forwarded: it leaves exactly as it came). */
 void end(struct fz_expect *x, const struct pkt *p, enum xgw_reason r);
+/* The member of multipath group @g packet @p takes (0: none). */
+uint32_t mp_pick(const struct fz_cfg *c, const struct pkt *p, uint32_t g);
+/* Next hop @nh refused the packet, which would have grown by @grow bytes (its ICMP error's MTU). */
+void refused(const struct fz_cfg *c, uint32_t nh, size_t grow, struct fz_expect *x);
 /* Known bug @id's deviation taken for this frame (known.h). */
 void dev(struct fz_expect *x, enum fz_known_id id);
 

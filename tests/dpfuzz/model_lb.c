@@ -166,6 +166,7 @@ static void send_ipip(const struct fz_cfg *c, const struct pkt *p, const struct 
 
 	if (r != XGW_FWD) {
 		why(x, "ipip: nh %u refuses", b->nh);
+		refused(c, b->nh, olen, x);	/* the MTU it must fit before the outer header */
 		end(x, p, r);
 		return;
 	}

@@ -108,16 +108,19 @@ static struct fz_flow peer_key(const struct fz_ct *e)
 
 /*
  * Where a packet of entry @e goes: the backend's next hop for the client's
- * direction, the route towards the client for a reply (only a route to a
- * next hop: a VIP mark's route beneath it). 0: the client has no route.
+ * direction, the route towards the client for a reply (a route to a next
+ * hop or a group, whose member the reply's own hash picks; a VIP mark's
+ * route beneath it). 0: the client has no route.
  */
-static uint32_t nat_next_hop(const struct fz_cfg *c, const struct fz_ct *e)
+static uint32_t nat_next_hop(const struct fz_cfg *c, const struct pkt *p, const struct fz_ct *e)
 {
 	struct route r;
 
 	if (e->kind == XGW_CT_NAT_ORIG)
 		return c->be[e->be].nh;
 	r = route_lookup(c, e->key.family, e->nat_dst);
+	if (r.found && r.action == XGW_RT_MULTIPATH)	/* by the reply's own flow hash */
+		return mp_pick(c, p, r.nh);
 	return r.found && r.action == XGW_RT_NEXTHOP ? r.nh : 0;
 }
 
@@ -268,7 +271,7 @@ enum nat_ret nat_hit(const struct fz_cfg *c, const struct fz_state *st, const st
 		return NAT_MISS;
 	if (!icmp && syn && (e->rst || e->fin_orig || e->fin_reply))
 		return NAT_MISS;
-	nh = nat_next_hop(c, e);
+	nh = nat_next_hop(c, p, e);
 	why(x, "nat %s entry: service %u backend %u nh %u",
 	    e->kind == XGW_CT_NAT_ORIG ? "orig" : "reply", e->svc, e->be, nh);
 	path(x, icmp ? FZ_P_NAT_ICMP : e->kind == XGW_CT_NAT_ORIG ? FZ_P_NAT_ORIG : FZ_P_NAT_REPLY);
@@ -279,6 +282,7 @@ enum nat_ret nat_hit(const struct fz_cfg *c, const struct fz_state *st, const st
 	r = nh_check(c, nh, p->ttl, p->l3_len);
 	x->svc = e->svc;
 	if (r != XGW_FWD) {
+		refused(c, nh, 0, x);
 		end(x, p, r);
 	} else {
 		if (!icmp)
@@ -474,6 +478,7 @@ void nat_new(const struct fz_cfg *c, const struct fz_state *st, const struct pkt
 
 	why(x, "nat: new flow to backend %u", be_id);
 	if (r != XGW_FWD) {
+		refused(c, b->nh, 0, x);
 		end(x, p, r);
 		return;		/* no mapping made: no new flow */
 	}

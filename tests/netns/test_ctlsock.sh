@@ -98,7 +98,8 @@ snapshot()
 }
 
 # ---- slow and stuck clients hold nothing but their own slot --------------------------------
-nh_mac() { bpftool map lookup pinned "$PIN/xgw_nexthops" key 1 0 0 0 -j | jq -r '.formatted.value.dmac | map(tostring) | join(",")'; }
+# the live version of next hop 1's slot (xgw_nh_slot: v[gen % 2])
+nh_mac() { bpftool map lookup pinned "$PIN/xgw_nexthops" key 1 0 0 0 -j | jq -r '.formatted.value | .v[.gen % 2].dmac | map(tostring) | join(",")'; }
 XB_MAC=$(ip -n "$CNS" -j link show xb | jq -r '.[0].address')
 # mac_change MAC WANT: ms until the datapath has it (polling bpftool: an upper bound)
 mac_change()

@@ -46,10 +46,13 @@ xt_check "load xgw.bpf.o, attach xgw_xdp (native) to gw-c and gw-s" setup
 M=$PIN/maps
 
 # ---- program the maps ----
-# struct xgw_nexthop: dmac[6], smac[6], ifindex, mtu, vlan, flags
+# struct xgw_nh_slot: gen 0 (v[0] live), pad, v[0], v[1], pad; a version
+# (struct xgw_nexthop): dmac[6], smac[6], ifindex, mtu, vlan, flags
 nexthop_hex()
 {
-	echo "$(xt_mac "$3") $(xt_mac "$2") $(xt_le32 "$1") $(xt_le16 1500) $(xt_le16 0) $(xt_le32 1)"
+	echo "$(xt_le32 0) $(xt_le32 0)" \
+		"$(xt_mac "$3") $(xt_mac "$2") $(xt_le32 "$1") $(xt_le16 1500) $(xt_le16 0) $(xt_le32 1)" \
+		"$(printf '00 %.0s' $(seq 32))"
 }
 NH_C=1
 NH_S=2

@@ -114,7 +114,7 @@ xgwd_stop
 # DELAY, PROBE for many seconds after xgwd is gone (something in the
 # namespace keeps using it: seen with and without forwarded traffic), and the
 # failure needs a STALE entry whose MAC goes out of date.
-ip -n "$GW" neigh change "$LAB_SRV_IP4" dev gw-s lladdr "$LAB_SRV_MAC" nud stale
+ip -n "$GW" neigh replace "$LAB_SRV_IP4" dev gw-s lladdr "$LAB_SRV_MAC" nud stale
 xt_is "$(kentry)" "$LAB_SRV_MAC STALE" "xgwd stopped: the kernel's entry is STALE"
 ip -n "$LAB_SRV_NS" link set dev eth0 address 02:00:0a:0a:02:77
 lost=$(ping_recv 30 0.2)

@@ -31,10 +31,15 @@ snapshot() # [answers]
 	cat "$CONF"
 	echo "== xgw_fib answers $(fib4 --answers)"
 	[ "${1:-}" = answers ] || echo "== xgw_fib bytes $(fib4 --sum)"
-	for m in xgw_config xgw_nexthops xgw_tx_ports; do
+	for m in xgw_config xgw_tx_ports; do
 		echo "== $m"
 		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
 	done
+	# next hops as the datapath reads them: the live version of each slot
+	# (a change switches versions; the retired one keeps its old bytes)
+	echo "== xgw_nexthops"
+	bpftool map dump pinned "$PIN/xgw_nexthops" -j |
+		jq -cS '[.[].formatted | {key, nh: .value.v[.value.gen % 2]}] | sort_by(.key)'
 }
 # nh_id of the route for prefix $1
 nh_of() { ctl -j route show | jq -r ".[] | select(.dst == \"$1\") | .nh_id"; }

@@ -85,12 +85,12 @@ void lb_config(struct xgw_config cfg)
 
 static void nexthop(uint32_t id, const uint8_t dmac[6])
 {
-	struct xgw_nexthop nh = { .ifindex = lo_ifindex, .mtu = 1500,
-				  .flags = XGW_NH_F_RESOLVED };
+	struct xgw_nh_slot s = { .v[0] = { .ifindex = lo_ifindex, .mtu = 1500,
+					    .flags = XGW_NH_F_RESOLVED } };
 
-	memcpy(nh.smac, GW_MAC, 6);
-	memcpy(nh.dmac, dmac, 6);
-	update(skel->maps.xgw_nexthops, &id, &nh);
+	memcpy(s.v[0].smac, GW_MAC, 6);
+	memcpy(s.v[0].dmac, dmac, 6);
+	update(skel->maps.xgw_nexthops, &id, &s);	/* gen 0: v[0] is live */
 }
 
 void lb_route4(const char *addr, int len, const struct xgw_route *rt)

@@ -673,6 +673,25 @@ static void case_not_reply(void)
 	tap_result(ok, "a packet to the gateway address without a NAT entry: PASS local, untouched");
 }
 
+/*
+ * A client behind a multipath route (a BGP default route over two routers,
+ * say): the reply takes the group's member, here every bucket the router's
+ * next hop, so the expected frame is known without the hash.
+ */
+static void case_mp_client(void)
+{
+	struct xgw_route mp = { .action = XGW_RT_MULTIPATH, .nh_id = 1 };
+	struct xgw_nh_group g = { .seed = 0x5eed };
+	uint32_t id = 1, i;
+
+	for (i = 0; i < XGW_NHG_BUCKETS; i++)
+		g.bucket[i] = LB_RT_NH;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nh_groups), &id, &g, BPF_ANY))
+		lb_die("xgw_nh_groups", errno);
+	lb_route4("203.0.113.0", 24, &mp);
+	case_tcp(S_NAT4, "203.0.113.7", "v4, the client behind a multipath route,");
+}
+
 int main(void)
 {
 	struct xgw_route mark = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
@@ -711,6 +730,7 @@ int main(void)
 	case_states();
 	case_reopen();
 	case_not_reply();
+	case_mp_client();
 	lb_teardown();
 	return tap_finish();
 }

@@ -37,10 +37,8 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v & 0xffff);
 }
 
-/* Internet checksum over @len bytes, computed the plain way (RFC 1071). */
-static uint16_t csum_full(const uint8_t *p, size_t len)
+uint16_t pkt_csum(const uint8_t *p, size_t len, uint32_t sum)
 {
-	uint32_t sum = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
@@ -133,14 +131,17 @@ static size_t build_ipv4(const struct pkt_spec *s, uint8_t *p)
 	put16(p + 10, 0);
 	parse_addr(AF_INET, s->src, p + 12);
 	parse_addr(AF_INET, s->dst, p + 16);
-	memset(p + 20, 1, s->ip_opts);	/* NOP options */
+	if (s->opt_bytes)
+		memcpy(p + 20, s->opt_bytes, s->ip_opts);
+	else
+		memset(p + 20, 1, s->ip_opts);	/* NOP options */
 
 	if (s->bad_version)
 		p[0] = (p[0] & 0x0f) | s->bad_version << 4;
 	if (s->bad_ihl)
 		p[0] = (p[0] & 0xf0) | (s->bad_ihl & 0xf);
 	put16(p + 2, tot + s->len_delta);
-	put16(p + 10, csum_full(p, hlen));
+	put16(p + 10, pkt_csum(p, hlen, 0));
 	return tot;
 }
 
@@ -151,6 +152,14 @@ static size_t build_ipv6_ext(const struct pkt_spec *s, uint8_t type, uint8_t nex
 	p[0] = next;
 	switch (type) {
 	case IPPROTO_HOPOPTS:
+		if (s->hbh_opts) {
+			if ((2 + s->hbh_len) % 8 || s->hbh_len > 254 * 8)
+				fixture_bug("hop-by-hop options length");
+			p[1] = (2 + s->hbh_len) / 8 - 1;
+			memcpy(p + 2, s->hbh_opts, s->hbh_len);
+			return 2 + s->hbh_len;
+		}
+		/* fall through */
 	case IPPROTO_DSTOPTS:
 		p[2] = 1;		/* PadN over the remaining 4 bytes */
 		p[3] = 4;

@@ -39,6 +39,9 @@ struct pkt_spec {
 	uint8_t proto;			/* 0: UDP */
 	uint16_t ip_id;
 	int ip_opts;			/* IPv4 option bytes, multiple of 4 */
+	const uint8_t *opt_bytes;	/* those bytes (NULL: all NOP) */
+	const uint8_t *hbh_opts;	/* IPv6 hop-by-hop header: its options, */
+	int hbh_len;			/* hbh_len bytes (NULL: one PadN) */
 	uint16_t frag;			/* IPv4 frag_off / IPv6 fragment offset|M */
 	int next;			/* IPv6 extension headers ... */
 	uint8_t ext[PKT_MAX_EXT];	/* ... their types, in order */
@@ -60,6 +63,10 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
 /* Offset of the IP header in the frame @s builds. */
 size_t pkt_l3_off(const struct pkt_spec *s);
 
+/* Internet checksum of @len bytes computed the plain way (RFC 1071), with
+ * @sum (a 32-bit sum of 16-bit big-endian words) added first. */
+uint16_t pkt_csum(const uint8_t *p, size_t len, uint32_t sum);
+
 /* The verdict each class of reason must produce, spelled out independently. */
 static inline uint32_t pkt_verdict_of(enum xgw_reason r)
 {
@@ -70,6 +77,8 @@ static inline uint32_t pkt_verdict_of(enum xgw_reason r)
 		return XDP_PASS;
 	case XGW_CLASS_DROP:
 		return XDP_DROP;
+	case XGW_CLASS_TX:
+		return XDP_TX;
 	default:
 		return XDP_ABORTED;
 	}

@@ -8,39 +8,11 @@
  * exactly one packet of the received length under that reason (and that next
  * hop). Output: TAP.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <net/if.h>
-
-#include "fib_skel.h"
-#include "pkt_lib.h"
-#include "xgw.skel.h"
-
-/* Fixtures start from a default frame and override a few fields. */
-#pragma GCC diagnostic ignored "-Woverride-init"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include "route_fix.h"
 
 enum { NH_A = 1, NH_VLAN, NH_UNRES, NH_MTU, NH_NOPORT, NH_B };
 
 #define NOPORT_IFINDEX	0x7ffffff0u	/* no such device: not in xgw_tx_ports */
-
-struct nh_def {
-	uint32_t id;
-	uint32_t ifindex;	/* 0: loopback */
-	uint16_t mtu;
-	uint16_t vlan;
-	uint8_t smac[6], dmac[6];
-	bool resolved;
-};
 
 static const struct nh_def nexthops[] = {
 	{ NH_A, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 1 }, { 2, 0xbb, 0, 0, 0, 1 }, true },
@@ -49,17 +21,6 @@ static const struct nh_def nexthops[] = {
 	{ NH_MTU, 0, 1000, 0, { 2, 0xaa, 0, 0, 0, 4 }, { 2, 0xbb, 0, 0, 0, 4 }, true },
 	{ NH_NOPORT, NOPORT_IFINDEX, 1500, 0, { 2, 0xaa, 0, 0, 0, 5 }, { 2, 0xbb, 0, 0, 0, 5 }, true },
 	{ NH_B, 0, 1500, 0, { 2, 0xaa, 0, 0, 0, 6 }, { 2, 0xbb, 0, 0, 0, 6 }, true },
-};
-
-/*
- * Routes go in the FIB of their family through common/fib.c (host routes and
- * prefixes alike); IPv6 /128s in the host map, shorter ones in the LPM trie.
- */
-struct route_def {
-	const char *prefix;
-	uint8_t action;
-	uint8_t flags;
-	uint32_t nh;
 };
 
 static const struct route_def routes[] = {
@@ -92,7 +53,22 @@ static const struct route_def routes[] = {
 	{ "2001:db8:5::/48", XGW_RT_NEXTHOP, 0, NH_NOPORT },
 	{ "2001:db8:6::/48", XGW_RT_NEXTHOP, 0, NH_VLAN },
 	{ "2001:db8:a::/48", XGW_RT_NEXTHOP, 0, NH_MTU },
+	/* routes that would forward martian destinations if let */
+	{ "127.0.0.1/32", XGW_RT_LOCAL, XGW_RT_F_OWN, 0 },	/* learnt as the gateway's */
+	{ "127.0.0.0/8", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "0.0.0.0/8", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "240.0.0.0/4", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "::/96", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "::ffff:0:0/96", XGW_RT_NEXTHOP, 0, NH_A },
+	/* an IPv6 service VIP (DSR, one backend behind NH_B) over a /48 */
+	{ "2001:db8:7::/48", XGW_RT_NEXTHOP, 0, NH_A },
+	{ "2001:db8:7::80/128", XGW_RT_NONE, XGW_RT_F_VIP, 0 },
 };
+
+/* The service on 2001:db8:7::80 (maps_program() sets it up). */
+#define SVC6_VIP	"2001:db8:7::80"
+#define SVC6_PORT	80
+#define SVC6_BACKEND_NH	NH_B
 
 struct fixture {
 	const char *name;
@@ -101,18 +77,6 @@ struct fixture {
 	uint32_t nh;		/* next hop of a forward */
 	size_t trunc;		/* cut the frame to this many bytes (0: whole) */
 };
-
-#define V4(...) { .family = AF_INET, .src = "10.0.0.1", .dst = "10.2.1.1", \
-		  .sport = 40000, .dport = 53, .payload = 18, .ip_id = 0x1c46, __VA_ARGS__ }
-#define V6(...) { .family = AF_INET6, .src = "2001:db8::1", .dst = "2001:db8:2::1", \
-		  .sport = 40000, .dport = 53, .payload = 18, __VA_ARGS__ }
-#define TCP .proto = IPPROTO_TCP, .dport = 80
-#define ICMP4(t) .proto = IPPROTO_ICMP, .icmp_type = (t)
-#define ICMP6(t) .proto = IPPROTO_ICMPV6, .icmp_type = (t)
-#define TAG1(v) .nvlan = 1, .vid = { (v) }
-#define QINQ(o, i) .nvlan = 2, .tpid = { 0x88a8, 0x8100 }, .vid = { (o), (i) }
-#define EXT(...) .ext = { __VA_ARGS__ }, .next = sizeof((uint8_t[]){ __VA_ARGS__ })
-#define RAW(type, n) { .ethertype = (type), .payload = (n) }
 
 static const struct fixture fixtures[] = {
 	/* forwarding, IPv4 */
@@ -170,8 +134,47 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 L3 length == egress MTU", V6(.dst = "2001:db8:a::1", .payload = 1000 - 48),
 	  XGW_FWD, NH_MTU },
 
+	/* IPv4 options: padding alone is forwarded */
+	{ "ipv4 options: NOPs then END", V4(OPTS4(1, 1, 1, 0)), XGW_FWD, NH_A },
+	{ "ipv4 options: an LSRR after END is padding", V4(OPTS4(0, 0x83, 3, 4)), XGW_FWD, NH_A },
+	{ "ipv6 hop-by-hop: Pad1 x6", V6(HBH(0, 0, 0, 0, 0, 0)), XGW_FWD, NH_A },
+	{ "ipv6 hop-by-hop: PadN over 14 bytes", V6(HBH(1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+	  XGW_FWD, NH_A },
+	/* VLANs attached on the port: 10 and 20 (maps_program()) */
+	{ "802.1ad outer VID 10 (attached), inner 30", V4(.nvlan = 2, .tpid = { 0x88a8, 0x8100 },
+							   .vid = { 10, 30 }), XGW_FWD, NH_A },
+	{ "ipv4 802.1Q priority bits set on VID 10", V4(TAG1(0xe000 | 10)), XGW_FWD, NH_A },
+	{ "ipv6 tcp to a service VIP: to its backend", V6(.dst = SVC6_VIP, TCP), XGW_FWD_LB,
+	  SVC6_BACKEND_NH },
+	/* issue 14.6: ICMP's number of the other family is no ICMP header */
+	{ "ipv4 proto 58 with 4 bytes of payload (not ICMP for IPv4)",
+	  V4(.proto = 58, .payload = 0, .len_delta = -4), XGW_FWD, NH_A },
+	{ "ipv6 next header 1 with 4 bytes of payload (not ICMPv6)",
+	  V6(.proto = 1, .payload = 0, .len_delta = -4), XGW_FWD, NH_A },
+	{ "ipv6 IPv4-compatible ::a.b.c.d is no martian: ::/96",
+	  V6(.dst = "::10.0.0.9"), XGW_FWD, NH_A },
+	{ "ipv4 to the gateway's own 127.0.0.1: local", V4(.dst = "127.0.0.1"), XGW_PASS_LOCAL },
+
 	/* handed to the kernel */
 	{ "arp is non_ip", RAW(0x0806, 28), XGW_PASS_NON_IP },
+	{ "ipv4 Router Alert option", V4(OPTS4(0x94, 4, 0, 0)), XGW_PASS_IPOPT },
+	{ "ipv4 record route option", V4(OPTS4(7, 7, 4, 0, 0, 0, 0, 0)), XGW_PASS_IPOPT },
+	{ "ipv4 timestamp option", V4(OPTS4(0x44, 8, 5, 0, 0, 0, 0, 0)), XGW_PASS_IPOPT },
+	{ "ipv4 record route, a 32-byte datagram in a 46-byte frame (dpfuzz)",
+	  V4(OPTS4(7, 3, 4, 0), .payload = 0), XGW_PASS_IPOPT },
+	{ "ipv4 Router Alert to the gateway itself", V4(.dst = "10.1.0.6", OPTS4(0x94, 4, 0, 0)),
+	  XGW_PASS_IPOPT },
+	{ "ipv6 hop-by-hop Router Alert", V6(HBH(5, 2, 0, 0, 1, 0)), XGW_PASS_IPOPT },
+	{ "ipv6 hop-by-hop unknown option", V6(HBH(0x3e, 4, 1, 2, 3, 4)), XGW_PASS_IPOPT },
+	{ "ipv6 hop-by-hop longer than the scan (70 bytes of padding)",
+	  V6(HBH(1, 68, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), XGW_PASS_IPOPT },
+	{ "802.1Q VID 30 (not attached)", V4(TAG1(30)), XGW_PASS_VLAN },
+	{ "802.1Q VID 30, ipv6", V6(TAG1(30), TCP), XGW_PASS_VLAN },
+	{ "QinQ outer VID 30 (not attached), inner 10", V4(QINQ(30, 10)), XGW_PASS_VLAN },
+	{ "802.1Q VID 0 (priority tag: attach no VID)", V4(TAG1(0)), XGW_PASS_VLAN },
+	{ "ipv6 neighbour solicitation on VID 30", V6(ICMP6(135), TAG1(30)), XGW_PASS_VLAN },
 	{ "lldp is non_ip", RAW(0x88cc, 40), XGW_PASS_NON_IP },
 	{ "three VLAN tags: beyond the parser, non_ip",
 	  V4(.nvlan = 3, .vid = { 1, 2, 3 }), XGW_PASS_NON_IP },
@@ -219,6 +222,37 @@ static const struct fixture fixtures[] = {
 
 	/* dropped */
 	{ "VLAN tag cut short", V4(TAG1(10)), XGW_DROP_MALFORMED, 0, 16 },
+	{ "ipv4 LSRR option", V4(OPTS4(0x83, 7, 4, 10, 0, 0, 9, 0)), XGW_DROP_SRCROUTE },
+	{ "ipv4 SSRR option", V4(OPTS4(0x89, 7, 4, 10, 0, 0, 9, 0)), XGW_DROP_SRCROUTE },
+	{ "ipv4 LSRR, a 32-byte datagram in a 46-byte frame", V4(OPTS4(0x83, 3, 4, 0), .payload = 0),
+	  XGW_DROP_SRCROUTE },
+	{ "ipv4 NOP, Router Alert, then LSRR", V4(OPTS4(1, 0x94, 4, 0, 0, 0x83, 3, 4)),
+	  XGW_DROP_SRCROUTE },
+	{ "ipv4 LSRR to the gateway itself", V4(.dst = "10.1.0.6", OPTS4(0x83, 3, 4, 0)),
+	  XGW_DROP_SRCROUTE },
+	{ "ipv4 option length 1", V4(OPTS4(0x94, 1, 0, 0)), XGW_DROP_BAD_IP },
+	{ "ipv4 option longer than the options", V4(OPTS4(0x94, 6, 0, 0)), XGW_DROP_BAD_IP },
+	{ "ipv4 option type in the last byte", V4(OPTS4(1, 1, 1, 0x94)), XGW_DROP_BAD_IP },
+	{ "ipv6 hop-by-hop option past its header", V6(HBH(1, 9, 0, 0, 0, 0)), XGW_DROP_BAD_IP },
+	{ "ipv4 martian destination 0.1.2.3", V4(.dst = "0.1.2.3"), XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian destination 0.0.0.0", V4(.dst = "0.0.0.0"), XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian destination 127.0.0.2 (not the gateway's)", V4(.dst = "127.0.0.2"),
+	  XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian destination 127.255.255.255", V4(.dst = "127.255.255.255", TCP),
+	  XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian destination 240.0.0.1", V4(.dst = "240.0.0.1"), XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian destination 255.255.255.254", V4(.dst = "255.255.255.254"),
+	  XGW_DROP_MARTIAN_DST },
+	{ "ipv6 martian destination ::1", V6(.dst = "::1"), XGW_DROP_MARTIAN_DST },
+	{ "ipv6 martian destination ::", V6(.dst = "::"), XGW_DROP_MARTIAN_DST },
+	{ "ipv6 martian destination ::ffff:10.2.1.1", V6(.dst = "::ffff:10.2.1.1", TCP),
+	  XGW_DROP_MARTIAN_DST },
+	{ "ipv4 martian source and destination: the source counts",
+	  V4(.src = "127.0.0.1", .dst = "0.0.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv4 martian 240.0.0.1", V4(.src = "240.0.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv6 martian ::ffff:10.0.0.1", V6(.src = "::ffff:10.0.0.1"), XGW_DROP_MARTIAN },
+	{ "ipv6 link-local source to a service VIP", V6(.src = "fe80::1", .dst = SVC6_VIP, TCP),
+	  XGW_DROP_MARTIAN },
 	{ "ipv4 ethertype, version 6", V4(.bad_version = 6), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 4", V4(.bad_ihl = 4), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 15 beyond tot_len", V4(.bad_ihl = 15, .payload = 0), XGW_DROP_BAD_IP },
@@ -264,159 +298,18 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 martian ::1 sending ND", V6(.src = "::1", ICMP6(135)), XGW_DROP_MARTIAN },
 };
 
-struct t {
-	struct xgw_bpf *skel;
-	struct fib_skel fib;	/* both FIBs, written through common/fib.c */
-	int prog_fd, stats_fd, nh_stats_fd;
-	uint32_t port_ifindex;	/* loopback: any device will do for a devmap entry */
-};
-
-static const struct nh_def *nh_find(uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(nexthops) / sizeof(nexthops[0]); i++)
-		if (nexthops[i].id == id)
-			return &nexthops[i];
-	return NULL;
-}
-
-/* What a forward through @nh must turn @in into. */
-static struct pkt_spec expect_forward(const struct pkt_spec *in, const struct nh_def *nh)
-{
-	struct pkt_spec out = *in;
-
-	out.dmac = nh->dmac;
-	out.smac = nh->smac;
-	memset(out.tpid, 0, sizeof(out.tpid));
-	memset(out.vid, 0, sizeof(out.vid));
-	out.nvlan = nh->vlan ? 1 : 0;
-	out.vid[0] = nh->vlan;
-	out.ttl = (in->ttl ? in->ttl : 64) - 1;
-	return out;
-}
-
-static int map_update(int fd, const void *key, const void *val, const char *what)
-{
-	if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
-		tap_diag("update %s: %s", what, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/* "ADDR/LEN" into family, address bytes and length; -EINVAL on a fixture bug. */
-static int prefix_parse(const char *prefix, int *family, uint8_t a[16], int *plen)
-{
-	char addr[64];
-	char *slash;
-
-	snprintf(addr, sizeof(addr), "%s", prefix);
-	slash = strchr(addr, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	*plen = atoi(slash + 1);
-	*family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(*family, addr, a) != 1 || *plen < 0 || *plen > (*family == AF_INET ? 32 : 128))
-		return -EINVAL;
-	return 0;
-}
-
-static int route_add(struct t *t, const struct route_def *rd)
-{
-	struct xgw_route rt = { .action = rd->action, .flags = rd->flags, .nh_id = rd->nh };
-	int family, plen, err;
-	uint8_t a[16];
-
-	err = prefix_parse(rd->prefix, &family, a, &plen);
-	if (err)
-		return err;
-	err = xgw_fib_set(t->fib.fib[family == AF_INET6], (const __be32 *)a, plen, &rt);
-	if (err)
-		tap_diag("xgw_fib_set %s: %s", rd->prefix, strerror(-err));
-	return err;
-}
-
-/* Remove the IPv4 route @prefix through common/fib.c. Returns 0 or -errno. */
-static int route_del4(struct t *t, const char *prefix)
-{
-	int family, plen, err;
-	uint8_t a[16];
-	__be32 a4;
-
-	err = prefix_parse(prefix, &family, a, &plen);
-	if (err || family != AF_INET)
-		return -EINVAL;
-	memcpy(&a4, a, 4);
-	return xgw_fib_del(t->fib.fib[FIB_SKEL_V4], &a4, plen);
-}
-
+/* What fix_open() does not: the tagged fixtures' VLANs, the service. */
 static int maps_program(struct t *t)
 {
-	struct bpf_devmap_val port = { .ifindex = t->port_ifindex };
+	struct xgw_ifinfo ifi = { .vlans[0] = 1ull << 10 | 1ull << 20 };
 	int err;
-	size_t i;
 
-	err = fib_skel_open(&t->fib, t->skel->obj);
-	if (err) {
-		tap_diag("mmap the FIB arrays: %s", strerror(-err));
-		return err;
-	}
-	err = map_update(bpf_map__fd(t->skel->maps.xgw_tx_ports), &t->port_ifindex, &port,
-			 "xgw_tx_ports");
-	for (i = 0; !err && i < sizeof(nexthops) / sizeof(nexthops[0]); i++) {
-		const struct nh_def *d = &nexthops[i];
-		struct xgw_nexthop nh = {
-			.ifindex = d->ifindex ? d->ifindex : t->port_ifindex,
-			.mtu = d->mtu,
-			.vlan = d->vlan,
-			.flags = d->resolved ? XGW_NH_F_RESOLVED : 0,
-		};
-
-		memcpy(nh.smac, d->smac, 6);
-		memcpy(nh.dmac, d->dmac, 6);
-		err = map_update(bpf_map__fd(t->skel->maps.xgw_nexthops), &d->id, &nh,
-				 "xgw_nexthops");
-	}
-	for (i = 0; !err && i < sizeof(routes) / sizeof(routes[0]); i++)
-		err = route_add(t, &routes[i]);
+	err = map_update(bpf_map__fd(t->skel->maps.xgw_ifinfo), &t->port_ifindex, &ifi,
+			 "xgw_ifinfo");
+	if (!err)
+		err = service_program(t, 1, SVC6_VIP, SVC6_PORT, IPPROTO_TCP, XGW_LB_DSR,
+				      "2001:db8:2:3::99", NULL, SVC6_BACKEND_NH);
 	return err;
-}
-
-/*
- * Run @in (@len bytes, @repeat rounds) and check verdict, frame out and
- * counters. Prints diagnostics on a mismatch; returns true when all hold.
- */
-static bool run_check(struct t *t, const uint8_t *in, size_t len, int repeat,
-		      enum xgw_reason reason, uint32_t nh, const uint8_t *want, size_t want_len)
-{
-	struct pkt_counters before, after;
-	static struct pkt_run r;
-	uint32_t verdict = pkt_verdict_of(reason);
-	bool ok = true;
-
-	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &before);
-	pkt_run(t->prog_fd, in, len, repeat, &r);
-	pkt_counters_read(t->stats_fd, t->nh_stats_fd, &after);
-	if (r.err) {
-		tap_diag("BPF_PROG_TEST_RUN (%zu bytes): %s", len, strerror(-r.err));
-		return false;
-	}
-	if (r.retval != verdict) {
-		tap_diag("verdict %s, expected %s (%s)", pkt_verdict_name(r.retval),
-			 pkt_verdict_name(verdict), xgw_reason_desc[reason].name);
-		ok = false;
-	}
-	if (r.out_len != want_len || memcmp(r.out, want, want_len)) {
-		tap_diag("frame out differs");
-		tap_diff(r.out, r.out_len, want, want_len);
-		ok = false;
-	}
-	if (!pkt_counters_expect(&before, &after, reason, verdict == XDP_REDIRECT ? nh : 0,
-				 repeat, (uint64_t)repeat * len))
-		ok = false;
-	return ok;
 }
 
 static void test_fixture(struct t *t, const struct fixture *f)
@@ -427,7 +320,7 @@ static void test_fixture(struct t *t, const struct fixture *f)
 	if (f->trunc)
 		len = f->trunc;
 	if (pkt_verdict_of(f->reason) == XDP_REDIRECT) {
-		struct pkt_spec out = expect_forward(&f->in, nh_find(f->nh));
+		struct pkt_spec out = expect_forward(&f->in, nh_find(t, f->nh));
 
 		want_len = pkt_build(&out, want);
 	} else {
@@ -484,7 +377,7 @@ static void test_checksum_sweep(struct t *t)
 			uint16_t csum;
 
 			s.ip_id = i < nids ? ids[i] : id_for_checksum(s, edges[i - nids]);
-			o = expect_forward(&s, nh_find(NH_A));
+			o = expect_forward(&s, nh_find(t, NH_A));
 			len = pkt_build(&s, in);
 			wlen = pkt_build(&o, want);
 			csum = in[l3 + 10] << 8 | in[l3 + 11];
@@ -546,7 +439,7 @@ static void test_repeat(struct t *t)
 {
 	static uint8_t in[PKT_MAX], want[PKT_MAX];
 	struct pkt_spec s = V4(.dst = "10.1.0.5", .ttl = 64);
-	struct pkt_spec o = expect_forward(&s, nh_find(NH_A));
+	struct pkt_spec o = expect_forward(&s, nh_find(t, NH_A));
 	size_t len = pkt_build(&s, in), wlen;
 
 	o.ttl = 61;
@@ -630,7 +523,7 @@ static void test_latency(struct t *t, uint32_t sample, int packets, uint64_t wan
 {
 	static uint8_t in[PKT_MAX], want_frame[PKT_MAX];
 	struct pkt_spec s = V4(.dst = "10.1.0.5");
-	struct pkt_spec o = expect_forward(&s, nh_find(NH_A));
+	struct pkt_spec o = expect_forward(&s, nh_find(t, NH_A));
 	size_t len = pkt_build(&s, in), wlen = pkt_build(&o, want_frame);
 	int ncpu = libbpf_num_possible_cpus(), i, cpu, b;
 	uint64_t count = 0, in_buckets = 0, sum_ns = 0;
@@ -794,70 +687,14 @@ static void test_fib4_empty(struct t *t)
 	}
 }
 
-/* Tracing programs load only where the kernel has their tracepoint. */
-static void tracing_autoload(struct xgw_bpf *skel)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	struct {
-		struct bpf_program *prog;
-		const char *type;
-	} tp[] = {
-		{ skel->progs.xgw_trace_redirect_err, "btf_trace_xdp_redirect_err" },
-		{ skel->progs.xgw_trace_devmap_xmit, "btf_trace_xdp_devmap_xmit" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
-		if (vmlinux && btf__find_by_name_kind(vmlinux, tp[i].type, BTF_KIND_TYPEDEF) >= 0)
-			continue;
-		tap_diag("kernel has no %s: not loading %s", tp[i].type,
-			 bpf_program__name(tp[i].prog));
-		bpf_program__set_autoload(tp[i].prog, false);
-	}
-	btf__free(vmlinux);
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && !getenv("XGW_TEST_VERBOSE"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/* Per-CPU countdowns and counters: keep every run on one CPU. */
-static void pin_cpu(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		tap_diag("sched_setaffinity: %s (latency counts may spread over CPUs)",
-			 strerror(errno));
-}
-
 int main(void)
 {
-	struct t t = { 0 };
+	struct t t;
 	size_t i;
-	int err;
 
-	pin_cpu();
-	libbpf_set_print(libbpf_quiet);
-	t.port_ifindex = if_nametoindex("lo");
-	t.skel = xgw_bpf__open();
-	if (!t.skel) {
-		tap_result(false, "open the xgw skeleton: %s", strerror(errno));
-		return tap_finish();
-	}
-	tracing_autoload(t.skel);
-	err = xgw_bpf__load(t.skel);
-	if (!tap_result(!err, "xgw object loads and every program verifies"))
+	if (FIX_OPEN(&t))
 		goto out;
-	t.prog_fd = bpf_program__fd(t.skel->progs.xgw_xdp);
-	t.stats_fd = bpf_map__fd(t.skel->maps.xgw_stats);
-	t.nh_stats_fd = bpf_map__fd(t.skel->maps.xgw_nh_stats);
-	if (!tap_result(t.port_ifindex && !maps_program(&t), "routes, next hops, ports programmed"))
+	if (!tap_result(!maps_program(&t), "VLANs 10 and 20 attached, IPv6 service"))
 		goto out;
 
 	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
@@ -888,7 +725,6 @@ int main(void)
 	test_fib4_steps(&t);	/* these change the routes: last */
 	test_fib4_empty(&t);
 out:
-	fib_skel_close(&t.fib);
-	xgw_bpf__destroy(t.skel);
+	fix_close(&t);
 	return tap_finish();
 }

@@ -92,6 +92,12 @@ static const struct {
 	{ "set ct-tcp-c 5", "set ct-tcp-close-timeout 5", true },
 	{ "set nat-ports 20000-20999", "set nat-ports 20000-20999", true },
 	{ "set n 7-7", "set nat-ports 7-7", true },
+	{ "set icmp-r 0", "set icmp-rate 0", true },
+	{ "set icmp-b 1000000", "set icmp-burst 1000000", true },
+	{ "vlan add dev eth0 vid 10", "vlan add dev eth0 vid 10", true },
+	{ "vlan a vid 20-4094 dev eth1", "vlan add dev eth1 vid 20-4094", true },
+	{ "vlan del dev eth0 vid 7-7", "vlan del dev eth0 vid 7", true },
+	{ "vlan", "vlan show", false },
 	{ "service add 192.0.2.10:80/tcp", "service add 192.0.2.10:80/tcp mode dsr", true },
 	{ "service add [2001:db8::10]:443/tcp mode ipip table-size 251",
 	  "service add [2001:db8::10]:443/tcp mode ipip table-size 251", true },
@@ -250,7 +256,19 @@ static void test_fields(void **state)
 static const struct {
 	const char *in, *err, *token;	/* token: the word the error must name */
 } bad[] = {
-	{ "", "missing object (link, route, neigh, stats, top, set, service, backend, daemon)", NULL },
+	{ "", "missing object (link, vlan, route, neigh, stats, top, set, service, backend, daemon)", NULL },
+	{ "vlan add dev eth0", "missing \"vid\" after \"eth0\"", NULL },
+	{ "vlan add vid 10", "missing \"dev\" after \"10\"", NULL },
+	{ "vlan add dev eth0 vid 0", "invalid vid \"0\" (1..4094)", "0" },
+	{ "vlan add dev eth0 vid 4095", "invalid vid \"4095\" (1..4094)", "4095" },
+	{ "vlan add dev eth0 vid 30-20", "invalid vid range \"30-20\" (VID-VID, 1..4094, low first)",
+	  "30-20" },
+	{ "vlan add dev eth0 vid 10-", "invalid vid range \"10-\" (VID-VID, 1..4094, low first)",
+	  "10-" },
+	{ "vlan del dev eth0 vid 1 vid 2", "duplicate \"vid\"", NULL },
+	{ "vlan add dev eth0 vid 1 mtu 9", "unexpected \"mtu\"", "mtu" },
+	{ "set icmp-rate 1000001", "invalid icmp-rate \"1000001\" (0..1000000)", "1000001" },
+	{ "set icmp-burst 0", "invalid icmp-burst \"0\" (1..1000000)", "0" },
 	{ "frob", "unknown object \"frob\"", "frob" },
 	{ "s", "ambiguous object \"s\": could be stats, set, service", "s" },
 	{ "se show", "ambiguous object \"se\": could be set, service", "se" },
@@ -598,9 +616,11 @@ static void test_help_docs_agree(void **state)
 				   "summary" } },
 		{ XGW_OBJ_NEIGH, { "show" } },
 		{ XGW_OBJ_STATS, { "show", "latency", "reset" } },
-		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit" } },
+		{ XGW_OBJ_SET, { "latency-sample", "ct-udp-timeout", "ct-flood-limit", "icmp-rate",
+				 "icmp-burst" } },
 		{ XGW_OBJ_SET, { "ct-tcp-syn-timeout", "ct-tcp-established-timeout", "ct-tcp-fin-timeout",
 				 "ct-tcp-time-wait-timeout", "ct-tcp-close-timeout", "nat-ports" } },
+		{ XGW_OBJ_VLAN, { "add", "del", "show", "dev", "vid" } },
 		{ XGW_OBJ_SERVICE, { "add", "replace", "set", "del", "show", "mode", "table-size", "dsr",
 				     "ipip", "all-down", "use-all", "table" } },
 		{ XGW_OBJ_SERVICE, { "nat", "snat", "persist" } },
@@ -633,7 +653,7 @@ static void test_help_docs_agree(void **state)
 	assert_non_null(strstr(xgw_cmd_help(XGW_OBJ_ROUTE),
 			       "ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }"));
 	assert_non_null(strstr(man, "\\fIROUTE\\fR := \\fIPREFIX\\fR { \\fBvia\\fR \\fIADDR\\fR [ \\fBdev\\fR \\fIDEV\\fR ] | \\fBdev\\fR \\fIDEV\\fR | \\fBblackhole\\fR }"));
-	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | route | neigh | stats | top | set | service | backend |\n"
+	assert_non_null(strstr(xgw_cmd_help(-1), "OBJECT := { link | vlan | route | neigh | stats | top | set | service | backend |\n"
 			       "           daemon }"));
 	free(man);
 	free(comp);

@@ -37,6 +37,8 @@ static void init_daemon(struct xgwd *d)
 	d->config.latency_sample = 1024;
 	d->config.ct_udp_timeout_s = 30;
 	d->config.ct_flood_limit = 65536;
+	d->config.icmp_rate = XGW_ICMP_RATE_DEFAULT;
+	d->config.icmp_burst = XGW_ICMP_BURST_DEFAULT;
 }
 
 static void free_daemon(struct xgwd *d)
@@ -91,6 +93,8 @@ static void test_state_text(void **st)
 		"set latency-sample 5\n"
 		"set ct-udp-timeout 30\n"
 		"set ct-flood-limit 65536\n"
+		"set icmp-rate 1000\n"
+		"set icmp-burst 50\n"
 		"route add 10.0.0.0/8 via 192.0.2.1 dev eth9\n"
 		"route add 198.51.100.7 dev eth9\n"
 		"route add 2001:db8::1 blackhole\n"

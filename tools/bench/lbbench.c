@@ -358,12 +358,12 @@ static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct 
 	if (!err)
 		err = upd(xm(obj, "xgw_tx_ports"), &key, &dv);
 	for (i = 1; i <= NBE + 1 && !err; i++) {
-		struct xgw_nexthop nh = { .ifindex = o->ifindex, .mtu = 1500,
-					  .flags = XGW_NH_F_RESOLVED };
+		struct xgw_nh_slot nh = { .v[0] = { .ifindex = o->ifindex, .mtu = 1500,
+						     .flags = XGW_NH_F_RESOLVED } };
 
-		memcpy(nh.smac, GW_MAC, 6);
-		memcpy(nh.dmac, ROUTER_MAC, 6);
-		nh.dmac[5] = i == 1 ? 9 : 0x10 + i;	/* nh 2..4: backends */
+		memcpy(nh.v[0].smac, GW_MAC, 6);
+		memcpy(nh.v[0].dmac, ROUTER_MAC, 6);
+		nh.v[0].dmac[5] = i == 1 ? 9 : 0x10 + i;	/* nh 2..4: backends; gen 0: v[0] */
 		err = upd(xm(obj, "xgw_nexthops"), &i, &nh);
 	}
 	if (!err)

@@ -117,11 +117,11 @@ static void setup(const struct opts *o, struct xgw_fib *fib)
 	upd(skel->maps.xgw_config, &zero, &cfg);
 	upd(skel->maps.xgw_tx_ports, &key, &dv);
 	for (i = 1; i <= NBE_MAX; i++) {
-		struct xgw_nexthop nh = { .ifindex = o->ifindex, .mtu = 1500,
-					  .flags = XGW_NH_F_RESOLVED,
-					  .dmac = { 2, 0, 0, 0, 1, i } };
+		struct xgw_nh_slot nh = { .v[0] = { .ifindex = o->ifindex, .mtu = 1500,
+						     .flags = XGW_NH_F_RESOLVED,
+						     .dmac = { 2, 0, 0, 0, 1, i } } };
 
-		memcpy(nh.smac, GW_MAC, 6);
+		memcpy(nh.v[0].smac, GW_MAC, 6);	/* gen 0: v[0] */
 		upd(skel->maps.xgw_nexthops, &i, &nh);
 	}
 	err = xgw_fib_set(fib, (__be32[1]){ htonl(VIP) }, 32, &vip);

@@ -5,6 +5,11 @@
  *   pktbench baseline [--v6]
  *   pktbench trivial                    (XDP_PASS: the per-call cost to subtract)
  *   pktbench xgw { --host | --lpm N } [--v6] [--sample N]
+ *   pktbench xgw --host --multipath N [--sample N]  (IPv4: a group of N)
+ *   xgw rows take --no-icmp: the object with ICMP errors compiled out
+ *   (tools/bench/xgw_noicmp.bpf.c), the "before" of the same row, or
+ *   --obj FILE: another build of xgw.bpf.c (same maps and programs), to
+ *   time a change against the object before it in the same run
  *   pktbench fib [--v6]                 (routes: the namespace's FIB)
  *   pktbench prefixes --lpm N [--v6] [--fmt ip|xgw] [--via ADDR]
  *                                       (print them as `ip -batch` or
@@ -38,6 +43,11 @@
  * so a learnt flow would turn every "new flow" round after the first into
  * an established one.
  *
+ * --multipath N: the host route is a multipath route over a group of N
+ * resolved next hops (resilient buckets from common/nhgroup.c), and every
+ * call sends another flow (UDP source port 10000 + call), so the hash and
+ * the bucket are the real ones each time and the flows spread.
+ *
  * BPF_PROG_TEST_RUN's repeat reuses one buffer, so xgw's TTL decrement
  * accumulates: the frame starts at TTL 255 and each call repeats at most
  * 250 times, and every call must return XDP_REDIRECT.
@@ -62,7 +72,9 @@
 #include "fib_skel.h"
 #include "routegen.h"
 #include "xgw_shared.h"
+#include "nhgroup.h"
 #include "xgw.skel.h"
+#include "xgw_noicmp.skel.h"
 #include "baseline.skel.h"
 #include "fib.skel.h"
 
@@ -71,9 +83,9 @@
 #define MAX_RUNS	64
 
 struct bench_opts {
-	const char *cmd, *dev, *via, *fmt;
-	bool v6, host, json;
-	unsigned long lpm, sample, runs, calls, dests;
+	const char *cmd, *dev, *via, *fmt, *obj;
+	bool v6, host, json, noicmp;
+	unsigned long lpm, sample, runs, calls, dests, multipath;
 	enum routegen_dist dist;
 	int ifindex;
 };
@@ -270,7 +282,11 @@ static int measure(const struct bench_opts *o, const struct bench_set *bs, int p
 	for (r = 0; r <= o->runs && !err; r++) {
 		total = 0;
 		for (c = 0; c < calls; c++) {
-			run.data_in = frames + (c % nf) * FRAME_LEN;
+			__u8 *f = frames + (c % nf) * FRAME_LEN;
+
+			if (o->multipath)	/* another flow: UDP source port */
+				*(__be16 *)(f + ETH_HLEN + sizeof(struct iphdr)) = htons(10000 + c);
+			run.data_in = f;
 			err = bpf_prog_test_run_opts(prog_fd, &run);
 			if (err)
 				break;
@@ -298,10 +314,13 @@ static int devmap_set(int map_fd, __u32 key, int ifindex)
 	return bpf_map_update_elem(map_fd, &key, &val, 0) ? -errno : 0;
 }
 
-/* Every route of the set to nh 1, in one batch (as xgwd writes a batch). */
-static int xgw_routes(struct xgw_fib *fib, const struct bench_set *bs)
+/*
+ * Every route of the set to nh 1 (or group 1: @action XGW_RT_MULTIPATH), in
+ * one batch (as xgwd writes a batch).
+ */
+static int xgw_routes(struct xgw_fib *fib, const struct bench_set *bs, __u8 action)
 {
-	struct xgw_route rt = { .action = XGW_RT_NEXTHOP, .nh_id = 1 };
+	struct xgw_route rt = { .action = action, .nh_id = 1 };
 	size_t i;
 	int err = 0;
 
@@ -311,13 +330,38 @@ static int xgw_routes(struct xgw_fib *fib, const struct bench_set *bs)
 	return err ? err : xgw_fib_end(fib);
 }
 
+/* Group 1: next hops 1..N (each its own MAC), equal weights. */
+static int xgw_group(const struct bench_opts *o, struct xgw_bpf *skel)
+{
+	struct xgw_nhg_member m[XGW_NHG_BUCKETS];
+	struct xgw_nh_group g = {};
+	__u32 i, id = 1;
+
+	for (i = 0; i < o->multipath; i++) {
+		struct xgw_nh_slot nh = { .v[0] = {
+			.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
+			.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 2, i + 1 },
+		} };
+		__u32 nh_id = i + 1;
+
+		m[i] = (struct xgw_nhg_member){ nh_id, 1, true };
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &nh_id, &nh, 0))
+			return -1;
+	}
+	if (xgw_nhg_fill(g.bucket, m, o->multipath) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nh_groups), &id, &g, 0);
+}
+
 static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xgw_fib *fib,
 		     const struct bench_set *bs)
 {
-	struct xgw_nexthop nh = {
+	struct xgw_nh_slot nh = { .v[0] = {	/* gen 0: v[0] is live */
 		.ifindex = o->ifindex, .mtu = 1500, .flags = XGW_NH_F_RESOLVED,
 		.smac = { 2, 0, 0, 0, 0, 3 }, .dmac = { 2, 0, 0, 0, 0, 4 },
-	};
+	} };
 	struct xgw_config cfg = {
 		.layout_version = XGW_LAYOUT_VERSION, .latency_sample = o->sample,
 		.ct_udp_timeout_s = XGW_CT_UDP_TIMEOUT_DEFAULT,
@@ -329,7 +373,9 @@ static int xgw_setup(const struct bench_opts *o, struct xgw_bpf *skel, struct xg
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_nexthops), &one, &nh, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.xgw_tx_ports), &key, &dv, 0))
 		return -errno;
-	return xgw_routes(fib, bs);
+	if (o->multipath && xgw_group(o, skel))
+		return -errno;
+	return xgw_routes(fib, bs, o->multipath ? XGW_RT_MULTIPATH : XGW_RT_NEXTHOP);
 }
 
 static void print_result(const struct bench_opts *o, double *runs, double median,
@@ -360,6 +406,70 @@ static double now(void)
 	return clock_s(CLOCK_MONOTONIC);
 }
 
+/* The whole of file @path in a buffer of *len bytes (free() it), or NULL. */
+static void *file_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET)) {
+		buf = malloc(n);
+		if (buf && fread(buf, 1, n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+		*len = n;
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The xgw object, or with --no-icmp the same source built without ICMP
+ * errors, or the object in file o->obj: its bytes in an xgw_bpf skeleton
+ * (the same maps and programs). *elf: what to free after the skeleton.
+ */
+static struct xgw_bpf *xgw_open(const struct bench_opts *o, void **elf)
+{
+	struct xgw_bpf *skel;
+	int err;
+
+	*elf = NULL;
+	if (!o->noicmp && !o->obj)
+		return xgw_bpf__open_and_load();
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		return NULL;
+	err = xgw_bpf__create_skeleton(skel);
+	if (!err && o->obj) {
+		*elf = file_read(o->obj, &skel->skeleton->data_sz);
+		if (*elf)
+			skel->skeleton->data = *elf;
+		else
+			err = -errno;
+		if (err)
+			fprintf(stderr, "pktbench: read %s: %s\n", o->obj, strerror(-err));
+	} else if (!err) {
+		skel->skeleton->data = (void *)xgw_noicmp_bpf__elf_bytes(&skel->skeleton->data_sz);
+	}
+	if (!err)
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	if (!err)
+		err = xgw_bpf__load(skel);
+	if (err) {
+		xgw_bpf__destroy(skel);
+		free(*elf);
+		*elf = NULL;
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 /* CPU time of this process: what a shared machine does not inflate. */
 static double cpu_now(void)
 {
@@ -373,9 +483,10 @@ static int bench_xgw(const struct bench_opts *o, const struct bench_set *bs, dou
 	struct fib_skel fs = {};
 	struct xgw_bpf *skel;
 	double t0 = now();
+	void *elf;
 	int err;
 
-	skel = xgw_bpf__open_and_load();
+	skel = xgw_open(o, &elf);
 	if (!skel)
 		return -errno;
 	err = fib_skel_open(&fs, skel->obj);
@@ -389,6 +500,7 @@ static int bench_xgw(const struct bench_opts *o, const struct bench_set *bs, dou
 			      median);
 	fib_skel_close(&fs);
 	xgw_bpf__destroy(skel);
+	free(elf);
 	return err;
 }
 
@@ -638,6 +750,15 @@ static int check_args(const struct bench_opts *o)
 		fprintf(stderr, "pktbench: invalid --fmt \"%s\" (ip, xgw)\n", o->fmt);
 		return -EINVAL;
 	}
+	if (o->multipath && (o->v6 || !o->host || o->multipath > XGW_NHG_BUCKETS)) {
+		fprintf(stderr, "pktbench: --multipath N needs --host, IPv4, N <= %d\n",
+			XGW_NHG_BUCKETS);
+		return -EINVAL;
+	}
+	if (o->noicmp && o->obj) {
+		fprintf(stderr, "pktbench: --no-icmp or --obj FILE, not both\n");
+		return -EINVAL;
+	}
 	if (o->runs < 1 || o->runs > MAX_RUNS || o->calls < 1) {
 		fprintf(stderr, "pktbench: --runs 1..%d, --calls >= 1\n", MAX_RUNS);
 		return -EINVAL;
@@ -654,6 +775,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "calls", required_argument, NULL, 'c' },	{ "json", no_argument, NULL, 'j' },
 		{ "dests", required_argument, NULL, 'D' },	{ "dist", required_argument, NULL, 'T' },
 		{ "fmt", required_argument, NULL, 'f' },	{ "via", required_argument, NULL, 'v' },
+		{ "multipath", required_argument, NULL, 'm' },
+		{ "no-icmp", no_argument, NULL, 'N' },	{ "obj", required_argument, NULL, 'o' },
 		{}
 	};
 	int c;
@@ -678,6 +801,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case 'r': if (parse_num(optarg, &o->runs)) return -EINVAL; break;
 		case 'c': if (parse_num(optarg, &o->calls)) return -EINVAL; break;
 		case 'D': if (parse_num(optarg, &o->dests)) return -EINVAL; break;
+		case 'N': o->noicmp = true; break;
+		case 'o': o->obj = optarg; break;
+		case 'm': if (parse_num(optarg, &o->multipath)) return -EINVAL; break;
 		default: return -EINVAL;
 		}
 	}
@@ -721,8 +847,9 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 2 || parse_args(argc - 1, argv + 1, &o)) {
-		fprintf(stderr, "usage: pktbench { baseline | trivial | xgw {--host|--lpm N}"
-				" [--sample N] | fib | prefixes --lpm N"
+		fprintf(stderr, "usage: pktbench { baseline | trivial |"
+				" xgw {--host [--multipath N]|--lpm N} [--sample N]"
+				" [--no-icmp | --obj FILE] | fib | prefixes --lpm N"
 				" [--fmt ip|xgw] [--via ADDR] | load --lpm N | churn --lpm N }"
 				" [--v6]"
 				" [--dist uniform|real] [--dests D] [--dev DEV] [--runs R]"
