@@ -63,6 +63,9 @@ static const struct route_def routes[] = {
 	/* an IPv6 service VIP (DSR, one backend behind NH_B) over a /48 */
 	{ "2001:db8:7::/48", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "2001:db8:7::80/128", XGW_RT_NONE, XGW_RT_F_VIP, 0 },
+	/* a VIP mark over a local prefix: the FIB answers local + VIP */
+	{ "2001:db8:8::/48", XGW_RT_LOCAL, 0, 0 },
+	{ "2001:db8:8::80/128", XGW_RT_NONE, XGW_RT_F_VIP, 0 },
 };
 
 /* The service on 2001:db8:7::80 (maps_program() sets it up). */
@@ -253,6 +256,10 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 martian ::ffff:10.0.0.1", V6(.src = "::ffff:10.0.0.1"), XGW_DROP_MARTIAN },
 	{ "ipv6 link-local source to a service VIP", V6(.src = "fe80::1", .dst = SVC6_VIP, TCP),
 	  XGW_DROP_MARTIAN },
+	{ "ipv6 link-local source to a VIP over a local prefix",
+	  V6(.src = "fe80::1", .dst = "2001:db8:8::80", TCP), XGW_DROP_MARTIAN },
+	{ "ipv6 VIP over a local prefix, no service on the port: the kernel's",
+	  V6(.dst = "2001:db8:8::80", TCP), XGW_PASS_LOCAL },
 	{ "ipv4 ethertype, version 6", V4(.bad_version = 6), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 4", V4(.bad_ihl = 4), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 15 beyond tot_len", V4(.bad_ihl = 15, .payload = 0), XGW_DROP_BAD_IP },
