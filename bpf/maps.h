@@ -19,45 +19,6 @@ struct {
 } xgw_config SEC(".maps");
 
 /*
- * The IPv4 FIB, DIR-24-8 (see common/xgw_shared.h): an entry per /24, 256
- * per element (one /16), and 256-entry groups for the /24s that hold
- * longer routes. Mmappable: xgwd writes entries in place. Entries are
- * packed routes (xgw_fib4_pack()).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_fib4_block);
-	__uint(max_entries, XGW_FIB4_TBL24 / 256);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} xgw_fib4_24 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct xgw_fib4_block);
-	__uint(max_entries, XGW_FIB4_GROUPS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} xgw_fib4_8 SEC(".maps");
-
-/* Exact IPv6 destinations: host routes, the gateway's own addresses, VIPs. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct xgw_in6_view);	/* bpftool: bytes */
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_HOSTS);
-} xgw_host6 SEC(".maps");
-
-/* IPv6 prefixes, longest match wins; the kernel requires NO_PREALLOC. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__type(key, struct xgw_lpm6_key_view);	/* bpftool: bytes */
-	__type(value, struct xgw_route);
-	__uint(max_entries, XGW_MAX_PREFIX6);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} xgw_lpm6 SEC(".maps");
-
-/*
  * Next hops by nh_id: egress port, MACs, MTU, VLAN, resolved flag, in two
  * versions and a selector (struct xgw_nh_slot; read through
  * xgw_nexthop_get()). Mmappable: xgwd switches versions with ordered
@@ -246,5 +207,30 @@ struct {
 	__type(value, struct xgw_lb_counter);
 	__uint(max_entries, XGW_MAX_BACKENDS);
 } xgw_be_stats SEC(".maps");
+
+/*
+ * ---- the FIB (fib stream; layout in common/xgw_shared.h, docs/fib.md) ----
+ * One per family: every destination, prefixes, host routes, the gateway's
+ * addresses and VIP marks. Mmapped by xgwd and written in place by
+ * common/fib.c; read by bpf/fib_lookup.h.
+ */
+#define XGW_FIB_ARRAY(name, vtype, n)				\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_ARRAY);		\
+		__type(key, __u32);				\
+		__type(value, vtype);				\
+		__uint(max_entries, n);				\
+		__uint(map_flags, BPF_F_MMAPABLE);		\
+	} name SEC(".maps")
+
+/*
+ * Per family: the lookup arrays (direct table, leaves, chunk heap, IPv6's
+ * hash buckets: one value), and the route records, never read here (they
+ * hold addresses: declared with their views, so bpftool prints bytes).
+ */
+XGW_FIB_ARRAY(xgw_fib4, struct xgw_fib4_tables, 1);
+XGW_FIB_ARRAY(xgw_fib4_routes, struct xgw_fib4_rec_view, XGW_FIB4_ROUTES);
+XGW_FIB_ARRAY(xgw_fib6, struct xgw_fib6_tables, 1);
+XGW_FIB_ARRAY(xgw_fib6_routes, struct xgw_fib6_rec_view, XGW_FIB6_ROUTES);
 
 #endif /* XGW_MAPS_H */

@@ -176,9 +176,7 @@ static __always_inline __u32 xgw_nat_client_nh(const struct xgw_ct_entry *e,
 	if (pkt->family == XGW_AF_INET)
 		rt = xgw_route_lookup4(e->nat_dst[0], &buf);
 	else
-		rt = xgw_route_lookup6(e->nat_dst);
-	if (rt && rt->action == XGW_RT_NONE && pkt->family == XGW_AF_INET6)
-		rt = xgw_prefix_lookup6(e->nat_dst);	/* a bare VIP mark: what lies beneath */
+		rt = xgw_route_lookup6(e->nat_dst, &buf);
 	if (!rt)
 		return 0;
 	if (rt->action == XGW_RT_NEXTHOP)

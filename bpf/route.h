@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Route lookup (host map, then longest prefix) and forwarding to a next hop.
+ * Route lookup (the FIB, bpf/fib_lookup.h) and forwarding to a next hop.
  * The load balancer forwards through xgw_forward() too, so there is one
  * place that rewrites L2, decrements TTL and redirects.
  */
@@ -12,6 +12,8 @@
 #include "icmp.h"
 #include "nhgroup.h"
 
+#include "fib_lookup.h"
+
 /*
  * Keep a map lookup at its own call site. clang merges the IPv4 and IPv6
  * lookups below into one call with the map chosen at run time; the verifier
@@ -22,79 +24,40 @@
 #define xgw_lookup_barrier(v) asm volatile("" : "+r"(v))
 
 /*
- * The IPv4 route of dst, two array reads at most (DIR-24-8, see
- * common/xgw_shared.h): host routes, own addresses, VIP marks and prefixes
- * are one table, so the answer is already the longest match. NULL: no route.
+ * The route of IPv4 @dst, NULL for none (bpf/fib_lookup.h): host routes,
+ * own addresses, VIP marks and prefixes are one table, so the answer is
+ * already the longest match, a VIP mark's flag over the route beneath it
+ * (action XGW_RT_NONE only where there is no route beneath).
  */
 static __always_inline struct xgw_route *xgw_route_lookup4(__be32 dst, struct xgw_route *buf)
 {
-	__u32 a = bpf_ntohl(dst), key = a >> 16, e;
-	struct xgw_fib4_block *blk;
+	__u32 e = xgw_fib4_find(dst);
 
-	blk = bpf_map_lookup_elem(&xgw_fib4_24, &key);
-	xgw_lookup_barrier(blk);
-	if (!blk)
-		return NULL;
-	e = blk->e[(a >> 8) & 0xff];
-	if (e & XGW_FIB4_EXT) {
-		key = e & ~XGW_FIB4_EXT;
-		blk = bpf_map_lookup_elem(&xgw_fib4_8, &key);
-		xgw_lookup_barrier(blk);
-		if (!blk)
-			return NULL;
-		e = blk->e[a & 0xff];
-	}
 	if (!e)
 		return NULL;
-	xgw_fib4_unpack(e, buf);
+	xgw_fib_unpack(e, buf);
 	return buf;
 }
 
-/* Exact IPv6 destination; NULL if none. May be a bare VIP mark. */
-static __always_inline struct xgw_route *xgw_host_lookup6(const __be32 *dst)
+/* The same for IPv6 @dst (four words, network order). */
+static __always_inline struct xgw_route *xgw_route_lookup6(const __be32 *dst,
+							   struct xgw_route *buf)
 {
-	struct xgw_route *rt = bpf_map_lookup_elem(&xgw_host6, dst);
+	__u32 e = xgw_fib6_find(dst);
 
-	xgw_lookup_barrier(rt);
-	return rt;
+	if (!e)
+		return NULL;
+	xgw_fib_unpack(e, buf);
+	return buf;
 }
 
-static __always_inline struct xgw_route *xgw_prefix_lookup6(const __be32 *dst)
-{
-	struct xgw_lpm6_key key = { .prefixlen = 128 };
-	struct xgw_route *rt;
-
-	__builtin_memcpy(key.addr, dst, sizeof(key.addr));
-	rt = bpf_map_lookup_elem(&xgw_lpm6, &key);
-	xgw_lookup_barrier(rt);
-	return rt;
-}
-
-/*
- * The IPv6 route of dst: its host entry if it has one, else the longest
- * prefix. NULL: no route. The host entry may be a bare VIP mark (action
- * XGW_RT_NONE); the route beneath it is then xgw_prefix_lookup6()'s.
- */
-static __always_inline struct xgw_route *xgw_route_lookup6(const __be32 *dst)
-{
-	struct xgw_route *rt = xgw_host_lookup6(dst);
-
-	if (rt)
-		return rt;
-	return xgw_prefix_lookup6(dst);
-}
-
-/*
- * The route of @pkt's destination, for either family; @buf holds an IPv4
- * answer. An IPv4 VIP (XGW_RT_F_VIP) carries the route of its address
- * beneath; an IPv6 one may be a bare mark (see xgw_route_lookup6()).
- */
+/* The route of @pkt's destination, for either family, in @buf. */
 static __always_inline struct xgw_route *xgw_route_lookup(const struct xgw_pkt *pkt,
 							  struct xgw_route *buf)
 {
 	if (pkt->family == XGW_AF_INET)
 		return xgw_route_lookup4(pkt->dst[0], buf);
-	return xgw_route_lookup6(pkt->dst);
+	return xgw_route_lookup6(pkt->dst, buf);
 }
 
 /*

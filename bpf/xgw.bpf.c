@@ -193,8 +193,8 @@ enum xgw_fast4_left {
 
 /*
  * What the general path keeps between its calls, on xgw_xdp()'s stack:
- * the packet, its route (a copy: an IPv6 route is a map value), and the
- * next hop of a forward.
+ * the packet, its route (the buffer every FIB lookup fills, bpf/route.h),
+ * and the next hop of a forward.
  */
 struct xgw_state {
 	struct xgw_pkt pkt;
@@ -228,14 +228,15 @@ static __always_inline int xgw_decide(struct xdp_md *ctx, struct xgw_state *st, 
 		}
 		rt = xgw_route_lookup(pkt, &st->rt);
 	}
-	/* before the service lookup: no link-local source reaches a backend */
-	if (rt && rt->action != XGW_RT_LOCAL && xgw_src_is_link_local6(pkt))
+	/*
+	 * before the service lookup: no link-local source reaches a backend (a
+	 * VIP's route is the one beneath its mark, which may be local)
+	 */
+	if (rt && (rt->action != XGW_RT_LOCAL || (rt->flags & XGW_RT_F_VIP)) &&
+	    xgw_src_is_link_local6(pkt))
 		return XGW_DROP_MARTIAN;
-	if (rt && (rt->flags & XGW_RT_F_VIP)) {
-		if (rt != &st->rt)
-			st->rt = *rt;
-		return XGW_GENERAL_VIP;
-	}
+	if (rt && (rt->flags & XGW_RT_F_VIP))
+		return XGW_GENERAL_VIP;	/* the route is in st->rt */
 	return xgw_route_apply(ctx, pkt, rt, &st->nh_id);
 }
 
@@ -252,17 +253,12 @@ static __always_inline int xgw_decide(struct xdp_md *ctx, struct xgw_state *st, 
  */
 __noinline int xgw_general(struct xdp_md *ctx, struct xgw_state *st, int left)
 {
-	struct xgw_route *rt;
 	int ret;
 
 	if (!st)
 		return XGW_DROP_MALFORMED;	/* never: the verifier asks */
-	if (left == XGW_PAST_LB) {
-		rt = &st->rt;
-		if (rt->action == XGW_RT_NONE && st->pkt.family == XGW_AF_INET6)
-			rt = xgw_prefix_lookup6(st->pkt.dst);	/* a bare VIP mark */
-		return xgw_route_apply(ctx, &st->pkt, rt, &st->nh_id);
-	}
+	if (left == XGW_PAST_LB)	/* a VIP mark carries the route beneath it */
+		return xgw_route_apply(ctx, &st->pkt, &st->rt, &st->nh_id);
 	ret = xgw_parse(ctx, &st->pkt);
 	if (ret < 0)
 		return -ret;

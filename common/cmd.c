@@ -554,6 +554,19 @@ static int do_route_del(struct parser *p)
 	return no_more(p);
 }
 
+/* show [ summary ] (fib) */
+static int do_route_show(struct parser *p)
+{
+	static const char *const kws[] = { "summary", NULL };
+
+	if (more(p)) {
+		if (kw_next(p, kws) < 0)
+			return -EINVAL;
+		p->cmd->route.summary = true;
+	}
+	return no_more(p);
+}
+
 static int do_route_get(struct parser *p)
 {
 	if (addr_parse(p, pos_arg(p, "ADDR"), &p->cmd->get.addr))
@@ -1160,7 +1173,7 @@ static const struct verb route_verbs[] = {
 	{ "add", XGW_V_ADD, do_route_change },
 	{ "replace", XGW_V_REPLACE, do_route_change },
 	{ "del", XGW_V_DEL, do_route_del },
-	{ "show", XGW_V_SHOW, NULL },
+	{ "show", XGW_V_SHOW, do_route_show },
 	{ "get", XGW_V_GET, do_route_get },
 	{ "follow", XGW_V_FOLLOW, do_route_follow },
 	{ "unfollow", XGW_V_UNFOLLOW, do_route_follow },
@@ -1598,6 +1611,10 @@ static int format_args(const struct xgw_cmd *c, struct out *o)
 		     c->service.show_table ? " table" : "");
 		return 0;
 	}
+	if (c->obj == XGW_OBJ_ROUTE && c->verb == XGW_V_SHOW && c->route.summary) {
+		emit(o, " summary");
+		return 0;
+	}
 	if (c->verb == XGW_V_HELP || c->verb == XGW_V_SHOW ||
 	    c->verb == XGW_V_LATENCY || c->verb == XGW_V_RESET)
 		return 0;
@@ -1708,10 +1725,11 @@ static const char *const help_text[] = {
 	"Usage: xgwctl route { add | replace } ROUTE\n"
 	"       xgwctl route { add | replace } PREFIX NEXTHOP [ NEXTHOP ]...\n"
 	"       xgwctl route del PREFIX\n"
-	"       xgwctl route show\n"
+	"       xgwctl route show [ summary ]\n"
 	"       xgwctl route get ADDR\n"
 	"       xgwctl route { follow | unfollow } table TABLE [ proto PROTO ]\n"
 	"       xgwctl route follow show\n"
+	"summary: per family, the FIB's routes and the memory its lookups use\n"
 	"ROUTE := PREFIX { via ADDR [ dev DEV ] | dev DEV | blackhole }\n"
 	"NEXTHOP := nexthop via ADDR [ dev DEV ] [ weight W ]   (at most 8; W := 1..256)\n"
 	"PREFIX := { ADDR/LEN | ADDR }   (a bare ADDR is a /32 or /128 host route)\n"

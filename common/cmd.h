@@ -183,6 +183,7 @@ struct xgw_cmd {
 			enum xgw_route_type type;
 			struct xgw_addr via;	/* XGW_ROUTE_VIA */
 			char dev[IF_NAMESIZE];	/* "" when not given */
+			bool summary;		/* show summary: the FIBs' counts */
 			unsigned int n_nh;	/* XGW_ROUTE_MULTIPATH: 2.. */
 			struct xgw_route_nh nh[XGW_ROUTE_NH_MAX];
 		} route;

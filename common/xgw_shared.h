@@ -25,15 +25,6 @@
 #ifndef XGW_MAX_NEXTHOPS
 #define XGW_MAX_NEXTHOPS	4096	/* next-hop table, index = nh_id */
 #endif
-#ifndef XGW_MAX_HOSTS
-#define XGW_MAX_HOSTS		262144	/* per family: host routes, local addrs, VIPs */
-#endif
-#ifndef XGW_FIB4_GROUPS
-#define XGW_FIB4_GROUPS		16384	/* /24s holding longer IPv4 routes */
-#endif
-#ifndef XGW_MAX_PREFIX6
-#define XGW_MAX_PREFIX6		1048576
-#endif
 #ifndef XGW_MAX_PORTS
 #define XGW_MAX_PORTS		256	/* egress devices in the devmap */
 #endif
@@ -210,7 +201,7 @@ enum xgw_route_action {
 #define XGW_RT_F_OWN	0x2	/* host entry is one of the gateway's addresses */
 #define XGW_RT_F_MASK	0x3
 
-/* Value of xgw_host6 and xgw_lpm6; the unpacked form of an xgw_fib4 entry. */
+/* A route: the unpacked form of a FIB leaf (xgw_fib_pack()). */
 struct xgw_route {
 	__u8  action;		/* enum xgw_route_action */
 	__u8  flags;		/* XGW_RT_F_* (host entries only) */
@@ -219,70 +210,202 @@ struct xgw_route {
 };
 _Static_assert(sizeof(struct xgw_route) == 8, "xgw_route");
 
-/* xgw_host6 key. */
-struct xgw_in6 {
-	__be32 addr[4];
-};
-_Static_assert(sizeof(struct xgw_in6) == 16, "xgw_in6");
+/* ---- FIB v2 (fib stream): both families, layout 3 --------------------------------- */
+/*
+ * Every destination of a family, prefixes, host routes, the gateway's own
+ * addresses and VIP marks alike, answers from one FIB: leaf-pushed address
+ * ranges (DXR, Zec, Rizzo, Mikuc 2012) in compact chunks, found through a
+ * direct table on the first 16 bits and, for IPv6, hash tables keyed by
+ * the first 32 and 48 bits that the datapath probes in parallel. See
+ * docs/fib.md for the structure, the measurements behind it and the update
+ * protocol; common/fib.c writes it, bpf/fib_lookup.h reads it.
+ *
+ * A value (direct entry, hash value) is a leaf index (bit 31 clear: the
+ * answer for the whole span), or a chunk reference (XGW_FIB_NODE): the
+ * chunk at heap[ref & XGW_FIB_OFF] (16-bit units) is heap[off] = n - 1
+ * followed by n ranges sorted by start, over the next 16 bits of the
+ * address (the key); the answer is the last range whose start <= key.
+ * XGW_FIB_SHORT: a range is one unit, start >> 8 in its high byte and the
+ * leaf in its low byte; otherwise two units, start then leaf. Leaf 0 is
+ * "no route"; the leaf table holds the packed route (xgw_fib_pack()).
+ */
+#ifndef XGW_FIB4_HEAP
+#define XGW_FIB4_HEAP		(1u << 23)	/* IPv4 chunk heap, 16-bit units (16 MiB) */
+#endif
+#ifndef XGW_FIB6_HEAP
+#define XGW_FIB6_HEAP		(1u << 23)	/* IPv6 chunk heap, 16-bit units (16 MiB) */
+#endif
+#ifndef XGW_FIB6_H32
+#define XGW_FIB6_H32		(1u << 18)	/* /32 hash buckets (7 keys each) */
+#endif
+#ifndef XGW_FIB6_H48
+#define XGW_FIB6_H48		(1u << 18)	/* /48 hash buckets (5 keys each) */
+#endif
+#ifndef XGW_FIB6_HD
+#define XGW_FIB6_HD		(1u << 17)	/* /128 and deep hash buckets (2 keys each) */
+#endif
+#ifndef XGW_FIB4_ROUTES
+#define XGW_FIB4_ROUTES		(1u << 21)	/* IPv4 routes (records for a restart) */
+#endif
+#ifndef XGW_FIB6_ROUTES
+#define XGW_FIB6_ROUTES		(1u << 21)	/* IPv6 routes */
+#endif
+#define XGW_FIB_DIR		65536		/* direct table entries (first 16 bits) */
+#define XGW_FIB_LEAVES		65536		/* leaf table entries (16-bit index) */
+#define XGW_FIB_PROBES		8		/* buckets a hash lookup reads at most */
+_Static_assert(!(XGW_FIB4_HEAP & (XGW_FIB4_HEAP - 1)) && !(XGW_FIB6_HEAP & (XGW_FIB6_HEAP - 1)),
+	       "heaps are powers of two (the datapath masks offsets)");
+_Static_assert(!(XGW_FIB6_H32 & (XGW_FIB6_H32 - 1)) && !(XGW_FIB6_H48 & (XGW_FIB6_H48 - 1)) &&
+	       !(XGW_FIB6_HD & (XGW_FIB6_HD - 1)), "hash tables are powers of two");
+
+#define XGW_FIB_NODE		0x80000000u	/* value: a chunk reference */
+#define XGW_FIB_SHORT		0x40000000u	/* chunk of one-unit ranges */
+#define XGW_FIB_OFF		0x3fffffffu	/* chunk offset in the heap */
+#define XGW_FIB_LEAF		0x0000ffffu	/* value: leaf index */
 
 /*
- * The IPv4 FIB, DIR-24-8 (Gupta, Lin, McKeown 1998; DPDK's rte_lpm): every
- * IPv4 destination, host routes, the gateway's own addresses, VIP marks and
- * prefixes alike, resolves in at most two reads of two arrays, whatever the
- * size of the table:
- *
- *   e = tbl24[dst >> 8]                            (the /24 holding dst)
- *   if (e & XGW_FIB4_EXT)                          (the /24 has longer routes)
- *       e = tbl8[(e & ~XGW_FIB4_EXT) * 256 + (dst & 0xff)]
- *
- * tbl24 and tbl8 are dense u32 arrays: the memory of the maps xgw_fib4_24
- * (one element of 256 entries per /16, key dst >> 16) and xgw_fib4_8 (one
- * element per group, key the group index). Their elements are 256 entries
- * rather than one because the kernel pads an array's values to 8 bytes.
- *
- * dst in host byte order. e is the packed route of dst's longest match
- * (action, flags, nh_id, and the match's prefix length, which the datapath
- * ignores and a restarted xgwd reads back), 0 for no route. common/fib4.c
- * computes the entries from the prefix set kept in userspace and writes
- * them in place (the arrays are mmapped): each entry is one aligned 32-bit
- * store, a group is filled before an entry points at it and is reused only
- * after a grace period.
+ * Leaf values are packed routes: flags << 28 | action << 24 | nh_id (the
+ * prefix-length field, bits 16-21 and for IPv6 up to bit 23, is left 0 in
+ * the datapath's leaves so that neighbouring ranges of one next hop merge;
+ * the route records keep it). IPv6 only: XGW_FIB_EXT marks the /64s holding longer
+ * routes; its low 16 bits are the leaf of the rest of the /64, and
+ * XGW_FIB_EXT_HOSTS / _DEEP say whether /128s (hash HD, len 128) or
+ * /65-/127 routes (a deep chunk: hash HD, len 64) may answer instead.
  */
-#define XGW_FIB4_TBL24		(1u << 24)	/* entries of tbl24 */
+#define XGW_FIB_EXT		0x80000000u
+#define XGW_FIB_EXT_HOSTS	0x40000000u
+#define XGW_FIB_EXT_DEEP	0x20000000u
+#define XGW_FIB_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
+#define XGW_FIB_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
+#define XGW_FIB_DEPTH_SHIFT	16		/* prefix length (route records only), 8 bits */
+#define XGW_FIB_NH_MASK		0x0000ffffu	/* nh_id */
 
-struct xgw_fib4_block {
-	__u32 e[256];
+/*
+ * IPv6 hash tables: one cache line per bucket, linear probing by bucket.
+ * over: how many keys homed in this bucket or before it live after it (a
+ * lookup reads the next bucket only while over is not 0). A slot is free
+ * when its value is 0; keys are in host order.
+ */
+struct xgw_fib_b32 {
+	__u32 over, pad;
+	struct {
+		__u32 key;	/* first 32 bits */
+		__u32 val;
+	} s[7];
 };
-_Static_assert(sizeof(struct xgw_fib4_block) == 1024, "xgw_fib4_block");
-#define XGW_FIB4_EXT		0x80000000u	/* low 31 bits: group index */
-#define XGW_FIB4_FLAGS_SHIFT	28		/* XGW_RT_F_*, 3 bits */
-#define XGW_FIB4_ACTION_SHIFT	24		/* enum xgw_route_action, 4 bits */
-#define XGW_FIB4_DEPTH_SHIFT	16		/* prefix length of the route, 6 bits */
-#define XGW_FIB4_NH_MASK	0x0000ffffu	/* nh_id */
-_Static_assert(XGW_MAX_NEXTHOPS <= XGW_FIB4_NH_MASK + 1, "nh_id fits an xgw_fib4 entry");
-_Static_assert(XGW_MAX_NHGROUPS <= XGW_FIB4_NH_MASK + 1, "group id fits an xgw_fib4 entry");
-_Static_assert(XGW_RT_F_MASK <= 7, "route flags fit an xgw_fib4 entry");
+_Static_assert(sizeof(struct xgw_fib_b32) == 64, "xgw_fib_b32");
 
-static inline __attribute__((always_inline)) __u32 xgw_fib4_pack(const struct xgw_route *rt)
-{
-	return (__u32)(rt->flags & XGW_RT_F_MASK) << XGW_FIB4_FLAGS_SHIFT |
-	       (__u32)(rt->action & 0xf) << XGW_FIB4_ACTION_SHIFT |
-	       (rt->nh_id & XGW_FIB4_NH_MASK);
-}
+struct xgw_fib_b48 {
+	__u32 over;
+	struct {
+		__u32 hi;	/* first 32 bits */
+		__u32 lo;	/* next 16 bits, in the low half */
+		__u32 val;
+	} s[5];
+};
+_Static_assert(sizeof(struct xgw_fib_b48) == 64, "xgw_fib_b48");
 
-static inline __attribute__((always_inline)) void xgw_fib4_unpack(__u32 e, struct xgw_route *rt)
-{
-	rt->action = (e >> XGW_FIB4_ACTION_SHIFT) & 0xf;
-	rt->flags = (e >> XGW_FIB4_FLAGS_SHIFT) & 0x7;
-	rt->pad = 0;
-	rt->nh_id = e & XGW_FIB4_NH_MASK;
-}
+/*
+ * Hosts (len 128: val is a leaf) and deep chunks (len 64: the chunk of the
+ * /64's routes of /65-/127, whose ranges are 8 units: the 64-bit start in
+ * four units, most significant first, the leaf, three units of padding;
+ * XGW_FIB_SHORT never set).
+ */
+struct xgw_fib_bd {
+	__u32 over, pad[3];
+	struct {
+		__u32 k[4];
+		__u32 val;
+		__u32 len;
+	} s[2];
+};
+_Static_assert(sizeof(struct xgw_fib_bd) == 64, "xgw_fib_bd");
+_Static_assert(XGW_MAX_NEXTHOPS <= XGW_FIB_NH_MASK + 1, "nh_id fits a FIB leaf");
+_Static_assert(XGW_MAX_NHGROUPS <= XGW_FIB_NH_MASK + 1, "group id fits a FIB leaf");
+_Static_assert(XGW_RT_F_MASK <= 7, "route flags fit a FIB leaf");
 
-struct xgw_lpm6_key {
-	__u32  prefixlen;
+/*
+ * A family's lookup arrays, the one value of its map (xgw_fib4, xgw_fib6):
+ * one pointer reaches them all. The heap comes last, followed by
+ * XGW_FIB_SLACK units no chunk uses: the datapath points at a chunk and
+ * indexes it (any index below XGW_FIB_SLACK), which the verifier can only
+ * prove in bounds with that much room after any offset into the heap.
+ * Offsets are multiples of 64.
+ */
+#define XGW_FIB_SLACK		(1u << 17)	/* units: the longest chunk, 2 * 65536 + 1 */
+
+struct xgw_fib4_tables {
+	__u32 dir[XGW_FIB_DIR];
+	__u32 leaves[XGW_FIB_LEAVES];
+	__u16 heap[XGW_FIB4_HEAP];
+	__u16 slack[XGW_FIB_SLACK + 64];
+};
+
+struct xgw_fib6_tables {
+	__u32 dir[XGW_FIB_DIR];
+	__u32 leaves[XGW_FIB_LEAVES];
+	struct xgw_fib_b32 h32[XGW_FIB6_H32];
+	struct xgw_fib_b48 h48[XGW_FIB6_H48];
+	struct xgw_fib_bd hd[XGW_FIB6_HD];
+	__u16 heap[XGW_FIB6_HEAP];
+	__u16 slack[XGW_FIB_SLACK + 64];
+};
+_Static_assert(__builtin_offsetof(struct xgw_fib6_tables, heap) % 64 == 0 &&
+	       __builtin_offsetof(struct xgw_fib6_tables, h32) % 64 == 0, "buckets on lines");
+
+/*
+ * Route records (xgw_fib4_routes, xgw_fib6_routes): the route set itself,
+ * never read by the datapath, for a restarted xgwd (which next hop a route
+ * had). e: the packed route with its prefix length in the depth field; 0:
+ * free.
+ */
+struct xgw_fib4_rec {
+	__be32 addr;
+	__u32 e;
+};
+_Static_assert(sizeof(struct xgw_fib4_rec) == 8, "xgw_fib4_rec");
+
+struct xgw_fib6_rec {
 	__be32 addr[4];
+	__u32 e;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xgw_lpm6_key) == 20, "xgw_lpm6_key");
+_Static_assert(sizeof(struct xgw_fib6_rec) == 24, "xgw_fib6_rec");
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_pack(const struct xgw_route *rt)
+{
+	return (__u32)(rt->flags & XGW_RT_F_MASK) << XGW_FIB_FLAGS_SHIFT |
+	       (__u32)(rt->action & 0xf) << XGW_FIB_ACTION_SHIFT |
+	       (rt->nh_id & XGW_FIB_NH_MASK);
+}
+
+static inline __attribute__((always_inline)) void xgw_fib_unpack(__u32 e, struct xgw_route *rt)
+{
+	rt->action = (e >> XGW_FIB_ACTION_SHIFT) & 0xf;
+	rt->flags = (e >> XGW_FIB_FLAGS_SHIFT) & 0x7;
+	rt->pad = 0;
+	rt->nh_id = e & XGW_FIB_NH_MASK;
+}
+
+/* Bucket of a key (shared by both sides: a multiplicative hash). */
+static inline __attribute__((always_inline)) __u32 xgw_fib_hash32(__u32 hi)
+{
+	return (__u32)(((__u64)hi * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_hash48(__u32 hi, __u32 lo)
+{
+	return (__u32)((((__u64)hi << 16 | (lo & 0xffff)) * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static inline __attribute__((always_inline)) __u32 xgw_fib_hashd(__u64 hi, __u64 lo, __u32 len)
+{
+	__u64 x = hi * 0x9e3779b97f4a7c15ULL;
+
+	x ^= lo * 0xc2b2ae3d27d4eb4fULL;
+	x ^= (__u64)len * 0x165667b19e3779f9ULL;
+	return (__u32)(x >> 32);
+}
 
 #define XGW_NH_F_RESOLVED	0x1	/* dmac is valid and the link is up */
 
@@ -612,19 +735,22 @@ enum xgw_decap_stat {
 #define XGW_VIEW_SIZE(s, v)                                                      \
 	_Static_assert(sizeof(struct s) == sizeof(struct v), #v " is the size of " #s)
 
-struct xgw_in6_view {
-	__u8 addr[16];
+struct xgw_fib4_rec_view {
+	__u8  addr[4];
+	__u32 e;
 };
-XGW_VIEW_SIZE(xgw_in6, xgw_in6_view);
-XGW_VIEW_SAME(xgw_in6, xgw_in6_view, addr);
+XGW_VIEW_SIZE(xgw_fib4_rec, xgw_fib4_rec_view);
+XGW_VIEW_SAME(xgw_fib4_rec, xgw_fib4_rec_view, addr);
+XGW_VIEW_SAME(xgw_fib4_rec, xgw_fib4_rec_view, e);
 
-struct xgw_lpm6_key_view {
-	__u32 prefixlen;
+struct xgw_fib6_rec_view {
 	__u8  addr[16];
+	__u32 e;
+	__u32 pad;
 };
-XGW_VIEW_SIZE(xgw_lpm6_key, xgw_lpm6_key_view);
-XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, prefixlen);
-XGW_VIEW_SAME(xgw_lpm6_key, xgw_lpm6_key_view, addr);
+XGW_VIEW_SIZE(xgw_fib6_rec, xgw_fib6_rec_view);
+XGW_VIEW_SAME(xgw_fib6_rec, xgw_fib6_rec_view, addr);
+XGW_VIEW_SAME(xgw_fib6_rec, xgw_fib6_rec_view, e);
 
 struct xgw_svc_key_view {
 	__u8 addr[16];		/* IPv4: the first 4 */

@@ -3,7 +3,7 @@
  * What the datapath holds for each destination (entry.c): composed from
  * its sources (own address, route, on-link neighbour, VIP mark) and
  * written to the FIBs. The only part of xgwd that writes route entries:
- * the IPv4 FIB (common/fib4.h) and the IPv6 maps sit behind it.
+ * both families' FIBs (common/fib.h) sit behind it.
  */
 #ifndef XGWD_ENTRY_H
 #define XGWD_ENTRY_H
@@ -24,14 +24,21 @@ int entry__adopted(struct xgwd *d, const struct xgw_prefix *dst, struct xgw_rout
  * (a state file line that failed at start), and take it away again. */
 int entry__keep(struct xgwd *d, const struct xgw_prefix *dst, const struct xgw_route *v);
 void entry__unkeep(struct xgwd *d, const struct xgw_prefix *dst);
-/* One line for a failed write of dst; the IPv4 FIB's limit by name. */
-void entry__errmsg(int err, const struct xgw_prefix *dst, const char *what,
+/* One line for a failed write of dst; a full FIB's limit by name. */
+void entry__errmsg(struct xgwd *d, int err, const struct xgw_prefix *dst, const char *what,
 		   char *buf, size_t len);
 /*
- * After restoring over an adopted datapath: write the IPv4 FIB's deferred
- * changes in one pass, then forget the IPv6 entries no source wants any
- * more. 0 or -errno (the FIB could not be written: the datapath keeps what
- * it had, and the IPv6 maps are left as they were).
+ * A batch of commands: FIB changes from entry__begin() on are written
+ * together by entry__end() (each chunk once). entry__end() returns 0, or
+ * -errno with a line in err, nothing written and the batch still open:
+ * undo the commands, then entry__end() again.
+ */
+void entry__begin(struct xgwd *d);
+int entry__end(struct xgwd *d, char *err, size_t errlen);
+/*
+ * After restoring over an adopted datapath: write both FIBs' replayed
+ * route sets in one pass each (what the state file no longer has goes).
+ * 0 or -errno (a FIB could not be written: the datapath keeps what it had).
  */
 int entry__commit(struct xgwd *d);
 

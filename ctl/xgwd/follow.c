@@ -158,7 +158,7 @@ static void follow__failed(struct xgwd *d, const struct xgw_prefix *dst, int err
 	/* one line per power of two: a full FIB must not flood the log */
 	f->failed++;
 	if (!(f->failed & (f->failed - 1))) {
-		entry__errmsg(err, dst, "cannot write", msg, sizeof(msg));
+		entry__errmsg(d, err, dst, "cannot write", msg, sizeof(msg));
 		pr_warn("follow: %s: %s (%lu followed route(s) not in the datapath so far)",
 			xgw_prefix_str(dst, buf, sizeof(buf)), msg, f->failed);
 	}

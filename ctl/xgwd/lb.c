@@ -988,9 +988,9 @@ static int lb_service_add(struct xgwd *d, const struct xgw_cmd *c,
 	}
 	ret = route__set_vip(d, &s->svc.addr, true);
 	if (ret) {
-		if (ret == -ENOSPC && s->svc.addr.family == AF_INET)
-			snprintf(err, errlen, "cannot mark VIP: IPv4 FIB full (no free group "
-				 "of %u for its /24)", XGW_FIB4_GROUPS);
+		if (ret == -ENOSPC)
+			snprintf(err, errlen, "cannot mark VIP: %s",
+				 xgw_fib_full(d->fib[s->svc.addr.family == AF_INET6]));
 		else
 			snprintf(err, errlen, "cannot mark VIP: %s", strerror(-ret));
 		goto fail;

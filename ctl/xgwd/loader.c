@@ -3,8 +3,8 @@
  * Loading the datapath: every map is pinned by name under the pin dir, so a
  * restarted xgwd reuses the very maps the running program uses (hitless
  * restart). Pins from another layout version are refused, never touched.
- * The IPv4 FIB's two arrays are mmapped and handed to common/fib4.c, which
- * writes their entries in place.
+ * Both families' FIB maps are mmapped and handed to common/fib.c, which
+ * writes them in place.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -23,7 +23,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "fib4.h"
+#include "fib.h"
 #include "json_print.h"
 #include "loader.h"
 #include "xgwd.h"
@@ -384,36 +384,44 @@ static int loader__lock(struct xgwd *d)
 	return 0;
 }
 
-static void loader__fib4_close(struct xgwd *d)
+static void loader__fib_close(struct xgwd *d)
 {
-	if (d->fib4)
-		xgw_fib4_close(d->fib4);
-	d->fib4 = NULL;
-	xgw_fib4_unmap(&d->fib4_maps);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		xgw_fib_close(d->fib[i]);
+		d->fib[i] = NULL;
+		xgw_fib_unmap(&d->fibm[i]);
+	}
 }
 
 /*
- * Map xgw_fib4_24 and xgw_fib4_8 and take charge of them. Over adopted maps
- * the FIB keeps what the datapath uses until route__sweep() commits the
+ * Map both families' FIB maps and take charge of them. Over adopted maps
+ * each FIB keeps what the datapath uses until entry__commit() writes the
  * restored route set.
  */
-static int loader__fib4_open(struct xgwd *d)
+static int loader__fib_open(struct xgwd *d)
 {
-	struct xgw_fib4_maps *m = &d->fib4_maps;
-	int err;
+	int i, err = 0;
 
-	err = xgw_fib4_map(bpf_map__fd(d->skel->maps.xgw_fib4_24),
-			   bpf_map__fd(d->skel->maps.xgw_fib4_8), PROT_READ | PROT_WRITE, m);
-	if (err) {
-		pr_warn("cannot map the IPv4 FIB (xgw_fib4_24, xgw_fib4_8): %s", strerror(-err));
-		return err;
+	for (i = 0; !err && i < 2; i++) {
+		const char *fam = i ? "IPv6" : "IPv4";
+
+		err = xgw_fib_map_object(d->skel->obj, i ? AF_INET6 : AF_INET,
+					 PROT_READ | PROT_WRITE, &d->fibm[i]);
+		if (err) {
+			pr_warn("cannot map the %s FIB: %s", fam, strerror(-err));
+			break;
+		}
+		err = xgw_fib_open(&d->fib[i], &d->fibm[i], d->adopted);
+		if (err == -EINVAL && d->adopted)
+			pr_warn("the pinned %s FIB is not one this xgwd wrote; run xgwd --cleanup",
+				fam);
+		else if (err)
+			pr_warn("cannot set up the %s FIB: %s", fam, strerror(-err));
 	}
-	err = xgw_fib4_open(&d->fib4, m->tbl24, m->tbl8, m->ngroups, d->adopted);
-	if (!err)
-		return 0;
-	d->fib4 = NULL;
-	pr_warn("cannot set up the IPv4 FIB: %s", strerror(-err));
-	loader__fib4_close(d);
+	if (err)
+		loader__fib_close(d);
 	return err;
 }
 
@@ -511,7 +519,7 @@ int loader__open(struct xgwd *d)
 	if (reused)
 		pr_info("reused %d pinned map(s)", reused);
 	d->adopted = pinned;
-	err = loader__fib4_open(d);
+	err = loader__fib_open(d);
 	if (!err)
 		err = xgw_nh_table_open(&d->nh_table, bpf_map__fd(d->skel->maps.xgw_nexthops),
 					bpf_map__fd(d->skel->maps.xgw_nh_groups));
@@ -527,7 +535,7 @@ int loader__open(struct xgwd *d)
 		loader__attach_tracing(d);
 out:
 	if (err) {
-		loader__fib4_close(d);
+		loader__fib_close(d);
 		xgw_nh_table_close(&d->nh_table);
 		xgw_bpf__destroy(d->skel);
 		d->skel = NULL;
@@ -538,7 +546,7 @@ out:
 void loader__close(struct xgwd *d)
 {
 	/* Maps stay pinned and attached programs keep running. */
-	loader__fib4_close(d);
+	loader__fib_close(d);
 	xgw_nh_table_close(&d->nh_table);
 	xgw_bpf__destroy(d->skel);
 	d->skel = NULL;

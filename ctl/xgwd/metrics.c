@@ -13,7 +13,7 @@
  * main loop polls) and waits for it at most XGWD_METRICS_WAIT_MS; a main
  * loop busy with a long batch gets the previous snapshot served instead.
  * Hash maps are counted with bpf_map_lookup_batch() (thousands of entries
- * per syscall): xgw_host6 and the devmap in the scraping thread, off the
+ * per syscall): the devmap in the scraping thread, off the
  * lock; the connection table by lb.c in the snapshot (NAT flows per service
  * need its services).
  * Label values are escaped per the exposition format (prom.c).
@@ -28,7 +28,7 @@
 #include <microhttpd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "fib4.h"
+#include "fib.h"
 #include "follow.h"
 #include "lb.h"
 #include "link.h"
@@ -134,37 +134,29 @@ static void metrics__latency(struct xgwd *d, FILE *f)
 	fprintf(f, "xgw_latency_sample %u\n", d->config.latency_sample);
 }
 
-/* LPM entries are exactly our prefix routes (walking 1M keys per scrape
- * would take seconds). */
-static long lpm_count(struct xgwd *d, int family)
+/* The FIBs: routes, and the memory their lookups can touch (of the most). */
+static void metrics__fib(struct xgwd *d, FILE *f)
 {
-	long n = 0;
-	size_t i;
+	static const char *const fam[2] = { "ipv4", "ipv6" };
+	struct xgw_fib_stats st[2];
+	int i;
 
-	for (i = 0; i < d->routes.n; i++) {
-		struct xgwd_route *r = xgwd_vec__at(&d->routes, struct xgwd_route, i);
-
-		n += r->dst.addr.family == family &&
-		     r->dst.len != (family == AF_INET ? 32 : 128);
-	}
-	return n;
-}
-
-/* The IPv4 FIB's arrays have no entry count: its own route set and groups. */
-static void metrics__fib4(struct xgwd *d, FILE *f)
-{
-	struct xgw_fib4_stats st;
-
-	xgw_fib4_stats(d->fib4, &st);
-	xgw_prom_head(f, "xgw_fib4_routes", "gauge",
-		  "IPv4 FIB entries: prefixes, host routes, own addresses, VIP marks.");
-	fprintf(f, "xgw_fib4_routes %u\n", st.routes);
-	xgw_prom_head(f, "xgw_fib4_groups_used", "gauge",
-		  "IPv4 FIB /24s holding routes longer than /24 (256-entry groups in use).");
-	fprintf(f, "xgw_fib4_groups_used %u\n", st.groups_used);
-	xgw_prom_head(f, "xgw_fib4_groups_max", "gauge",
-		  "IPv4 FIB groups available (XGW_FIB4_GROUPS).");
-	fprintf(f, "xgw_fib4_groups_max %u\n", st.groups_max);
+	for (i = 0; i < 2; i++)
+		xgw_fib_stats(d->fib[i], &st[i]);
+	xgw_prom_head(f, "xgw_fib_routes", "gauge",
+		      "FIB routes: prefixes, host routes, own addresses, VIP marks.");
+	for (i = 0; i < 2; i++)
+		fprintf(f, "xgw_fib_routes{family=\"%s\"} %u\n", fam[i], st[i].routes);
+	xgw_prom_head(f, "xgw_fib_memory_bytes", "gauge",
+		      "FIB memory the lookups use: direct table, leaves, chunks, hash buckets.");
+	for (i = 0; i < 2; i++)
+		fprintf(f, "xgw_fib_memory_bytes{family=\"%s\"} %llu\n", fam[i],
+			(unsigned long long)st[i].bytes);
+	xgw_prom_head(f, "xgw_fib_memory_max_bytes", "gauge",
+		      "FIB memory there is (XGW_FIB4_HEAP, XGW_FIB6_HEAP, XGW_FIB6_H32/H48/HD).");
+	for (i = 0; i < 2; i++)
+		fprintf(f, "xgw_fib_memory_max_bytes{family=\"%s\"} %llu\n", fam[i],
+			(unsigned long long)st[i].bytes_max);
 }
 
 /* The daemon's own health: control clients, the state file. */
@@ -201,7 +193,7 @@ int metrics__write(struct xgwd *d, FILE *f)
 	metrics__reasons(d, f);
 	metrics__nexthops(d, f);
 	metrics__latency(d, f);
-	metrics__fib4(d, f);
+	metrics__fib(d, f);
 	metrics__daemon(d, f);
 	link__metrics(d, f);
 	follow__metrics(d, f);
@@ -216,7 +208,6 @@ static struct {
 	pthread_cond_t cv;		/* a new snapshot is there */
 	char *text;			/* metrics__write() of the main loop */
 	size_t len;
-	long lpm6;			/* xgw_lpm6 entries (our IPv6 prefixes) */
 	unsigned int nh_used;		/* next hops in use */
 	unsigned long gen;		/* snapshots written so far */
 	long long at;			/* when the last one was written, ms */
@@ -226,7 +217,7 @@ static struct {
 		const char *name;
 		int fd;
 		__u32 ksz, vsz, max;
-	} maps[2];			/* counted per scrape, off the lock */
+	} maps[1];			/* counted per scrape, off the lock */
 	struct MHD_Daemon *mhd;
 	int lfd;
 	/* open connections and when their current request began (MHD's
@@ -284,23 +275,21 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 
 /* The families counted in the scraping thread (the connection table is
  * lb.c's, in the snapshot: it counts NAT flows per service too). */
-static void mx_maps(FILE *f, long lpm6, unsigned int nh_used)
+static void mx_maps(FILE *f, unsigned int nh_used)
 {
-	long count[2];
+	long count[1];
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 1; i++)
 		count[i] = xgw_map_walk(mx.maps[i].fd, mx.maps[i].ksz, mx.maps[i].vsz, NULL, NULL);
 	xgw_prom_head(f, "xgw_map_entries", "gauge", "Entries in use per map.");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 1; i++)
 		fprintf(f, "xgw_map_entries{map=\"%s\"} %ld\n", mx.maps[i].name, count[i]);
-	fprintf(f, "xgw_map_entries{map=\"xgw_lpm6\"} %ld\n", lpm6);
 	fprintf(f, "xgw_map_entries{map=\"xgw_nexthops\"} %u\n", nh_used);
 	xgw_prom_head(f, "xgw_map_capacity", "gauge", "Maximum entries per map.");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 1; i++)
 		fprintf(f, "xgw_map_capacity{map=\"%s\"} %u\n", mx.maps[i].name,
 			mx.maps[i].max);
-	fprintf(f, "xgw_map_capacity{map=\"xgw_lpm6\"} %u\n", XGW_MAX_PREFIX6);
 	fprintf(f, "xgw_map_capacity{map=\"xgw_nexthops\"} %u\n", XGW_MAX_NEXTHOPS - 1);
 }
 
@@ -311,7 +300,6 @@ void metrics__refresh(struct xgwd *d)
 	size_t len = 0;
 	__u64 v;
 	FILE *f;
-	long lpm6;
 	unsigned int used = 0;
 	__u32 id;
 
@@ -322,7 +310,6 @@ void metrics__refresh(struct xgwd *d)
 		return;
 	pthread_mutex_lock(&d->lock);
 	metrics__write(d, f);
-	lpm6 = lpm_count(d, AF_INET6);
 	for (id = 1; id < XGW_MAX_NEXTHOPS; id++)
 		used += d->nexthops[id].id != 0;
 	pthread_mutex_unlock(&d->lock);
@@ -331,7 +318,6 @@ void metrics__refresh(struct xgwd *d)
 	free(mx.text);
 	mx.text = text;
 	mx.len = len;
-	mx.lpm6 = lpm6;
 	mx.nh_used = used;
 	mx.gen++;
 	mx.at = xgw_now_ms();
@@ -350,7 +336,6 @@ static char *mx_scrape(size_t *len)
 {
 	char *body = NULL;
 	size_t blen = 0;
-	long lpm6;
 	unsigned int nh_used;
 	struct timespec ts;
 	unsigned long gen;
@@ -374,10 +359,9 @@ static char *mx_scrape(size_t *len)
 	}
 	if (mx.text)
 		fwrite(mx.text, 1, mx.len, f);
-	lpm6 = mx.lpm6;
 	nh_used = mx.nh_used;
 	pthread_mutex_unlock(&mx.mu);
-	mx_maps(f, lpm6, nh_used);
+	mx_maps(f, nh_used);
 	fclose(f);
 	*len = blen;
 	return body;
@@ -509,16 +493,14 @@ static int mx_listen(const char *addr)
 
 int metrics__open(struct xgwd *d)
 {
-	struct bpf_map *maps[2] = {
-		d->skel->maps.xgw_host6, d->skel->maps.xgw_tx_ports,
-	};
+	struct bpf_map *maps[1] = { d->skel->maps.xgw_tx_ports };
 	pthread_condattr_t ca;
 	int i;
 
 	d->metrics_fd = -1;
 	if (!d->opts.metrics[0] || !strcmp(d->opts.metrics, "none"))
 		return 0;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 1; i++) {
 		mx.maps[i].name = bpf_map__name(maps[i]);
 		mx.maps[i].fd = bpf_map__fd(maps[i]);
 		mx.maps[i].ksz = bpf_map__key_size(maps[i]);

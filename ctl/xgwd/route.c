@@ -214,7 +214,7 @@ static int route__set(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		else
 			rtable__del(d, XGWD_ORIGIN_OWN, d->routes.n - 1);
 		entry__sync(d, &nr.dst);
-		entry__errmsg(ret, &nr.dst, "cannot write route", err, errlen);
+		entry__errmsg(d, ret, &nr.dst, "cannot write route", err, errlen);
 		goto fail;
 	}
 	if (r)
@@ -255,7 +255,7 @@ static int route__del(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo 
 		entry__sync(d, &old.dst);
 		if (undo)
 			undo->n--;
-		entry__errmsg(ret, &old.dst, "cannot delete route", err, errlen);
+		entry__errmsg(d, ret, &old.dst, "cannot delete route", err, errlen);
 		return ret;
 	}
 	path__put(d, &old);
@@ -397,6 +397,36 @@ static void onlink__print(struct xgwd *d, const struct xgwd_onlink *o)
 	close_json_object();
 }
 
+/* Per family: routes, and the FIB's memory (docs/fib.md). */
+static int route__summary(struct xgwd *d)
+{
+	static const char *const fam[2] = { "ipv4", "ipv6" };
+	struct xgw_fib_stats st;
+	int i;
+
+	open_json_array(PRINT_JSON, "fib");
+	for (i = 0; i < 2; i++) {
+		xgw_fib_stats(d->fib[i], &st);
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "family", "%s", fam[i]);
+		print_uint(PRINT_ANY, "routes", " routes %u", st.routes);
+		print_u64(PRINT_JSON, "memory_bytes", NULL, st.bytes);
+		print_u64(PRINT_JSON, "memory_max_bytes", NULL, st.bytes_max);
+		print_text(" memory %llu KiB of %llu", (unsigned long long)st.bytes / 1024,
+			   (unsigned long long)st.bytes_max / 1024);
+		print_uint(PRINT_ANY, "chunks", " chunks %u", st.chunks);
+		print_uint(PRINT_ANY, "leaves", " leaves %u", st.leaves);
+		if (i) {
+			print_uint(PRINT_ANY, "hash_keys", " hash keys %u", st.hash_keys);
+			print_uint(PRINT_ANY, "hash_slots", " of %u", st.hash_max);
+		}
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	return 0;
+}
+
 static int route__show(struct xgwd *d)
 {
 	size_t *idx = route__sorted(d), *kidx = sorted(&d->kroutes), i;
@@ -489,7 +519,7 @@ int route__apply(struct xgwd *d, const struct xgw_cmd *c, struct xgwd_undo *undo
 {
 	switch (c->verb) {
 	case XGW_V_SHOW:
-		return route__show(d);
+		return c->route.summary ? route__summary(d) : route__show(d);
 	case XGW_V_GET:
 		return route__get(d, &c->get.addr, err, errlen);
 	case XGW_V_ADD:

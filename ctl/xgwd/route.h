@@ -18,15 +18,15 @@ void route__to_cmd(const struct xgwd_route *r, enum xgw_verb verb, struct xgw_cm
 /*
  * Mark or unmark addr as a VIP in its host entry (XGW_RT_F_VIP), keeping
  * whatever route/local entry it has; an entry created only for the VIP gets
- * action XGW_RT_NONE (IPv4: a mark over the route beneath) and goes away on
- * the last unmark. Reference counted.
+ * action XGW_RT_NONE (a mark over the route beneath) and goes away on the
+ * last unmark. Reference counted.
  */
 int route__set_vip(struct xgwd *d, const struct xgw_addr *vip, bool on);
 /*
- * After restoring over an adopted datapath: write the IPv4 FIB's deferred
- * changes in one pass (xgw_fib4_commit()), then forget the IPv6 entries the
- * state file (and the kernel's addresses) no longer want. 0 or -errno (the
- * FIB could not be written: the datapath keeps what it had).
+ * After restoring over an adopted datapath: write both FIBs' replayed
+ * route sets in one pass each (entry__commit()): what the state file and
+ * the kernel's addresses no longer want goes. 0 or -errno (a FIB could not
+ * be written: the datapath keeps what it had).
  */
 int route__sweep(struct xgwd *d);
 

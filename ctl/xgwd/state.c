@@ -504,6 +504,7 @@ int state__apply_all(struct xgwd *d, const struct parsed *p, bool numbered,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	entry__begin(d);	/* fib: the FIB writes of the batch at once, at the end */
 	for (i = 0; i < p->n; i++) {
 		const struct xgw_cmd *c = &p->cmds[i];
 
@@ -517,12 +518,20 @@ int state__apply_all(struct xgwd *d, const struct parsed *p, bool numbered,
 			apply_error(c, p->lines[i], p->n > 1 || numbered,
 				    msg[0] ? msg : strerror(-ret), err, errlen);
 			xgwd__rollback(d, &undo);
+			entry__end(d, msg, sizeof(msg));
 			goto out;
 		}
 		if (xgw_cmd_is_write(c)) {
 			wrote = true;
 			failed__supersede(d, c, false);
 		}
+	}
+	ret = entry__end(d, msg, sizeof(msg));
+	if (ret) {	/* does not fit: nothing was written */
+		snprintf(err, errlen, "%s; nothing applied", msg);
+		xgwd__rollback(d, &undo);
+		entry__end(d, msg, sizeof(msg));
+		goto out;
 	}
 	if (wrote) {
 		ret = state__save(d);

@@ -37,7 +37,7 @@
 #include "xgw_shared.h"
 #include "addr.h"
 #include "cmd.h"
-#include "fib4.h"
+#include "fib.h"
 #include "log.h"
 #include "nhtable.h"
 
@@ -89,8 +89,8 @@ struct xgwd {
 	pthread_mutex_t lock;		/* guards everything below */
 	struct xgw_bpf *skel;
 	bool adopted;			/* pinned maps were reused at start */
-	struct xgw_fib4 *fib4;		/* the IPv4 FIB over xgw_fib4_24/_8 */
-	struct xgw_fib4_maps fib4_maps;	/* their mmaps (loader.c) */
+	struct xgw_fib *fib[2];		/* the FIBs, IPv4 and IPv6 (entry.c writes) */
+	struct xgw_fib_mem fibm[2];	/* their maps' memory (loader.c) */
 	struct xgw_nh_table nh_table;	/* xgw_nexthops, xgw_nh_groups (loader.c) */
 	bool restoring;			/* applying the state file: no saving */
 

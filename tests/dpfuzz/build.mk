@@ -11,7 +11,7 @@ DPFUZZ_FRAMES ?= 10000000
 all: $(DPFUZZ)
 
 $(DPFUZZ_OBJS): CFLAGS += -Itests/pkt
-$(DPFUZZ_OBJS): $(wildcard tests/dpfuzz/*.h) tests/pkt/fib4_skel.h common/xgw_shared.h \
+$(DPFUZZ_OBJS): $(wildcard tests/dpfuzz/*.h) tests/pkt/fib_skel.h common/xgw_shared.h \
 	common/lbhash.h $(BUILD)/skel/xgw.skel.h
 
 $(DPFUZZ): $(DPFUZZ_OBJS) $(BUILD)/libxgw.a

@@ -14,13 +14,13 @@
 #include <linux/bpf.h>
 
 #include "dp.h"
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "nhtable.h"
 #include "xgw.skel.h"
 
 struct dp {
 	struct xgw_bpf *skel;
-	struct fib4_skel fib4;
+	struct fib_skel fib;
 	struct xgw_nh_table nht;	/* next hops, through common/nhtable.c as xgwd writes them */
 	int prog_fd;
 	int lo;
@@ -94,9 +94,9 @@ struct dp *dp_open(void)
 		fail("load the xgw object (verifier)", err);
 		goto err;
 	}
-	err = fib4_skel_open(&d->fib4, d->skel->maps.xgw_fib4_24, d->skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&d->fib, d->skel->obj);
 	if (err) {
-		fail("mmap the IPv4 FIB", err);
+		fail("mmap the FIBs", err);
 		goto err;
 	}
 	err = xgw_nh_table_open(&d->nht, bpf_map__fd(d->skel->maps.xgw_nexthops),
@@ -117,8 +117,8 @@ void dp_close(struct dp *d)
 	if (!d)
 		return;
 	xgw_nh_table_close(&d->nht);
-	if (d->fib4.fib)
-		fib4_skel_close(&d->fib4);
+	if (d->fib.fib[0])
+		fib_skel_close(&d->fib);
 	xgw_bpf__destroy(d->skel);
 	free(d->pcpu);
 	free(d);
@@ -185,27 +185,13 @@ static int nexthops_write(struct dp *d, const struct fz_cfg *c, bool clear)
 static int route_write(struct dp *d, const struct fz_route *r, bool clear)
 {
 	struct xgw_route rt = { .action = r->action, .flags = r->flags, .nh_id = r->nh };
-	__be32 a4;
+	struct xgw_fib *f = d->fib.fib[r->family == AF_INET6 ? FIB_SKEL_V6 : FIB_SKEL_V4];
+	__be32 a[4];
 	int err;
 
-	if (r->family == AF_INET) {
-		memcpy(&a4, r->addr, 4);
-		err = clear ? xgw_fib4_del(d->fib4.fib, a4, r->len) :
-			      xgw_fib4_set(d->fib4.fib, a4, r->len, &rt);
-		return err ? fail("IPv4 FIB", err) : 0;
-	}
-	if (r->len == 128) {
-		if (clear)
-			return bpf_map_delete_elem(bpf_map__fd(d->skel->maps.xgw_host6), r->addr), 0;
-		return upd(d->skel->maps.xgw_host6, r->addr, &rt);
-	} else {
-		struct xgw_lpm6_key k = { .prefixlen = (uint32_t)r->len };
-
-		memcpy(k.addr, r->addr, 16);
-		if (clear)
-			return bpf_map_delete_elem(bpf_map__fd(d->skel->maps.xgw_lpm6), &k), 0;
-		return upd(d->skel->maps.xgw_lpm6, &k, &rt);
-	}
+	memcpy(a, r->addr, r->family == AF_INET6 ? 16 : 4);
+	err = clear ? xgw_fib_del(f, a, r->len) : xgw_fib_set(f, a, r->len, &rt);
+	return err ? fail(r->family == AF_INET6 ? "IPv6 FIB" : "IPv4 FIB", err) : 0;
 }
 
 static int maglev_write(struct dp *d, uint32_t sid, const struct fz_svc *s)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The real datapath for dpfuzz: the xgw object loaded from its skeleton,
- * a configuration written into its maps as xgwd writes them (the IPv4 FIB
- * through common/fib4.c over the mmapped arrays, as tests/pkt does), one
+ * a configuration written into its maps as xgwd writes them (the FIBs
+ * through common/fib.c over the mmapped maps, as tests/pkt does), one
  * frame run through BPF_PROG_TEST_RUN, counters summed.
  */
 #ifndef XGW_DPFUZZ_DP_H

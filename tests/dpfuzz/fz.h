@@ -41,9 +41,8 @@ struct fz_nh {
 };
 
 /*
- * A route of either family. IPv4: every length goes into the DIR-24-8 FIB
- * (a VIP mark is a /32 of action NONE with flag VIP). IPv6: /128 into the
- * host map, shorter into the LPM trie.
+ * A route of either family, every length into the family's FIB (a VIP mark
+ * is a host route, /32 or /128, of action NONE with flag VIP).
  */
 struct fz_route {
 	int family;

@@ -424,10 +424,9 @@ static const struct fz_route *exact(const struct fz_cfg *c, int family, const ui
 }
 
 /*
- * IPv4 (contract C2, README "The IPv4 FIB"): the longest match among routes;
- * a VIP mark (a /32 of action NONE) adds its flag to the route beneath it.
- * IPv6 (TEAM.md): the host entry; if it is a bare mark (action NONE), its
- * flags over the longest prefix beneath.
+ * Both families (contract C2, README "The FIB", docs/fib.md): the longest
+ * match among routes; a VIP mark (a host route of action NONE) adds its
+ * flag to the route beneath it.
  */
 struct route route_lookup(const struct fz_cfg *c, int family, const uint8_t *dst)
 {
@@ -815,7 +814,8 @@ static void decide(const struct fz_cfg *c, const struct fz_state *st, const stru
 		return;
 	}
 	/* a VIP mark is the address's route: a service's, whatever lies beneath */
-	if ((r.mark || (r.found && r.action != XGW_RT_LOCAL)) && src_is_link_local6(p)) {
+	if ((r.mark || (r.flags & XGW_RT_F_VIP) || (r.found && r.action != XGW_RT_LOCAL)) &&
+	    src_is_link_local6(p)) {
 		end(x, p, XGW_DROP_MARTIAN);
 		return;
 	}

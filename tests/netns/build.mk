@@ -1,7 +1,8 @@
-# fib4get: what the pinned IPv4 FIB answers (and digests of it), read-only,
-# for the netns tests and operators. Included by the top-level Makefile.
-$(BUILD)/tests/netns/fib4get: $(BUILD)/tests/netns/fib4get.o $(BUILD)/libxgw.a
+# fibget: what the pinned FIBs answer (and digests of them), and a route
+# set written into them without xgwd, for the netns tests, the bench and
+# operators. Included by the top-level Makefile.
+$(BUILD)/tests/netns/fibget: $(BUILD)/tests/netns/fibget.o $(BUILD)/libxgw.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-all: $(BUILD)/tests/netns/fib4get
+all: $(BUILD)/tests/netns/fibget

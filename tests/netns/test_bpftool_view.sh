@@ -5,7 +5,7 @@
 # hold them are declared with the BTF views of common/xgw_shared.h. A
 # service, a backend, an IPv6 prefix and an IPv6 host route pushed with
 # xgwctl, and a backend address xgw-decap keeps, read back from
-# `bpftool map dump -j` byte for byte.
+# `bpftool map dump -j` (lookup -j) byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 XGWD=$XT_BUILD/xgwd
@@ -35,10 +35,21 @@ xt_is "$(dump xgw_services '.[0].key')" \
 	"xgw_services: VIP and port as bytes (10.99.0.1, 8080 = 31*256+144)"
 xt_is "$(dump xgw_backends '[.[] | select(.value.family == 2) | .value | {addr, src}][0]')" \
 	"{\"addr\":[10,77,0,2,$z12],\"src\":[10,77,0,1,$z12]}" "xgw_backends: addresses as bytes"
-xt_is "$(dump xgw_lpm6 '.[] | select(.key.prefixlen == 32) | .key.addr')" \
-	"[253,0,0,153,0,0,0,0,0,0,0,0,0,0,0,0]" "xgw_lpm6: the prefix as bytes (fd00:99::/32)"
-xt_is "$(dump xgw_host6 '[.[].key.addr | select(.[3] == 152)][0]')" \
-	"[253,0,0,152,0,0,0,0,0,0,0,0,0,0,0,5]" "xgw_host6: the host as bytes (fd00:98::5)"
+# the IPv6 FIB's route records (2M slots: the first few hold our routes)
+recs()
+{
+	local i
+
+	for i in $(seq 0 31); do
+		bpftool -j map lookup pinned "$PIN/xgw_fib6_routes" key $i 0 0 0 2>/dev/null |
+			jq -c '.formatted.value | select(.e != 0) | .addr'
+	done
+}
+recs >"$XT_TMP/recs"
+xt_is "$(grep -c '^\[253,0,0,153,0,0,0,0,0,0,0,0,0,0,0,0\]$' "$XT_TMP/recs")" 1 \
+	"xgw_fib6_routes: the prefix as bytes (fd00:99::/32)"
+xt_is "$(grep -c '^\[253,0,0,152,0,0,0,0,0,0,0,0,0,0,0,5\]$' "$XT_TMP/recs")" 1 \
+	"xgw_fib6_routes: the host as bytes (fd00:98::5)"
 
 # xgw-decap's map of the host's addresses (its own object).
 DECAP=$XT_BUILD/xgw-decap

@@ -59,7 +59,7 @@ exported=$(awk '$1 == "#" && $2 == "TYPE" {
 xt_is "$([ -n "$exported" ] && echo yes)" yes "a live xgwd's /metrics lists its metric families" ||
 	xt_diag "$(cat "$XT_TMP/gw.log")"
 
-# metric names, not label values such as map="xgw_host6"
+# metric names, not label values such as map="xgw_tx_ports"
 used() { grep -ohP '(?<!["a-z0-9_])xgw_[a-z0-9_]+' "$@" | sort -u; }
 missing=$(comm -23 <(used "$RULES" "$XT_ROOT/contrib/prometheus/xgw-alerts.test.yml") <(echo "$exported"))
 xt_is "$missing" "" "every metric the alert rules (and their tests) name is exported"

@@ -23,14 +23,14 @@
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
-FIB4GET=$XT_BUILD/tests/netns/fib4get
+FIBGET=$XT_BUILD/tests/netns/fibget
 FUZZ=$XT_ROOT/tests/netns/ctlfuzz.py
 COUNT=${XGW_CTLFUZZ_COUNT:-300}
 
 xt_plan 15
 xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
-	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIBGET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIBGET (run make)"
 
 NS=${XT_PFX}cs
 CNS=${XT_PFX}cc
@@ -41,7 +41,7 @@ PORT=$((20000 + $$ % 20000))
 MET=127.0.0.1:$PORT
 
 ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
-fib4() { "$FIB4GET" "$PIN" "$@"; }
+fib4() { "$FIBGET" "$PIN" "$@"; }
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 ip netns add "$NS" && ip netns add "$CNS" || { xt_fail "netns"; exit 1; }

@@ -3,12 +3,11 @@
 #
 # The datapath on real links, without the daemon: xgw.bpf.o loaded with
 # bpftool, xgw_xdp attached in native mode to the lab gateway's two veths,
-# routes written straight into the pinned maps, kernel forwarding off in the
-# gateway so only xgw can carry a packet across. Real UDP and TCP over IPv4
-# and IPv6, via host routes and prefix routes (IPv4: raw entries of the
-# DIR-24-8 FIB; IPv6: the host map and the LPM trie); the server's captures
-# must show TTL/hop limit decremented and both MACs rewritten, and the
-# counters must equal what crossed. Negative control: without the route,
+# routes written straight into the pinned FIBs (fibget --write), kernel
+# forwarding off in the gateway so only xgw can carry a packet across. Real
+# UDP and TCP over IPv4 and IPv6, via host routes and prefix routes; the
+# server's captures must show TTL/hop limit decremented and both MACs
+# rewritten, and the counters must equal what crossed. Negative control: without the route,
 # nothing crosses.
 . "$(dirname "$0")/lib.sh"
 
@@ -55,107 +54,23 @@ nexthop_hex()
 		"$(xt_mac "$3") $(xt_mac "$2") $(xt_le32 "$1") $(xt_le16 1500) $(xt_le16 0) $(xt_le32 1)" \
 		"$(printf '00 %.0s' $(seq 32))"
 }
-# struct xgw_route: action (1 = XGW_RT_NEXTHOP), flags, pad, nh_id
-route_hex()
-{
-	echo "01 00 00 00 $(xt_le32 "$1")"
-}
 NH_C=1
 NH_S=2
 
-# ---- the IPv4 FIB, raw (common/xgw_shared.h, "The IPv4 FIB, DIR-24-8") ----
-# An entry is a packed route: flags << 28 | action << 24 | prefix length
-# << 16 | nh_id (action 1 = XGW_RT_NEXTHOP); xgw_fib4_24[a >> 8] is the
-# entry of a's /24, or XGW_FIB4_EXT | g when the /24 has longer routes and
-# its 256 answers are group g, xgw_fib4_8[g * 256 + (a & 0xff)]. F24 and F8
-# hold what this test wrote (entry index -> value; any other entry is 0, as
-# loaded), D24 and D8 the map values to write out: bpftool writes whole
-# values, of however many entries a value holds.
-declare -A F24=() F8=() D24=() D8=()
-FIB4_EXT=$((0x80000000))
-
-fib4_route() # NH LEN: the entry of a route via next hop NH
+# ---- the FIBs, written without xgwd (fibget --write: the FIBs hold exactly
+# the routes of a file, as common/fib.c writes them) ----
+FIBGET=$XT_BUILD/tests/netns/fibget
+ROUTES4="$LAB_SRV_IP4/32 nexthop $NH_S
+$LAB_CLIENT_IP4/32 nexthop $NH_C
+10.20.0.0/16 nexthop $NH_S"
+ROUTES6="$LAB_SRV_IP6/128 nexthop $NH_S
+$LAB_CLIENT_IP6/128 nexthop $NH_C
+fd00:20::/48 nexthop $NH_S"
+routes_write() # ROUTE-LINES: the FIBs hold exactly these
 {
-	echo $(((1 << 24) | ($2 << 16) | $1))
+	printf '%s\n' "$1" >"$XT_TMP/routes"
+	"$FIBGET" "$M" --write "$XT_TMP/routes"
 }
-
-ip4_int()
-{
-	local IFS=.
-
-	# shellcheck disable=SC2086
-	set -- $1
-	echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4))
-}
-
-fib4_put24() { F24[$1]=$2; D24[$(($1 / FIB4_K24))]=1; }
-fib4_put8() { F8[$1]=$2; D8[$(($1 / FIB4_K8))]=1; }
-
-# fib4_prefix ADDR LEN ENTRY: a route of length LEN <= 24 (ENTRY 0: none)
-fib4_prefix()
-{
-	local first=$(($(ip4_int "$1") >> 8 & ~((1 << (24 - $2)) - 1))) i
-
-	for ((i = 0; i < 1 << (24 - $2); i++)); do fib4_put24 $((first + i)) "$3"; done
-}
-
-# fib4_host GROUP ADDR ENTRY: a /32 in group GROUP, alone in its /24 (no
-# shorter route covers it: the group's other entries are 0)
-fib4_host()
-{
-	local g=$1 a i
-
-	a=$(ip4_int "$2")
-	for ((i = 0; i < 256; i++)); do fib4_put8 $((g * 256 + i)) 0; done
-	fib4_put8 $((g * 256 + (a & 255))) "$3"
-	fib4_put24 $((a >> 8)) $((FIB4_EXT | g))
-}
-
-# bpftool batch lines for the map values written since the last call:
-# groups first, then the /24 entries that may point at them.
-fib4_flush()
-{
-	local v k j e hex out
-
-	for v in 8 24; do
-		local -n dirty=D$v ent=F$v
-		k=$((v == 8 ? FIB4_K8 : FIB4_K24))
-		for e in "${!dirty[@]}"; do
-			hex=
-			for ((j = e * k; j < (e + 1) * k; j++)); do
-				printf -v out '%02x %02x %02x %02x ' $((${ent[$j]:-0} & 255)) \
-					$((${ent[$j]:-0} >> 8 & 255)) $((${ent[$j]:-0} >> 16 & 255)) \
-					$((${ent[$j]:-0} >> 24 & 255))
-				hex+=$out
-			done
-			echo "map update pinned $M/xgw_fib4_$v key hex $(xt_le32 "$e") value hex ${hex% }"
-		done
-		dirty=()
-		unset -n dirty ent
-	done
-}
-
-# Entries per map value: bytes_value / 4.
-fib4_init()
-{
-	local b24 b8
-
-	b24=$(bpftool -j map show pinned "$M/xgw_fib4_24" | jq -e .bytes_value) &&
-	b8=$(bpftool -j map show pinned "$M/xgw_fib4_8" | jq -e .bytes_value) || return 1
-	FIB4_K24=$((b24 / 4)) FIB4_K8=$((b8 / 4))
-	[ "$FIB4_K24" -ge 1 ] && [ "$FIB4_K8" -ge 1 ]
-}
-
-# IPv4: the server's and the client's /32 (groups 0 and 1), 10.20.0.0/16.
-# Here, not in program(): xt_check runs that in a subshell, and the removal
-# below writes map values that also hold entries written now.
-rm -f "$XT_TMP/fib4.batch"
-if fib4_init; then
-	fib4_host 0 "$LAB_SRV_IP4" "$(fib4_route $NH_S 32)"
-	fib4_host 1 "$LAB_CLIENT_IP4" "$(fib4_route $NH_C 32)"
-	fib4_prefix 10.20.0.0 16 "$(fib4_route $NH_S 16)"
-	fib4_flush >"$XT_TMP/fib4.batch"
-fi
 
 # All updates in one bpftool run, inside the gateway's network namespace:
 # the devmap resolves ifindexes in the writer's namespace.
@@ -163,18 +78,16 @@ program()
 {
 	local u="map update pinned $M"
 
-	[ -s "$XT_TMP/fib4.batch" ] || { echo "no IPv4 FIB entries (xgw_fib4_24/8 layout?)"; return 1; }
+	[ -x "$FIBGET" ] || { echo "no $FIBGET (run make)"; return 1; }
 	{
 		echo "$u/xgw_tx_ports key hex $(xt_le32 "$LAB_GW_CLIENT_IFINDEX") value hex $(xt_le32 "$LAB_GW_CLIENT_IFINDEX") 00 00 00 00"
 		echo "$u/xgw_tx_ports key hex $(xt_le32 "$LAB_GW_SRV_IFINDEX") value hex $(xt_le32 "$LAB_GW_SRV_IFINDEX") 00 00 00 00"
 		echo "$u/xgw_nexthops key hex $(xt_le32 $NH_C) value hex $(nexthop_hex "$LAB_GW_CLIENT_IFINDEX" "$LAB_GW_CLIENT_MAC" "$LAB_CLIENT_MAC")"
 		echo "$u/xgw_nexthops key hex $(xt_le32 $NH_S) value hex $(nexthop_hex "$LAB_GW_SRV_IFINDEX" "$LAB_GW_SRV_MAC" "$LAB_SRV_MAC")"
-		echo "$u/xgw_host6 key hex $(xt_ip6 "$LAB_SRV_IP6") value hex $(route_hex $NH_S)"
-		echo "$u/xgw_host6 key hex $(xt_ip6 "$LAB_CLIENT_IP6") value hex $(route_hex $NH_C)"
-		echo "$u/xgw_lpm6 key hex $(xt_le32 48) $(xt_ip6 fd00:20::) value hex $(route_hex $NH_S)"
-		cat "$XT_TMP/fib4.batch"
 	} >"$XT_TMP/program.batch"
-	xt_nsenter "$LAB_GW_NS" bpftool batch file "$XT_TMP/program.batch"
+	xt_nsenter "$LAB_GW_NS" bpftool batch file "$XT_TMP/program.batch" &&
+		routes_write "$ROUTES4
+$ROUTES6"
 }
 xt_check "program tx ports, next hops, host and prefix routes" program
 
@@ -285,19 +198,17 @@ noroute_case()
 	xt_is "$((nr1 - nr0)) $((fwd1 - fwd0))" "$NPKT 0" "$name: counted no_route, not forwarded"
 }
 
-# As common/fib4.c deletes them: the server's /24 keeps no longer route, so
-# its entry stops pointing at the group and is 0; the /16's entries are 0.
+# Only the client's IPv4 route stays (and the IPv6 ones).
 unroute4()
 {
-	[ -s "$XT_TMP/fib4.batch" ] || return 1
-	fib4_put24 $(($(ip4_int "$LAB_SRV_IP4") >> 8)) 0
-	fib4_prefix 10.20.0.0 16 0
-	fib4_flush >"$XT_TMP/unroute.batch"
-	bpftool batch file "$XT_TMP/unroute.batch" >/dev/null
+	routes_write "$LAB_CLIENT_IP4/32 nexthop $NH_C
+$ROUTES6"
 }
 unroute4
 xt_is "$?" 0 "delete the IPv4 routes to the server"
 noroute_case "IPv4 without a route" "$LAB_SRV_IP4"
 noroute_case "IPv4 prefix without a route" "$LAB_REMOTE4_HOST"
-bpftool map delete pinned "$M/xgw_host6" key hex $(xt_ip6 "$LAB_SRV_IP6")
+routes_write "$LAB_CLIENT_IP4/32 nexthop $NH_C
+$LAB_CLIENT_IP6/128 nexthop $NH_C
+fd00:20::/48 nexthop $NH_S"
 noroute_case "IPv6 without a route" "$LAB_SRV_IP6"

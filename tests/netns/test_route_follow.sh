@@ -17,8 +17,8 @@
 
 xt_plan 38
 xt_require_root
-[ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fib4get" ] ||
-	xt_skip_rest "no xgwd, xgwctl or fib4get in $XT_BUILD (run make)"
+[ -x "$XT_BUILD/xgwd" ] && [ -x "$XT_BUILD/xgwctl" ] && [ -x "$XT_BUILD/tests/netns/fibget" ] ||
+	xt_skip_rest "no xgwd, xgwctl or fibget in $XT_BUILD (run make)"
 command -v jq >/dev/null && command -v curl >/dev/null || xt_skip_rest "no jq or curl"
 
 xt_lab_up --backends 1 || { xt_fail "lab up"; xt_skip_rest "no lab"; }
@@ -30,7 +30,7 @@ T=100
 
 ctl() { "$XT_BUILD/xgwctl" -s "$XT_TMP/gw.sock" "$@"; }
 kroute() { ip -n "$GW" route "$@"; }
-fib4() { "$XT_BUILD/tests/netns/fib4get" "$PIN" "$@"; }
+fib4() { "$XT_BUILD/tests/netns/fibget" "$PIN" "$@"; }
 # ping COUNT DST -> received
 ping_recv()
 {
@@ -38,7 +38,7 @@ ping_recv()
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
 reason() { ctl -j stats show | jq -r ".reasons[] | select(.reason == \"$1\") | .packets"; }
-# wait_fib ADDR PATTERN: milliseconds until fib4get's answer for ADDR
+# wait_fib ADDR PATTERN: milliseconds until fibget's answer for ADDR
 # matches PATTERN (grep -E), or "timeout" after 5 s
 wait_fib()
 {

@@ -6,7 +6,7 @@
 # while a ping flood runs loses nothing and the restarted daemon adopts
 # routes, counters and settings; neighbour MAC changes and link down/up are
 # followed live; bad commands leave the state file and the maps
-# byte-identical; the IPv4 FIB (read with fib4get) answers longest match
+# byte-identical; the IPv4 FIB (read with fibget) answers longest match
 # across /24 boundaries, carries VIP marks over the route beneath, survives
 # a restart byte for byte and drops what the state file lost meanwhile;
 # --cleanup removes the datapath and a restart restores it from the state
@@ -29,9 +29,9 @@ snapshot() # [answers]
 	local m
 
 	cat "$CONF"
-	echo "== xgw_fib4 answers $(fib4 --answers)"
-	[ "${1:-}" = answers ] || echo "== xgw_fib4 bytes $(fib4 --sum)"
-	for m in xgw_config xgw_host6 xgw_lpm6 xgw_tx_ports; do
+	echo "== xgw_fib answers $(fib4 --answers)"
+	[ "${1:-}" = answers ] || echo "== xgw_fib bytes $(fib4 --sum)"
+	for m in xgw_config xgw_tx_ports; do
 		echo "== $m"
 		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
 	done
@@ -146,7 +146,7 @@ ctl -batch "$XT_TMP/big" >/dev/null 2>"$XT_TMP/err"
 t1=$(date +%s%N)
 # shellcheck disable=SC2046
 n=$(fib4 $(cat "$XT_TMP/bigaddr") | grep -c ' blackhole$')
-r=$(gw curl -sf "http://127.0.0.1:9469/metrics" | sed -n 's/^xgw_fib4_routes //p')
+r=$(gw curl -sf "http://127.0.0.1:9469/metrics" | sed -n 's/^xgw_fib_routes{family="ipv4"} //p')
 ctl -batch "$XT_TMP/bigdel" >/dev/null 2>>"$XT_TMP/err"
 t2=$(date +%s%N)
 ms1=$(((t1 - t0) / 1000000)) ms2=$(((t2 - t1) / 1000000))
@@ -154,7 +154,7 @@ ms1=$(((t1 - t0) / 1000000)) ms2=$(((t2 - t1) / 1000000))
 	[ "$(snapshot answers)" = "$after_answers" ] &&
 	xt_ok "20000 prefixes added ($ms1 ms) and deleted ($ms2 ms) in batches" ||
 	xt_fail "20000 prefixes added and deleted in batches" \
-		"resolved $n, xgw_fib4_routes $r, add $ms1 ms del $ms2 ms" "$(cat "$XT_TMP/err")"
+		"resolved $n, xgw_fib_routes ipv4 $r, add $ms1 ms del $ms2 ms" "$(cat "$XT_TMP/err")"
 raw()
 {
 	python3 - "$SOCK" "$1" <<'EOF'

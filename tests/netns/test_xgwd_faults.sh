@@ -18,14 +18,14 @@
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
-FIB4GET=$XT_BUILD/tests/netns/fib4get
+FIBGET=$XT_BUILD/tests/netns/fibget
 ROUNDS=${XGW_FAULT_ROUNDS:-6}
 M=${XGW_FAULT_ROUTES:-500000}
 
 xt_plan $((ROUNDS + 7))
 xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
-	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIBGET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIBGET (run make)"
 
 NS=${XT_PFX}ft
 PIN=/sys/fs/bpf/${XT_PFX}ft
@@ -34,7 +34,7 @@ SOCK=$XT_TMP/xgw.sock
 XPID=
 
 ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
-fib4() { "$FIB4GET" "$PIN" "$@"; }
+fib4() { "$FIBGET" "$PIN" "$@"; }
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 ip netns add "$NS" || { xt_fail "netns"; exit 1; }

@@ -2,17 +2,17 @@
 # Helpers of the xgwd suites on the lab (source after lib.sh and xt_plan):
 # the lab and the daemon's files, start and stop the daemon in the
 # gateway's network namespace (our mount namespace, so pins persist), read
-# the IPv4 FIB, snapshot state and maps.
+# the FIBs, snapshot state and maps.
 #
-#   . "$(dirname "$0")/xgwd_lib.sh"	# XGWD XGWCTL FIB4GET; skips without them
+#   . "$(dirname "$0")/xgwd_lib.sh"	# XGWD XGWCTL FIBGET; skips without them
 #   xgwd_lab [LAB OPTIONS]		# the lab; PIN CONF SOCK GW PIDF
 
 XGWD=$XT_BUILD/xgwd
 XGWCTL=$XT_BUILD/xgwctl
-FIB4GET=$XT_BUILD/tests/netns/fib4get
+FIBGET=$XT_BUILD/tests/netns/fibget
 xt_require_root
-[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIB4GET" ] ||
-	xt_skip_rest "no $XGWD, $XGWCTL or $FIB4GET (run make)"
+[ -x "$XGWD" ] && [ -x "$XGWCTL" ] && [ -x "$FIBGET" ] ||
+	xt_skip_rest "no $XGWD, $XGWCTL or $FIBGET (run make)"
 
 # Bring up the lab; the daemon's pin dir, state file, socket and pidfile.
 # At exit the daemon stops and its pins go.
@@ -29,7 +29,7 @@ xgwd_lab()
 
 gw() { xt_nsenter "$GW" "$@"; }
 ctl() { "$XGWCTL" -s "$SOCK" "$@"; }
-fib4() { "$FIB4GET" "$PIN" "$@"; }
+fib4() { "$FIBGET" "$PIN" "$@"; }
 
 # Start the daemon (daemonized: returns once it serves).
 xgwd_start()
@@ -73,12 +73,12 @@ snapshot()
 	local m
 
 	cat "$CONF"
-	echo "== xgw_fib4 bytes $(fib4 --sum)"
+	echo "== xgw_fib bytes $(fib4 --sum)"
 	# xgw_config.hz is measured by the connection-table sweeper (ctgc.c):
 	# it may differ by a few from one start to the next
 	echo "== xgw_config"
 	bpftool map dump pinned "$PIN/xgw_config" -j | jq -cS '[.[].formatted.value | del(.hz)]'
-	for m in xgw_host6 xgw_lpm6 xgw_nexthops xgw_tx_ports xgw_services; do
+	for m in xgw_nexthops xgw_tx_ports xgw_services; do
 		echo "== $m"
 		bpftool map dump pinned "$PIN/$m" -j | jq -cS 'sort_by(.key)'
 	done

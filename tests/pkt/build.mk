@@ -11,7 +11,8 @@ LB_TESTS := $(filter $(BUILD)/tests/pkt/lb_%,$(PKT_TESTS))
 all: $(PKT_TESTS)
 
 # The tests embed the xgw skeleton: rebuild them when the datapath changes.
-$(PKT_TESTS:=.o) $(PKT_LIB) $(LB_LIB): tests/pkt/pkt_lib.h tests/pkt/fib4_skel.h tests/pkt/route_fix.h common/fib4.h \
+$(PKT_TESTS:=.o) $(PKT_LIB) $(LB_LIB): tests/pkt/pkt_lib.h tests/pkt/fib_skel.h tests/pkt/route_fix.h \
+	common/fib.h $(BUILD)/skel/fib_probe.skel.h \
 	common/xgw_shared.h $(BUILD)/skel/xgw.skel.h
 $(LB_TESTS:=.o) $(LB_LIB): tests/pkt/lb_lib.h
 

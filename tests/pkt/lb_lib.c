@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "ct.h"
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "lb_lib.h"
 #include "lbhash.h"
 #include "maglev.h"
@@ -33,7 +33,7 @@ const struct lb_host HOST[LB_HOSTS] = {
 	[7] = { AF_INET, "10.0.1.7", "10.0.0.1", { 2, 0, 0, 0, 1, 7 } },
 };
 
-static struct fib4_skel fib4;
+static struct fib_skel fib;
 static struct xgw_clock clk;
 static int lo_ifindex;
 static struct lb_svc svcs[LB_SVCS];
@@ -99,30 +99,29 @@ void lb_route4(const char *addr, int len, const struct xgw_route *rt)
 	int err;
 
 	lb_addr(AF_INET, addr, a);
-	err = xgw_fib4_set(fib4.fib, a[0], len, rt);
+	err = xgw_fib_set(fib.fib[FIB_SKEL_V4], a, len, rt);
 	if (err)
 		lb_die(addr, err);
 }
 
 static void route6(const char *addr, int len, const struct xgw_route *rt)
 {
-	struct xgw_lpm6_key k = { .prefixlen = len };
+	__be32 a[4];
+	int err;
 
-	lb_addr(AF_INET6, addr, k.addr);
-	update(skel->maps.xgw_lpm6, &k, rt);
+	lb_addr(AF_INET6, addr, a);
+	err = xgw_fib_set(fib.fib[FIB_SKEL_V6], a, len, rt);
+	if (err)
+		lb_die(addr, err);
 }
 
-/* The host entry of @addr: a /32 in the FIB or an xgw_host6 entry. */
+/* The host entry of @addr: a /32 or /128 in its FIB. */
 void lb_host_entry(int family, const char *addr, const struct xgw_route *rt)
 {
-	__be32 a[4];
-
-	if (family == AF_INET) {
+	if (family == AF_INET)
 		lb_route4(addr, 32, rt);
-		return;
-	}
-	lb_addr(family, addr, a);
-	update(skel->maps.xgw_host6, a, rt);
+	else
+		route6(addr, 128, rt);
 }
 
 void lb_setup(void)
@@ -148,9 +147,9 @@ void lb_setup(void)
 	err = xgw_bpf__load(skel);
 	if (err)
 		lb_die("load (verifier)", err);
-	err = fib4_skel_open(&fib4, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&fib, skel->obj);
 	if (err)
-		lb_die("mmap the IPv4 FIB", err);
+		lb_die("mmap the FIBs", err);
 	err = xgw_clock_open(&clk);
 	if (err)
 		lb_die("clock", err);
@@ -171,7 +170,7 @@ void lb_setup(void)
 void lb_teardown(void)
 {
 	xgw_clock_close(&clk);
-	fib4_skel_close(&fib4);
+	fib_skel_close(&fib);
 	xgw_bpf__destroy(skel);
 }
 

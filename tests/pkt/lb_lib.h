@@ -57,7 +57,7 @@ void lb_backend_del(int sid, int host);
 uint32_t lb_be_id(int sid, int host);
 int lb_be_host(uint32_t be_id);
 
-/* IPv4 route @addr/@len; the host entry of @addr (a /32, or xgw_host6). */
+/* IPv4 route @addr/@len; the host entry of @addr (a /32 or /128). */
 void lb_route4(const char *addr, int len, const struct xgw_route *rt);
 void lb_host_entry(int family, const char *addr, const struct xgw_route *rt);
 

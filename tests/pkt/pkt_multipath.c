@@ -190,7 +190,7 @@ static void test_sticky(struct t *t)
 		   "802.1Q by the general path, all to member %u", m);
 	host.dst = "10.53.0.9";
 	ok = send_flow(t, &host, predict(t, G_EQ, &host));
-	tap_result(ok, "multipath host route (/32 in a DIR-24-8 group)");
+	tap_result(ok, "multipath host route (/32)");
 }
 
 /*

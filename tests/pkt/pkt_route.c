@@ -37,7 +37,7 @@ static const struct route_def routes[] = {
 	{ "10.5.0.0/16", XGW_RT_NEXTHOP, 0, NH_NOPORT },
 	{ "10.6.0.0/16", XGW_RT_NEXTHOP, 0, NH_VLAN },
 	{ "192.0.2.0/24", XGW_RT_LOCAL, 0, 0 },
-	/* DIR-24-8 edges: a /32 in a /24 under a /16; a /26 inside a /25 */
+	/* FIB edges: a /32 in a /24 under a /16; a /26 inside a /25 */
 	{ "10.7.0.0/16", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "10.7.1.9/32", XGW_RT_NEXTHOP, 0, NH_B },
 	{ "10.7.1.20/32", XGW_RT_NONE, XGW_RT_F_VIP, 0 },	/* VIP over the /16 */
@@ -63,6 +63,9 @@ static const struct route_def routes[] = {
 	/* an IPv6 service VIP (DSR, one backend behind NH_B) over a /48 */
 	{ "2001:db8:7::/48", XGW_RT_NEXTHOP, 0, NH_A },
 	{ "2001:db8:7::80/128", XGW_RT_NONE, XGW_RT_F_VIP, 0 },
+	/* a VIP mark over a local prefix: the FIB answers local + VIP */
+	{ "2001:db8:8::/48", XGW_RT_LOCAL, 0, 0 },
+	{ "2001:db8:8::80/128", XGW_RT_NONE, XGW_RT_F_VIP, 0 },
 };
 
 /* The service on 2001:db8:7::80 (maps_program() sets it up). */
@@ -101,7 +104,7 @@ static const struct fixture fixtures[] = {
 	{ "ipv4 TTL 2 forwarded as TTL 1", V4(.ttl = 2), XGW_FWD, NH_A },
 	{ "ipv4 TTL 255", V4(.ttl = 255), XGW_FWD, NH_A },
 	{ "ipv4 L3 length == egress MTU", V4(.dst = "10.4.0.1", .payload = 1000 - 28), XGW_FWD, NH_MTU },
-	/* IPv4 FIB (DIR-24-8): a group holds a /24's longer routes over its base */
+	/* IPv4 FIB: a chunk holds a /16's longer routes over its base */
 	{ "ipv4 /32 host in a /24 under a /16", V4(.dst = "10.7.1.9"), XGW_FWD, NH_B },
 	{ "ipv4 neighbour below the /32 gets the /16", V4(.dst = "10.7.1.8"), XGW_FWD, NH_A },
 	{ "ipv4 neighbour above the /32 gets the /16", V4(.dst = "10.7.1.10"), XGW_FWD, NH_A },
@@ -253,6 +256,10 @@ static const struct fixture fixtures[] = {
 	{ "ipv6 martian ::ffff:10.0.0.1", V6(.src = "::ffff:10.0.0.1"), XGW_DROP_MARTIAN },
 	{ "ipv6 link-local source to a service VIP", V6(.src = "fe80::1", .dst = SVC6_VIP, TCP),
 	  XGW_DROP_MARTIAN },
+	{ "ipv6 link-local source to a VIP over a local prefix",
+	  V6(.src = "fe80::1", .dst = "2001:db8:8::80", TCP), XGW_DROP_MARTIAN },
+	{ "ipv6 VIP over a local prefix, no service on the port: the kernel's",
+	  V6(.dst = "2001:db8:8::80", TCP), XGW_PASS_LOCAL },
 	{ "ipv4 ethertype, version 6", V4(.bad_version = 6), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 4", V4(.bad_ihl = 4), XGW_DROP_BAD_IP },
 	{ "ipv4 IHL 15 beyond tot_len", V4(.bad_ihl = 15, .payload = 0), XGW_DROP_BAD_IP },
@@ -562,7 +569,7 @@ static void test_latency(struct t *t, uint32_t sample, int packets, uint64_t wan
 
 /*
  * The IPv4 FIB changed under the datapath, one step at a time through
- * common/fib4.c; after each step a frame to @dst must end as the step says
+ * common/fib.c; after each step a frame to @dst must end as the step says
  * (and as test_fixture() checks: verdict, frame out, counters).
  */
 struct fib4_step {
@@ -630,9 +637,9 @@ static void test_fib4_steps(struct t *t)
 }
 
 /*
- * Every IPv4 route deleted through common/fib4.c: the route set is empty,
- * no group is in use, every /24 entry is 0 again, and the datapath finds no
- * IPv4 route at all (IPv6 untouched).
+ * Every IPv4 route deleted through common/fib.c: the route set is empty,
+ * no chunk is in use, every direct entry is 0 again, and the datapath finds
+ * no IPv4 route at all (IPv6 untouched).
  */
 static void test_fib4_empty(struct t *t)
 {
@@ -640,7 +647,7 @@ static void test_fib4_empty(struct t *t)
 		"10.1.0.5", "10.1.0.6", "10.2.3.9", "10.2.3.4", "10.2.1.1", "10.2.5.5",
 		"192.0.2.1", "10.7.1.20", "10.8.1.64",
 	};
-	struct xgw_fib4_stats st;
+	struct xgw_fib_stats st;
 	bool ok = true;
 	size_t i, nonzero = 0;
 	int err;
@@ -663,15 +670,15 @@ static void test_fib4_empty(struct t *t)
 		tap_diag("a second del of 10.7.1.0/24 is not ENOENT");
 		ok = false;
 	}
-	xgw_fib4_stats(t->fib4.fib, &st);
-	for (i = 0; i < XGW_FIB4_TBL24; i++)
-		nonzero += t->fib4.m.tbl24[i] != 0;
-	if (st.routes || st.groups_used || nonzero) {
-		tap_diag("routes %u, groups in use %u, nonzero /24 entries %zu", st.routes,
-			 st.groups_used, nonzero);
+	xgw_fib_stats(t->fib.fib[FIB_SKEL_V4], &st);
+	for (i = 0; i < XGW_FIB_DIR; i++)
+		nonzero += t->fib.m[FIB_SKEL_V4].dir[i] != 0;
+	if (st.routes || st.chunks || nonzero) {
+		tap_diag("routes %u, chunks %u, nonzero direct entries %zu", st.routes,
+			 st.chunks, nonzero);
 		ok = false;
 	}
-	tap_result(ok, "fib4: every IPv4 route deleted, no group in use, every /24 entry 0");
+	tap_result(ok, "fib4: every IPv4 route deleted, no chunk in use, every direct entry 0");
 	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
 		char name[96];
 		struct fixture f = { name, V4(.dst = gone[i]), XGW_PASS_NO_ROUTE };

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The routing packet suites' common harness (pkt_route, pkt_icmp,
- * pkt_multipath, pkt_nhswap): the xgw object loaded, its IPv4 FIB and
- * next-hop arrays written through common/fib4.c and common/nhtable.c as
+ * pkt_multipath, pkt_nhswap): the xgw object loaded, its FIBs and
+ * next-hop arrays written through common/fib.c and common/nhtable.c as
  * xgwd writes them, next hops and routes from tables, and run_check():
  * one BPF_PROG_TEST_RUN checked for verdict, whole frame out and every
- * counter. Header-only, like fib4_skel.h: each suite is one binary.
+ * counter. Header-only, like fib_skel.h: each suite is one binary.
  */
 #ifndef XGW_ROUTE_FIX_H
 #define XGW_ROUTE_FIX_H
@@ -24,7 +24,7 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "nhtable.h"
 #include "pkt_lib.h"
 #include "xgw.skel.h"
@@ -44,8 +44,8 @@ struct nh_def {
 };
 
 /*
- * IPv4 routes go in the DIR-24-8 FIB through common/fib4.c (host routes and
- * prefixes alike); IPv6 /128s in the host map, shorter ones in the LPM trie.
+ * Routes go in the FIB of their family through common/fib.c (host routes,
+ * own addresses, VIP marks and prefixes alike).
  */
 struct route_def {
 	const char *prefix;
@@ -73,7 +73,7 @@ struct route_def {
 
 struct t {
 	struct xgw_bpf *skel;
-	struct fib4_skel fib4;	/* the IPv4 FIB, written through common/fib4.c */
+	struct fib_skel fib;	/* both FIBs, written through common/fib.c */
 	struct xgw_nh_table nht;	/* next hops, through common/nhtable.c */
 	int prog_fd, stats_fd, nh_stats_fd;
 	uint32_t port_ifindex;	/* loopback: any device will do for a devmap entry */
@@ -161,26 +161,14 @@ static inline int route_add(struct t *t, const struct route_def *rd)
 	err = prefix_parse(rd->prefix, &family, a, &plen);
 	if (err)
 		return err;
-	if (family == AF_INET) {
-		__be32 a4;
-
-		memcpy(&a4, a, 4);
-		err = xgw_fib4_set(t->fib4.fib, a4, plen, &rt);
-		if (err)
-			tap_diag("xgw_fib4_set %s: %s", rd->prefix, strerror(-err));
-		return err;
-	}
-	if (plen == 128)
-		return map_update(bpf_map__fd(t->skel->maps.xgw_host6), a, &rt, rd->prefix);
-	{
-		struct xgw_lpm6_key k = { .prefixlen = plen };
-
-		memcpy(k.addr, a, 16);
-		return map_update(bpf_map__fd(t->skel->maps.xgw_lpm6), &k, &rt, rd->prefix);
-	}
+	err = xgw_fib_set(t->fib.fib[family == AF_INET6 ? FIB_SKEL_V6 : FIB_SKEL_V4],
+			  (const __be32 *)a, plen, &rt);
+	if (err)
+		tap_diag("xgw_fib_set %s: %s", rd->prefix, strerror(-err));
+	return err;
 }
 
-/* Remove the IPv4 route @prefix through common/fib4.c. Returns 0 or -errno. */
+/* Remove the IPv4 route @prefix through common/fib.c. Returns 0 or -errno. */
 static inline int route_del4(struct t *t, const char *prefix)
 {
 	int family, plen, err;
@@ -191,7 +179,7 @@ static inline int route_del4(struct t *t, const char *prefix)
 	if (err || family != AF_INET)
 		return -EINVAL;
 	memcpy(&a4, a, 4);
-	return xgw_fib4_del(t->fib4.fib, a4, plen);
+	return xgw_fib_del(t->fib.fib[FIB_SKEL_V4], &a4, plen);
 }
 
 /* Tracing programs load only where the kernel has their tracepoint. */
@@ -268,9 +256,9 @@ static inline int fix_open(struct t *t, const struct nh_def *nh, size_t n_nh,
 	t->prog_fd = bpf_program__fd(t->skel->progs.xgw_xdp);
 	t->stats_fd = bpf_map__fd(t->skel->maps.xgw_stats);
 	t->nh_stats_fd = bpf_map__fd(t->skel->maps.xgw_nh_stats);
-	err = fib4_skel_open(&t->fib4, t->skel->maps.xgw_fib4_24, t->skel->maps.xgw_fib4_8);
+	err = fib_skel_open(&t->fib, t->skel->obj);
 	if (err)
-		tap_diag("mmap the IPv4 FIB arrays: %s", strerror(-err));
+		tap_diag("mmap the FIB arrays: %s", strerror(-err));
 	if (!err) {
 		err = xgw_nh_table_open(&t->nht, bpf_map__fd(t->skel->maps.xgw_nexthops),
 					bpf_map__fd(t->skel->maps.xgw_nh_groups));
@@ -295,7 +283,7 @@ static inline int fix_open(struct t *t, const struct nh_def *nh, size_t n_nh,
 
 static inline void fix_close(struct t *t)
 {
-	fib4_skel_close(&t->fib4);
+	fib_skel_close(&t->fib);
 	xgw_nh_table_close(&t->nht);
 	xgw_bpf__destroy(t->skel);
 }

@@ -63,7 +63,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "maglev.h"
 #include "xgw_shared.h"
 #include "xgw.skel.h"
@@ -341,7 +341,7 @@ static int xgw_service(struct bpf_object *obj, __u32 id, __u16 port, __u8 mode)
 	return err ? err : xgw_maglev(obj, id, first);
 }
 
-static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct xgw_fib4 *fib)
+static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct xgw_fib *fib)
 {
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION,
 				  .latency_sample = XGW_LATENCY_SAMPLE_DEFAULT,
@@ -367,9 +367,9 @@ static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct 
 		err = upd(xm(obj, "xgw_nexthops"), &i, &nh);
 	}
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(VIP), 32, &vip);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(VIP) }, 32, &vip);
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(OTHER_DST & 0xffff0000u), 16, &via);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(OTHER_DST & 0xffff0000u) }, 16, &via);
 	if (!err)
 		err = xgw_service(obj, 1, 80, XGW_LB_DSR);
 	if (!err)
@@ -378,10 +378,10 @@ static int xgw_setup(const struct bench_opts *o, struct bpf_object *obj, struct 
 		err = xgw_service(obj, 3, 82, XGW_LB_NAT);
 	/* NAT replies come back to the gateway address, which the LB looks at */
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(GW_ADDR), 32, &own);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(GW_ADDR) }, 32, &own);
 	/* and go to the clients: 10.64.0.0/10 via nh 1 */
 	if (!err)
-		err = xgw_fib4_set(fib, htonl(0x0a400000), 10, &via);
+		err = xgw_fib_set(fib, (__be32[1]){ htonl(0x0a400000) }, 10, &via);
 	return err;
 }
 
@@ -861,7 +861,7 @@ static int pin_cpu(int cpu)
 struct xgw_loaded {
 	struct bpf_object *obj;
 	struct xgw_bpf *skel;
-	struct fib4_skel fs;
+	struct fib_skel fs;
 };
 
 static int xgw_open(struct xgw_loaded *x, const struct bench_opts *o, const char *path)
@@ -887,13 +887,13 @@ static int xgw_open(struct xgw_loaded *x, const struct bench_opts *o, const char
 		err = xgw_bpf__load(x->skel);
 	}
 	if (!err)
-		err = fib4_skel_open(&x->fs, xm(x->obj, "xgw_fib4_24"), xm(x->obj, "xgw_fib4_8"));
-	return err ? err : xgw_setup(o, x->obj, x->fs.fib);
+		err = fib_skel_open(&x->fs, x->obj);
+	return err ? err : xgw_setup(o, x->obj, x->fs.fib[FIB_SKEL_V4]);
 }
 
 static void xgw_close(struct xgw_loaded *x)
 {
-	fib4_skel_close(&x->fs);
+	fib_skel_close(&x->fs);
 	if (x->skel)
 		xgw_bpf__destroy(x->skel);
 	else

@@ -43,7 +43,7 @@
 #include <bpf/libbpf.h>
 
 #include "ct.h"
-#include "fib4_skel.h"
+#include "fib_skel.h"
 #include "lbhash.h"
 #include "maglev.h"
 #include "xgw_shared.h"
@@ -106,7 +106,7 @@ static void publish(__u32 sid, int n)
 	free(keys);
 }
 
-static void setup(const struct opts *o, struct xgw_fib4 *fib)
+static void setup(const struct opts *o, struct xgw_fib *fib)
 {
 	struct xgw_config cfg = { .layout_version = XGW_LAYOUT_VERSION };
 	struct xgw_route vip = { .action = XGW_RT_NONE, .flags = XGW_RT_F_VIP };
@@ -124,7 +124,7 @@ static void setup(const struct opts *o, struct xgw_fib4 *fib)
 		memcpy(nh.v[0].smac, GW_MAC, 6);	/* gen 0: v[0] */
 		upd(skel->maps.xgw_nexthops, &i, &nh);
 	}
-	err = xgw_fib4_set(fib, htonl(VIP), 32, &vip);
+	err = xgw_fib_set(fib, (__be32[1]){ htonl(VIP) }, 32, &vip);
 	if (err)
 		die("VIP", err);
 	for (sid = 1; sid <= 2; sid++) {
@@ -292,7 +292,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* The object loaded, the CPU pinned, services set up. */
-static void load(const struct opts *o, struct fib4_skel *fs)
+static void load(const struct opts *o, struct fib_skel *fs)
 {
 	cpu_set_t set;
 	int err;
@@ -308,10 +308,10 @@ static void load(const struct opts *o, struct fib4_skel *fs)
 	bpf_program__set_autoload(skel->progs.xgw_trace_devmap_xmit, false);
 	err = xgw_bpf__load(skel);
 	if (!err)
-		err = fib4_skel_open(fs, skel->maps.xgw_fib4_24, skel->maps.xgw_fib4_8);
+		err = fib_skel_open(fs, skel->obj);
 	if (err)
 		die("load", err);
-	setup(o, fs->fib);
+	setup(o, fs->fib[FIB_SKEL_V4]);
 }
 
 /* Flood @fl, then every established flow once: one line of results. */
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 		{ "ACK flood (two ACKs per flow: learnt)", 73, false, true, 0x10 },
 	};
 	struct opts o = { .dev = "lo", .flows = 200000, .flood = 10ul * XGW_CT_SIZE, .cpu = -1 };
-	struct fib4_skel fs = {};
+	struct fib_skel fs = {};
 	unsigned long i, f;
 	int *own;
 
@@ -408,7 +408,7 @@ int main(int argc, char **argv)
 		run_flood(&o, &floods[f], own, !f);
 	sweep_later(&o);
 	free(own);
-	fib4_skel_close(&fs);
+	fib_skel_close(&fs);
 	xgw_bpf__destroy(skel);
 	return 0;
 }
