@@ -1228,6 +1228,23 @@ static int lb_backend_route(struct xgwd *d, struct lb_service *s,
 }
 
 /*
+ * NAT: mark b's source a VIP, so replies to flows sourced from it come back
+ * to the gateway. On failure b's next hop reference is dropped.
+ */
+static int lb_backend_mark_src(struct xgwd *d, struct lb_backend *b, char *err, size_t errlen)
+{
+	int ret = route__set_vip(d, &b->src, true);
+
+	if (ret) {
+		nexthop__put(d, b->nh_id);
+		snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+		return ret;
+	}
+	b->src_marked = true;
+	return 0;
+}
+
+/*
  * Restoring over an adopted datapath, b's line fails (it is no longer on
  * an attached link, no local address reaches it...): keep it in its
  * service as the datapath has it, old (next hop, source), so the table and
@@ -1288,13 +1305,9 @@ static int lb_backend_readd(struct xgwd *d, struct lb_service *s, struct lb_back
 	if (ret)
 		return ret;
 	if (s->mode == XGW_LB_NAT && nb.src.family) {
-		ret = route__set_vip(d, &nb.src, true);
-		if (ret) {
-			nexthop__put(d, nb.nh_id);
-			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+		ret = lb_backend_mark_src(d, &nb, err, errlen);
+		if (ret)
 			return ret;
-		}
-		nb.src_marked = true;
 	}
 	*b = nb;
 	if (old.nh_id)
@@ -1372,13 +1385,9 @@ static int lb_backend_add(struct xgwd *d, struct lb_service *s,
 		return ret;
 	if (s->mode == XGW_LB_NAT && nb.src.family && !nb.kept) {
 		/* the replies of flows sourced from it come back to it */
-		ret = route__set_vip(d, &nb.src, true);
-		if (ret) {
-			nexthop__put(d, nb.nh_id);
-			snprintf(err, errlen, "cannot mark nat source: %s", strerror(-ret));
+		ret = lb_backend_mark_src(d, &nb, err, errlen);
+		if (ret)
 			return ret;
-		}
-		nb.src_marked = true;
 	}
 	st->be_used[nb.id] = 1;
 	b = &s->be[s->n_be++];
